@@ -1,0 +1,217 @@
+// `ports:` in every form Compose accepts, turned into the long form that
+// `docker compose config` prints. Short strings follow go-connections
+// nat.ParsePortSpec: [ip:][host[-range]:]container[-range][/protocol].
+import { TugError, type PathSegment } from '../../errors.js';
+import type { PortSpec, Protocol } from '../../model/types.js';
+import { castFields, describe, isRaw, report, scalarString, type ErrorSink, type FieldKind } from './coerce.js';
+
+const PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'udp', 'sctp']);
+const LONG_FORM_CASTS: Readonly<Record<string, FieldKind>> = { target: 'int' };
+const SHORT_EXPECTED = 'a port such as "80", "8080:80", "8080:80/udp", "127.0.0.1:8080:80" or "8000-8002:80-82"';
+
+interface PortRange {
+  start: number;
+  end: number;
+}
+
+/** Reasons a short port spec is rejected: [message, expected]. */
+class PortSyntaxError {
+  constructor(
+    readonly why: string,
+    readonly expected: string = SHORT_EXPECTED,
+  ) {}
+}
+
+/** "80" or "8000-8005", decimal, 0–65535, start ≤ end (go-connections ParsePortRange). */
+function parseRange(text: string, role: string): PortRange {
+  const dash = text.indexOf('-');
+  const start = parsePortNumber(dash < 0 ? text : text.slice(0, dash));
+  const end = dash < 0 ? start : parsePortNumber(text.slice(dash + 1));
+  if (start === undefined || end === undefined) {
+    throw new PortSyntaxError(`${JSON.stringify(text)} is not a valid ${role} port or range`);
+  }
+  if (end < start) throw new PortSyntaxError(`the ${role} port range ${text} ends before it starts`);
+  return { start, end };
+}
+
+function parsePortNumber(text: string): number | undefined {
+  if (text.length === 0 || text.length > 5) return undefined;
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return undefined;
+    n = n * 10 + c;
+  }
+  return n <= 65535 ? n : undefined;
+}
+
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const IPV6_CHARS = /^[0-9a-fA-F:.]+$/;
+
+/** Enough of net.ParseIP to catch typos: dotted IPv4, or hex groups with colons for IPv6. */
+function isIpAddress(ip: string): boolean {
+  if (IPV4.test(ip)) return true;
+  if (!ip.includes(':') || !IPV6_CHARS.test(ip)) return false;
+  const doubleColon = ip.indexOf('::');
+  if (doubleColon >= 0 && ip.indexOf('::', doubleColon + 1) >= 0) return false;
+  const groups = ip.split(':');
+  const lastGroup = groups[groups.length - 1]!;
+  const embeddedV4 = lastGroup.includes('.');
+  if (embeddedV4 && !IPV4.test(lastGroup)) return false;
+  const groupCount = groups.filter((g) => g !== '').length + (embeddedV4 ? 1 : 0);
+  if (doubleColon < 0 ? groupCount !== 8 : groupCount > 7) return false;
+  return groups.every((g, i) => (embeddedV4 && i === groups.length - 1) || g.length <= 4);
+}
+
+/** One short-syntax string → one or more long-form ports (a range expands). */
+function parseShortPort(spec: string): PortSpec[] {
+  const parts = spec.split(':');
+  const n = parts.length;
+  let containerPart = parts[n - 1]!;
+  const hostPart = n >= 2 ? parts[n - 2]! : '';
+  let ip = n >= 3 ? parts.slice(0, n - 2).join(':') : '';
+
+  let protocol = 'tcp';
+  const slash = containerPart.indexOf('/');
+  if (slash >= 0) {
+    const proto = containerPart.slice(slash + 1).split('/')[0]!;
+    containerPart = containerPart.slice(0, slash);
+    if (proto !== '') protocol = proto.toLowerCase();
+  }
+  if (containerPart === '') throw new PortSyntaxError('no container port is given');
+  if (!PROTOCOLS.has(protocol)) {
+    throw new PortSyntaxError(`unknown protocol ${JSON.stringify(protocol)}`, 'a protocol of tcp, udp or sctp');
+  }
+  if (ip.startsWith('[')) {
+    if (!ip.endsWith(']')) throw new PortSyntaxError(`the IPv6 address ${ip} is missing its closing "]"`);
+    ip = ip.slice(1, -1);
+  }
+  if (ip !== '' && !isIpAddress(ip)) {
+    throw new PortSyntaxError(`${JSON.stringify(ip)} is not an IP address`, 'an IPv4 address, or an IPv6 address in brackets');
+  }
+
+  const container = parseRange(containerPart, 'container');
+  const host = hostPart === '' ? undefined : parseRange(hostPart, 'host');
+  const containerSize = container.end - container.start;
+  if (host && containerSize !== 0 && containerSize !== host.end - host.start) {
+    throw new PortSyntaxError(
+      `the container port range ${containerPart} and the host port range ${hostPart} have different sizes`,
+      'a host range of the same size as the container range ("8000-8002:80-82"), or a single container port with a host range ("8000-8005:80")',
+    );
+  }
+
+  const out: PortSpec[] = [];
+  for (let i = 0; i <= containerSize; i++) {
+    // Built in the key order compose prints.
+    const port: PortSpec = { mode: 'ingress' } as PortSpec;
+    if (ip !== '') port.host_ip = ip;
+    port.target = container.start + i;
+    if (host) {
+      // A single container port with a host range means "any free port in this range".
+      port.published = containerSize === 0 && host.start !== host.end
+        ? `${host.start}-${host.end}`
+        : String(host.start + i);
+    }
+    port.protocol = protocol as Protocol;
+    out.push(port);
+  }
+  // compose-go sorts a range's entries by their "port/proto" text, so 98-101 comes out
+  // as 100, 101, 98, 99. We keep that order so `tug config` matches `docker compose config`.
+  if (out.length > 1) out.sort((a, b) => compareText(String(a.target), String(b.target)));
+  return out;
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Keys in the order compose prints them: name, mode, host_ip, target, published, protocol, app_protocol. */
+function withCanonicalKeyOrder(written: PortSpec): PortSpec {
+  const port = written as PortSpec & Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  if (port.name !== undefined) out.name = port.name;
+  out.mode = port.mode;
+  if (port.host_ip !== undefined) out.host_ip = port.host_ip;
+  out.target = port.target;
+  if (port.published !== undefined) out.published = port.published;
+  out.protocol = port.protocol;
+  if (port.app_protocol !== undefined) out.app_protocol = port.app_protocol;
+  for (const key of Object.keys(port)) if (!(key in out)) out[key] = port[key];
+  return out as unknown as PortSpec;
+}
+
+function normalizeLongPort(raw: Record<string, unknown>, path: PathSegment[], sink: ErrorSink): PortSpec | undefined {
+  const cast = castFields(raw, LONG_FORM_CASTS, path, sink);
+  const target = cast.target;
+  if (typeof target !== 'number') {
+    if (target === undefined) {
+      report(sink, new TugError({ code: 'normalize.port', message: 'A port needs a target (the container port)', path, expected: 'target: 80' }));
+    }
+    return undefined;
+  }
+  if (target < 0 || target > 65535) {
+    report(sink, new TugError({ code: 'normalize.port', message: `Port ${target} is out of range`, path: [...path, 'target'], expected: 'a port from 1 to 65535' }));
+    return undefined;
+  }
+  const port: PortSpec & Record<string, unknown> = {
+    ...cast,
+    mode: (cast.mode ?? 'ingress') as PortSpec['mode'],
+    target,
+    protocol: (cast.protocol === undefined || cast.protocol === null ? 'tcp' : scalarString(cast.protocol).toLowerCase()) as Protocol,
+  };
+  const published = cast.published;
+  if (published === undefined || published === null || published === '') delete port.published;
+  else port.published = scalarString(published);
+  if (port.host_ip === null || port.host_ip === '') delete port.host_ip;
+  return withCanonicalKeyOrder(port);
+}
+
+/** compose-go's uniqueness key for ports: host_ip:published:target/protocol. */
+function portKey(port: PortSpec): string {
+  return `${port.host_ip ?? '0.0.0.0'}:${port.published ?? ''}:${port.target}/${port.protocol}`;
+}
+
+/**
+ * Every entry of `ports:` in long form. Ranges expand; a duplicate (same host
+ * IP, published port, target and protocol) replaces the earlier entry in place.
+ * `at` is the path of the list, for error messages.
+ */
+export function normalizePorts(raw: readonly unknown[], at: PathSegment[] = ['ports'], sink?: ErrorSink): PortSpec[] {
+  const out: PortSpec[] = [];
+  const seen = new Map<string, number>();
+  const add = (port: PortSpec) => {
+    const key = portKey(port);
+    const index = seen.get(key);
+    if (index === undefined) {
+      seen.set(key, out.length);
+      out.push(port);
+    } else out[index] = port;
+  };
+  for (let i = 0; i < raw.length; i++) {
+    const entry = raw[i];
+    if (typeof entry === 'string' || typeof entry === 'number') {
+      try {
+        for (const port of parseShortPort(String(entry))) add(port);
+      } catch (err) {
+        if (!(err instanceof PortSyntaxError)) throw err;
+        report(sink, new TugError({
+          code: 'normalize.port',
+          message: `Invalid port ${JSON.stringify(String(entry))}: ${err.why}`,
+          path: [...at, i],
+          expected: err.expected,
+        }));
+      }
+    } else if (isRaw(entry)) {
+      const port = normalizeLongPort(entry, [...at, i], sink);
+      if (port) add(port);
+    } else {
+      report(sink, new TugError({
+        code: 'normalize.port',
+        message: `A port must be a number, a string or a mapping, got ${describe(entry)}`,
+        path: [...at, i],
+        expected: SHORT_EXPECTED,
+      }));
+    }
+  }
+  return out;
+}
