@@ -90,6 +90,8 @@ export function loadProject(req: LoadRequest): LoadResult {
     parseEnvFile: (text: string, fileName: string) => parseDotenv(text, lookupEnv, fileName),
   };
 
+  if (ctx.interpolate === false) return uninterpolated(merged, name, req, ctx.warnings, locate);
+
   const all: Record<string, ServiceSpec> = {};
   const rawServices = (merged.services ?? {}) as Record<string, unknown>;
   for (const svcName of Object.keys(rawServices)) {
@@ -128,6 +130,37 @@ export function loadProject(req: LoadRequest): LoadResult {
   errors.push(...graphErrors(project, locate));
   if (errors.length > 0) throw new ConfigErrors(errors);
   return { project, warnings: ctx.warnings, locate };
+}
+
+/**
+ * `config --no-interpolate`: the merged files as written, variables kept. Values
+ * such as "${PORT}:80" cannot be normalized or checked before substitution, so
+ * this model is for display only; nothing runs from it.
+ */
+function uninterpolated(
+  merged: RawModel,
+  name: string,
+  req: LoadRequest,
+  warnings: string[],
+  locate: LoadResult['locate'],
+): LoadResult {
+  const section = <T>(key: string) => (merged[key] ?? {}) as Record<string, T>;
+  const services = section<ServiceSpec>('services');
+  const selection = selectByProfiles(services, req.profiles ?? [], req.services ?? []);
+  const extensions = Object.fromEntries(Object.entries(merged).filter(([k]) => k.startsWith('x-')));
+  const project: Project = {
+    name,
+    workingDir: req.workingDir,
+    configFiles: req.files.map((f) => f.path),
+    services: selection.enabled,
+    disabledServices: selection.disabled,
+    networks: section('networks'),
+    volumes: section('volumes'),
+    secrets: section('secrets'),
+    configs: section('configs'),
+    extensions,
+  };
+  return { project, warnings, locate };
 }
 
 /** Dependency problems join the other semantic errors, so a user sees them all at once. */

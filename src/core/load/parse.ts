@@ -1,20 +1,16 @@
-// YAML → plain data, keeping a way back to source positions. We convert the
-// AST ourselves (instead of doc.toJS) so `!reset`/`!override` survive as YamlTag
-// wrappers and anchors/aliases/`<<` merge keys resolve the way Compose does.
-// Positions are only computed when an error asks for one.
-import {
-  LineCounter,
-  parseDocument,
-  visit,
-  type Alias,
-  isAlias,
-  isMap,
-  isScalar,
-  isSeq,
-  type Document,
-  type Node as YamlNode,
-  type Pair,
-  type YAMLMap,
+// YAML → plain data, keeping a way back to source positions. Data comes from
+// js-yaml, which is several times faster than the `yaml` library on large files;
+// `yaml` builds a full document with positions only when an error needs a
+// line and column (and reports every syntax error at once). `!reset` and
+// `!override` survive as YamlTag wrappers; anchors, aliases and `<<` merge keys
+// resolve the way Compose does.
+import { createRequire } from 'node:module';
+import jsYaml from 'js-yaml';
+import type {
+  Alias,
+  Document,
+  Node as YamlNode,
+  Pair,
 } from 'yaml';
 import { ConfigErrors, TugError, type PathSegment, type SourceLocation } from '../errors.js';
 import type { SourceLocator } from './source.js';
@@ -26,47 +22,96 @@ export interface ParsedYaml {
   source: SourceLocator;
 }
 
+const tagTypes = (['!reset', '!override'] as const).flatMap((tag) =>
+  (['scalar', 'sequence', 'mapping'] as const).map(
+    (kind) => new jsYaml.Type(tag, { kind, construct: (data: unknown) => new YamlTag(tag as MergeTag, data) }),
+  ),
+);
+/** YAML 1.2 core (so yes/no/on/off stay strings, as in Compose) plus merge keys and the merge tags. */
+// The merge type is exported at run time but missing from the type declarations.
+const mergeType = (jsYaml as unknown as { types: { merge: jsYaml.Type } }).types.merge;
+const COMPOSE_SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [mergeType], explicit: tagTypes });
+
+/** Aliases share objects; expanding them (later stages copy) must stay bounded: no "billion laughs". */
+const MAX_EXPANDED_NODES = 2_000_000;
+
+type YamlModule = typeof import('yaml');
+const require = createRequire(import.meta.url);
+let yamlModule: YamlModule | undefined;
+/** The `yaml` library is loaded only when positions are needed. */
+function yamlLib(): YamlModule {
+  return (yamlModule ??= require('yaml') as YamlModule);
+}
+
+export function parseYaml(file: string, text: string): ParsedYaml {
+  let value: unknown;
+  try {
+    value = jsYaml.load(text, { schema: COMPOSE_SCHEMA, filename: file });
+  } catch (err) {
+    throw syntaxErrors(file, text, err);
+  }
+  if (value === undefined) value = null;
+  const source = new DocumentLocator(file, text);
+  // Without a "*" there is no alias, so nothing can multiply.
+  const expanded = text.includes('*') ? countExpanded(value) : 0;
+  if (expanded > MAX_EXPANDED_NODES) {
+    throw new TugError({
+      code: 'yaml.aliases',
+      message: `invalid YAML: too many alias expansions (${expanded} nodes)`,
+      location: { file, line: 1, column: 1 },
+      hint: 'aliases that refer to aliases multiply; use fewer levels',
+    });
+  }
+  return { value, source };
+}
+
+/** Every syntax error with its position, from the `yaml` library (js-yaml stops at the first). */
+function syntaxErrors(file: string, text: string, first: unknown): ConfigErrors {
+  const { LineCounter, parseDocument } = yamlLib();
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true, customTags: LENIENT_TAGS as never });
+  const errors = doc.errors.map((e) => {
+    const { line, col } = lineCounter.linePos(e.pos[0]);
+    return new TugError({
+      code: 'yaml.syntax',
+      message: `invalid YAML: ${lowerFirst(e.message)}`,
+      location: { file, line, column: col },
+      hint: e.code === 'DUPLICATE_KEY' ? 'each key may appear only once in a mapping' : undefined,
+    });
+  });
+  if (errors.length > 0) return new ConfigErrors(errors);
+  const mark = (first as { mark?: { line: number; column: number } }).mark;
+  const reason = (first as { reason?: string }).reason ?? String(first);
+  return new ConfigErrors([
+    new TugError({
+      code: 'yaml.syntax',
+      message: `invalid YAML: ${reason}`,
+      location: { file, line: (mark?.line ?? 0) + 1, column: (mark?.column ?? 0) + 1 },
+    }),
+  ]);
+}
+
 const identity = (v: unknown) => v;
-const CUSTOM_TAGS = (['!reset', '!override'] as const).flatMap((tag) => [
+const LENIENT_TAGS = (['!reset', '!override'] as const).flatMap((tag) => [
   { tag, resolve: identity },
   { tag, collection: 'map' as const, resolve: identity },
   { tag, collection: 'seq' as const, resolve: identity },
 ]);
 
-/** A guard against "billion laughs" alias expansion. */
-const MAX_ALIAS_EXPANSIONS = 100_000;
-
-export function parseYaml(file: string, text: string): ParsedYaml {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, {
-    lineCounter,
-    merge: true,
-    prettyErrors: false,
-    uniqueKeys: true,
-    // The AST is converted by hand below; the library's own alias limit does not apply.
-    customTags: CUSTOM_TAGS as never,
-  });
-  const position = (offset: number): SourceLocation => {
-    const { line, col } = lineCounter.linePos(offset);
-    return { file, line, column: col };
+function countExpanded(root: unknown): number {
+  const memo = new Map<object, number>();
+  const count = (v: unknown): number => {
+    if (v === null || typeof v !== 'object') return 1;
+    const known = memo.get(v);
+    if (known !== undefined) return known;
+    memo.set(v, 1); // a self-referencing alias counts once
+    let n = 1;
+    const children = v instanceof YamlTag ? [v.value] : Array.isArray(v) ? v : Object.values(v);
+    for (const child of children) n += count(child);
+    memo.set(v, n);
+    return n;
   };
-  if (doc.errors.length > 0) {
-    throw new ConfigErrors(
-      doc.errors.map(
-        (e) =>
-          new TugError({
-            code: 'yaml.syntax',
-            message: `invalid YAML: ${lowerFirst(e.message)}`,
-            location: position(e.pos[0]),
-            hint: e.code === 'DUPLICATE_KEY' ? 'each key may appear only once in a mapping' : undefined,
-          }),
-      ),
-    );
-  }
-  const anchors = new AnchorIndex(doc);
-  const converter = new Converter(anchors, position);
-  const value = doc.contents === null ? null : converter.toValue(doc.contents as YamlNode);
-  return { value, source: new DocumentLocator(file, doc, anchors, position) };
+  return count(root);
 }
 
 /**
@@ -79,7 +124,7 @@ class AnchorIndex {
   private readonly byName = new Map<string, { offset: number; node: YamlNode }[]>();
 
   constructor(doc: Document) {
-    visit(doc, {
+    yamlLib().visit(doc, {
       Node: (_key, node) => {
         const anchor = (node as { anchor?: string }).anchor;
         if (anchor) {
@@ -104,80 +149,46 @@ class AnchorIndex {
   }
 }
 
-class Converter {
-  private expansions = 0;
-
-  constructor(
-    private readonly anchors: AnchorIndex,
-    private readonly position: (offset: number) => SourceLocation,
-  ) {}
-
-  toValue(node: YamlNode): unknown {
-    if (isAlias(node)) {
-      if (++this.expansions > MAX_ALIAS_EXPANSIONS) {
-        throw new TugError({
-          code: 'yaml.aliases',
-          message: 'invalid YAML: too many alias expansions',
-          location: node.range ? this.position(node.range[0]) : undefined,
-        });
-      }
-      const target = this.anchors.resolve(node);
-      return target ? this.toValue(target) : null;
-    }
-    const value = this.untagged(node);
-    const tag = node.tag;
-    if (tag === '!reset' || tag === '!override') return new YamlTag(tag as MergeTag, value);
-    return value;
-  }
-
-  private untagged(node: YamlNode): unknown {
-    if (isScalar(node)) {
-      // A tagged `!reset null` resolves to the string "null"; the value does not matter there.
-      return node.value;
-    }
-    if (isSeq(node)) return node.items.map((item) => this.toValue(item as YamlNode));
-    if (isMap(node)) return this.mapToObject(node);
-    return null;
-  }
-
-  private mapToObject(map: YAMLMap): Record<string, unknown> {
-    const out: Record<string, unknown> = {};
-    const merged: YamlNode[] = [];
-    for (const pair of map.items as Pair<YamlNode, YamlNode>[]) {
-      const key = pair.key;
-      if (isScalar(key) && typeof key.value === 'symbol') {
-        // `<<: *a` or `<<: [*a, *b]`: explicit keys win, then earlier sources.
-        const v = pair.value;
-        if (isSeq(v)) merged.push(...(v.items as YamlNode[]));
-        else if (v) merged.push(v);
-        continue;
-      }
-      const name = keyString(key);
-      out[name] = pair.value == null ? null : this.toValue(pair.value);
-    }
-    for (const source of merged) {
-      const value = this.toValue(source);
-      if (value === null || typeof value !== 'object' || Array.isArray(value)) continue;
-      for (const [k, v] of Object.entries(value)) if (!(k in out)) out[k] = v;
-    }
-    return out;
-  }
-}
-
 function keyString(key: YamlNode | null): string {
   if (key === null) return '';
-  if (isScalar(key)) return String(key.value);
+  if (yamlLib().isScalar(key)) return String(key.value);
   return String(key);
 }
 
-/** Finds nodes by YAML path in the parsed document (including through aliases and `<<`). */
+/** Finds nodes by YAML path (including through aliases and `<<`); parses positions on first use. */
 class DocumentLocator implements SourceLocator {
+  private parsed?: { doc: Document; anchors: AnchorIndex; position: (offset: number) => SourceLocation };
+
   constructor(
     readonly file: string,
-    private readonly doc: Document,
-    private readonly anchors: AnchorIndex,
-    private readonly position: (offset: number) => SourceLocation,
+    private readonly text: string,
   ) {}
+
+  private get doc(): Document {
+    return this.load().doc;
+  }
+
+  private get anchors(): AnchorIndex {
+    return this.load().anchors;
+  }
+
+  private position(offset: number): SourceLocation {
+    return this.load().position(offset);
+  }
+
+  private load() {
+    if (!this.parsed) {
+      const { LineCounter, parseDocument } = yamlLib();
+      const lineCounter = new LineCounter();
+      const doc = parseDocument(this.text, { lineCounter, merge: true, prettyErrors: false, customTags: LENIENT_TAGS as never });
+      const position = (offset: number): SourceLocation => {
+        const { line, col } = lineCounter.linePos(offset);
+        return { file: this.file, line, column: col };
+      };
+      this.parsed = { doc, anchors: new AnchorIndex(doc), position };
+    }
+    return this.parsed;
+  }
 
   locate(path: readonly PathSegment[], opts: { key?: boolean } = {}): SourceLocation {
     const found = this.walk(path);
@@ -206,6 +217,7 @@ class DocumentLocator implements SourceLocator {
   }
 
   private child(node: YamlNode, seg: PathSegment): { key?: YamlNode; value?: YamlNode } | undefined {
+    const { isAlias, isMap, isScalar, isSeq } = yamlLib();
     const resolved = isAlias(node) ? this.anchors.resolve(node) : node;
     if (!resolved) return undefined;
     if (isSeq(resolved) && typeof seg === 'number') {

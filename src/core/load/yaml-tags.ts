@@ -15,17 +15,32 @@ export function isYamlTag(value: unknown): value is YamlTag {
   return value instanceof YamlTag;
 }
 
-/** Remove the wrappers (a reset becomes absent, an override its value). */
+/**
+ * Remove the wrappers (a reset becomes absent, an override its value). Parts
+ * without tags are returned as they are, not copied: most files have none.
+ */
 export function stripTags(value: unknown): unknown {
   if (value instanceof YamlTag) return value.tag === '!reset' ? undefined : stripTags(value.value);
-  if (Array.isArray(value)) return value.map(stripTags).filter((v) => v !== undefined);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) {
-      const s = stripTags(v);
-      if (s !== undefined) out[k] = s;
+  if (Array.isArray(value)) {
+    let out: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      const stripped = stripTags(item);
+      if (stripped !== item && !out) out = value.slice(0, i);
+      if (out && stripped !== undefined) out.push(stripped);
     }
-    return out;
+    return out ?? value;
+  }
+  if (value !== null && typeof value === 'object') {
+    let out: Record<string, unknown> | undefined;
+    const entries = Object.entries(value);
+    for (let i = 0; i < entries.length; i++) {
+      const [k, v] = entries[i]!;
+      const stripped = stripTags(v);
+      if (stripped !== v && !out) out = Object.fromEntries(entries.slice(0, i));
+      if (out && stripped !== undefined) out[k] = stripped;
+    }
+    return out ?? value;
   }
   return value;
 }

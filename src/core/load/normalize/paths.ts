@@ -19,16 +19,39 @@ export function expandUser(path: string, homeDir: string): string {
 
 /** Absolute, normalized path: `~` expanded, relative paths joined onto the working directory. */
 export function resolveHostPath(path: string, ctx: PathContext): string {
-  const expanded = expandUser(path, ctx.homeDir);
-  if (posix.isAbsolute(expanded)) return cleanPath(expanded);
-  return posix.join(ctx.workingDir, expanded);
+  if (path[0] === '/') return cleanPath(path);
+  if (path[0] === '~') return cleanPath(expandUser(path, ctx.homeDir));
+  // "./x" is the common spelling: drop the "./" so the joined path is usually clean already.
+  let rel = path;
+  while (rel.startsWith('./')) rel = rel.slice(2);
+  if (rel === '' || rel === '.') return cleanPath(ctx.workingDir);
+  return cleanPath(ctx.workingDir + '/' + rel);
 }
 
-/** Go's path.Clean for absolute or relative paths: no "." or "..", no trailing slash. */
+/** Go's path.Clean: no "." or ".." segments, no "//", no trailing slash. */
 export function cleanPath(path: string): string {
-  if (path === '') return path;
+  if (path === '' || isClean(path)) return path;
   const normalized = posix.normalize(path);
   return normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized;
+}
+
+const SLASH = 47;
+const DOT = 46;
+
+/** True when no segment is empty, "." or ".." and there is no trailing slash; most paths are. */
+function isClean(path: string): boolean {
+  const n = path.length;
+  if (n > 1 && path.charCodeAt(n - 1) === SLASH) return false;
+  let segmentStart = 0;
+  for (let i = 0; i <= n; i++) {
+    if (i < n && path.charCodeAt(i) !== SLASH) continue;
+    const len = i - segmentStart;
+    if (len === 0 && i > 0) return false; // "//"
+    if (len === 1 && path.charCodeAt(segmentStart) === DOT) return false;
+    if (len === 2 && path.charCodeAt(segmentStart) === DOT && path.charCodeAt(segmentStart + 1) === DOT) return false;
+    segmentStart = i + 1;
+  }
+  return true;
 }
 
 /** A short-syntax volume source that names a host path rather than a volume. */

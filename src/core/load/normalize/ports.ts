@@ -3,10 +3,9 @@
 // nat.ParsePortSpec: [ip:][host[-range]:]container[-range][/protocol].
 import { TugError, type PathSegment } from '../../errors.js';
 import type { PortSpec, Protocol } from '../../model/types.js';
-import { castFields, describe, isRaw, report, scalarString, type ErrorSink, type FieldKind } from './coerce.js';
+import { describe, isRaw, report, scalarString, toInteger, type ErrorSink } from './coerce.js';
 
 const PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'udp', 'sctp']);
-const LONG_FORM_CASTS: Readonly<Record<string, FieldKind>> = { target: 'int' };
 const SHORT_EXPECTED = 'a port such as "80", "8080:80", "8080:80/udp", "127.0.0.1:8080:80" or "8000-8002:80-82"';
 
 interface PortRange {
@@ -14,7 +13,7 @@ interface PortRange {
   end: number;
 }
 
-/** Reasons a short port spec is rejected: [message, expected]. */
+/** Why a short spec was rejected and what was expected; thrown inside this module, reported as a TugError with the entry's path. */
 class PortSyntaxError {
   constructor(
     readonly why: string,
@@ -117,7 +116,10 @@ function parseShortPort(spec: string): PortSpec[] {
   }
   // compose-go sorts a range's entries by their "port/proto" text, so 98-101 comes out
   // as 100, 101, 98, 99. We keep that order so `tug config` matches `docker compose config`.
-  if (out.length > 1) out.sort((a, b) => compareText(String(a.target), String(b.target)));
+  // Text and numeric order only differ when the range crosses a power of ten.
+  if (out.length > 1 && String(container.start).length !== String(container.end).length) {
+    out.sort((a, b) => compareText(String(a.target), String(b.target)));
+  }
   return out;
 }
 
@@ -125,45 +127,34 @@ function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Keys in the order compose prints them: name, mode, host_ip, target, published, protocol, app_protocol. */
-function withCanonicalKeyOrder(written: PortSpec): PortSpec {
-  const port = written as PortSpec & Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  if (port.name !== undefined) out.name = port.name;
-  out.mode = port.mode;
-  if (port.host_ip !== undefined) out.host_ip = port.host_ip;
-  out.target = port.target;
-  if (port.published !== undefined) out.published = port.published;
-  out.protocol = port.protocol;
-  if (port.app_protocol !== undefined) out.app_protocol = port.app_protocol;
-  for (const key of Object.keys(port)) if (!(key in out)) out[key] = port[key];
-  return out as unknown as PortSpec;
+const LONG_FORM_KEYS: ReadonlySet<string> = new Set(['name', 'mode', 'host_ip', 'target', 'published', 'protocol', 'app_protocol']);
+
+function isSet(value: unknown): boolean {
+  return value !== undefined && value !== null && value !== '';
 }
 
+/** The long form, built in the key order compose prints: name, mode, host_ip, target, published, protocol, app_protocol. */
 function normalizeLongPort(raw: Record<string, unknown>, path: PathSegment[], sink: ErrorSink): PortSpec | undefined {
-  const cast = castFields(raw, LONG_FORM_CASTS, path, sink);
-  const target = cast.target;
-  if (typeof target !== 'number') {
-    if (target === undefined) {
-      report(sink, new TugError({ code: 'normalize.port', message: 'A port needs a target (the container port)', path, expected: 'target: 80' }));
-    }
+  if (raw.target === undefined || raw.target === null) {
+    report(sink, new TugError({ code: 'normalize.port', message: 'A port needs a target (the container port)', path, expected: 'target: 80' }));
     return undefined;
   }
+  const target = toInteger(raw.target, [...path, 'target'], sink);
+  if (target === undefined) return undefined;
   if (target < 0 || target > 65535) {
-    report(sink, new TugError({ code: 'normalize.port', message: `Port ${target} is out of range`, path: [...path, 'target'], expected: 'a port from 1 to 65535' }));
+    report(sink, new TugError({ code: 'normalize.port', message: `Port ${target} is out of range`, path: [...path, 'target'], expected: 'a port number from 0 to 65535' }));
     return undefined;
   }
-  const port: PortSpec & Record<string, unknown> = {
-    ...cast,
-    mode: (cast.mode ?? 'ingress') as PortSpec['mode'],
-    target,
-    protocol: (cast.protocol === undefined || cast.protocol === null ? 'tcp' : scalarString(cast.protocol).toLowerCase()) as Protocol,
-  };
-  const published = cast.published;
-  if (published === undefined || published === null || published === '') delete port.published;
-  else port.published = scalarString(published);
-  if (port.host_ip === null || port.host_ip === '') delete port.host_ip;
-  return withCanonicalKeyOrder(port);
+  const port = {} as PortSpec & Record<string, unknown>;
+  if (isSet(raw.name)) port.name = scalarString(raw.name);
+  port.mode = isSet(raw.mode) ? (raw.mode as PortSpec['mode']) : 'ingress';
+  if (isSet(raw.host_ip)) port.host_ip = scalarString(raw.host_ip);
+  port.target = target;
+  if (isSet(raw.published)) port.published = scalarString(raw.published);
+  port.protocol = (isSet(raw.protocol) ? scalarString(raw.protocol).toLowerCase() : 'tcp') as Protocol;
+  if (isSet(raw.app_protocol)) port.app_protocol = scalarString(raw.app_protocol);
+  for (const key in raw) if (!LONG_FORM_KEYS.has(key)) port[key] = raw[key]; // x-* extensions
+  return port;
 }
 
 /** compose-go's uniqueness key for ports: host_ip:published:target/protocol. */
@@ -178,8 +169,17 @@ function portKey(port: PortSpec): string {
  */
 export function normalizePorts(raw: readonly unknown[], at: PathSegment[] = ['ports'], sink?: ErrorSink): PortSpec[] {
   const out: PortSpec[] = [];
-  const seen = new Map<string, number>();
+  // Most services publish one or two ports: skip the key map until a second port arrives.
+  let seen: Map<string, number> | undefined;
   const add = (port: PortSpec) => {
+    if (out.length === 0) {
+      out.push(port);
+      return;
+    }
+    if (!seen) {
+      seen = new Map();
+      seen.set(portKey(out[0]!), 0);
+    }
     const key = portKey(port);
     const index = seen.get(key);
     if (index === undefined) {

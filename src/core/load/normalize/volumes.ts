@@ -24,32 +24,43 @@ function parseShortVolume(spec: string, ctx: PathContext, path: PathSegment[]): 
   if (spec === '') throw volumeError('A volume cannot be empty', path);
   const parts = spec.split(':');
   if (parts.length > 3) throw volumeError(`Invalid volume ${JSON.stringify(spec)}: too many colons`, path);
-  if (parts.some((p) => p === '')) {
-    throw volumeError(`Invalid volume ${JSON.stringify(spec)}: an empty section between colons`, path);
+  for (const part of parts) {
+    if (part === '') throw volumeError(`Invalid volume ${JSON.stringify(spec)}: an empty section between colons`, path);
   }
   if (parts.length === 1) {
     // compose-go gives an anonymous volume an empty `volume: {}` block, which config prints.
     return { type: 'volume', target: cleanPath(spec), volume: {} };
   }
-  const [source, target, options] = parts as [string, string, string | undefined];
+  const source = parts[0]!;
   const bind = isHostPathSource(source);
   const mount: VolumeMount = bind
-    ? { type: 'bind', source: resolveHostPath(source, ctx), target: cleanPath(target) }
-    : { type: 'volume', source, target: cleanPath(target) };
-  let bindOptions: NonNullable<VolumeMount['bind']> | undefined = bind ? {} : undefined;
-  let volumeOptions: NonNullable<VolumeMount['volume']> | undefined = bind ? undefined : {};
-  for (const option of options ? options.split(',') : []) {
-    if (option === 'ro') mount.read_only = true;
-    else if (option === 'rw') delete mount.read_only;
-    else if (option === 'nocopy') volumeOptions = { ...volumeOptions, nocopy: true };
-    else if (option === 'z' || option === 'Z') bindOptions = { ...bindOptions, selinux: option };
-    else if (PROPAGATIONS.has(option)) bindOptions = { ...bindOptions, propagation: option };
-    // Other options are ignored, as Compose ignores them.
+    ? { type: 'bind', source: resolveHostPath(source, ctx), target: cleanPath(parts[1]!) }
+    : { type: 'volume', source, target: cleanPath(parts[1]!) };
+  let readOnly = false;
+  let nocopy = false;
+  let selinux: 'z' | 'Z' | undefined;
+  let propagation: string | undefined;
+  if (parts.length === 3) {
+    for (const option of parts[2]!.split(',')) {
+      if (option === 'ro') readOnly = true;
+      else if (option === 'rw') readOnly = false;
+      else if (option === 'nocopy') nocopy = true;
+      else if (option === 'z' || option === 'Z') selinux = option;
+      else if (PROPAGATIONS.has(option)) propagation = option;
+      // Unknown options are ignored, as Compose ignores them.
+    }
   }
-  // Short syntax creates a missing host directory, as docker-compose v1 did.
-  if (bind) bindOptions = { ...bindOptions, create_host_path: true };
-  if (bindOptions) mount.bind = canonicalBind(bindOptions);
-  if (volumeOptions) mount.volume = volumeOptions;
+  if (readOnly) mount.read_only = true;
+  // Like compose-go, bind flags land in `bind` and nocopy in `volume`, whatever the type.
+  if (bind || selinux !== undefined || propagation !== undefined) {
+    const options: NonNullable<VolumeMount['bind']> = {};
+    if (selinux !== undefined) options.selinux = selinux;
+    if (propagation !== undefined) options.propagation = propagation;
+    // Short syntax creates a missing host directory, as docker-compose v1 did.
+    if (bind) options.create_host_path = true;
+    mount.bind = options;
+  }
+  if (!bind || nocopy) mount.volume = nocopy ? { nocopy: true } : {};
   return mount;
 }
 
