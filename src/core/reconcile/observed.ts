@@ -1,0 +1,63 @@
+// What a backend reports about a project: a snapshot, in our own types. The
+// planner compares it with the desired Project; nothing here is backend-specific.
+
+export type ReplicaState = 'created' | 'running' | 'restarting' | 'paused' | 'exited' | 'dead' | 'removing';
+export type HealthState = 'starting' | 'healthy' | 'unhealthy';
+
+export interface PublishedPort {
+  hostIp: string;
+  published: number;
+  target: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+}
+
+export interface ObservedReplica {
+  /** Backend identity (the replica name on native, the container ID on docker). */
+  id: string;
+  name: string;
+  project: string;
+  service: string;
+  /** Replica number; 0 for one-off replicas. */
+  number: number;
+  oneoff: boolean;
+  labels: Record<string, string>;
+  state: ReplicaState;
+  /** Absent when the service has no health check. */
+  health?: HealthState;
+  exitCode?: number;
+  restartCount: number;
+  /** ISO timestamps. */
+  createdAt?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  /** Process ID of the replica's main process, when the backend knows it. */
+  pid?: number;
+  ports: PublishedPort[];
+  /** Image reference or, on native, the command line. */
+  image?: string;
+  command?: string;
+}
+
+export interface ObservedNetwork {
+  name: string;
+  /** The Compose key (`com.docker.compose.network` label), when tug created it. */
+  key?: string;
+  labels: Record<string, string>;
+}
+
+export interface ObservedVolume {
+  name: string;
+  key?: string;
+  labels: Record<string, string>;
+}
+
+export interface ObservedState {
+  project: string;
+  replicas: ObservedReplica[];
+  networks: ObservedNetwork[];
+  volumes: ObservedVolume[];
+}
+
+export function emptyObservedState(project: string): ObservedState {
+  return { project, replicas: [], networks: [], volumes: [] };
+}

@@ -1,0 +1,97 @@
+// The one interface every runtime implements (native, docker, fake). It speaks
+// tug's own types only: no dockerode or process types cross this line.
+// Capabilities a backend lacks are declared, so the CLI can refuse early.
+import type { TugError } from '../core/errors.js';
+import type { Project } from '../core/model/types.js';
+import type { ObservedReplica, ObservedState } from '../core/reconcile/observed.js';
+import type { ReplicaSpec } from '../core/reconcile/operations.js';
+import type { NetworkSpec, VolumeSpec } from '../core/model/types.js';
+
+export interface BackendCapabilities {
+  /** Runs images (docker) rather than host commands (native). */
+  images: boolean;
+  build: boolean;
+  /** Each replica gets its own network namespace/address. */
+  isolatedNetwork: boolean;
+  /** Default for --parallel. */
+  defaultParallelism: number;
+}
+
+export type ReplicaEventAction = 'create' | 'start' | 'die' | 'restart' | 'health' | 'stop' | 'remove' | 'kill';
+
+export interface ReplicaEvent {
+  action: ReplicaEventAction;
+  /** Snapshot after the change. */
+  replica: ObservedReplica;
+  /** ISO time. */
+  time: string;
+}
+
+export interface LogLine {
+  replica: string;
+  service: string;
+  stream: 'stdout' | 'stderr';
+  /** ISO time the line was captured. */
+  time: string;
+  text: string;
+}
+
+export interface LogOptions {
+  services?: string[];
+  /** Lines from the end of each replica's log; undefined = all. */
+  tail?: number;
+  follow?: boolean;
+  /** ISO times. */
+  since?: string;
+  until?: string;
+  signal?: AbortSignal;
+}
+
+export interface ExecOptions {
+  command: string[];
+  env?: Record<string, string>;
+  user?: string;
+  workdir?: string;
+  tty?: boolean;
+  /** Interactive: pass our stdin through. */
+  stdin?: boolean;
+}
+
+export interface ProjectSummary {
+  name: string;
+  /** e.g. "running(3)", "exited(1)". */
+  status: string;
+  configFiles: string[];
+  workingDir?: string;
+}
+
+export interface RuntimeBackend {
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+
+  /** Problems this backend has with a project before anything runs (e.g. image without command on native). */
+  validate(project: Project): TugError[];
+
+  observe(project: string): Promise<ObservedState>;
+  listProjects(): Promise<ProjectSummary[]>;
+
+  createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void>;
+  removeNetwork(project: string, name: string): Promise<void>;
+  createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void>;
+  removeVolume(project: string, name: string): Promise<void>;
+
+  createReplica(spec: ReplicaSpec): Promise<ObservedReplica>;
+  startReplica(project: string, id: string): Promise<void>;
+  /** stop_signal, then SIGKILL after timeoutMs. Resolves once it has exited. */
+  stopReplica(project: string, id: string, timeoutMs: number): Promise<void>;
+  killReplica(project: string, id: string, signal: string): Promise<void>;
+  removeReplica(project: string, id: string): Promise<void>;
+
+  /** Replica changes as they happen, until the signal aborts. */
+  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent>;
+  logs(project: string, opts: LogOptions): AsyncIterable<LogLine>;
+  /** Runs a command in a replica's environment, stdio attached; resolves to its exit code. */
+  exec(project: string, id: string, opts: ExecOptions): Promise<number>;
+
+  close(): Promise<void>;
+}

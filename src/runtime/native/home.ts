@@ -1,0 +1,60 @@
+// Where the native runtime keeps its state. One directory per project holds the
+// engine's socket, pid file, lock and replica state; logs sit beside them so
+// they outlive the engine; named volumes are shared across projects by name.
+//
+//   $TUG_HOME/                     (default $XDG_STATE_HOME/tug or ~/.local/state/tug), mode 0700
+//     projects/<project>/          mode 0700
+//       engine.sock                mode 0600
+//       engine.pid                 "<pid> <start time>"
+//       engine.log                 the engine's own stderr
+//       cli.lock                   held by a CLI command that changes the project
+//       state.json                 replicas and their specs, written by the engine
+//       networks.json              networks "created" for the project (bookkeeping in process mode)
+//       logs/<replica>.jsonl       {"t": ISO time, "s": "stdout"|"stderr", "l": line}, rotated to .1
+//     volumes/<name>/data/         a named volume's contents
+//     volumes/<name>/volume.json   its labels and spec
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+
+export function tugHome(env: Readonly<Record<string, string | undefined>> = process.env): string {
+  if (env.TUG_HOME) return env.TUG_HOME;
+  const state = env.XDG_STATE_HOME || join(env.HOME || homedir(), '.local', 'state');
+  return join(state, 'tug');
+}
+
+export interface ProjectPaths {
+  dir: string;
+  socket: string;
+  pidFile: string;
+  engineLog: string;
+  lock: string;
+  state: string;
+  networks: string;
+  logsDir: string;
+}
+
+export function projectPaths(home: string, project: string): ProjectPaths {
+  const dir = join(home, 'projects', project);
+  return {
+    dir,
+    socket: join(dir, 'engine.sock'),
+    pidFile: join(dir, 'engine.pid'),
+    engineLog: join(dir, 'engine.log'),
+    lock: join(dir, 'cli.lock'),
+    state: join(dir, 'state.json'),
+    networks: join(dir, 'networks.json'),
+    logsDir: join(dir, 'logs'),
+  };
+}
+
+export function replicaLogFile(home: string, project: string, replica: string): string {
+  return join(projectPaths(home, project).logsDir, `${replica}.jsonl`);
+}
+
+export function volumeDir(home: string, name: string): string {
+  return join(home, 'volumes', name);
+}
+
+export function volumeDataDir(home: string, name: string): string {
+  return join(volumeDir(home, name), 'data');
+}

@@ -1,0 +1,51 @@
+// The wire protocol between the CLI (client) and a project's engine process:
+// newline-delimited JSON over a Unix socket. A request gets exactly one
+// response, except streaming methods (`events`), which send `event` messages
+// until the client closes the connection or the engine ends the stream.
+import type { ObservedReplica } from '../../core/reconcile/observed.js';
+import type { ReplicaSpec } from '../../core/reconcile/operations.js';
+import type { ReplicaEvent } from '../backend.js';
+
+export interface EngineMethods {
+  /** Liveness and identity; `adopted` lists replicas found alive/reaped after a crash. */
+  ping: { params: Record<string, never>; result: { pid: number; project: string; version: string; startedAt: string; recovered: RecoveryReport } };
+  /** All replicas of the project the engine knows (running or not, one-offs too). */
+  list: { params: Record<string, never>; result: ObservedReplica[] };
+  create: { params: { spec: ReplicaSpec }; result: ObservedReplica };
+  start: { params: { id: string }; result: ObservedReplica };
+  stop: { params: { id: string; timeoutMs: number }; result: ObservedReplica };
+  kill: { params: { id: string; signal: string }; result: ObservedReplica };
+  remove: { params: { id: string }; result: null };
+  /** The spec a replica was created from (for exec: environment, working dir, user). */
+  inspect: { params: { id: string }; result: { replica: ObservedReplica; spec: ReplicaSpec } };
+  /** Streaming: ReplicaEvent messages. */
+  events: { params: Record<string, never>; result: null };
+  /** Stop every replica and exit (tests, and `down` of the last replica). */
+  shutdown: { params: Record<string, never>; result: null };
+}
+
+export type EngineMethod = keyof EngineMethods;
+
+export interface RecoveryReport {
+  /** Replicas whose processes outlived a crashed engine and were killed. */
+  reaped: string[];
+  /** When the previous engine died without shutting down (ISO), if it did. */
+  previousEngineCrashedAt?: string;
+}
+
+export interface EngineRequest<M extends EngineMethod = EngineMethod> {
+  id: number;
+  method: M;
+  params: EngineMethods[M]['params'];
+}
+
+export interface WireError {
+  code: string;
+  message: string;
+  hint?: string;
+}
+
+export type EngineMessage =
+  | { id: number; result: unknown }
+  | { id: number; error: WireError }
+  | { id: number; event: ReplicaEvent };
