@@ -120,6 +120,7 @@ export function loadProject(req: LoadRequest): LoadResult {
     configFiles: req.files.map((f) => f.path),
     services: selection.enabled,
     disabledServices: selection.disabled,
+    shellForms: shellForms(rawServices),
     networks: addImplicitDefaultNetwork(networks, selection.enabled, name),
     volumes,
     secrets,
@@ -130,6 +131,20 @@ export function loadProject(req: LoadRequest): LoadResult {
   errors.push(...graphErrors(project, locate));
   if (errors.length > 0) throw new ConfigErrors(errors);
   return { project, warnings: ctx.warnings, locate };
+}
+
+/** The services whose command or entrypoint is a string: the native backend runs those through a shell. */
+function shellForms(raw: Record<string, unknown>): Project['shellForms'] {
+  const out: Project['shellForms'] = {};
+  for (const [name, svc] of Object.entries(raw)) {
+    if (!svc || typeof svc !== 'object') continue;
+    const { command, entrypoint } = svc as { command?: unknown; entrypoint?: unknown };
+    const form: { command?: string; entrypoint?: string } = {};
+    if (typeof command === 'string') form.command = command;
+    if (typeof entrypoint === 'string') form.entrypoint = entrypoint;
+    if (form.command !== undefined || form.entrypoint !== undefined) out[name] = form;
+  }
+  return out;
 }
 
 /**
@@ -159,6 +174,7 @@ function uninterpolated(
     secrets: section('secrets'),
     configs: section('configs'),
     extensions,
+    shellForms: {},
   };
   return { project, warnings, locate };
 }
