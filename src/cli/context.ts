@@ -10,6 +10,9 @@ export interface GlobalOptions {
   projectDirectory?: string;
   ansi: AnsiMode;
   debug?: boolean;
+  backend?: string;
+  progress?: 'auto' | 'tty' | 'plain' | 'json' | 'quiet';
+  parallel?: string;
 }
 
 export interface CliContext {

@@ -30,6 +30,10 @@ export async function run(argv: string[]): Promise<number> {
     .option('--project-directory <dir>', 'project directory (default: the first file\'s directory)')
     .addOption(new Option('--ansi <when>', 'ANSI colors').choices(['never', 'always', 'auto']).default('auto'))
     .option('--debug', 'show internal details of failures')
+    .option('--backend <name>', 'runtime: native (default) or docker; env TUG_BACKEND')
+    .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'json', 'quiet']))
+    .option('--parallel <n>', 'how many operations run at once (default: the backend\'s)')
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: ctx.out, writeErr: ctx.err });
@@ -58,6 +62,10 @@ export async function run(argv: string[]): Promise<number> {
       exitCode = await configCommand(ctx, services, opts);
     });
 
+  registerRuntimeCommands(program, ctx, (code) => {
+    exitCode = code;
+  });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -85,4 +93,144 @@ function exitCodeFor(err: unknown, ctx: CliContext): number {
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   return pkg.version;
+}
+
+const collectValues = (value: string, previous: string[] = []) => [...previous, value];
+
+/** up, down, ps, logs, scale, start/stop/restart/kill, exec, run, ls: each module loaded only when used. */
+function registerRuntimeCommands(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
+  program
+    .command('up')
+    .description('create and start the services (attached unless -d)')
+    .argument('[services...]')
+    .option('-d, --detach', 'run in the background')
+    .option('--scale <service=n>', 'replicas for a service (repeatable)', collectValues)
+    .option('--no-deps', 'do not start linked services')
+    .option('--force-recreate', 'recreate replicas even if nothing changed')
+    .option('--no-recreate', 'never recreate existing replicas')
+    .option('--always-recreate-deps', 'recreate dependencies too')
+    .option('--remove-orphans', 'remove replicas of services no longer in the file')
+    .option('--no-start', 'create but do not start')
+    .option('--wait', 'wait until services are running and healthy (implies -d)')
+    .option('--wait-timeout <seconds>', 'give up waiting after this long')
+    .option('--abort-on-container-exit', 'stop everything when a replica exits')
+    .option('--exit-code-from <service>', 'exit with this service\'s exit code (implies --abort-on-container-exit)')
+    .option('-t, --timeout <seconds>', 'shutdown timeout')
+    .option('--dry-run', 'print the plan and change nothing')
+    .option('--no-color', 'monochrome log output')
+    .option('--no-log-prefix', 'no replica-name prefix on log lines')
+    .option('--timestamps', 'show timestamps')
+    .action(async (services: string[], opts) => {
+      const { upCommand } = await import('./commands/up.js');
+      setExit(await upCommand(ctx, services, opts));
+    });
+
+  program
+    .command('down')
+    .description('stop and remove replicas and networks (and volumes with -v)')
+    .argument('[services...]')
+    .option('-v, --volumes', 'also remove named volumes declared in the file and anonymous volumes')
+    .option('--remove-orphans', 'remove replicas of services no longer in the file')
+    .option('-t, --timeout <seconds>', 'shutdown timeout')
+    .action(async (services: string[], opts) => {
+      const { downCommand } = await import('./commands/down.js');
+      setExit(await downCommand(ctx, services, opts));
+    });
+
+  program
+    .command('ps')
+    .description('list the project\'s replicas')
+    .argument('[services...]')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('-a, --all', 'include stopped replicas')
+    .option('-q, --quiet', 'only IDs')
+    .option('--services', 'only service names')
+    .option('--status <state>', 'filter by state (repeatable)', collectValues)
+    .action(async (services: string[], opts) => {
+      const { psCommand } = await import('./commands/ps.js');
+      setExit(await psCommand(ctx, services, opts));
+    });
+
+  program
+    .command('logs')
+    .description('show the replicas\' output')
+    .argument('[services...]')
+    .option('-f, --follow', 'keep following new output')
+    .option('-n, --tail <lines>', 'lines from the end of each replica\'s log (or "all")')
+    .option('-t, --timestamps', 'show timestamps')
+    .option('--since <time>', 'from this time (RFC 3339 or relative, e.g. 10m)')
+    .option('--until <time>', 'up to this time')
+    .option('--index <n>', 'only this replica number')
+    .option('--no-color', 'monochrome output')
+    .option('--no-log-prefix', 'no replica-name prefix')
+    .action(async (services: string[], opts) => {
+      const { logsCommand } = await import('./commands/logs.js');
+      setExit(await logsCommand(ctx, services, opts));
+    });
+
+  program
+    .command('scale')
+    .description('set the number of replicas of services')
+    .argument('<service=n...>')
+    .option('--no-deps', 'do not start linked services')
+    .action(async (pairs: string[], opts) => {
+      const { scaleCommand } = await import('./commands/scale.js');
+      setExit(await scaleCommand(ctx, pairs, opts));
+    });
+
+  for (const action of ['start', 'stop', 'restart', 'kill'] as const) {
+    const cmd = program.command(action).argument('[services...]');
+    cmd.description({ start: 'start existing replicas', stop: 'stop replicas', restart: 'restart replicas', kill: 'send a signal to replicas' }[action]);
+    if (action === 'stop' || action === 'restart') cmd.option('-t, --timeout <seconds>', 'shutdown timeout');
+    if (action === 'kill') cmd.option('-s, --signal <signal>', 'signal to send', 'SIGKILL');
+    if (action === 'start') cmd.option('--wait', 'wait until running and healthy').option('--wait-timeout <seconds>', 'give up after this long');
+    cmd.action(async (services: string[], opts) => {
+      const { lifecycleCommand } = await import('./commands/lifecycle.js');
+      setExit(await lifecycleCommand(ctx, action, services, opts));
+    });
+  }
+
+  program
+    .command('exec')
+    .description('run a command in a running replica')
+    .argument('<service>')
+    .argument('<command...>')
+    .option('--index <n>', 'replica number', '1')
+    .option('-e, --env <KEY=VALUE>', 'set a variable (repeatable)', collectValues)
+    .option('-T, --no-tty', 'no pseudo-terminal')
+    .option('-u, --user <user>', 'run as this user')
+    .option('-w, --workdir <dir>', 'working directory')
+    .passThroughOptions()
+    .action(async (service: string, command: string[], opts) => {
+      const { execCommand } = await import('./commands/exec.js');
+      setExit(await execCommand(ctx, service, command, opts));
+    });
+
+  program
+    .command('run')
+    .description('run a one-off replica of a service')
+    .argument('<service>')
+    .argument('[command...]')
+    .option('--rm', 'remove it when it exits')
+    .option('--no-deps', 'do not start linked services')
+    .option('-e, --env <KEY=VALUE>', 'set a variable (repeatable)', collectValues)
+    .option('--entrypoint <cmd>', 'override the entrypoint')
+    .option('--name <name>', 'name of the one-off replica')
+    .option('-T, --no-tty', 'no pseudo-terminal (the default on the native backend)')
+    .passThroughOptions()
+    .action(async (service: string, command: string[], opts) => {
+      const { runCommand } = await import('./commands/run.js');
+      setExit(await runCommand(ctx, service, command, opts));
+    });
+
+  program
+    .command('ls')
+    .description('list the projects tug runs on this machine')
+    .option('-a, --all', 'include stopped projects')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('-q, --quiet', 'only names')
+    .action(async (opts) => {
+      const { lsCommand } = await import('./commands/ls.js');
+      setExit(await lsCommand(ctx, opts));
+    });
 }

@@ -4,7 +4,7 @@
 import type { TugError } from '../core/errors.js';
 import type { Project } from '../core/model/types.js';
 import type { ObservedReplica, ObservedState } from '../core/reconcile/observed.js';
-import type { ReplicaSpec } from '../core/reconcile/operations.js';
+import type { Plan, ReplicaSpec } from '../core/reconcile/operations.js';
 import type { NetworkSpec, VolumeSpec } from '../core/model/types.js';
 
 export interface BackendCapabilities {
@@ -71,6 +71,15 @@ export interface RuntimeBackend {
 
   /** Problems this backend has with a project before anything runs (e.g. image without command on native). */
   validate(project: Project): TugError[];
+
+  /**
+   * Checks a plan before anything in it runs (native: published ports free and
+   * not claimed twice). Returns every problem found.
+   */
+  preflight?(plan: Plan, observed: ObservedState): Promise<TugError[]>;
+
+  /** Runs `fn` while holding the project's lock, so concurrent commands on one project are safe. */
+  withLock?<T>(project: string, fn: () => Promise<T>, onWait?: (message: string) => void): Promise<T>;
 
   observe(project: string): Promise<ObservedState>;
   listProjects(): Promise<ProjectSummary[]>;

@@ -1,0 +1,63 @@
+// `tug logs`: the replicas' output merged in time order; -f keeps following,
+// including replicas that appear later (after a scale) or restart.
+import { usageError } from '../../core/errors.js';
+import type { CliContext } from '../context.js';
+import { parseTimeArg } from '../args.js';
+import { makeChalk } from '../render/colors.js';
+import { createLogFormatter } from '../render/log-prefix.js';
+import { interruptController, projectOrName, withBackend } from '../session.js';
+
+export interface LogsFlags {
+  follow?: boolean;
+  tail?: string;
+  timestamps?: boolean;
+  since?: string;
+  until?: string;
+  color: boolean;
+  logPrefix: boolean;
+  index?: string;
+}
+
+export async function logsCommand(ctx: CliContext, services: string[], flags: LogsFlags): Promise<number> {
+  const tail = parseTail(flags.tail);
+  const now = Date.now();
+  const since = parseTimeArg(flags.since, now, '--since');
+  const until = parseTimeArg(flags.until, now, '--until');
+  const { name, project } = projectOrName(ctx);
+  for (const s of services) if (project && !project.services[s] && !project.disabledServices[s]) throw usageError(`no such service: ${s}`);
+  return withBackend(ctx, async (backend) => {
+    const observed = await backend.observe(name);
+    const names = observed.replicas.map((r) => r.name);
+    const format = createLogFormatter(names, name, {
+      prefix: flags.logPrefix,
+      timestamps: Boolean(flags.timestamps),
+      color: flags.color ? ctx.color : makeChalk('never', process.stdout, ctx.env),
+    });
+    const interrupt = interruptController();
+    try {
+      const index = flags.index === undefined ? undefined : Number(flags.index);
+      for await (const line of backend.logs(name, {
+        services: services.length > 0 ? services : undefined,
+        tail,
+        follow: flags.follow,
+        since,
+        until,
+        signal: interrupt.signal,
+      })) {
+        if (index !== undefined && !line.replica.endsWith(`-${index}`)) continue;
+        ctx.out(format(line));
+      }
+    } catch (err) {
+      if (!interrupt.interrupted()) throw err;
+    } finally {
+      interrupt.dispose();
+    }
+    return interrupt.interrupted() ? 130 : 0;
+  });
+}
+
+function parseTail(value: string | undefined): number | undefined {
+  if (value === undefined || value === 'all') return undefined;
+  if (!/^\d+$/.test(value)) throw usageError(`invalid --tail "${value}"`, 'a number of lines, or "all"');
+  return Number(value);
+}

@@ -1,0 +1,96 @@
+// `tug run SVC [CMD…]`: a one-off replica of a service, its dependencies
+// started first (unless --no-deps); prints its output and exits with its code.
+import { randomBytes } from 'node:crypto';
+import { TugError } from '../../core/errors.js';
+import { reconcile } from '../../core/reconcile/reconcile.js';
+import { buildReplicaSpec } from '../../core/reconcile/replica-spec.js';
+import { applyPlans } from '../apply.js';
+import type { CliContext } from '../context.js';
+import { createLogFormatter } from '../render/log-prefix.js';
+import { hostEnvironment, interruptController, loadProjectFor, throwBackendProblems, tugVersion, withBackend } from '../session.js';
+import { parseEnvPairs } from './exec.js';
+
+export interface RunFlags {
+  rm?: boolean;
+  deps: boolean;
+  env?: string[];
+  entrypoint?: string;
+  name?: string;
+}
+
+export async function runCommand(ctx: CliContext, service: string, command: string[], flags: RunFlags): Promise<number> {
+  const project = loadProjectFor(ctx, [service]);
+  if (!project.services[service]) throw new TugError({ code: 'run.no-service', message: `no such service: ${service}`, exitCode: 2 });
+  const spec = project.services[service]!;
+  const deps = Object.keys(spec.depends_on ?? {});
+  const hostEnv = hostEnvironment(ctx.env);
+  return withBackend(ctx, async (backend) => {
+    throwBackendProblems(backend, { ...project, services: { [service]: oneOffService(spec, command, flags) } });
+    if (flags.deps && deps.length > 0) {
+      await applyPlans(ctx, backend, {
+        project: project.name,
+        preflight: true,
+        planFor: (state, round) =>
+          reconcile(project, state, {
+            services: deps,
+            recreate: 'diverged',
+            recreateDependencies: 'diverged',
+            removeOrphans: false,
+            start: true,
+            startExited: round === 1,
+            hostEnv,
+            tugVersion: tugVersion(),
+          }),
+      });
+    }
+    const slug = randomBytes(6).toString('hex');
+    const oneOffProject = { ...project, services: { ...project.services, [service]: oneOffService(spec, command, flags) } };
+    const shellForms = command.length > 0 || flags.entrypoint !== undefined ? {} : project.shellForms;
+    const replicaSpec = buildReplicaSpec({ ...oneOffProject, shellForms }, service, 0, { hostEnv, tugVersion: tugVersion(), oneoff: true, slug });
+    if (flags.name) replicaSpec.name = flags.name;
+    const interrupt = interruptController();
+    const created = await backend.createReplica(replicaSpec);
+    try {
+      const ended = waitForExit(backend, project.name, created.id, interrupt.signal);
+      await backend.startReplica(project.name, created.id);
+      const format = createLogFormatter([created.name], project.name, { prefix: false, timestamps: false, color: ctx.color });
+      const follow = new AbortController();
+      const logs = (async () => {
+        for await (const line of backend.logs(project.name, { follow: true, signal: follow.signal, services: [service] })) {
+          if (line.replica === created.name) (line.stream === 'stderr' ? ctx.err : ctx.out)(format(line));
+        }
+      })().catch(() => undefined);
+      const code = await ended.catch(async () => {
+        await backend.stopReplica(project.name, created.id, 10_000);
+        return 130;
+      });
+      await new Promise((r) => setTimeout(r, 150)); // let the last lines reach the log file
+      follow.abort();
+      await logs;
+      return code;
+    } finally {
+      interrupt.dispose();
+      if (flags.rm) await backend.removeReplica(project.name, created.id).catch(() => undefined);
+    }
+  });
+}
+
+function oneOffService(spec: import('../../core/model/types.js').ServiceSpec, command: string[], flags: RunFlags) {
+  const env = parseEnvPairs(flags.env ?? []);
+  return {
+    ...spec,
+    ...(command.length > 0 ? { command } : {}),
+    ...(flags.entrypoint !== undefined ? { entrypoint: [flags.entrypoint] } : {}),
+    environment: { ...(spec.environment ?? {}), ...env },
+    restart: 'no',
+    ports: [],
+    container_name: undefined,
+  };
+}
+
+async function waitForExit(backend: import('../../runtime/backend.js').RuntimeBackend, project: string, id: string, signal: AbortSignal): Promise<number> {
+  for await (const event of backend.events(project, signal)) {
+    if (event.replica.id === id && event.action === 'die') return event.replica.exitCode ?? 0;
+  }
+  throw new TugError({ code: 'interrupted', message: 'interrupted', exitCode: 130 });
+}

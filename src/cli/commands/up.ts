@@ -1,0 +1,128 @@
+// `tug up`: converge the project to the file, then either return (-d, --wait)
+// or stay attached, showing logs until Ctrl-C or a replica exit ends it.
+import { usageError } from '../../core/errors.js';
+import type { Project } from '../../core/model/types.js';
+import { formatPlan } from '../../core/reconcile/plan.js';
+import { findOrphans, reconcile, type ReconcileOptions } from '../../core/reconcile/reconcile.js';
+import { waitForServices } from '../../engine/conditions.js';
+import { applyPlans } from '../apply.js';
+import { parseScaleArgs, parseTimeoutSeconds } from '../args.js';
+import { attach } from '../attach.js';
+import { warn, type CliContext } from '../context.js';
+import { hostEnvironment, interruptController, loadProjectFor, throwBackendProblems, tugVersion, withBackend } from '../session.js';
+
+export interface UpFlags {
+  detach?: boolean;
+  scale?: string[];
+  deps: boolean;
+  forceRecreate?: boolean;
+  recreate: boolean;
+  alwaysRecreateDeps?: boolean;
+  removeOrphans?: boolean;
+  start: boolean;
+  wait?: boolean;
+  waitTimeout?: string;
+  abortOnContainerExit?: boolean;
+  exitCodeFrom?: string;
+  timeout?: string;
+  dryRun?: boolean;
+  color: boolean;
+  logPrefix: boolean;
+  timestamps?: boolean;
+}
+
+export async function upCommand(ctx: CliContext, services: string[], flags: UpFlags): Promise<number> {
+  validateUpFlags(flags);
+  const project = loadProjectFor(ctx, services);
+  const scale = parseScaleArgs(flags.scale ?? [], Object.keys(project.services));
+  if (flags.exitCodeFrom && !project.services[flags.exitCodeFrom]) throw usageError(`no such service: ${flags.exitCodeFrom}`);
+  const opts = reconcileOptions(ctx, project, services, flags, scale);
+  return withBackend(ctx, async (backend) => {
+    throwBackendProblems(backend, project);
+    noteIgnoredImages(ctx, project, backend.capabilities.images);
+    const observed = await backend.observe(project.name);
+    const orphans = findOrphans(project, observed);
+    if (orphans.length > 0 && !flags.removeOrphans && !ctx.env.COMPOSE_IGNORE_ORPHANS) {
+      warn(ctx, `found orphan replicas (${orphans.map((o) => o.name).join(', ')}) for this project; run with --remove-orphans to clean them up`);
+    }
+    if (flags.dryRun) {
+      ctx.out(formatPlan(reconcile(project, observed, { ...opts, startExited: true })) + '\n');
+      return 0;
+    }
+    const startedAt = new Date().toISOString();
+    const interrupt = interruptController();
+    try {
+      const outcome = await applyPlans(ctx, backend, {
+        project: project.name,
+        preflight: true,
+        signal: interrupt.signal,
+        planFor: (state, round) => reconcile(project, state, { ...opts, startExited: round === 1 }),
+      });
+      if (outcome.upToDate) ctx.err(`${ctx.errColor.green('✔')} ${project.name} is up to date; nothing to do\n`);
+      if (flags.wait) {
+        const timeoutMs = flags.waitTimeout ? parseTimeoutSeconds(flags.waitTimeout) : undefined;
+        await waitForServices(backend, project.name, servicesInScope(project, services), { timeoutMs, signal: interrupt.signal });
+        ctx.err(`${ctx.errColor.green('✔')} all services are running and healthy\n`);
+        return 0;
+      }
+      if (flags.detach) return 0;
+    } finally {
+      interrupt.dispose();
+    }
+    return attach(ctx, backend, project, {
+      services: servicesInScope(project, services),
+      abortOnExit: Boolean(flags.abortOnContainerExit || flags.exitCodeFrom),
+      exitCodeFrom: flags.exitCodeFrom,
+      timeoutMs: opts.timeoutMs,
+      color: flags.color,
+      prefix: flags.logPrefix,
+      timestamps: Boolean(flags.timestamps),
+      since: startedAt,
+    });
+  });
+}
+
+function reconcileOptions(
+  ctx: CliContext,
+  project: Project,
+  services: string[],
+  flags: UpFlags,
+  scale: Record<string, number>,
+): ReconcileOptions {
+  return {
+    services: services.length > 0 ? services : undefined,
+    noDeps: !flags.deps,
+    recreate: flags.forceRecreate ? 'force' : flags.recreate ? 'diverged' : 'never',
+    recreateDependencies: flags.alwaysRecreateDeps ? 'force' : flags.recreate ? 'diverged' : 'never',
+    scale,
+    removeOrphans: Boolean(flags.removeOrphans),
+    start: flags.start,
+    startExited: true,
+    timeoutMs: parseTimeoutSeconds(flags.timeout),
+    hostEnv: hostEnvironment(ctx.env),
+    tugVersion: tugVersion(),
+  };
+  void project;
+}
+
+/** Flag combinations docker compose refuses, refused the same way (exit code 2). */
+function validateUpFlags(f: UpFlags): void {
+  const abort = f.abortOnContainerExit || f.exitCodeFrom;
+  if (f.wait && abort) throw usageError('--wait cannot be combined with --abort-on-container-exit or --exit-code-from');
+  if (f.detach && abort) throw usageError('-d cannot be combined with --abort-on-container-exit or --exit-code-from');
+  if (f.forceRecreate && !f.recreate) throw usageError('--force-recreate and --no-recreate cannot be combined');
+  if (f.alwaysRecreateDeps && !f.recreate) throw usageError('--always-recreate-deps and --no-recreate cannot be combined');
+}
+
+export function servicesInScope(project: Project, services: string[]): string[] {
+  return services.length > 0 ? services : Object.keys(project.services);
+}
+
+/** On a backend that runs host commands, an image next to a command is noted once and not used. */
+function noteIgnoredImages(ctx: CliContext, project: Project, runsImages: boolean): void {
+  if (runsImages) return;
+  const withImage = Object.entries(project.services).filter(([, s]) => s.image && (s.command || s.entrypoint));
+  if (withImage.length > 0) {
+    warn(ctx, `the native backend runs host commands; "image" is not used for: ${withImage.map(([n]) => n).join(', ')}`);
+  }
+}

@@ -1,0 +1,281 @@
+// The planner for `up`, `create`, `scale` and watch reloads: (project, observed,
+// options) → Plan. It decides everything (what to create, recreate, scale down,
+// start, wait for); the executor only runs the steps in `after` order. Running
+// it again on the state a plan produces yields an empty plan: convergence is
+// "reconcile until there is nothing to do".
+//
+// Order of work, as in compose's reconcile.go: networks → volumes → replicas
+// (dependencies first) → orphans. Steps wait only for what they truly need
+// (`after`), so independent services proceed in parallel.
+import { buildServiceGraph, type ServiceEdge } from '../graph/service-graph.js';
+import type { Graph } from '../graph/graph.js';
+import { order } from '../graph/traverse.js';
+import { replicaCount } from '../load/check.js';
+import { serviceConfigHash } from '../model/hash.js';
+import { LABEL } from '../model/labels.js';
+import type { Project, ServiceSpec } from '../model/types.js';
+import type { ObservedReplica, ObservedState } from './observed.js';
+import type { Plan } from './operations.js';
+import { PlanBuilder } from './plan-builder.js';
+import { buildReplicaSpec } from './replica-spec.js';
+import { hasProcess, isStartable, stopTimeoutMs } from './replica-state.js';
+import { planResources, type ResourceSteps } from './resources.js';
+import { nextReplicaNumbers, selectScaleDown } from './scale.js';
+
+export type RecreatePolicy = 'diverged' | 'force' | 'never';
+
+export interface ReconcileOptions {
+  /** Services named on the CLI; undefined (or empty) means every enabled service. Dependencies are included unless noDeps. */
+  services?: string[];
+  noDeps?: boolean;
+  /** For the targeted services. */
+  recreate: RecreatePolicy;
+  /** For the services pulled in as dependencies (--always-recreate-deps => force). */
+  recreateDependencies: RecreatePolicy;
+  /** Overrides scale/deploy.replicas. */
+  scale?: Record<string, number>;
+  removeOrphans: boolean;
+  /** false for create-only. */
+  start: boolean;
+  /** Start up-to-date replicas that are created/exited (first converge round only, so one-shots run once per `up`). */
+  startExited: boolean;
+  /** -t override; else the service's stop_grace_period, else 10 s. */
+  timeoutMs?: number;
+  hostEnv: Record<string, string>;
+  tugVersion: string;
+}
+
+/** What happens to one service's replicas. */
+interface ServiceDecision {
+  service: string;
+  spec: ServiceSpec;
+  desired: number;
+  timeoutMs: number;
+  /** Scale-down victims. */
+  remove: ObservedReplica[];
+  /** Kept but diverged (or forced): stop, remove, create under the same number. */
+  recreate: ObservedReplica[];
+  /** Numbers of brand-new replicas. */
+  create: number[];
+  /** Kept and up to date. */
+  upToDate: ObservedReplica[];
+  /** Up-to-date replicas that are created/exited and get started. */
+  startExisting: ObservedReplica[];
+  /** Running up-to-date replicas stopped and started again because a restart:true dependency is recreated. */
+  restart: ObservedReplica[];
+}
+
+const NAMESPACE_FIELDS = ['network_mode', 'ipc', 'pid', 'uts', 'cgroup'] as const;
+
+/**
+ * Whether `spec` joins a namespace of `parent` or mounts its volumes. Such a
+ * reference resolves to `container:<id>`, which goes stale when the parent is
+ * recreated, so the dependent is recreated too (compose's parentNamespaceRecreated).
+ * Read from the spec: normalisation folds these into depends_on, losing the source.
+ */
+export function sharesWithParent(spec: ServiceSpec, parent: string): boolean {
+  if (NAMESPACE_FIELDS.some((f) => spec[f] === `service:${parent}`)) return true;
+  return (spec.volumes_from ?? []).some((entry) => entry.split(':')[0] === parent);
+}
+
+export function reconcile(project: Project, observed: ObservedState, opts: ReconcileOptions): Plan {
+  const full = buildServiceGraph(project);
+  const named = opts.services && opts.services.length > 0 ? opts.services : undefined;
+  const scope = named ? full.subgraph(named, { withDependencies: !opts.noDeps }) : full;
+  const targeted = new Set(named ?? Object.keys(project.services));
+  const upOrder = order(scope, 'dependencies-first');
+
+  const builder = new PlanBuilder(project.name);
+  const resources = planResources(builder, project, upOrder, observed);
+
+  const decisions = new Map<string, ServiceDecision>();
+  for (const service of upOrder) {
+    decisions.set(service, decideService(project, observed, scope, service, targeted.has(service), decisions, opts));
+  }
+  if (opts.start) markRestarts(scope, decisions);
+
+  const stopIds = emitStops(builder, scope, decisions);
+  emitReplicaWork(builder, project, scope, upOrder, decisions, stopIds, resources, opts);
+  emitOrphans(builder, project, observed, opts);
+  orderCreatesAfterRemovals(builder);
+  return builder.build();
+}
+
+/**
+ * Observed replicas no longer described by the project: their service is in
+ * neither `services` nor `disabledServices` (profile-disabled services are not
+ * orphans), plus one-offs that have exited or died.
+ */
+export function findOrphans(project: Project, observed: ObservedState): ObservedReplica[] {
+  return observed.replicas
+    .filter((r) =>
+      r.oneoff
+        ? r.state === 'exited' || r.state === 'dead'
+        : !Object.hasOwn(project.services, r.service) && !Object.hasOwn(project.disabledServices, r.service),
+    )
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function decideService(
+  project: Project,
+  observed: ObservedState,
+  scope: Graph<ServiceEdge>,
+  service: string,
+  targeted: boolean,
+  decided: Map<string, ServiceDecision>,
+  opts: ReconcileOptions,
+): ServiceDecision {
+  const spec = project.services[service]!;
+  const hash = serviceConfigHash(spec);
+  const policy = targeted ? opts.recreate : opts.recreateDependencies;
+  const parentRecreated = scope
+    .dependenciesOf(service)
+    .some((d) => sharesWithParent(spec, d) && decided.get(d)!.recreate.length > 0);
+  const obsolete = (r: ObservedReplica): boolean =>
+    policy === 'force' || (policy === 'diverged' && (parentRecreated || r.labels[LABEL.configHash] !== hash));
+
+  const all = observed.replicas.filter((r) => r.service === service && !r.oneoff);
+  // A replica already being removed is going away: replace it, but never reuse its number.
+  const live = all.filter((r) => r.state !== 'removing');
+  const desired = Math.max(0, opts.scale?.[service] ?? replicaCount(spec));
+  const { keep, remove } = selectScaleDown(live, desired, obsolete);
+  const upToDate = keep.filter((r) => !obsolete(r));
+  return {
+    service,
+    spec,
+    desired,
+    timeoutMs: stopTimeoutMs(spec, opts.timeoutMs),
+    remove,
+    recreate: keep.filter(obsolete),
+    create: nextReplicaNumbers(all, desired - keep.length),
+    upToDate,
+    startExisting: opts.start && opts.startExited ? upToDate.filter(isStartable) : [],
+    restart: [],
+  };
+}
+
+/** depends_on.restart: true — a dependent's running replicas restart around its dependency's recreate. */
+function markRestarts(scope: Graph<ServiceEdge>, decisions: Map<string, ServiceDecision>): void {
+  for (const [service, decision] of decisions) {
+    const triggered = scope
+      .dependenciesOf(service)
+      .some((d) => scope.edge(service, d)!.restart && decisions.get(d)!.recreate.length > 0);
+    if (triggered) decision.restart = decision.upToDate.filter(hasProcess);
+  }
+}
+
+/**
+ * Every stop, dependents first. A recreated service's stops wait for the stops
+ * of its restart:true dependents, so those are down before it goes away.
+ * Returns the stop step id of each replica name.
+ */
+function emitStops(builder: PlanBuilder, scope: Graph<ServiceEdge>, decisions: Map<string, ServiceDecision>): Map<string, string> {
+  const byName = new Map<string, string>();
+  const restartSensitive = new Map<string, string[]>(); // service -> its restart/recreate stop ids
+  for (const service of order(scope, 'dependents-first')) {
+    const d = decisions.get(service)!;
+    const dependentStops = scope
+      .dependentsOf(service)
+      .filter((t) => scope.edge(t, service)!.restart)
+      .flatMap((t) => restartSensitive.get(t) ?? []);
+    const stop = (r: ObservedReplica, after: string[]): string | undefined => {
+      if (!hasProcess(r)) return undefined;
+      const id = builder.add({ kind: 'stop-replica', service, name: r.name, id: r.id, timeoutMs: d.timeoutMs }, after);
+      byName.set(r.name, id);
+      return id;
+    };
+    const sensitive: string[] = [];
+    for (const r of d.restart) sensitive.push(...optional(stop(r, [])));
+    for (const r of d.recreate) sensitive.push(...optional(stop(r, dependentStops)));
+    for (const r of d.remove) stop(r, []);
+    restartSensitive.set(service, sensitive);
+  }
+  return byName;
+}
+
+function emitReplicaWork(
+  builder: PlanBuilder,
+  project: Project,
+  scope: Graph<ServiceEdge>,
+  upOrder: string[],
+  decisions: Map<string, ServiceDecision>,
+  stopIds: Map<string, string>,
+  resources: ResourceSteps,
+  opts: ReconcileOptions,
+): void {
+  const createIds = new Map<string, string[]>();
+  const startIds = new Map<string, string[]>();
+  for (const service of upOrder) {
+    const d = decisions.get(service)!;
+    const before = [
+      ...resources.forService(d.spec),
+      // A replica joining a parent's namespaces or volumes needs the parent's replicas to exist.
+      ...scope
+        .dependenciesOf(service)
+        .filter((dep) => sharesWithParent(d.spec, dep))
+        .flatMap((dep) => createIds.get(dep) ?? []),
+    ];
+    const create = (number: number, after: (string | undefined)[]): { name: string; id: string } => {
+      const replica = buildReplicaSpec(project, service, number, { hostEnv: opts.hostEnv, tugVersion: opts.tugVersion });
+      return { name: replica.name, id: builder.add({ kind: 'create-replica', service, replica }, [...before, ...after]) };
+    };
+    const remove = (r: ObservedReplica, reason: 'scale-down' | 'recreate'): string =>
+      builder.add({ kind: 'remove-replica', service, name: r.name, id: r.id, reason }, [stopIds.get(r.name)]);
+
+    for (const r of d.remove) remove(r, 'scale-down');
+    const toStart: { name: string; after: string | undefined }[] = [];
+    for (const r of d.recreate) {
+      const created = create(r.number, [remove(r, 'recreate')]);
+      toStart.push({ name: created.name, after: created.id });
+    }
+    for (const number of d.create) {
+      const created = create(number, []);
+      toStart.push({ name: created.name, after: created.id });
+    }
+    createIds.set(service, toStart.map((s) => s.after!));
+    if (!opts.start) continue;
+    for (const r of [...d.startExisting, ...d.restart]) toStart.push({ name: r.name, after: stopIds.get(r.name) });
+    if (toStart.length === 0) continue;
+
+    const awaits = scope
+      .dependenciesOf(service)
+      .filter((dep) => decisions.get(dep)!.desired > 0)
+      .map((dep) => {
+        const edge = scope.edge(service, dep)!;
+        const op = { kind: 'await-dependency', service, dependency: dep, condition: edge.condition, required: edge.required } as const;
+        return builder.add(op, startIds.get(dep) ?? []);
+      });
+    const started = toStart
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .map((s) => builder.add({ kind: 'start-replica', service, name: s.name }, [s.after, ...awaits]));
+    startIds.set(service, started);
+  }
+}
+
+function emitOrphans(builder: PlanBuilder, project: Project, observed: ObservedState, opts: ReconcileOptions): void {
+  if (!opts.removeOrphans) return;
+  for (const r of findOrphans(project, observed)) {
+    const timeoutMs = stopTimeoutMs(undefined, opts.timeoutMs);
+    const stop = hasProcess(r)
+      ? builder.add({ kind: 'stop-replica', service: r.service, name: r.name, id: r.id, timeoutMs })
+      : undefined;
+    builder.add({ kind: 'remove-replica', service: r.service, name: r.name, id: r.id, reason: 'orphan' }, [stop]);
+  }
+}
+
+/** A name is free only once whatever holds it (a recreated replica, an orphan) is removed. */
+function orderCreatesAfterRemovals(builder: PlanBuilder): void {
+  const removals = new Map<string, string[]>();
+  for (const step of builder.all()) {
+    if (step.op.kind === 'remove-replica') removals.set(step.op.name, [...(removals.get(step.op.name) ?? []), step.id]);
+  }
+  for (const step of builder.all()) {
+    if (step.op.kind !== 'create-replica') continue;
+    const holders = removals.get(step.op.replica.name);
+    if (holders) builder.addAfter(step.id, holders);
+  }
+}
+
+function optional<T>(value: T | undefined): T[] {
+  return value === undefined ? [] : [value];
+}

@@ -1,0 +1,97 @@
+// Turns one service of a Project into the ReplicaSpec a backend creates: the
+// name, every label `down`/`ps`/`logs` later rely on (so they work without the
+// file), and the engine-side names of the networks and volumes it uses.
+import { serviceReferences } from '../graph/service-graph.js';
+import { dependsOnLabel, LABEL, replicaName } from '../model/labels.js';
+import { serviceConfigHash } from '../model/hash.js';
+import type { Project, ServiceSpec } from '../model/types.js';
+import type { ReplicaSpec } from './operations.js';
+
+export interface ReplicaSpecOptions {
+  hostEnv: Record<string, string>;
+  tugVersion: string;
+  /** A `run` replica: named `<project>-<service>-run-<slug>`, number 0. */
+  oneoff?: boolean;
+  slug?: string;
+}
+
+export function buildReplicaSpec(project: Project, service: string, number: number, opts: ReplicaSpecOptions): ReplicaSpec {
+  // `run` may target a profile-disabled service; compose enables it for the run.
+  const spec = project.services[service] ?? project.disabledServices[service];
+  if (!spec) throw new Error(`replica spec: no service "${service}" in project "${project.name}"`); // a caller bug
+  const oneoff = opts.oneoff ?? false;
+  const replica: ReplicaSpec = {
+    project: project.name,
+    service,
+    number: oneoff ? 0 : number,
+    name: nameOf(project.name, service, number, spec, oneoff, opts.slug),
+    oneoff,
+    labels: replicaLabels(project, service, number, spec, opts),
+    service_spec: spec,
+    projectDir: project.workingDir,
+    networkNames: networkNames(project, spec),
+    volumeNames: volumeNames(project, spec),
+    hostEnv: opts.hostEnv,
+  };
+  const shell = project.shellForms[service];
+  if (shell) replica.shell = { ...shell };
+  return replica;
+}
+
+function nameOf(project: string, service: string, number: number, spec: ServiceSpec, oneoff: boolean, slug?: string): string {
+  if (oneoff) {
+    if (!slug) throw new Error(`replica spec: one-off replica of "${service}" needs a slug`); // a caller bug
+    return `${project}-${service}-run-${slug}`;
+  }
+  // container_name names the single replica; a scaled service is refused at load.
+  return replicaName(project, service, number, number === 1 ? spec.container_name : undefined);
+}
+
+function replicaLabels(
+  project: Project,
+  service: string,
+  number: number,
+  spec: ServiceSpec,
+  opts: ReplicaSpecOptions,
+): Record<string, string> {
+  const oneoff = opts.oneoff ?? false;
+  // The label carries implicit dependencies too (links, network_mode, volumes_from),
+  // as compose's normalised depends_on does, so `down` orders them without the file.
+  const dependsOn: Record<string, { condition: string; restart: boolean }> = {};
+  for (const { to, edge } of serviceReferences(service, spec)) dependsOn[to] = edge;
+  const labels: Record<string, string> = {
+    ...(spec.labels ?? {}),
+    [LABEL.project]: project.name,
+    [LABEL.service]: service,
+    [LABEL.oneoff]: oneoff ? 'True' : 'False',
+    [LABEL.configHash]: serviceConfigHash(spec),
+    [LABEL.dependsOn]: dependsOnLabel(dependsOn),
+    [LABEL.workingDir]: project.workingDir,
+    [LABEL.configFiles]: project.configFiles.join(','),
+    [LABEL.tugVersion]: opts.tugVersion,
+  };
+  // Compose gives one-offs a slug and no container number.
+  if (oneoff) labels[LABEL.slug] = opts.slug ?? '';
+  else labels[LABEL.number] = String(number);
+  return labels;
+}
+
+/** Engine-side network names by Compose key, for the networks the service joins. */
+export function networkNames(project: Project, spec: ServiceSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(spec.networks ?? {}).sort()) {
+    out[key] = project.networks[key]?.name ?? `${project.name}_${key}`;
+  }
+  return out;
+}
+
+/** Engine-side volume names by Compose key, for the named volumes the service mounts. */
+export function volumeNames(project: Project, spec: ServiceSpec): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const mount of spec.volumes ?? []) {
+    if (mount.type !== 'volume' || !mount.source) continue;
+    const declared = project.volumes[mount.source];
+    if (declared) out[mount.source] = declared.name ?? `${project.name}_${mount.source}`;
+  }
+  return out;
+}

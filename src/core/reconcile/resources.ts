@@ -1,0 +1,60 @@
+// Networks and volumes `up` must create before replicas can use them. Only the
+// ones the planned services use are created (compose drops unused resources
+// before it converges), and external ones never: they must already exist.
+import type { Project, ServiceSpec } from '../model/types.js';
+import type { ObservedState } from './observed.js';
+import type { PlanBuilder } from './plan-builder.js';
+
+export interface ResourceSteps {
+  /** Ids of the create-network/create-volume steps a replica of this service must wait for. */
+  forService(spec: ServiceSpec): string[];
+}
+
+export function planResources(builder: PlanBuilder, project: Project, services: string[], observed: ObservedState): ResourceSteps {
+  const usedNetworks = new Set<string>();
+  const usedVolumes = new Set<string>();
+  for (const service of services) {
+    const spec = project.services[service]!;
+    for (const key of networkKeys(spec)) usedNetworks.add(key);
+    for (const key of volumeKeys(spec)) usedVolumes.add(key);
+  }
+
+  const networkSteps = new Map<string, string>();
+  const observedNetworks = new Set(observed.networks.map((n) => n.name));
+  for (const [key, spec] of Object.entries(project.networks)) {
+    if (!usedNetworks.has(key) || spec.external) continue;
+    const name = spec.name ?? `${project.name}_${key}`;
+    if (observedNetworks.has(name)) continue;
+    networkSteps.set(key, builder.add({ kind: 'create-network', key, name, spec }));
+  }
+
+  const volumeSteps = new Map<string, string>();
+  const observedVolumes = new Set(observed.volumes.map((v) => v.name));
+  for (const [key, spec] of Object.entries(project.volumes)) {
+    if (!usedVolumes.has(key) || spec.external) continue;
+    const name = spec.name ?? `${project.name}_${key}`;
+    if (observedVolumes.has(name)) continue;
+    volumeSteps.set(key, builder.add({ kind: 'create-volume', key, name, spec }));
+  }
+
+  return {
+    forService(spec) {
+      return [
+        ...networkKeys(spec).flatMap((k) => optional(networkSteps.get(k))),
+        ...volumeKeys(spec).flatMap((k) => optional(volumeSteps.get(k))),
+      ];
+    },
+  };
+}
+
+function networkKeys(spec: ServiceSpec): string[] {
+  return Object.keys(spec.networks ?? {});
+}
+
+function volumeKeys(spec: ServiceSpec): string[] {
+  return (spec.volumes ?? []).flatMap((m) => (m.type === 'volume' && m.source ? [m.source] : []));
+}
+
+function optional<T>(value: T | undefined): T[] {
+  return value === undefined ? [] : [value];
+}

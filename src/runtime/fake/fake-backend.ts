@@ -1,0 +1,337 @@
+// An in-memory RuntimeBackend for planner/executor unit tests and for the
+// backend contract suite. Nothing runs: tests play the workload's part with
+// setHealth / exit / emitLog, inject faults and delays, and read back a call
+// log and the highest number of concurrent calls, to assert ordering and bounds.
+import { EventEmitter } from 'node:events';
+import { LABEL } from '../../core/model/labels.js';
+import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
+import type { HealthState, ObservedNetwork, ObservedReplica, ObservedState, ObservedVolume } from '../../core/reconcile/observed.js';
+import type { ReplicaSpec } from '../../core/reconcile/operations.js';
+import type { TugError } from '../../core/errors.js';
+import type {
+  BackendCapabilities,
+  ExecOptions,
+  LogLine,
+  LogOptions,
+  ProjectSummary,
+  ReplicaEvent,
+  ReplicaEventAction,
+  RuntimeBackend,
+} from '../backend.js';
+import { asyncChannel } from './async-channel.js';
+import { CallRecorder, type FakeCall, type FaultKind } from './call-recorder.js';
+
+export type { FakeCall, FaultKind };
+
+export interface FakeBackendOptions {
+  /** Plays the workload once a replica started (print a line, turn healthy, exit). */
+  onStart?: (replica: ObservedReplica, fake: FakeBackend) => void;
+  /** The exit code of an exec; defaults to `execExitCode`. */
+  onExec?: (replica: ObservedReplica, opts: ExecOptions) => number;
+}
+
+interface FakeReplica {
+  observed: ObservedReplica;
+  spec: ReplicaSpec;
+  logs: LogLine[];
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGKILL: 137, SIGTERM: 143, SIGINT: 130, SIGQUIT: 131, SIGHUP: 129 };
+
+export class FakeBackend implements RuntimeBackend {
+  readonly name = 'fake';
+  readonly capabilities: BackendCapabilities = { images: false, build: false, isolatedNetwork: false, defaultParallelism: 8 };
+  private readonly recorder = new CallRecorder();
+  /** Every call in the order it was made. */
+  readonly calls: FakeCall[] = this.recorder.calls;
+  /** Exit code of exec when no onExec is given. */
+  execExitCode = 0;
+
+  private readonly replicas = new Map<string, FakeReplica>();
+  private readonly networks = new Map<string, ObservedNetwork & { project: string }>();
+  private readonly volumes = new Map<string, ObservedVolume & { project: string }>();
+  private readonly emitter = new EventEmitter().setMaxListeners(0);
+  private nextId = 1;
+
+  constructor(private readonly options: FakeBackendOptions = {}) {}
+
+  // ---- test controls ------------------------------------------------------
+
+  /** The next call of `kind` whose target name matches fails once with `error`. */
+  failNext(kind: FaultKind, matcher: (name: string) => boolean = () => true, error?: Error): this {
+    this.recorder.failNext(kind, matcher, error);
+    return this;
+  }
+
+  /** Every call of `kind` takes `ms` before it acts (0 removes the delay). */
+  delay(kind: FaultKind, ms: number): this {
+    this.recorder.delay(kind, ms);
+    return this;
+  }
+
+  /** Highest number of calls in flight at once, for one method or for all mutating calls together. */
+  maxConcurrency(method?: string): number {
+    return this.recorder.maxConcurrency(method);
+  }
+
+  callsOf(method: string): FakeCall[] {
+    return this.calls.filter((c) => c.method === method);
+  }
+
+  setHealth(name: string, health: HealthState): void {
+    const r = this.byName(name);
+    r.observed.health = health;
+    this.publish('health', r);
+  }
+
+  /** The workload ends by itself with `code`. */
+  exit(name: string, code: number): void {
+    const r = this.byName(name);
+    this.markExited(r, code);
+    this.publish('die', r);
+  }
+
+  emitLog(name: string, text: string, stream: 'stdout' | 'stderr' = 'stdout'): void {
+    const r = this.byName(name);
+    const line: LogLine = { replica: r.observed.name, service: r.observed.service, stream, time: now(), text };
+    r.logs.push(line);
+    this.emitter.emit('log', line);
+  }
+
+  /** The name of the replica with backend id `id` (the id itself when unknown). */
+  nameById(id: string): string {
+    return this.nameOf(id);
+  }
+
+  replica(name: string): ObservedReplica | undefined {
+    const r = this.find(name);
+    return r && structuredClone(r.observed);
+  }
+
+  // ---- RuntimeBackend -----------------------------------------------------
+
+  validate(_project: Project): TugError[] {
+    return [];
+  }
+
+  async observe(project: string): Promise<ObservedState> {
+    return this.recorder.call('observe', [project], 'observe', () => project, () => ({
+      project,
+      replicas: [...this.replicas.values()].filter((r) => r.observed.project === project).map((r) => structuredClone(r.observed)),
+      networks: [...this.networks.values()].filter((n) => n.project === project).map(({ project: _, ...n }) => structuredClone(n)),
+      volumes: [...this.volumes.values()].filter((v) => v.project === project).map(({ project: _, ...v }) => structuredClone(v)),
+    }));
+  }
+
+  async listProjects(): Promise<ProjectSummary[]> {
+    const byProject = new Map<string, ObservedReplica[]>();
+    for (const { observed } of this.replicas.values()) byProject.set(observed.project, [...(byProject.get(observed.project) ?? []), observed]);
+    return [...byProject].sort(([a], [b]) => a.localeCompare(b)).map(([name, replicas]) => {
+      const counts = new Map<string, number>();
+      for (const r of replicas) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+      const files = replicas[0]?.labels[LABEL.configFiles];
+      return {
+        name,
+        status: [...counts].map(([state, n]) => `${state}(${n})`).join(', '),
+        configFiles: files ? files.split(',') : [],
+        workingDir: replicas[0]?.labels[LABEL.workingDir],
+      };
+    });
+  }
+
+  async createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
+    await this.recorder.call('createNetwork', [project, key, name, spec], 'create-network', () => name, () => {
+      if (this.networks.has(name)) throw new Error(`network "${name}" already exists`);
+      const labels = { ...spec.labels, [LABEL.project]: project, [LABEL.network]: key };
+      this.networks.set(name, { project, name, key, labels });
+    });
+  }
+
+  async removeNetwork(project: string, name: string): Promise<void> {
+    await this.recorder.call('removeNetwork', [project, name], 'remove-network', () => name, () => {
+      if (!this.networks.delete(name)) throw new Error(`no such network: ${name}`);
+    });
+  }
+
+  async createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
+    await this.recorder.call('createVolume', [project, key, name, spec], 'create-volume', () => name, () => {
+      if (this.volumes.has(name)) throw new Error(`volume "${name}" already exists`);
+      const labels = { ...spec.labels, [LABEL.project]: project, [LABEL.volume]: key };
+      this.volumes.set(name, { project, name, key, labels });
+    });
+  }
+
+  async removeVolume(project: string, name: string): Promise<void> {
+    await this.recorder.call('removeVolume', [project, name], 'remove-volume', () => name, () => {
+      if (!this.volumes.delete(name)) throw new Error(`no such volume: ${name}`);
+    });
+  }
+
+  async createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
+    return this.recorder.call('createReplica', [spec], 'create', () => spec.name, () => {
+      if (this.find(spec.name)) throw new Error(`replica name "${spec.name}" is already in use`);
+      const command = spec.shell?.command ?? spec.service_spec.command?.join(' ');
+      const observed: ObservedReplica = {
+        id: `fake-${(this.nextId++).toString(16).padStart(8, '0')}`,
+        name: spec.name,
+        project: spec.project,
+        service: spec.service,
+        number: spec.number,
+        oneoff: spec.oneoff,
+        labels: { ...spec.labels },
+        state: 'created',
+        restartCount: 0,
+        createdAt: now(),
+        ports: [],
+        ...(spec.service_spec.image !== undefined && { image: spec.service_spec.image }),
+        ...(command !== undefined && { command }),
+      };
+      const replica = { observed, spec, logs: [] };
+      this.replicas.set(observed.id, replica);
+      this.publish('create', replica);
+      return structuredClone(observed);
+    });
+  }
+
+  async startReplica(project: string, id: string): Promise<void> {
+    const started = await this.recorder.call('startReplica', [project, id], 'start', () => this.nameOf(id), () => {
+      const r = this.byId(project, id);
+      if (r.observed.state === 'running') return undefined;
+      Object.assign(r.observed, { state: 'running', startedAt: now(), pid: 10_000 + this.nextId++ });
+      delete r.observed.exitCode;
+      delete r.observed.finishedAt;
+      if (hasHealthcheck(r.spec)) r.observed.health = 'starting';
+      this.publish('start', r);
+      return r;
+    });
+    if (started) this.options.onStart?.(structuredClone(started.observed), this);
+  }
+
+  async stopReplica(project: string, id: string, timeoutMs: number): Promise<void> {
+    await this.recorder.call('stopReplica', [project, id, timeoutMs], 'stop', () => this.nameOf(id), () => {
+      const r = this.byId(project, id);
+      if (r.observed.state !== 'running' && r.observed.state !== 'paused' && r.observed.state !== 'restarting') return;
+      this.markExited(r, 0);
+      this.publish('die', r);
+      this.publish('stop', r);
+    });
+  }
+
+  async killReplica(project: string, id: string, signal: string): Promise<void> {
+    await this.recorder.call('killReplica', [project, id, signal], 'kill', () => this.nameOf(id), () => {
+      const r = this.byId(project, id);
+      if (r.observed.state !== 'running') throw new Error(`replica ${r.observed.name} is not running`);
+      this.publish('kill', r);
+      this.markExited(r, SIGNAL_EXIT[signal.toUpperCase()] ?? 137);
+      this.publish('die', r);
+    });
+  }
+
+  async removeReplica(project: string, id: string): Promise<void> {
+    await this.recorder.call('removeReplica', [project, id], 'remove', () => this.nameOf(id), () => {
+      const r = this.byId(project, id);
+      if (r.observed.state === 'running') throw new Error(`cannot remove running replica ${r.observed.name}: stop it first`);
+      this.replicas.delete(id);
+      this.publish('remove', r);
+    });
+  }
+
+  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent> {
+    return this.subscribe<ReplicaEvent>('replica', signal, [], (e) => e.replica.project === project);
+  }
+
+  logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
+    const wanted = (line: LogLine): boolean =>
+      (!opts.services || opts.services.includes(line.service)) &&
+      (!opts.since || line.time >= opts.since) &&
+      (!opts.until || line.time <= opts.until);
+    const backlog: LogLine[] = [];
+    for (const r of this.replicas.values()) {
+      if (r.observed.project !== project) continue;
+      const lines = r.logs.filter(wanted);
+      backlog.push(...(opts.tail === undefined ? lines : lines.slice(Math.max(0, lines.length - opts.tail))));
+    }
+    backlog.sort((a, b) => a.time.localeCompare(b.time));
+    if (!opts.follow) return linesOf(backlog, opts.signal);
+    return this.subscribe<LogLine>('log', opts.signal, backlog, (line) => this.find(line.replica)?.observed.project === project && wanted(line));
+  }
+
+  async exec(project: string, id: string, opts: ExecOptions): Promise<number> {
+    return this.recorder.call('exec', [project, id, opts], 'exec', () => this.nameOf(id), () => {
+      const r = this.byId(project, id);
+      if (r.observed.state !== 'running') throw new Error(`replica ${r.observed.name} is not running`);
+      return this.options.onExec?.(structuredClone(r.observed), opts) ?? this.execExitCode;
+    });
+  }
+
+  async close(): Promise<void> {
+    this.emitter.emit('close');
+  }
+
+  // ---- internals ----------------------------------------------------------
+
+  /** A channel fed by `event` from now on (after `backlog`), until the signal aborts or close(). */
+  private subscribe<T>(event: 'replica' | 'log', signal: AbortSignal | undefined, backlog: T[], wanted: (value: T) => boolean): AsyncIterable<T> {
+    const listener = (value: T): void => {
+      if (wanted(value)) channel.push(value);
+    };
+    const channel = asyncChannel<T>(signal, () => {
+      this.emitter.off(event, listener);
+      this.emitter.off('close', channel.end);
+    });
+    for (const value of backlog) channel.push(value);
+    if (!channel.ended) {
+      this.emitter.on(event, listener);
+      this.emitter.on('close', channel.end);
+    }
+    return channel;
+  }
+
+  private markExited(r: FakeReplica, code: number): void {
+    Object.assign(r.observed, { state: 'exited', exitCode: code, finishedAt: now() });
+    delete r.observed.pid;
+  }
+
+  private publish(action: ReplicaEventAction, r: FakeReplica): void {
+    const event: ReplicaEvent = { action, replica: structuredClone(r.observed), time: now() };
+    this.emitter.emit('replica', event);
+  }
+
+  private find(name: string): FakeReplica | undefined {
+    for (const r of this.replicas.values()) if (r.observed.name === name) return r;
+    return undefined;
+  }
+
+  private byName(name: string): FakeReplica {
+    const r = this.find(name);
+    if (!r) throw new Error(`no such replica: ${name}`);
+    return r;
+  }
+
+  private byId(project: string, id: string): FakeReplica {
+    const r = this.replicas.get(id);
+    if (!r || r.observed.project !== project) throw new Error(`no such replica: ${id}`);
+    return r;
+  }
+
+  private nameOf(id: string): string {
+    return this.replicas.get(id)?.observed.name ?? id;
+  }
+}
+
+/** Whether a replica reports health: a healthcheck that is neither disabled nor NONE. */
+export function hasHealthcheck(spec: ReplicaSpec): boolean {
+  const hc = spec.service_spec.healthcheck;
+  return hc !== undefined && hc.disable !== true && hc.test?.[0] !== 'NONE';
+}
+
+async function* linesOf(lines: LogLine[], signal?: AbortSignal): AsyncGenerator<LogLine> {
+  for (const line of lines) {
+    if (signal?.aborted) return;
+    yield line;
+  }
+}
+
+function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,236 @@
+// The native runtime as a RuntimeBackend: replicas are host processes
+// supervised by one engine process per project (started on demand, reached
+// over its socket); networks, volumes and logs live in files under TUG_HOME,
+// so `ps`, `logs` and `ls` work without an engine and never start one.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TugError } from '../../core/errors.js';
+import { LABEL } from '../../core/model/labels.js';
+import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
+import type { ObservedReplica, ObservedState } from '../../core/reconcile/observed.js';
+import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
+import type { BackendCapabilities, ExecOptions, LogLine, LogOptions, ProjectSummary, ReplicaEvent, RuntimeBackend } from '../backend.js';
+import type { RecoveredNotice } from './client.js';
+import { EnginePool, isConnectionLoss } from './engine-pool.js';
+import { execInReplica } from './exec.js';
+import { tugHome } from './home.js';
+import { withProjectLock } from './lock.js';
+import { readLogs } from './logs.js';
+import * as networks from './networks.js';
+import { checkPorts, portRequests } from './ports.js';
+import { asUnsupervised, readStateFile } from './state-file.js';
+import * as volumes from './volumes.js';
+
+export interface NativeBackendOptions {
+  /** TUG_HOME; defaults to tugHome() of the process environment. */
+  home?: string;
+  /** Told when an engine reports replicas it reaped after its predecessor crashed (the CLI prints it). */
+  onNotice?: (notice: RecoveredNotice) => void;
+}
+
+export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBackend {
+  return new NativeBackend(opts);
+}
+
+export class NativeBackend implements RuntimeBackend {
+  readonly name = 'native';
+  readonly capabilities: BackendCapabilities = { images: false, build: false, isolatedNetwork: false, defaultParallelism: 16 };
+  readonly home: string;
+  /** Recovery notices seen so far (also passed to onNotice). */
+  readonly notices: RecoveredNotice[] = [];
+  private readonly engines: EnginePool;
+  /** Projects whose replicas this backend changed: their engine may be idle at close. */
+  private readonly changed = new Set<string>();
+
+  constructor(opts: NativeBackendOptions = {}) {
+    this.home = opts.home ?? tugHome();
+    this.engines = new EnginePool(this.home, (notice) => {
+      this.notices.push(notice);
+      opts.onNotice?.(notice);
+    });
+  }
+
+  validate(project: Project): TugError[] {
+    const errors: TugError[] = [];
+    for (const [name, svc] of Object.entries(project.services)) {
+      const hasCommand = (svc.command?.length ?? 0) > 0 || (svc.entrypoint?.length ?? 0) > 0;
+      if (hasCommand) continue;
+      errors.push(
+        new TugError({
+          code: svc.image ? 'native.image-without-command' : 'native.no-command',
+          message: svc.image
+            ? `service "${name}" has an image but no command; the native backend runs host commands`
+            : `service "${name}" has no command; the native backend runs host commands`,
+          path: ['services', name],
+          hint: svc.image ? 'add a command:, or use --backend docker' : 'add a command:',
+        }),
+      );
+    }
+    return errors;
+  }
+
+  async preflight(plan: Plan, observed: ObservedState): Promise<TugError[]> {
+    const created = new Map<string, ReplicaSpec>();
+    const releasing = new Set<string>();
+    for (const { op } of plan.steps) {
+      if (op.kind === 'create-replica') created.set(op.replica.name, op.replica);
+      if (op.kind === 'stop-replica' || op.kind === 'kill-replica' || op.kind === 'remove-replica') releasing.add(op.name);
+    }
+    const starting: ReplicaSpec[] = [];
+    for (const { op } of plan.steps) {
+      if (op.kind !== 'start-replica') continue;
+      const spec = created.get(op.name) ?? (await this.specOf(plan.project, op.name));
+      if (spec) starting.push(spec);
+    }
+    const requests = portRequests(starting);
+    if (requests.length === 0) return [];
+    const running = observed.replicas.filter((r) => r.state === 'running' || r.state === 'restarting');
+    const ownedBy: ObservedReplica[] = [];
+    const freed = new Set<string>();
+    for (const r of running) {
+      // Ports the engine did not report are known from the replica's spec.
+      const ports = r.ports.length > 0 ? r.ports : await this.specPorts(plan.project, r.name);
+      if (releasing.has(r.name)) for (const p of ports) freed.add(`${p.protocol}/${p.published}`);
+      else ownedBy.push({ ...r, ports });
+    }
+    return checkPorts(requests, ownedBy, { freed });
+  }
+
+  withLock<T>(project: string, fn: () => Promise<T>, onWait?: (message: string) => void): Promise<T> {
+    return withProjectLock(this.home, project, fn, { onWait: onWait && ((message) => onWait(message)) });
+  }
+
+  async observe(project: string): Promise<ObservedState> {
+    const [replicas, nets, vols] = await Promise.all([
+      this.observeReplicas(project),
+      networks.listNetworks(this.home, project),
+      volumes.listVolumes(this.home, project),
+    ]);
+    return { project, replicas, networks: nets, volumes: vols };
+  }
+
+  async listProjects(): Promise<ProjectSummary[]> {
+    const names = await readdir(join(this.home, 'projects')).catch(() => [] as string[]);
+    const out: ProjectSummary[] = [];
+    for (const name of names.sort()) {
+      const replicas = await this.observeReplicas(name);
+      if (replicas.length === 0) continue;
+      const counts = new Map<string, number>();
+      for (const r of replicas) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+      const status = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s}(${n})`).join(', ');
+      const labels = replicas.find((r) => r.labels[LABEL.configFiles])?.labels ?? replicas[0]!.labels;
+      const configFiles = labels[LABEL.configFiles]?.split(',').filter((f) => f !== '') ?? [];
+      out.push({ name, status, configFiles, workingDir: labels[LABEL.workingDir] });
+    }
+    return out;
+  }
+
+  createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
+    return networks.createNetwork(this.home, project, key, name, spec);
+  }
+
+  removeNetwork(project: string, name: string): Promise<void> {
+    return networks.removeNetwork(this.home, project, name);
+  }
+
+  createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
+    return volumes.createVolume(this.home, project, key, name, spec);
+  }
+
+  removeVolume(project: string, name: string): Promise<void> {
+    return volumes.removeVolume(this.home, project, name);
+  }
+
+  createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
+    this.changed.add(spec.project);
+    return this.engines.change(spec.project, 'create', { spec });
+  }
+
+  async startReplica(project: string, id: string): Promise<void> {
+    this.changed.add(project);
+    await this.engines.change(project, 'start', { id });
+  }
+
+  async stopReplica(project: string, id: string, timeoutMs: number): Promise<void> {
+    this.changed.add(project);
+    await this.engines.change(project, 'stop', { id, timeoutMs });
+  }
+
+  async killReplica(project: string, id: string, signal: string): Promise<void> {
+    this.changed.add(project);
+    await this.engines.change(project, 'kill', { id, signal });
+  }
+
+  async removeReplica(project: string, id: string): Promise<void> {
+    this.changed.add(project);
+    await this.engines.change(project, 'remove', { id });
+  }
+
+  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent> {
+    return this.engines.events(project, signal);
+  }
+
+  logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
+    return readLogs(this.home, project, { ...opts, replicas: async () => (await this.observeReplicas(project)) });
+  }
+
+  async exec(project: string, id: string, opts: ExecOptions): Promise<number> {
+    const client = await this.engines.get(project, false);
+    const found = client ? await client.call('inspect', { id }) : undefined;
+    if (!found || found.replica.state !== 'running') {
+      throw new TugError({
+        code: 'native.not-running',
+        message: `replica ${id} of project ${project} is not running`,
+        hint: 'start it with tug up or tug start',
+      });
+    }
+    return execInReplica(found.spec, opts);
+  }
+
+  /** Stops every replica of the project and its engine (tests, and cleanup). */
+  async shutdownEngine(project: string): Promise<void> {
+    const client = await this.engines.get(project, false);
+    if (!client) return;
+    await client.call('shutdown', {}).catch(() => undefined);
+    this.engines.drop(project);
+  }
+
+  /** Closes connections; an engine left with no replica by this backend's changes is shut down. */
+  async close(): Promise<void> {
+    for (const project of this.changed) {
+      const client = await this.engines.get(project, false);
+      if (!client) continue;
+      const left = await client.call('list', {}, { timeoutMs: 2_000 }).catch(() => undefined);
+      if (left && left.length === 0) await client.call('shutdown', {}, { timeoutMs: 10_000 }).catch(() => undefined);
+    }
+    this.changed.clear();
+    this.engines.closeAll();
+  }
+
+  private async observeReplicas(project: string): Promise<ObservedReplica[]> {
+    const client = await this.engines.get(project, false);
+    if (client) {
+      try {
+        return await client.call('list', {});
+      } catch (err) {
+        if (!isConnectionLoss(err)) throw err;
+        this.engines.drop(project);
+      }
+    }
+    return (await readStateFile(this.home, project)).map((s) => asUnsupervised(s.replica));
+  }
+
+  private async specOf(project: string, name: string): Promise<ReplicaSpec | undefined> {
+    const client = await this.engines.get(project, false);
+    if (client) {
+      const found = await client.call('inspect', { id: name }).catch(() => undefined);
+      if (found) return found.spec;
+    }
+    return (await readStateFile(this.home, project)).find((s) => s.replica.name === name || s.replica.id === name)?.spec;
+  }
+
+  private async specPorts(project: string, name: string): Promise<ObservedReplica['ports']> {
+    const spec = await this.specOf(project, name);
+    return spec ? portRequests([spec]).map((r) => ({ hostIp: r.hostIp, published: r.port, target: 0, protocol: r.protocol })) : [];
+  }
+}

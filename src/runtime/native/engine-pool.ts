@@ -1,0 +1,159 @@
+// The engine connections one backend holds, one per project, and the ordering
+// guarantee between them: an events stream that was started before a change
+// sees the events of that change. Changes wait until every stream begun
+// before them has its subscription confirmed by the engine (or a short
+// fallback passed), including streams that were waiting for an engine to
+// exist when this backend started one.
+import { TugError } from '../../core/errors.js';
+import type { ReplicaEvent } from '../backend.js';
+import { recoveryNotice, type EngineClient, type RecoveredNotice } from './client.js';
+import { ensureEngine, probeEngine } from './engine-process.js';
+import { sleep, watchDir } from './fs-wait.js';
+import { projectPaths } from './home.js';
+import type { EngineMethod, EngineMethods } from './protocol.js';
+
+/** How long a change waits at most for an events subscription to be confirmed. */
+const SUBSCRIBE_FALLBACK_MS = 500;
+
+export class EnginePool {
+  private readonly clients = new Map<string, EngineClient>();
+  private readonly acquiring = new Map<string, Promise<EngineClient | undefined>>();
+  private readonly subscribing = new Map<string, Set<Promise<void>>>();
+  private readonly engineWaiters = new Map<string, Set<() => void>>();
+
+  constructor(
+    private readonly home: string,
+    private readonly onNotice: (notice: RecoveredNotice) => void,
+  ) {}
+
+  /** The project's engine client; with `start`, an engine is started when none answers. */
+  async get(project: string, start: boolean): Promise<EngineClient | undefined> {
+    for (;;) {
+      const cached = this.clients.get(project);
+      if (cached) return cached;
+      const pending = this.acquiring.get(project);
+      if (!pending) break;
+      const client = await pending;
+      if (client || !start) return client;
+    }
+    const acquisition = this.acquire(project, start);
+    this.acquiring.set(project, acquisition);
+    try {
+      return await acquisition;
+    } finally {
+      this.acquiring.delete(project);
+    }
+  }
+
+  /** A request that changes replicas: starts the engine if needed, after pending subscriptions settle. */
+  async change<M extends EngineMethod>(project: string, method: M, params: EngineMethods[M]['params']): Promise<EngineMethods[M]['result']> {
+    for (let attempt = 0; ; attempt++) {
+      const client = (await this.get(project, true))!;
+      await Promise.all(this.subscribing.get(project) ?? []);
+      try {
+        return await client.call(method, params);
+      } catch (err) {
+        // Only "unreachable" is safe to retry: the request never reached an engine.
+        if (attempt > 0 || !(err instanceof TugError) || err.code !== 'native.engine-unreachable') throw err;
+        this.drop(project);
+      }
+    }
+  }
+
+  /** Follows whichever engine runs: waits for one to appear, and for the next after one goes away. */
+  async *events(project: string, signal: AbortSignal): AsyncGenerator<ReplicaEvent> {
+    let subscribed = this.beginSubscription(project); // before the first await: see the header
+    try {
+      while (!signal.aborted) {
+        const client = await this.get(project, false);
+        if (client) {
+          try {
+            yield* client.events(signal, subscribed);
+          } catch (err) {
+            if (!isConnectionLoss(err)) throw err;
+          }
+          subscribed();
+          this.drop(project);
+          await sleep(100, signal); // an engine that just exited may not have removed its socket yet
+          continue;
+        }
+        subscribed(); // nothing to subscribe to: do not hold up the change that starts an engine
+        subscribed = await this.waitForEngine(project, signal, () => (subscribed = this.beginSubscription(project)));
+      }
+    } finally {
+      subscribed();
+    }
+  }
+
+  drop(project: string): void {
+    this.clients.get(project)?.close();
+    this.clients.delete(project);
+  }
+
+  projects(): string[] {
+    return [...this.clients.keys()];
+  }
+
+  closeAll(): void {
+    for (const client of this.clients.values()) client.close();
+    this.clients.clear();
+  }
+
+  private async acquire(project: string, start: boolean): Promise<EngineClient | undefined> {
+    let client: EngineClient | undefined;
+    if (start) client = await ensureEngine(this.home, project);
+    else {
+      const found = await probeEngine(this.home, project);
+      if (found) found.client.recovered = recoveryNotice(project, found.ping.recovered);
+      client = found?.client;
+    }
+    if (!client) return undefined;
+    this.clients.set(project, client);
+    if (client.recovered) this.onNotice(client.recovered);
+    // Streams waiting for an engine subscribe now, before the change that started it runs.
+    if (start) for (const wake of this.engineWaiters.get(project) ?? []) wake();
+    return client;
+  }
+
+  /** Registers a subscription in progress; the returned function marks it done (idempotent). */
+  private beginSubscription(project: string): () => void {
+    let done!: () => void;
+    const confirmed = new Promise<void>((resolve) => (done = resolve));
+    const settled = Promise.race([confirmed, sleep(SUBSCRIBE_FALLBACK_MS)]);
+    const set = this.subscribing.get(project) ?? new Set();
+    this.subscribing.set(project, set);
+    set.add(settled);
+    void settled.then(() => {
+      set.delete(settled);
+      if (set.size === 0 && this.subscribing.get(project) === set) this.subscribing.delete(project);
+    });
+    return () => done();
+  }
+
+  /** Waits for an engine socket to appear (or this pool to start an engine); `onWake` runs synchronously on the latter. */
+  private async waitForEngine(project: string, signal: AbortSignal, onWake: () => () => void): Promise<() => void> {
+    let woken: (() => void) | undefined;
+    let wake!: () => void;
+    const started = new Promise<void>((resolve) => {
+      wake = () => {
+        woken = onWake();
+        resolve();
+      };
+    });
+    const waiters = this.engineWaiters.get(project) ?? new Set();
+    this.engineWaiters.set(project, waiters);
+    waiters.add(wake);
+    const dir = watchDir(projectPaths(this.home, project).dir, ['engine.sock']);
+    try {
+      await Promise.race([dir.next(1_000, signal), started]);
+    } finally {
+      dir.close();
+      waiters.delete(wake);
+    }
+    return woken ?? (() => undefined);
+  }
+}
+
+export function isConnectionLoss(err: unknown): boolean {
+  return err instanceof TugError && (err.code === 'native.engine-unreachable' || err.code === 'native.engine-disconnected');
+}

@@ -1,0 +1,171 @@
+// Finding or starting a project's engine. The engine is a detached process
+// that outlives the CLI command which started it; its socket is the only way
+// in. A socket that does not answer belongs to a dead engine (killed, crashed,
+// machine rebooted): we start a new one, which recovers from state.json.
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TugError } from '../../core/errors.js';
+import { EngineClient, recoveryNotice } from './client.js';
+import { projectPaths } from './home.js';
+import { watchDir } from './fs-wait.js';
+import { isAlive, parseIdentity } from './proc-identity.js';
+import type { EngineMethods } from './protocol.js';
+
+export type PingResult = EngineMethods['ping']['result'];
+
+const PING_TIMEOUT_MS = 2_000;
+const START_TIMEOUT_MS = 5_000;
+
+/** The engine's entry script: beside this module in dist; the built copy when running from src (vitest). */
+export function engineEntry(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.ts')) return join(dirname(here), '..', '..', '..', 'dist', 'runtime', 'native', 'engine-main.js');
+  return join(dirname(here), 'engine-main.js');
+}
+
+/** A client for the running engine, or undefined when none answers. Never starts one. */
+export async function probeEngine(home: string, project: string): Promise<{ client: EngineClient; ping: PingResult } | undefined> {
+  const paths = projectPaths(home, project);
+  if (!existsSync(paths.socket)) return undefined;
+  const client = new EngineClient(paths.socket, project);
+  try {
+    const ping = await client.call('ping', {}, { timeoutMs: PING_TIMEOUT_MS });
+    return { client, ping };
+  } catch {
+    client.close();
+    return undefined;
+  }
+}
+
+/** The project's engine, started when none answers. */
+export async function ensureEngine(home: string, project: string, opts: { startTimeoutMs?: number } = {}): Promise<EngineClient> {
+  const paths = projectPaths(home, project);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const found = await probeEngine(home, project);
+  if (found) return withNotice(found.client, project, found.ping);
+
+  const timeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
+  // An engine whose pid is alive but which does not answer yet is starting up
+  // (another command started it a moment ago): wait for it rather than race it.
+  const previous = readPidFile(paths.pidFile);
+  if (previous && isAlive(previous)) {
+    const ready = await waitForEngine(home, project, timeoutMs);
+    if (ready) return withNotice(ready.client, project, ready.ping);
+    throw new TugError({
+      code: 'native.engine-unresponsive',
+      message: `the engine of project "${project}" (pid ${previous.pid}) is running but does not answer on ${paths.socket}`,
+      hint: `see ${paths.engineLog}; stopping that process lets tug start a fresh engine`,
+    });
+  }
+
+  const exited = startEngine(home, project);
+  const ready = await waitForEngine(home, project, timeoutMs, exited.promise);
+  exited.dispose();
+  if (ready) return withNotice(ready.client, project, ready.ping);
+  throw new TugError({
+    code: 'native.engine-start-failed',
+    message: `the engine of project "${project}" did not start within ${timeoutMs / 1000} s${exited.summary()}${logTail(paths.engineLog)}`,
+    hint: `see ${paths.engineLog}`,
+  });
+}
+
+function withNotice(client: EngineClient, project: string, ping: PingResult): EngineClient {
+  client.recovered = recoveryNotice(project, ping.recovered);
+  return client;
+}
+
+interface StartedEngine {
+  /** Resolves if the engine exits while we wait for it. */
+  promise: Promise<void>;
+  summary(): string;
+  dispose(): void;
+}
+
+function startEngine(home: string, project: string): StartedEngine {
+  const paths = projectPaths(home, project);
+  const entry = engineEntry();
+  if (!existsSync(entry)) {
+    throw new TugError({
+      code: 'native.engine-missing',
+      message: `the engine program ${entry} does not exist`,
+      hint: 'build tug first (npm run build)',
+    });
+  }
+  const log = openSync(paths.engineLog, 'a', 0o600);
+  let exitInfo: string | undefined;
+  let onExit: (() => void) | undefined;
+  const promise = new Promise<void>((resolve) => (onExit = resolve));
+  try {
+    const child = spawn(process.execPath, [entry, '--home', home, '--project', project], {
+      detached: true,
+      stdio: ['ignore', 'ignore', log],
+    });
+    const exitListener = (code: number | null, signal: NodeJS.Signals | null): void => {
+      exitInfo = signal ? `killed by ${signal}` : `exit code ${code}`;
+      onExit?.();
+    };
+    const errorListener = (err: Error): void => {
+      exitInfo = err.message;
+      onExit?.();
+    };
+    child.on('exit', exitListener);
+    child.on('error', errorListener);
+    child.unref();
+    return {
+      promise,
+      summary: () => (exitInfo ? ` (the engine stopped: ${exitInfo})` : ''),
+      dispose: () => {
+        child.off('exit', exitListener);
+        child.off('error', errorListener);
+      },
+    };
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** Pings whenever the socket appears or changes, and every 100 ms, until it answers or time runs out. */
+async function waitForEngine(
+  home: string,
+  project: string,
+  timeoutMs: number,
+  exited?: Promise<void>,
+): Promise<{ client: EngineClient; ping: PingResult } | undefined> {
+  const paths = projectPaths(home, project);
+  const deadline = Date.now() + timeoutMs;
+  const waiter = watchDir(paths.dir, [basename(paths.socket)]);
+  let dead = false;
+  void exited?.then(() => (dead = true));
+  try {
+    for (;;) {
+      const found = await probeEngine(home, project);
+      if (found) return found;
+      // One last ping after an exit: a fast engine may have exited after a
+      // sibling took over, but then that one answers.
+      if (dead || Date.now() >= deadline) return undefined;
+      await Promise.race([waiter.next(Math.min(100, deadline - Date.now())), exited]);
+    }
+  } finally {
+    waiter.close();
+  }
+}
+
+function readPidFile(file: string): ReturnType<typeof parseIdentity> {
+  try {
+    return parseIdentity(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function logTail(file: string): string {
+  try {
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-5).join('\n');
+    return lines === '' ? '' : `; last lines of its log:\n${lines}`;
+  } catch {
+    return '';
+  }
+}

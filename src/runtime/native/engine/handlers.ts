@@ -1,0 +1,98 @@
+// One handler per protocol method, checked at compile time against
+// EngineMethods: a method added to protocol.ts without a handler here does not
+// build. Parameters come off the wire untyped, so each handler validates what
+// it reads and answers a bad request with a TugError, never a crash.
+import { TugError } from '../../../core/errors.js';
+import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { EngineMethod, EngineMethods } from '../protocol.js';
+import { STREAM, type Dispatch, type RequestContext } from './server.js';
+import type { Supervisor } from './supervisor.js';
+
+type Handler<M extends EngineMethod> = (
+  params: Record<string, unknown>,
+  ctx: RequestContext,
+) => Promise<EngineMethods[M]['result'] | typeof STREAM>;
+
+export type HandlerTable = { [M in EngineMethod]: Handler<M> };
+
+export interface HandlerDeps {
+  supervisor: Supervisor;
+  ping(): EngineMethods['ping']['result'];
+  /** Stops every replica, then (after the response is flushed) exits the engine. */
+  shutdown(ctx: RequestContext): Promise<void>;
+}
+
+function badParams(message: string): TugError {
+  return new TugError({ code: 'engine.bad-request', message });
+}
+
+function stringParam(params: Record<string, unknown>, key: string): string {
+  const value = params[key];
+  if (typeof value !== 'string' || value === '') throw badParams(`"${key}" must be a non-empty string`);
+  return value;
+}
+
+function optionalTimeout(params: Record<string, unknown>): number | undefined {
+  const value = params.timeoutMs;
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw badParams('"timeoutMs" must be a number ≥ 0');
+  return value;
+}
+
+function specParam(params: Record<string, unknown>): ReplicaSpec {
+  const spec = params.spec as Partial<ReplicaSpec> | undefined;
+  if (typeof spec !== 'object' || spec === null) throw badParams('"spec" must be a replica spec object');
+  for (const key of ['project', 'service', 'name', 'projectDir'] as const) {
+    if (typeof spec[key] !== 'string' || spec[key] === '') throw badParams(`spec.${key} must be a non-empty string`);
+  }
+  if (typeof spec.number !== 'number' || !Number.isInteger(spec.number) || spec.number < 0) throw badParams('spec.number must be an integer ≥ 0');
+  if (typeof spec.service_spec !== 'object' || spec.service_spec === null) throw badParams('spec.service_spec must be an object');
+  // Optional maps default to empty so the rest of the engine can rely on them.
+  return {
+    ...spec,
+    oneoff: spec.oneoff === true,
+    labels: spec.labels ?? {},
+    networkNames: spec.networkNames ?? {},
+    volumeNames: spec.volumeNames ?? {},
+    hostEnv: spec.hostEnv ?? {},
+  } as ReplicaSpec;
+}
+
+export function createHandlers(deps: HandlerDeps): HandlerTable {
+  const { supervisor } = deps;
+  return {
+    ping: async () => deps.ping(),
+    list: async () => supervisor.list(),
+    create: async (p) => supervisor.create(specParam(p)),
+    start: async (p) => supervisor.start(stringParam(p, 'id')),
+    stop: async (p) => supervisor.stop(stringParam(p, 'id'), optionalTimeout(p)),
+    kill: async (p) => supervisor.kill(stringParam(p, 'id'), typeof p.signal === 'string' && p.signal !== '' ? p.signal : undefined),
+    remove: async (p) => {
+      await supervisor.remove(stringParam(p, 'id'));
+      return null;
+    },
+    inspect: async (p) => supervisor.inspect(stringParam(p, 'id')),
+    events: async (_p, ctx) => {
+      ctx.subscribe();
+      return STREAM;
+    },
+    shutdown: async (_p, ctx) => {
+      await deps.shutdown(ctx);
+      return null;
+    },
+  };
+}
+
+/** Routes a wire request to its handler; `refuse` lets the engine turn requests away while it shuts down. */
+export function dispatcher(table: HandlerTable, refuse: (method: string) => TugError | undefined): Dispatch {
+  return async (method, params, ctx) => {
+    if (!Object.prototype.hasOwnProperty.call(table, method)) {
+      throw new TugError({ code: 'engine.unknown-method', message: `unknown method ${JSON.stringify(method)}` });
+    }
+    const refusal = refuse(method);
+    if (refusal) throw refusal;
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) throw badParams('"params" must be an object');
+    const handler = table[method as EngineMethod] as Handler<EngineMethod>;
+    return handler(params as Record<string, unknown>, ctx);
+  };
+}

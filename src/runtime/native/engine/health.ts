@@ -1,0 +1,130 @@
+// Health checks, with Docker's semantics: probes run in the replica's
+// environment, working directory and user; the first probe comes one interval
+// after start (start_interval while in start_period); status goes starting →
+// healthy on the first success, → unhealthy after `retries` consecutive
+// failures, and failures inside start_period do not count. A probe that outlives
+// `timeout` is killed with its whole process group and counts as a failure.
+import type { ChildProcess } from 'node:child_process';
+import { parseDuration } from '../../../core/load/normalize/units.js';
+import type { HealthcheckSpec } from '../../../core/model/types.js';
+import type { HealthState } from '../../../core/reconcile/observed.js';
+import { signalGroup } from './proc.js';
+import { spawnOutcome, spawnSupervised } from './spawn.js';
+
+export interface HealthConfig {
+  argv: string[];
+  intervalMs: number;
+  timeoutMs: number;
+  retries: number;
+  startPeriodMs: number;
+  startIntervalMs: number;
+}
+
+export interface ProbeEnvironment {
+  env: Record<string, string>;
+  cwd: string;
+  uid?: number;
+  gid?: number;
+}
+
+function durationMs(value: string | undefined, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  const ms = parseDuration(value);
+  return ms > 0 ? ms : fallbackMs;
+}
+
+/** The check a spec asks for, or undefined when there is none (absent, NONE, disable). */
+export function healthConfigOf(spec: HealthcheckSpec | undefined): HealthConfig | undefined {
+  if (!spec || spec.disable === true || !spec.test || spec.test.length === 0) return undefined;
+  const [kind, ...rest] = spec.test;
+  let argv: string[];
+  if (kind === 'NONE') return undefined;
+  if (kind === 'CMD') argv = rest;
+  else if (kind === 'CMD-SHELL') argv = ['/bin/sh', '-c', rest.join(' ')];
+  else argv = ['/bin/sh', '-c', spec.test.join(' ')]; // a bare string list: what Docker does with it
+  if (argv.length === 0) return undefined;
+  return {
+    argv,
+    intervalMs: durationMs(spec.interval, 30_000),
+    timeoutMs: durationMs(spec.timeout, 30_000),
+    retries: spec.retries !== undefined && spec.retries > 0 ? spec.retries : 3,
+    startPeriodMs: spec.start_period !== undefined ? Math.max(0, parseDuration(spec.start_period)) : 0,
+    startIntervalMs: durationMs(spec.start_interval, 5_000),
+  };
+}
+
+/** Runs one probe; resolves to whether it passed (exit 0 within the timeout). */
+async function probe(config: HealthConfig, where: ProbeEnvironment, track: (c: ChildProcess | undefined) => void): Promise<boolean> {
+  const child = spawnSupervised({ argv: config.argv, ...where, output: 'ignore' });
+  child.on('error', () => undefined);
+  if (await spawnOutcome(child)) return false;
+  track(child);
+  const pgid = child.pid!;
+  return new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), config.timeoutMs);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      // A probe's stray background processes must not accumulate.
+      signalGroup(pgid, 'SIGKILL');
+      track(undefined);
+      resolve(code === 0);
+    });
+  });
+}
+
+export class HealthMonitor {
+  status: HealthState = 'starting';
+  private failures = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: ChildProcess | undefined;
+  private stopped = false;
+  private readonly startedAt = Date.now();
+
+  constructor(
+    private readonly config: HealthConfig,
+    private readonly where: ProbeEnvironment,
+    private readonly onChange: (status: HealthState) => void,
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  private inStartPeriod(): boolean {
+    return Date.now() - this.startedAt < this.config.startPeriodMs;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    // start_interval applies until the first success or the end of start_period.
+    const early = this.status === 'starting' && this.inStartPeriod();
+    this.timer = setTimeout(() => void this.tick(), early ? this.config.startIntervalMs : this.config.intervalMs);
+  }
+
+  private async tick(): Promise<void> {
+    const passed = await probe(this.config, this.where, (c) => (this.running = c));
+    if (this.stopped) return;
+    if (passed) {
+      this.failures = 0;
+      this.set('healthy');
+    } else if (!(this.status === 'starting' && this.inStartPeriod())) {
+      this.failures++;
+      if (this.failures >= this.config.retries) this.set('unhealthy');
+    }
+    this.schedule();
+  }
+
+  private set(status: HealthState): void {
+    if (status === this.status) return;
+    this.status = status;
+    this.onChange(status);
+  }
+
+  /** Ends probing (the replica exited or is stopping); kills a probe in flight. */
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    if (this.running?.pid !== undefined) signalGroup(this.running.pid, 'SIGKILL');
+    this.running = undefined;
+  }
+}

@@ -1,0 +1,170 @@
+// Turns a ReplicaSpec into what the supervisor spawns: argv, environment,
+// working directory, credentials, directories to prepare and ports to forward.
+// Everything a user can get wrong is checked here, at `create`, so a bad spec
+// fails early with a message instead of leaving a replica that cannot start;
+// what may change between create and start (files on disk) is re-checked by
+// `checkStartable`.
+import { accessSync, chownSync, constants, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
+import { TugError } from '../../../core/errors.js';
+import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import { isDirectory, planMounts } from './mounts.js';
+import { planPorts, type PortPlan } from './port-forward.js';
+import { resolveUser } from './user.js';
+
+export interface LaunchPlan {
+  /** What is spawned (after the init wrapper, before setpriv). */
+  argv: string[];
+  /** The command as a user wrote it, for `ps`. */
+  display: string;
+  env: Record<string, string>;
+  cwd: string;
+  uid?: number;
+  gid?: number;
+  ensureDirs: string[];
+  freshDirs: string[];
+  ports: PortPlan;
+  /** Things the engine log should mention (e.g. `user` ignored when not root). */
+  notes: string[];
+}
+
+export interface LaunchContext {
+  home: string;
+  runningAsRoot: boolean;
+}
+
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+// `init: true`. A host process is not PID 1 of a namespace, so there is no
+// orphan to reap and no default-ignored signals: what an init adds here is a
+// parent that relays termination signals to the command and exits with its
+// status. A shell does that in three lines. Stop signals the whole group
+// anyway; the relay matters for `kill` sent to the leader only. (POSIX shells
+// start background jobs with SIGINT ignored, so INT reaches only commands that
+// install their own handler.)
+const INIT_SCRIPT = [
+  '"$@" & child=$!',
+  'for sig in TERM INT HUP QUIT USR1 USR2; do trap "kill -$sig $child 2>/dev/null" $sig; done',
+  'while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || exit $status; done',
+].join('\n');
+
+/** argv = entrypoint ++ command; shell forms (strings in the file) run through /bin/sh -c. */
+export function replicaArgv(spec: ReplicaSpec): string[] {
+  const entrypoint = spec.service_spec.entrypoint ?? [];
+  const command = spec.service_spec.command ?? [];
+  const shell = spec.shell ?? {};
+  if (shell.entrypoint !== undefined) return ['/bin/sh', '-c', `${shell.entrypoint} "$@"`, 'sh', ...command];
+  if (shell.command !== undefined && entrypoint.length === 0) return ['/bin/sh', '-c', shell.command];
+  const argv = [...entrypoint, ...command];
+  if (argv.length === 0) {
+    throw new TugError({
+      code: 'engine.no-command',
+      message: `service ${spec.service} has no command to run`,
+      hint: 'the native runtime runs host commands, not images: set `command:` (or `entrypoint:`) for the service',
+    });
+  }
+  return argv;
+}
+
+function quoteArg(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}
+
+function displayCommand(spec: ReplicaSpec, argv: string[]): string {
+  const shell = spec.shell ?? {};
+  if (shell.entrypoint !== undefined) return [shell.entrypoint, ...(spec.service_spec.command ?? []).map(quoteArg)].join(' ');
+  if (shell.command !== undefined && argv[0] === '/bin/sh') return shell.command;
+  return argv.map(quoteArg).join(' ');
+}
+
+function replicaEnv(spec: ReplicaSpec, volumeEnv: Record<string, string>, userHome: string | undefined): Record<string, string> {
+  const env: Record<string, string> = { PATH: DEFAULT_PATH, ...spec.hostEnv };
+  if (userHome !== undefined) env.HOME = userHome;
+  for (const [key, value] of Object.entries(spec.service_spec.environment ?? {})) {
+    if (value !== null && value !== undefined) env[key] = value;
+  }
+  // tug's own variables last: a service cannot spoof them.
+  env.TUG_PROJECT = spec.project;
+  env.TUG_SERVICE = spec.service;
+  env.TUG_REPLICA = String(spec.number);
+  Object.assign(env, volumeEnv);
+  return env;
+}
+
+function readOrEmpty(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
+  }
+}
+
+export function planLaunch(spec: ReplicaSpec, ctx: LaunchContext): LaunchPlan {
+  const userArgv = replicaArgv(spec);
+  const mounts = planMounts(spec, ctx.home);
+  const ports = planPorts(spec);
+  const notes: string[] = [];
+  let ids: { uid: number; gid: number; home?: string } | undefined;
+  const user = spec.service_spec.user;
+  if (user) {
+    if (ctx.runningAsRoot) ids = resolveUser(user, readOrEmpty('/etc/passwd'), readOrEmpty('/etc/group'));
+    else notes.push(`${spec.name}: user "${user}" ignored: the engine does not run as root and cannot switch users`);
+  }
+  const workingDir = spec.service_spec.working_dir;
+  const cwd = workingDir ? resolve(spec.projectDir, workingDir) : spec.projectDir;
+  const init = spec.service_spec.init === true;
+  return {
+    argv: init ? ['/bin/sh', '-c', INIT_SCRIPT, 'tug-init', ...userArgv] : userArgv,
+    display: displayCommand(spec, userArgv),
+    env: replicaEnv(spec, mounts.env, ids?.home),
+    cwd,
+    uid: ids?.uid,
+    gid: ids?.gid,
+    ensureDirs: mounts.ensureDirs,
+    freshDirs: mounts.freshDirs,
+    ports,
+    notes,
+  };
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return !isDirectory(path);
+  } catch {
+    return false;
+  }
+}
+
+/** The checks that depend on the disk at start time, with Docker-like messages. */
+export function checkStartable(plan: LaunchPlan): void {
+  if (!isDirectory(plan.cwd)) {
+    throw new TugError({ code: 'engine.working-dir', message: `working directory ${plan.cwd} does not exist` });
+  }
+  const file = plan.argv[0]!;
+  const found = file.includes('/')
+    ? isExecutable(isAbsolute(file) ? file : join(plan.cwd, file))
+    : (plan.env.PATH ?? DEFAULT_PATH).split(delimiter).some((dir) => dir !== '' && isExecutable(join(dir, file)));
+  if (!found) {
+    throw new TugError({
+      code: 'engine.exec-not-found',
+      message: `exec: "${file}": ${file.includes('/') ? 'no such executable file' : 'executable file not found in $PATH'}`,
+    });
+  }
+}
+
+/** Creates volume directories; ones we create belong to the replica's user, so it can write them. */
+export function prepareDirs(plan: LaunchPlan): void {
+  const created: string[] = [];
+  for (const dir of plan.ensureDirs) {
+    if (mkdirSync(dir, { recursive: true }) !== undefined) created.push(dir);
+  }
+  for (const dir of plan.freshDirs) {
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    created.push(dir);
+  }
+  if (plan.uid !== undefined) {
+    for (const dir of created) chownSync(dir, plan.uid, plan.gid ?? 0);
+  }
+}

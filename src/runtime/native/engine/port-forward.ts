@@ -1,0 +1,123 @@
+// Published ports in process mode. Replicas share the host network, so a port
+// published as itself needs nothing: the replica binds it. When published ≠
+// target, the engine listens on host_ip:published and pipes each TCP connection
+// to 127.0.0.1:target for as long as the replica runs (restarts included).
+// UDP/SCTP cannot be relayed this simply, so such mappings are refused at create.
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { TugError } from '../../../core/errors.js';
+import type { PublishedPort } from '../../../core/reconcile/observed.js';
+import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+
+export interface ForwardSpec {
+  hostIp: string;
+  /** Ports to try in order (a published range gives several). */
+  candidates: number[];
+  target: number;
+}
+
+export interface PortPlan {
+  /** As reported before start; forwarded entries are updated with the bound port. */
+  published: PublishedPort[];
+  forwards: ForwardSpec[];
+}
+
+function parseRange(published: string, service: string): number[] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(published.trim());
+  const start = m ? Number(m[1]) : NaN;
+  const end = m && m[2] !== undefined ? Number(m[2]) : start;
+  if (!m || start < 1 || end > 65535 || end < start) {
+    throw new TugError({ code: 'engine.port', message: `service ${service}: invalid published port "${published}"` });
+  }
+  const ports: number[] = [];
+  for (let p = start; p <= end; p++) ports.push(p);
+  return ports;
+}
+
+export function planPorts(spec: ReplicaSpec): PortPlan {
+  const plan: PortPlan = { published: [], forwards: [] };
+  for (const port of spec.service_spec.ports ?? []) {
+    const hostIp = port.host_ip ?? '0.0.0.0';
+    // No published port: Docker picks a random one; here the replica binds target itself.
+    const candidates = port.published ? parseRange(port.published, spec.service) : [port.target];
+    if (candidates.includes(port.target)) {
+      plan.published.push({ hostIp, published: port.target, target: port.target, protocol: port.protocol });
+      continue;
+    }
+    if (port.protocol !== 'tcp') {
+      throw new TugError({
+        code: 'engine.port-forward',
+        message: `service ${spec.service}: cannot publish ${port.published}:${port.target}/${port.protocol}: the native runtime forwards only TCP when the published port differs from the target`,
+        hint: `publish the port as itself ("${port.target}:${port.target}/${port.protocol}") or use the docker backend`,
+      });
+    }
+    plan.forwards.push({ hostIp, candidates, target: port.target });
+    plan.published.push({ hostIp, published: candidates[0]!, target: port.target, protocol: 'tcp' });
+  }
+  return plan;
+}
+
+export class PortForwarder {
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly hostIp: string,
+    readonly published: number,
+    readonly target: number,
+  ) {}
+
+  /** Listens on the first free candidate; rejects with a clear error when none is. */
+  static async open(spec: ForwardSpec, service: string): Promise<PortForwarder> {
+    let lastError: Error | undefined;
+    for (const port of spec.candidates) {
+      // Half-open on both sides, so a client that shuts down its write side
+      // (FIN) still receives the whole answer; pipe() carries each FIN across.
+      const server = createServer({ allowHalfOpen: true });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host: spec.hostIp, port, exclusive: true }, () => resolve());
+        });
+      } catch (err) {
+        lastError = err as Error;
+        server.close();
+        continue;
+      }
+      const forwarder = new PortForwarder(server, spec.hostIp, port, spec.target);
+      server.on('connection', (client) => forwarder.relay(client));
+      server.on('error', () => undefined);
+      return forwarder;
+    }
+    const why = (lastError as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE' ? 'already in use' : lastError?.message;
+    throw new TugError({
+      code: 'engine.port-in-use',
+      message: `service ${service}: cannot publish ${spec.hostIp}:${spec.candidates.join('-')} → ${spec.target}: ${why}`,
+    });
+  }
+
+  private relay(client: Socket): void {
+    const upstream = connect({ host: '127.0.0.1', port: this.target, allowHalfOpen: true });
+    this.sockets.add(client);
+    this.sockets.add(upstream);
+    // An error on either side (e.g. the replica is not listening yet) tears down
+    // both: a half-dead pair would leave the peer hanging.
+    const fail = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', fail).on('close', () => this.sockets.delete(client));
+    upstream.on('error', fail).on('close', () => this.sockets.delete(upstream));
+    client.pipe(upstream);
+    upstream.pipe(client);
+  }
+
+  get port(): PublishedPort {
+    return { hostIp: this.hostIp, published: this.published, target: this.target, protocol: 'tcp' };
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    this.sockets.clear();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}

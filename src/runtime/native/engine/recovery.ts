@@ -1,0 +1,64 @@
+// What a new engine does with its predecessor's state. If the predecessor did
+// not shut down cleanly, replicas it recorded as running lost their supervisor:
+// their leaders died with it (pdeathsig), but descendants may live on in the
+// recorded process groups. Those are killed here — only processes that can be
+// shown to belong to the group we started: a live leader must have the recorded
+// start time, and every member must have started no earlier than the leader
+// (a pid cannot be reused while it still names a live process group, so a
+// group whose leader is gone is still ours). Replicas are then marked exited.
+import type { RecoveryReport } from '../protocol.js';
+import { groupMembers, readProcStat, signalProcess, waitUntil } from './proc.js';
+import type { EngineStateFile, ReplicaRecord } from './state-store.js';
+
+/** SIGKILLs what is left of a recorded group; resolves to whether anything was found. */
+export async function reapGroup(pgid: number, leaderStart: number | undefined): Promise<boolean> {
+  const owned = (): ReturnType<typeof groupMembers> => {
+    const members = groupMembers(pgid);
+    const leader = readProcStat(pgid);
+    if (leaderStart === undefined) return [];
+    // The pid names a different process now: the group we recorded is gone.
+    if (leader && leader.startTime !== leaderStart && leader.state !== 'Z') return [];
+    return members.filter((m) => m.startTime >= leaderStart);
+  };
+  const first = owned();
+  if (first.length === 0) return false;
+  for (const member of first) signalProcess(member.pid, 'SIGKILL');
+  // New members can appear only from a member forking between scan and kill; repeat until empty.
+  await waitUntil(() => {
+    const rest = owned();
+    for (const member of rest) signalProcess(member.pid, 'SIGKILL');
+    return rest.length === 0;
+  }, 3_000, 20);
+  return true;
+}
+
+export interface Recovery {
+  replicas: ReplicaRecord[];
+  report: RecoveryReport;
+}
+
+export async function recover(previous: EngineStateFile | undefined, log: (message: string) => void): Promise<Recovery> {
+  if (!previous) return { replicas: [], report: { reaped: [] } };
+  const report: RecoveryReport = { reaped: [] };
+  if (!previous.cleanShutdown) report.previousEngineCrashedAt = previous.savedAt;
+  const now = new Date().toISOString();
+  const replicas: ReplicaRecord[] = [];
+  for (const record of previous.replicas) {
+    const live = record.state === 'running' || record.state === 'restarting' || record.state === 'removing';
+    // After a crash, exited replicas are checked too: the engine may have died
+    // while a stopped replica's descendants were inside their grace period.
+    const check = live || !previous.cleanShutdown;
+    const found = check && record.pgid !== undefined ? await reapGroup(record.pgid, record.procStart) : false;
+    if (found) log(`recovery: killed leftovers of ${record.spec.name} (process group ${record.pgid})`);
+    if (!live && !found) {
+      replicas.push(record);
+      continue;
+    }
+    // A replica that was running when its engine died was ended by that death
+    // (pdeathsig on its leader) or is ended now: either way it is reported.
+    report.reaped.push(record.spec.name);
+    const { pid: _pid, ...rest } = record;
+    replicas.push(live ? { ...rest, state: 'exited', exitCode: 137, finishedAt: now } : rest);
+  }
+  return { replicas, report };
+}

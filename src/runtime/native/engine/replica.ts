@@ -1,0 +1,366 @@
+// One replica's life as a state machine:
+//
+//   created ──start──▶ running ──exit──▶ exited ──start──▶ running …
+//                         │  ▲
+//                    exit │  │ back-off elapsed (restart policy)
+//                         ▼  │
+//                       restarting
+//
+// A run is one process group whose leader we spawned. Like PID 1 of a
+// container, the leader's exit ends the run: what is left of its group is
+// killed. `stop` and `kill` with the stop signal or SIGKILL mark the replica
+// as stopped by a user, which no restart policy overrides.
+import type { ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { TugError } from '../../../core/errors.js';
+import { parseDuration } from '../../../core/load/normalize/units.js';
+import type { HealthState, ObservedReplica, PublishedPort, ReplicaState } from '../../../core/reconcile/observed.js';
+import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { ReplicaEventAction } from '../../backend.js';
+import { replicaLogFile } from '../home.js';
+import { HealthMonitor, healthConfigOf, type HealthConfig } from './health.js';
+import { checkStartable, planLaunch, prepareDirs, type LaunchPlan } from './launch.js';
+import { LogWriter } from './log-writer.js';
+import { anonDir } from './mounts.js';
+import { PortForwarder } from './port-forward.js';
+import { exitStatus, groupAlive, parseSignal, readProcStat, signalGroup, signalProcess, sleep, waitUntil } from './proc.js';
+import { Backoff, restartPolicyOf, shouldRestart, type RestartPolicy } from './restart-policy.js';
+import { spawnOutcome, spawnSupervised } from './spawn.js';
+import type { ReplicaRecord } from './state-store.js';
+
+export interface ReplicaHost {
+  readonly home: string;
+  readonly runningAsRoot: boolean;
+  /** Something observable changed: persist, and emit `action` when given. */
+  changed(replica: Replica, action: ReplicaEventAction): void;
+  /** A line for engine.log. */
+  note(message: string): void;
+}
+
+interface Run {
+  child: ChildProcess;
+  pid: number;
+  startedMs: number;
+  leaderExited: boolean;
+  exited: Promise<void>;
+  health?: HealthMonitor;
+}
+
+const DEFAULT_GRACE_MS = 10_000;
+
+export class Replica {
+  state: ReplicaState = 'created';
+  restartCount = 0;
+  exitCode?: number;
+  createdAt = new Date().toISOString();
+  startedAt?: string;
+  finishedAt?: string;
+  private pgid?: number;
+  private procStart?: number;
+  private lastHealth?: HealthState;
+  private plan: LaunchPlan | undefined;
+  private readonly policy: RestartPolicy;
+  private readonly healthConfig: HealthConfig | undefined;
+  private readonly logs: LogWriter;
+  private readonly backoff: Backoff;
+  private run?: Run;
+  private forwarders: PortForwarder[] = [];
+  private restartTimer?: NodeJS.Timeout;
+  private stopRequested = false;
+  private stopping?: Promise<void>;
+  private spawning?: Promise<void>;
+
+  /** Validates the spec (throws a TugError a user can act on); `record` restores a known replica. */
+  constructor(
+    readonly spec: ReplicaSpec,
+    private readonly host: ReplicaHost,
+    record?: ReplicaRecord,
+  ) {
+    this.policy = restartPolicyOf(spec.service, spec.service_spec);
+    this.healthConfig = healthConfigOf(spec.service_spec.healthcheck);
+    this.backoff = new Backoff(this.policy.delayMs);
+    this.logs = new LogWriter(replicaLogFile(host.home, spec.project, spec.name));
+    if (record) {
+      // A restored replica whose spec no longer plans (a bind source vanished)
+      // stays listed and removable; starting it reports the problem.
+      try {
+        this.plan = planLaunch(spec, host);
+      } catch {
+        this.plan = undefined;
+      }
+      Object.assign(this, {
+        state: record.state,
+        restartCount: record.restartCount,
+        exitCode: record.exitCode,
+        createdAt: record.createdAt,
+        startedAt: record.startedAt,
+        finishedAt: record.finishedAt,
+        lastHealth: record.health,
+        pgid: record.pgid,
+        procStart: record.procStart,
+      });
+    } else {
+      this.plan = planLaunch(spec, host);
+      for (const note of this.plan.notes) host.note(note);
+    }
+  }
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  /** Running or about to run again: the engine must stay up for it. */
+  get active(): boolean {
+    return this.run !== undefined || this.restartTimer !== undefined || this.spawning !== undefined || this.stopping !== undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.stopping) await this.stopping;
+    if (this.spawning) return this.spawning;
+    if (this.run || this.restartTimer) return;
+    this.stopRequested = false;
+    this.restartCount = 0;
+    this.backoff.reset();
+    const plan = planLaunch(this.spec, this.host);
+    this.plan = plan;
+    this.forwarders = await openForwarders(plan, this.spec.service);
+    try {
+      await this.spawnTracked(plan);
+    } catch (err) {
+      await this.closeForwarders();
+      throw err;
+    }
+    this.host.changed(this, 'start');
+  }
+
+  private async spawnTracked(plan: LaunchPlan): Promise<void> {
+    this.spawning = this.spawnRun(plan);
+    try {
+      await this.spawning;
+    } finally {
+      this.spawning = undefined;
+    }
+  }
+
+  private async spawnRun(plan: LaunchPlan): Promise<void> {
+    checkStartable(plan);
+    prepareDirs(plan);
+    let child: ChildProcess;
+    try {
+      child = spawnSupervised({ argv: plan.argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, output: 'pipe' });
+    } catch (err) {
+      throw new TugError({ code: 'engine.start-failed', message: `cannot start ${this.name}: ${(err as Error).message}` });
+    }
+    child.on('error', (err) => this.host.note(`${this.name}: ${err.message}`));
+    const failure = await spawnOutcome(child);
+    if (failure) throw new TugError({ code: 'engine.start-failed', message: `cannot start ${this.name}: ${failure.message}` });
+    const run: Run = { child, pid: child.pid!, startedMs: Date.now(), leaderExited: false, exited: Promise.resolve() };
+    run.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        run.leaderExited = true;
+        this.onExit(run, code, signal);
+        resolve();
+      });
+    });
+    void this.logs.attach(child.stdout!, 'stdout');
+    void this.logs.attach(child.stderr!, 'stderr');
+    this.run = run;
+    this.pgid = run.pid;
+    this.procStart = readProcStat(run.pid)?.startTime;
+    this.state = 'running';
+    this.startedAt = new Date().toISOString();
+    this.exitCode = undefined;
+    if (this.healthConfig) {
+      run.health = new HealthMonitor(this.healthConfig, plan, (status) => {
+        this.lastHealth = status;
+        this.host.changed(this, 'health');
+      });
+      run.health.start();
+    }
+  }
+
+  private onExit(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.run !== run) return;
+    run.health?.stop();
+    this.lastHealth = run.health?.status;
+    this.run = undefined;
+    this.exitCode = exitStatus(code, signal);
+    this.finishedAt = new Date().toISOString();
+    // During a stop, terminate() gives the rest of the group its grace period.
+    if (!this.stopping) signalGroup(run.pid, 'SIGKILL');
+    if (!this.stopRequested && shouldRestart(this.policy, this.exitCode, this.restartCount)) {
+      const delay = this.backoff.next(Date.now() - run.startedMs);
+      this.state = 'restarting';
+      this.restartTimer = setTimeout(() => void this.restartNow(), delay);
+      this.host.changed(this, 'die');
+      return;
+    }
+    this.state = 'exited';
+    void this.closeForwarders();
+    this.host.changed(this, 'die');
+  }
+
+  private async restartNow(): Promise<void> {
+    this.restartTimer = undefined;
+    if (this.stopRequested || this.state !== 'restarting') return;
+    this.restartCount++;
+    try {
+      await this.spawnTracked(planLaunch(this.spec, this.host));
+    } catch (err) {
+      this.host.note(`${this.name}: restart failed: ${(err as Error).message}`);
+      this.state = 'exited';
+      this.exitCode = 127;
+      await this.closeForwarders();
+      this.host.changed(this, 'die');
+      return;
+    }
+    this.host.changed(this, 'restart');
+    this.host.changed(this, 'start');
+  }
+
+  private stopSignal(): NodeJS.Signals {
+    return parseSignal(this.spec.service_spec.stop_signal) ?? 'SIGTERM';
+  }
+
+  private graceMs(): number {
+    const text = this.spec.service_spec.stop_grace_period;
+    return text ? Math.max(0, parseDuration(text)) : DEFAULT_GRACE_MS;
+  }
+
+  /** Stop signal to the group, SIGKILL after the grace period; resolves when the group is empty. */
+  async stop(timeoutMs?: number): Promise<void> {
+    this.stopRequested = true;
+    if (this.spawning) await this.spawning.catch(() => undefined);
+    if (this.restartTimer) {
+      clearTimeout(this.restartTimer);
+      this.restartTimer = undefined;
+      this.state = 'exited';
+      await this.closeForwarders();
+      this.host.changed(this, 'stop');
+      return;
+    }
+    if (this.stopping) return this.stopping;
+    const run = this.run;
+    if (!run) return;
+    this.stopping = this.terminate(run, timeoutMs ?? this.graceMs());
+    try {
+      await this.stopping;
+    } finally {
+      this.stopping = undefined;
+    }
+    this.host.changed(this, 'stop');
+  }
+
+  private async terminate(run: Run, graceMs: number): Promise<void> {
+    run.health?.stop();
+    signalGroup(run.pid, this.stopSignal());
+    const graceful = await waitUntil(() => run.leaderExited && !groupAlive(run.pid), graceMs);
+    if (!graceful) signalGroup(run.pid, 'SIGKILL');
+    await run.exited;
+    // Descendants that ignored the stop signal and were forked after the first
+    // SIGKILL get another one on every poll until the group is empty.
+    await waitUntil(() => {
+      if (!groupAlive(run.pid)) return true;
+      signalGroup(run.pid, 'SIGKILL');
+      return false;
+    }, 5_000);
+    await this.closeForwarders();
+    await this.logs.drain(1_000);
+  }
+
+  /**
+   * Delivers a signal. SIGKILL and the stop signal end the replica (whole group,
+   * no restart); any other signal goes to the leader only, as Docker sends it
+   * to a container's PID 1 (e.g. SIGHUP to reload).
+   */
+  async kill(signalName: string | undefined): Promise<void> {
+    const signal = signalName ? parseSignal(signalName) : 'SIGKILL';
+    if (!signal) throw new TugError({ code: 'engine.bad-signal', message: `unknown signal ${JSON.stringify(signalName)}` });
+    const ending = signal === 'SIGKILL' || signal === this.stopSignal();
+    if (ending && this.restartTimer) return this.stop(0);
+    const run = this.run;
+    if (!run) throw new TugError({ code: 'engine.not-running', message: `replica ${this.name} is not running` });
+    if (ending) {
+      this.stopRequested = true;
+      signalGroup(run.pid, signal);
+    } else {
+      signalProcess(run.pid, signal);
+    }
+    this.host.changed(this, 'kill');
+    if (signal === 'SIGKILL') {
+      await Promise.race([run.exited, sleep(2_000)]);
+      await waitUntil(() => !groupAlive(run.pid), 2_000);
+    }
+  }
+
+  /** Ends any run (without grace) and deletes logs and anonymous volumes. */
+  async remove(): Promise<void> {
+    if (this.active) await this.stop(0);
+    await this.closeForwarders();
+    await this.logs.drain(500);
+    this.logs.removeFiles();
+    rmSync(anonDir(this.host.home, this.spec.project, this.name), { recursive: true, force: true });
+  }
+
+  private async closeForwarders(): Promise<void> {
+    const open = this.forwarders;
+    this.forwarders = [];
+    await Promise.all(open.map((f) => f.close()));
+  }
+
+  private ports(): PublishedPort[] {
+    const planned = this.plan?.ports.published ?? [];
+    if (this.forwarders.length === 0) return planned;
+    return [...planned.filter((p) => p.published === p.target), ...this.forwarders.map((f) => f.port)];
+  }
+
+  observe(): ObservedReplica {
+    const observed: ObservedReplica = {
+      id: this.name,
+      name: this.name,
+      project: this.spec.project,
+      service: this.spec.service,
+      number: this.spec.number,
+      oneoff: this.spec.oneoff,
+      labels: this.spec.labels,
+      state: this.state,
+      restartCount: this.restartCount,
+      createdAt: this.createdAt,
+      ports: this.ports(),
+      command: this.plan?.display ?? '',
+    };
+    if (this.healthConfig) observed.health = this.run?.health?.status ?? this.lastHealth ?? 'starting';
+    if (this.exitCode !== undefined && this.state !== 'running') observed.exitCode = this.exitCode;
+    if (this.startedAt) observed.startedAt = this.startedAt;
+    if (this.finishedAt) observed.finishedAt = this.finishedAt;
+    if (this.run) observed.pid = this.run.pid;
+    return observed;
+  }
+
+  toRecord(): ReplicaRecord {
+    return {
+      spec: this.spec,
+      state: this.state,
+      pid: this.run?.pid,
+      pgid: this.pgid,
+      procStart: this.procStart,
+      exitCode: this.exitCode,
+      restartCount: this.restartCount,
+      health: this.run?.health?.status ?? this.lastHealth,
+      createdAt: this.createdAt,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+    };
+  }
+}
+
+async function openForwarders(plan: LaunchPlan, service: string): Promise<PortForwarder[]> {
+  const opened: PortForwarder[] = [];
+  try {
+    for (const spec of plan.ports.forwards) opened.push(await PortForwarder.open(spec, service));
+  } catch (err) {
+    await Promise.all(opened.map((f) => f.close()));
+    throw err;
+  }
+  return opened;
+}

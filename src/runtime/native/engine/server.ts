@@ -1,0 +1,157 @@
+// The engine's socket: newline-delimited JSON requests in, one response per
+// request out (matched by id, possibly out of order), and for `events` a stream
+// of {id, event} messages until the client hangs up. Nothing a client sends can
+// crash the engine: malformed input gets {error}, a huge line drops the client.
+import { chmodSync, rmSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { StringDecoder } from 'node:string_decoder';
+import { TugError } from '../../../core/errors.js';
+import type { ReplicaEvent } from '../../backend.js';
+import type { EngineMessage, WireError } from '../protocol.js';
+
+/** Returned by a handler that streams instead of answering once. */
+export const STREAM = Symbol('stream');
+
+export interface RequestContext {
+  /** Start sending ReplicaEvents to this connection, tagged with the request id. */
+  subscribe(): void;
+  /** Runs once the response is flushed to the client (e.g. exit after `shutdown`). */
+  afterResponse(fn: () => void): void;
+}
+
+export type Dispatch = (method: string, params: unknown, ctx: RequestContext) => Promise<unknown>;
+
+const MAX_LINE_BYTES = 16 * 1024 * 1024;
+/** A subscriber this far behind is dropped rather than buffered without bound. */
+const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
+
+export function toWireError(err: unknown): WireError {
+  if (err instanceof TugError) return err.hint ? { code: err.code, message: err.message, hint: err.hint } : { code: err.code, message: err.message };
+  return { code: 'engine.internal', message: err instanceof Error ? err.message : String(err) };
+}
+
+export class EngineServer {
+  private server: Server | undefined;
+  private readonly connections = new Set<Socket>();
+  private readonly subscriptions = new Map<Socket, Set<number>>();
+  private inFlight = 0;
+
+  constructor(
+    private readonly socketPath: string,
+    private readonly dispatch: Dispatch,
+    /** Called whenever a client connects or leaves or a request finishes. */
+    private readonly onActivity: () => void,
+  ) {}
+
+  /** Clients connected or requests being answered: the engine is in use. */
+  get inUse(): boolean {
+    return this.connections.size > 0 || this.inFlight > 0;
+  }
+
+  async listen(): Promise<void> {
+    // A socket file left by a crashed engine would make listen() fail with EADDRINUSE.
+    rmSync(this.socketPath, { force: true });
+    const server = createServer((socket) => this.accept(socket));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.socketPath, () => resolve());
+    });
+    server.on('error', (err) => process.stderr.write(`${new Date().toISOString()} socket error: ${err.message}\n`));
+    // The directory is 0700 already; the socket itself is owner-only too.
+    chmodSync(this.socketPath, 0o600);
+    this.server = server;
+  }
+
+  broadcast(event: ReplicaEvent): void {
+    for (const [socket, ids] of this.subscriptions) {
+      if (socket.writableLength > MAX_BACKLOG_BYTES) {
+        socket.destroy();
+        continue;
+      }
+      for (const id of ids) this.send(socket, { id, event });
+    }
+  }
+
+  private accept(socket: Socket): void {
+    this.connections.add(socket);
+    this.onActivity();
+    const decoder = new StringDecoder('utf8');
+    let buffer = '';
+    socket.on('data', (chunk: Buffer) => {
+      buffer += decoder.write(chunk);
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line !== '') void this.handleLine(socket, line);
+      }
+      if (buffer.length > MAX_LINE_BYTES) {
+        this.send(socket, { id: 0, error: { code: 'engine.bad-request', message: 'request line too long' } });
+        socket.destroySoon();
+        buffer = '';
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      this.connections.delete(socket);
+      this.subscriptions.delete(socket);
+      this.onActivity();
+    });
+  }
+
+  private async handleLine(socket: Socket, line: string): Promise<void> {
+    let request: unknown;
+    try {
+      request = JSON.parse(line);
+    } catch (err) {
+      this.send(socket, { id: 0, error: { code: 'engine.bad-request', message: `invalid JSON: ${(err as Error).message}` } });
+      return;
+    }
+    const { id, method, params } = (request ?? {}) as { id?: unknown; method?: unknown; params?: unknown };
+    if (typeof request !== 'object' || request === null || typeof id !== 'number' || !Number.isInteger(id) || typeof method !== 'string') {
+      const replyId = typeof id === 'number' ? id : 0;
+      this.send(socket, { id: replyId, error: { code: 'engine.bad-request', message: 'a request is {"id": <integer>, "method": <string>, "params": {...}}' } });
+      return;
+    }
+    let after: (() => void) | undefined;
+    const ctx: RequestContext = {
+      subscribe: () => {
+        const ids = this.subscriptions.get(socket) ?? new Set<number>();
+        ids.add(id);
+        this.subscriptions.set(socket, ids);
+      },
+      afterResponse: (fn) => (after = fn),
+    };
+    this.inFlight++;
+    let message: EngineMessage | undefined;
+    try {
+      const result = await this.dispatch(method, params ?? {}, ctx);
+      if (result !== STREAM) message = { id, result: result ?? null };
+    } catch (err) {
+      if (!(err instanceof TugError)) process.stderr.write(`${new Date().toISOString()} ${method} failed: ${(err as Error).stack ?? String(err)}\n`);
+      message = { id, error: toWireError(err) };
+    } finally {
+      this.inFlight--;
+    }
+    if (message) this.send(socket, message, after);
+    else after?.();
+    this.onActivity();
+  }
+
+  private send(socket: Socket, message: EngineMessage, done?: () => void): void {
+    if (socket.destroyed || !socket.writable) {
+      done?.();
+      return;
+    }
+    socket.write(JSON.stringify(message) + '\n', () => done?.());
+  }
+
+  /** Drops every client and removes the socket file. */
+  async close(): Promise<void> {
+    for (const socket of this.connections) socket.destroy();
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    rmSync(this.socketPath, { force: true });
+  }
+}

@@ -1,0 +1,154 @@
+// The set of replicas one engine supervises. It owns the name → Replica map,
+// turns every replica change into a state.json write and a ReplicaEvent, and
+// answers the engine's questions ("is anything running?"). Per-replica
+// behaviour lives in replica.ts.
+import { TugError } from '../../../core/errors.js';
+import type { ObservedReplica } from '../../../core/reconcile/observed.js';
+import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { ReplicaEvent, ReplicaEventAction } from '../../backend.js';
+import { Replica, type ReplicaHost } from './replica.js';
+import type { EngineStateFile, ReplicaRecord, StateStore } from './state-store.js';
+
+export interface SupervisorOptions {
+  home: string;
+  project: string;
+  store: StateStore;
+  engine: EngineStateFile['engine'];
+  runningAsRoot: boolean;
+  emit(event: ReplicaEvent): void;
+  note(message: string): void;
+  /** Called after any change, so the engine can re-check whether it may exit. */
+  onActivity(): void;
+}
+
+// Replica names become file names (logs, anon dirs): no separators, no dot-dot.
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export class Supervisor implements ReplicaHost {
+  private readonly replicas = new Map<string, Replica>();
+  readonly home: string;
+  readonly runningAsRoot: boolean;
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.home = opts.home;
+    this.runningAsRoot = opts.runningAsRoot;
+  }
+
+  /** Restores replicas from a previous engine's (recovered) records. */
+  restore(records: ReplicaRecord[]): void {
+    for (const record of records) {
+      try {
+        this.replicas.set(record.spec.name, new Replica(record.spec, this, record));
+      } catch (err) {
+        this.note(`dropping unreadable record ${record.spec?.name}: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  changed(replica: Replica, action: ReplicaEventAction): void {
+    this.persist(false);
+    // A replica removed meanwhile (events racing a remove) must not resurface.
+    if (this.replicas.get(replica.name) === replica) {
+      this.opts.emit({ action, replica: replica.observe(), time: new Date().toISOString() });
+    }
+    this.opts.onActivity();
+  }
+
+  note(message: string): void {
+    this.opts.note(message);
+  }
+
+  persist(cleanShutdown: boolean): void {
+    try {
+      this.opts.store.save({
+        version: 1,
+        project: this.opts.project,
+        engine: this.opts.engine,
+        savedAt: new Date().toISOString(),
+        cleanShutdown,
+        replicas: [...this.replicas.values()].map((r) => r.toRecord()),
+      });
+    } catch (err) {
+      this.note(`cannot write state.json: ${(err as Error).message}`);
+    }
+  }
+
+  private get(id: string): Replica {
+    const replica = this.replicas.get(id);
+    if (!replica) {
+      throw new TugError({ code: 'engine.not-found', message: `no replica ${JSON.stringify(id)} in project ${this.opts.project}` });
+    }
+    return replica;
+  }
+
+  create(spec: ReplicaSpec): ObservedReplica {
+    if (spec.project !== this.opts.project) {
+      throw new TugError({
+        code: 'engine.wrong-project',
+        message: `replica ${spec.name} belongs to project ${spec.project}, this engine serves ${this.opts.project}`,
+      });
+    }
+    if (!NAME.test(spec.name)) {
+      throw new TugError({ code: 'engine.bad-name', message: `invalid replica name ${JSON.stringify(spec.name)}` });
+    }
+    if (this.replicas.has(spec.name)) {
+      throw new TugError({
+        code: 'engine.conflict',
+        message: `a replica named ${spec.name} already exists in project ${spec.project}`,
+        hint: 'remove it first, or let `up` recreate it',
+      });
+    }
+    const replica = new Replica(spec, this);
+    this.replicas.set(spec.name, replica);
+    this.changed(replica, 'create');
+    return replica.observe();
+  }
+
+  async start(id: string): Promise<ObservedReplica> {
+    const replica = this.get(id);
+    await replica.start();
+    return replica.observe();
+  }
+
+  async stop(id: string, timeoutMs?: number): Promise<ObservedReplica> {
+    const replica = this.get(id);
+    await replica.stop(timeoutMs);
+    return replica.observe();
+  }
+
+  async kill(id: string, signal: string | undefined): Promise<ObservedReplica> {
+    const replica = this.get(id);
+    await replica.kill(signal);
+    return replica.observe();
+  }
+
+  async remove(id: string): Promise<void> {
+    const replica = this.get(id);
+    await replica.remove();
+    const last = replica.observe();
+    this.replicas.delete(id);
+    this.persist(false);
+    this.opts.emit({ action: 'remove', replica: { ...last, state: 'removing' }, time: new Date().toISOString() });
+    this.opts.onActivity();
+  }
+
+  inspect(id: string): { replica: ObservedReplica; spec: ReplicaSpec } {
+    const replica = this.get(id);
+    return { replica: replica.observe(), spec: replica.spec };
+  }
+
+  list(): ObservedReplica[] {
+    return [...this.replicas.values()].map((r) => r.observe());
+  }
+
+  /** Whether any replica runs, restarts, or is being started or stopped. */
+  busy(): boolean {
+    for (const replica of this.replicas.values()) if (replica.active) return true;
+    return false;
+  }
+
+  /** Stops every replica with its own grace period, in parallel. */
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.replicas.values()].map((r) => r.stop().catch((err) => this.note(`stop ${r.name}: ${(err as Error).message}`))));
+  }
+}

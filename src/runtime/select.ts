@@ -1,0 +1,22 @@
+// Which runtime a command uses: --backend, else TUG_BACKEND, else native.
+import { usageError } from '../core/errors.js';
+import type { RuntimeBackend } from './backend.js';
+
+export const BACKENDS = ['native', 'docker'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export async function selectBackend(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<RuntimeBackend> {
+  const name = flag ?? env.TUG_BACKEND ?? 'native';
+  if (name === 'native') {
+    const { createNativeBackend } = await import('./native/backend.js');
+    const { tugHome } = await import('./native/home.js');
+    return createNativeBackend({ home: tugHome(env) });
+  }
+  if (name === 'docker') {
+    throw usageError('the docker backend is not available in this version of tug', 'use --backend native (the default)');
+  }
+  throw usageError(`unknown backend "${name}"`, `choose one of: ${BACKENDS.join(', ')}`);
+}

@@ -1,0 +1,202 @@
+// The behaviour every RuntimeBackend must have, as one vitest suite a backend's
+// test file runs with its own factory. It speaks only the RuntimeBackend
+// interface; a backend that runs no real processes (the fake) plays the
+// workload through `controls`.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LABEL } from '../../src/core/model/labels.js';
+import type { ServiceSpec } from '../../src/core/model/types.js';
+import type { ObservedReplica } from '../../src/core/reconcile/observed.js';
+import type { ReplicaSpec } from '../../src/core/reconcile/operations.js';
+import type { ReplicaEvent, RuntimeBackend } from '../../src/runtime/backend.js';
+
+/** For backends that run nothing: what the workload would do by itself. */
+export interface ContractControls {
+  /** Called once a replica started: print "hello <name>" as its command would. */
+  afterStart?(replica: ObservedReplica): void | Promise<void>;
+}
+
+export interface ContractHarness {
+  backend: RuntimeBackend;
+  /** A project name no other test uses. */
+  project: string;
+  cleanup(): Promise<void>;
+  controls?: ContractControls;
+}
+
+export interface ContractSpecOptions {
+  /** Extra labels, kept as given. */
+  labels?: Record<string, string>;
+}
+
+/**
+ * A replica whose command prints "hello <name>" and then stays alive for 60 s
+ * (e.g. `["/bin/sh", "-c", "echo hello <name>; sleep 60"]`).
+ */
+export type ContractSpecFor = (project: string, service: string, number: number, opts: ContractSpecOptions) => ReplicaSpec;
+
+/** The labels and fields every spec needs; a backend's specFor only adds how the workload runs. */
+export function contractSpec(project: string, service: string, number: number, serviceSpec: ServiceSpec, opts: ContractSpecOptions = {}): ReplicaSpec {
+  return {
+    project,
+    service,
+    number,
+    name: `${project}-${service}-${number}`,
+    oneoff: false,
+    labels: {
+      [LABEL.project]: project,
+      [LABEL.service]: service,
+      [LABEL.number]: String(number),
+      [LABEL.oneoff]: 'False',
+      [LABEL.configHash]: `contract-${service}`,
+      ...opts.labels,
+    },
+    service_spec: serviceSpec,
+    projectDir: process.cwd(),
+    networkNames: {},
+    volumeNames: {},
+    hostEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  };
+}
+
+const EVENT_TIMEOUT_MS = 10_000;
+const STOP_TIMEOUT_MS = 2_000;
+
+export function runBackendContract(name: string, makeBackend: () => Promise<ContractHarness>, specFor: ContractSpecFor): void {
+  describe(`RuntimeBackend contract: ${name}`, () => {
+    let h: ContractHarness;
+    beforeEach(async () => {
+      h = await makeBackend();
+    });
+    afterEach(async () => {
+      await h.cleanup();
+    });
+
+    const spec = (service = 'app', number = 1, opts: ContractSpecOptions = {}) => specFor(h.project, service, number, opts);
+    const observed = async (replicaName: string) => (await h.backend.observe(h.project)).replicas.find((r) => r.name === replicaName);
+    const start = async (replica: ObservedReplica) => {
+      await h.backend.startReplica(h.project, replica.id);
+      await h.controls?.afterStart?.(replica);
+    };
+
+    it('create: observe shows the replica, created, with its labels', async () => {
+      const s = spec('app', 1, { labels: { 'test.contract': 'yes' } });
+      const created = await h.backend.createReplica(s);
+      expect(created).toMatchObject({ name: s.name, project: h.project, service: 'app', number: 1, oneoff: false, state: 'created' });
+      const seen = await observed(s.name);
+      expect(seen).toMatchObject({ id: created.id, state: 'created', service: 'app', number: 1 });
+      expect(seen?.labels).toMatchObject(s.labels);
+      expect((await h.backend.observe(`${h.project}-other`)).replicas).toEqual([]);
+    });
+
+    it('start: the replica runs and a start event arrives', async () => {
+      const created = await h.backend.createReplica(spec());
+      const controller = new AbortController();
+      const startEvent = firstEvent(h.backend.events(h.project, controller.signal), (e) => e.action === 'start' && e.replica.name === created.name);
+      try {
+        await start(created);
+        expect(await startEvent).toMatchObject({ action: 'start', replica: { name: created.name, state: 'running' } });
+        expect(await observed(created.name)).toMatchObject({ state: 'running' });
+      } finally {
+        controller.abort();
+      }
+    });
+
+    it('stop: the replica has exited when stop resolves, within the timeout', async () => {
+      const created = await h.backend.createReplica(spec());
+      await start(created);
+      const began = Date.now();
+      await h.backend.stopReplica(h.project, created.id, STOP_TIMEOUT_MS);
+      expect(Date.now() - began).toBeLessThan(STOP_TIMEOUT_MS + 3_000);
+      expect(await observed(created.name)).toMatchObject({ state: 'exited' });
+    });
+
+    it('remove: the replica is gone', async () => {
+      const created = await h.backend.createReplica(spec());
+      await start(created);
+      await h.backend.stopReplica(h.project, created.id, STOP_TIMEOUT_MS);
+      await h.backend.removeReplica(h.project, created.id);
+      expect(await observed(created.name)).toBeUndefined();
+    });
+
+    it('names are unique: creating the same name twice fails, naming it', async () => {
+      const s = spec();
+      await h.backend.createReplica(s);
+      await expect(h.backend.createReplica(s)).rejects.toThrow(s.name);
+      expect((await h.backend.observe(h.project)).replicas.filter((r) => r.name === s.name)).toHaveLength(1);
+    });
+
+    it('events: the stream ends when the signal aborts', async () => {
+      const controller = new AbortController();
+      const drained = (async () => {
+        const seen: ReplicaEvent[] = [];
+        for await (const e of h.backend.events(h.project, controller.signal)) seen.push(e);
+        return seen;
+      })();
+      await h.backend.createReplica(spec());
+      await new Promise((r) => setTimeout(r, 50));
+      controller.abort();
+      await expect(withTimeout(drained, EVENT_TIMEOUT_MS, 'events() did not end after abort')).resolves.toBeInstanceOf(Array);
+    });
+
+    it('networks: create, observe, remove', async () => {
+      const networkName = `${h.project}_front`;
+      await h.backend.createNetwork(h.project, 'front', networkName, { labels: { 'test.contract': 'yes' } });
+      const seen = (await h.backend.observe(h.project)).networks.find((n) => n.name === networkName);
+      expect(seen).toMatchObject({ name: networkName, key: 'front' });
+      await h.backend.removeNetwork(h.project, networkName);
+      expect((await h.backend.observe(h.project)).networks.map((n) => n.name)).not.toContain(networkName);
+    });
+
+    it('volumes: create, observe, remove', async () => {
+      const volumeName = `${h.project}_data`;
+      await h.backend.createVolume(h.project, 'data', volumeName, {});
+      const seen = (await h.backend.observe(h.project)).volumes.find((v) => v.name === volumeName);
+      expect(seen).toMatchObject({ name: volumeName, key: 'data' });
+      await h.backend.removeVolume(h.project, volumeName);
+      expect((await h.backend.observe(h.project)).volumes.map((v) => v.name)).not.toContain(volumeName);
+    });
+
+    it('logs: a replica shows the line it printed', async () => {
+      const created = await h.backend.createReplica(spec('talker'));
+      await start(created);
+      const controller = new AbortController();
+      const found = (async () => {
+        for await (const line of h.backend.logs(h.project, { services: ['talker'], follow: true, signal: controller.signal })) {
+          if (line.text.includes(`hello ${created.name}`)) return line;
+        }
+        return undefined;
+      })();
+      try {
+        const line = await withTimeout(found, EVENT_TIMEOUT_MS, 'no "hello" line in the logs');
+        expect(line).toMatchObject({ replica: created.name, service: 'talker', stream: 'stdout' });
+        expect(line?.text.trim()).toBe(`hello ${created.name}`);
+      } finally {
+        controller.abort();
+      }
+    });
+
+    it("exec: resolves to the command's exit code", async () => {
+      const created = await h.backend.createReplica(spec());
+      await start(created);
+      expect(await h.backend.exec(h.project, created.id, { command: ['/bin/sh', '-c', 'exit 3'] })).toBe(3);
+      expect(await h.backend.exec(h.project, created.id, { command: ['/bin/sh', '-c', 'exit 0'] })).toBe(0);
+    });
+  });
+}
+
+/** The first event matching `pick`; iteration starts (and subscribes) right away. */
+function firstEvent(events: AsyncIterable<ReplicaEvent>, pick: (e: ReplicaEvent) => boolean): Promise<ReplicaEvent> {
+  const iterator = events[Symbol.asyncIterator]();
+  const first = iterator.next();
+  const found = (async () => {
+    for (let r = await first; !r.done; r = await iterator.next()) if (pick(r.value)) return r.value;
+    throw new Error('the event stream ended before the event arrived');
+  })();
+  return withTimeout(found, EVENT_TIMEOUT_MS, 'the event did not arrive');
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${message} within ${ms} ms`)), ms)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

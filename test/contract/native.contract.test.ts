@@ -1,0 +1,72 @@
+// The backend contract on the native runtime: real engine processes (from
+// dist/, so run `npm run build` first) running real host commands, each test
+// with its own TUG_HOME. Cleanup shuts the engine down and then makes sure
+// nothing it started is left: the engine and every replica process group.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createNativeBackend } from '../../src/runtime/native/backend.js';
+import { projectPaths } from '../../src/runtime/native/home.js';
+import { isAlive, parseIdentity } from '../../src/runtime/native/proc-identity.js';
+import { contractSpec, runBackendContract } from './backend-contract.js';
+
+let projects = 0;
+
+runBackendContract(
+  'native',
+  async () => {
+    const home = mkdtempSync(join(tmpdir(), 'tug-contract-native-'));
+    const project = `contract${++projects}`;
+    const backend = createNativeBackend({ home });
+    return {
+      backend,
+      project,
+      cleanup: async () => {
+        await backend.shutdownEngine(project);
+        await backend.close();
+        await killLeftovers(home, project);
+        rmSync(home, { recursive: true, force: true });
+      },
+    };
+  },
+  (project, service, number, opts) =>
+    contractSpec(project, service, number, { command: ['/bin/sh', '-c', `echo hello ${project}-${service}-${number}; sleep 60`] }, opts),
+);
+
+/** The safety net behind `shutdown`: SIGKILL whatever the engine's files say may still run. */
+async function killLeftovers(home: string, project: string): Promise<void> {
+  const paths = projectPaths(home, project);
+  const engine = parseIdentity(readOr(paths.pidFile));
+  const groups: number[] = [];
+  try {
+    const state = JSON.parse(readOr(paths.state)) as { replicas?: { pid?: number; pgid?: number }[] };
+    for (const r of state.replicas ?? []) if (r.pgid ?? r.pid) groups.push((r.pgid ?? r.pid)!);
+  } catch {
+    // No state: no replicas were ever started.
+  }
+  const deadline = Date.now() + 5_000;
+  while (engine && isAlive(engine) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const leftovers: string[] = [];
+  if (engine && isAlive(engine)) {
+    leftovers.push(`engine ${engine.pid}`);
+    process.kill(engine.pid, 'SIGKILL');
+  }
+  for (const pgid of groups) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      continue; // gone, as it should be
+    }
+    leftovers.push(`process group ${pgid}`);
+    process.kill(-pgid, 'SIGKILL');
+  }
+  if (leftovers.length > 0) throw new Error(`the engine's shutdown left processes behind (now killed): ${leftovers.join(', ')}`);
+}
+
+function readOr(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}

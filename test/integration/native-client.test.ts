@@ -1,0 +1,362 @@
+// The native runtime's file-side pieces, with real files, sockets and
+// processes but no engine: the project lock, log reading, port checks,
+// volumes, observing from state.json, and the engine client's wire handling.
+import { spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TugError } from '../../src/core/errors.js';
+import { LABEL } from '../../src/core/model/labels.js';
+import type { ObservedReplica } from '../../src/core/reconcile/observed.js';
+import type { ReplicaSpec } from '../../src/core/reconcile/operations.js';
+import type { LogLine } from '../../src/runtime/backend.js';
+import { createNativeBackend } from '../../src/runtime/native/backend.js';
+import { EngineClient } from '../../src/runtime/native/client.js';
+import { projectPaths, replicaLogFile, volumeDataDir } from '../../src/runtime/native/home.js';
+import { withProjectLock } from '../../src/runtime/native/lock.js';
+import { readLogs } from '../../src/runtime/native/logs.js';
+import { checkPorts } from '../../src/runtime/native/ports.js';
+import { createVolume, listVolumes, removeVolume } from '../../src/runtime/native/volumes.js';
+
+let home: string;
+const project = 'demo';
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'tug-native-'));
+});
+afterEach(() => {
+  rmSync(home, { recursive: true, force: true });
+});
+
+function replica(name: string, service: string, extra: Partial<ObservedReplica> = {}): ObservedReplica {
+  return { id: name, name, project, service, number: 1, oneoff: false, labels: {}, state: 'running', restartCount: 0, ports: [], ...extra };
+}
+
+function logLine(t: string, l: string, s = 'stdout'): string {
+  return `${JSON.stringify({ t, s, l })}\n`;
+}
+
+function writeLog(name: string, lines: string[], suffix = ''): void {
+  const file = replicaLogFile(home, project, name) + suffix;
+  mkdirSync(projectPaths(home, project).logsDir, { recursive: true });
+  writeFileSync(file, lines.join(''));
+}
+
+const deferred = () => {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+};
+
+describe('project lock', () => {
+  it('makes a second holder wait, tells it once who holds the lock, then lets it proceed', async () => {
+    const order: string[] = [];
+    const release = deferred();
+    const firstHolds = deferred();
+    const first = withProjectLock(home, project, async () => {
+      order.push('first in');
+      firstHolds.resolve();
+      await release.promise;
+      order.push('first out');
+    });
+    await firstHolds.promise;
+    const waits: string[] = [];
+    const second = withProjectLock(home, project, async () => order.push('second in'), { onWait: (m) => waits.push(m) });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(order).toEqual(['first in']);
+    release.resolve();
+    await Promise.all([first, second]);
+    expect(order).toEqual(['first in', 'first out', 'second in']);
+    expect(waits).toEqual([`waiting for another tug command on project ${project} (pid ${process.pid})`]);
+    expect(existsSync(projectPaths(home, project).lock)).toBe(false);
+  });
+
+  it('takes over a lock left by a process that is gone', async () => {
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+    mkdirSync(projectPaths(home, project).dir, { recursive: true });
+    writeFileSync(projectPaths(home, project).lock, `${dead.stdout} 12345`);
+    const waits: string[] = [];
+    const value = await withProjectLock(home, project, async () => 42, { onWait: (m) => waits.push(m) });
+    expect(value).toBe(42);
+    expect(waits).toEqual([]);
+  });
+
+  it('gives up with a clear error when the holder never finishes', async () => {
+    const release = deferred();
+    const held = deferred();
+    const first = withProjectLock(home, project, async () => {
+      held.resolve();
+      await release.promise;
+    });
+    await held.promise;
+    const err = await withProjectLock(home, project, async () => 1, { timeoutMs: 300 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TugError);
+    expect((err as TugError).code).toBe('native.project-locked');
+    expect((err as TugError).message).toContain(`pid ${process.pid}`);
+    release.resolve();
+    await first;
+  });
+});
+
+describe('logs', () => {
+  const web1 = replica('demo-web-1', 'web');
+  const web2 = replica('demo-web-2', 'web', { number: 2 });
+  const db1 = replica('demo-db-1', 'db');
+
+  it('merges replicas in time order, rotated part first, with tail per replica and service filters', async () => {
+    writeLog('demo-web-1', [logLine('2024-01-01T00:00:01.000Z', 'w1-a')], '.1');
+    writeLog('demo-web-1', [logLine('2024-01-01T00:00:03.000Z', 'w1-b'), logLine('2024-01-01T00:00:05.000Z', 'w1-c')]);
+    writeLog('demo-web-2', [logLine('2024-01-01T00:00:02.000Z', 'w2-a'), logLine('2024-01-01T00:00:06.000Z', 'w2-b', 'stderr')]);
+    writeLog('demo-db-1', [logLine('2024-01-01T00:00:04.000Z', 'db-a')]);
+    const all = await collect(readLogs(home, project, { replicas: [web1, web2, db1] }));
+    expect(all.map((l) => l.text)).toEqual(['w1-a', 'w2-a', 'w1-b', 'db-a', 'w1-c', 'w2-b']);
+    expect(all[5]).toMatchObject({ replica: 'demo-web-2', service: 'web', stream: 'stderr' });
+
+    const tail = await collect(readLogs(home, project, { replicas: [web1, web2, db1], tail: 1 }));
+    expect(tail.map((l) => l.text)).toEqual(['db-a', 'w1-c', 'w2-b']);
+
+    const web = await collect(readLogs(home, project, { replicas: [web1, web2, db1], services: ['web'], since: '2024-01-01T00:00:02.500Z', until: '2024-01-01T00:00:05.000Z' }));
+    expect(web.map((l) => l.text)).toEqual(['w1-b', 'w1-c']);
+  });
+
+  it('follows appended lines, rotation, and replicas that appear later, until aborted', async () => {
+    writeLog('demo-web-1', [logLine('2024-01-01T00:00:01.000Z', 'first')]);
+    let known = [web1];
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const line of readLogs(home, project, { follow: true, signal: controller.signal, replicas: async () => known })) seen.push(line.text);
+    })();
+    await until(() => seen.length === 1);
+    appendFileSync(replicaLogFile(home, project, 'demo-web-1'), logLine('2024-01-01T00:00:02.000Z', 'appended'));
+    await until(() => seen.includes('appended'));
+
+    known = [web1, web2];
+    writeLog('demo-web-2', [logLine('2024-01-01T00:00:03.000Z', 'scaled')]);
+    await until(() => seen.includes('scaled'));
+
+    const file = replicaLogFile(home, project, 'demo-web-1');
+    appendFileSync(file, logLine('2024-01-01T00:00:04.000Z', 'before rotation'));
+    renameSync(file, `${file}.1`);
+    writeFileSync(file, logLine('2024-01-01T00:00:05.000Z', 'after rotation'));
+    await until(() => seen.includes('after rotation'));
+    controller.abort();
+    await done;
+    expect(seen).toEqual(['first', 'appended', 'scaled', 'before rotation', 'after rotation']);
+  });
+
+  it('reads logs of a project without an engine through the backend', async () => {
+    writeFileSync(join(mkdirP(projectPaths(home, project).dir), 'state.json'), JSON.stringify({ replicas: [web1] }));
+    writeLog('demo-web-1', [logLine('2024-01-01T00:00:01.000Z', 'kept after the engine')]);
+    const backend = createNativeBackend({ home });
+    const lines = await collect(backend.logs(project, {}));
+    expect(lines.map((l) => l.text)).toEqual(['kept after the engine']);
+    await backend.close();
+  });
+});
+
+describe('port checks', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
+    server = undefined;
+  });
+
+  async function listen(): Promise<number> {
+    server = createServer();
+    await new Promise<void>((r) => server!.listen({ host: '127.0.0.1', port: 0 }, () => r()));
+    return (server.address() as { port: number }).port;
+  }
+
+  it('names the process holding a host port', async () => {
+    const port = await listen();
+    const errors = await checkPorts([{ replica: 'demo-web-1', hostIp: '', port, protocol: 'tcp' }], []);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.code).toBe('native.port-in-use');
+    expect(errors[0]!.message).toContain(`host port ${port}/tcp wanted by "demo-web-1" is already in use by process ${process.pid}`);
+    expect(errors[0]!.hint).toBe('stop it or choose another published port');
+    const specific = await checkPorts([{ replica: 'demo-web-1', hostIp: '127.0.0.1', port, protocol: 'tcp' }], []);
+    expect(specific[0]!.message).toContain(`process ${process.pid}`);
+  });
+
+  it('names the tug replica holding a host port', async () => {
+    const port = await listen();
+    const holder = replica('other-api-1', 'api', { ports: [{ hostIp: '', published: port, target: 80, protocol: 'tcp' }] });
+    const errors = await checkPorts([{ replica: 'demo-web-1', hostIp: '', port, protocol: 'tcp' }], [holder]);
+    expect(errors.map((e) => e.message)).toEqual([`host port ${port}/tcp wanted by "demo-web-1" is already in use by replica "other-api-1"`]);
+  });
+
+  it('reports a fixed port wanted twice, naming both replicas, and passes free ports', async () => {
+    const port = await listen();
+    await new Promise<void>((r) => server!.close(() => r()));
+    server = undefined;
+    const errors = await checkPorts(
+      [
+        { replica: 'demo-web-1', hostIp: '', port, protocol: 'tcp' },
+        { replica: 'demo-web-2', hostIp: '127.0.0.1', port, protocol: 'tcp' },
+        { replica: 'demo-web-1', hostIp: '', port, protocol: 'udp' },
+      ],
+      [],
+    );
+    expect(errors.map((e) => [e.code, e.message])).toEqual([['native.port-conflict', `host port ${port}/tcp is published by both "demo-web-1" and "demo-web-2"`]]);
+  });
+});
+
+describe('volumes and networks', () => {
+  it('keeps a volume and its data across listings and re-creation until removeVolume', async () => {
+    await createVolume(home, project, 'data', 'demo_data', { labels: { team: 'a' } });
+    writeFileSync(join(volumeDataDir(home, 'demo_data'), 'file.txt'), 'kept');
+    await createVolume(home, project, 'data', 'demo_data', {});
+    mkdirSync(volumeDataDir(home, 'handmade'), { recursive: true }); // external, no labels
+    await createVolume(home, 'other', 'data', 'other_data', {});
+
+    const listed = await listVolumes(home, project);
+    expect(listed).toEqual([{ name: 'demo_data', key: 'data', labels: { team: 'a', [LABEL.project]: project, [LABEL.volume]: 'data' } }]);
+    const backend = createNativeBackend({ home });
+    expect((await backend.observe(project)).volumes.map((v) => v.name)).toEqual(['demo_data']);
+    expect(readFileSync(join(volumeDataDir(home, 'demo_data'), 'file.txt'), 'utf8')).toBe('kept');
+
+    await backend.removeVolume(project, 'demo_data');
+    expect(await listVolumes(home, project)).toEqual([]);
+    expect(existsSync(volumeDataDir(home, 'handmade'))).toBe(true);
+    await removeVolume(home, project, 'demo_data'); // already gone: fine
+    await backend.close();
+  });
+
+  it('books networks per project, created in parallel', async () => {
+    const backend = createNativeBackend({ home });
+    await Promise.all(['a', 'b', 'c'].map((k) => backend.createNetwork(project, k, `demo_${k}`, {})));
+    expect((await backend.observe(project)).networks.map((n) => [n.name, n.key, n.labels[LABEL.project]])).toEqual([
+      ['demo_a', 'a', project],
+      ['demo_b', 'b', project],
+      ['demo_c', 'c', project],
+    ]);
+    await backend.removeNetwork(project, 'demo_b');
+    expect((await backend.observe(project)).networks.map((n) => n.name)).toEqual(['demo_a', 'demo_c']);
+    await backend.close();
+  });
+});
+
+describe('observe without an engine', () => {
+  function spec(number: number): ReplicaSpec {
+    const labels = { [LABEL.project]: project, [LABEL.service]: 'web', [LABEL.configFiles]: '/p/compose.yaml', [LABEL.workingDir]: '/p' };
+    return {
+      project,
+      service: 'web',
+      number,
+      name: `demo-web-${number}`,
+      oneoff: false,
+      labels,
+      service_spec: { command: ['node', 'server.js'], ports: [{ mode: 'ingress', target: 80, published: '8080', protocol: 'tcp' }] },
+      projectDir: '/p',
+      networkNames: {},
+      volumeNames: {},
+      hostEnv: {},
+    };
+  }
+
+  it('reads state.json, reports every replica as no longer running, and starts nothing', async () => {
+    const paths = projectPaths(home, project);
+    mkdirP(paths.dir);
+    const t = '2024-01-01T00:00:00.000Z';
+    const replicas = [
+      { spec: spec(1), state: 'running', pid: 99999999, pgid: 99999999, restartCount: 2, health: 'healthy', createdAt: t, startedAt: t },
+      { spec: spec(2), state: 'created', restartCount: 0, createdAt: t },
+    ];
+    writeFileSync(paths.state, JSON.stringify({ version: 1, project, savedAt: t, cleanShutdown: false, replicas }));
+    writeFileSync(paths.socket, ''); // a stale socket file from a killed engine
+    const backend = createNativeBackend({ home });
+    const observed = await backend.observe(project);
+    expect(observed.replicas.map((r) => [r.name, r.state, r.pid, r.health, r.restartCount, r.command])).toEqual([
+      ['demo-web-1', 'exited', undefined, undefined, 2, 'node server.js'],
+      ['demo-web-2', 'created', undefined, undefined, 0, 'node server.js'],
+    ]);
+    expect(observed.replicas[0]!.ports).toEqual([{ hostIp: '0.0.0.0', published: 8080, target: 80, protocol: 'tcp' }]);
+    expect(await backend.listProjects()).toEqual([{ name: project, status: 'created(1), exited(1)', configFiles: ['/p/compose.yaml'], workingDir: '/p' }]);
+    expect(existsSync(paths.pidFile)).toBe(false);
+    await backend.close();
+  });
+});
+
+describe('backend validation', () => {
+  it('reports every service with an image but no command', () => {
+    const backend = createNativeBackend({ home });
+    const base = { name: project, workingDir: '/p', configFiles: [], disabledServices: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, extensions: {}, shellForms: {} };
+    const errors = backend.validate({
+      ...base,
+      services: { db: { image: 'postgres' }, cache: { image: 'redis' }, web: { image: 'node', command: ['node', 'server.js'] } },
+    });
+    expect(errors.map((e) => [e.code, e.message, e.hint])).toEqual([
+      ['native.image-without-command', 'service "db" has an image but no command; the native backend runs host commands', 'add a command:, or use --backend docker'],
+      ['native.image-without-command', 'service "cache" has an image but no command; the native backend runs host commands', 'add a command:, or use --backend docker'],
+    ]);
+  });
+});
+
+describe('engine client', () => {
+  it('matches responses to requests, passes wire errors through, and ends event streams on abort', async () => {
+    const socketPath = join(mkdirP(projectPaths(home, project).dir), 'engine.sock');
+    const engine = createServer((conn) => {
+      let buf = '';
+      conn.on('data', (chunk) => {
+        buf += chunk.toString();
+        let nl: number;
+        while ((nl = buf.indexOf('\n')) >= 0) {
+          const req = JSON.parse(buf.slice(0, nl)) as { id: number; method: string };
+          buf = buf.slice(nl + 1);
+          if (req.method === 'list') setTimeout(() => conn.write(`${JSON.stringify({ id: req.id, result: [] })}\n`), 20);
+          else if (req.method === 'start') conn.write(`${JSON.stringify({ id: req.id, error: { code: 'engine.no-such-replica', message: 'no replica "x"', hint: 'see tug ps' } })}\n`);
+          else if (req.method === 'events') {
+            const timer = setInterval(() => conn.write(`${JSON.stringify({ id: req.id, event: { action: 'start', replica: replica('demo-web-1', 'web'), time: new Date().toISOString() } })}\n`), 10);
+            conn.on('close', () => clearInterval(timer));
+          }
+        }
+      });
+    });
+    await new Promise<void>((r) => engine.listen(socketPath, () => r()));
+    const client = new EngineClient(socketPath, project);
+    try {
+      const [list, start] = await Promise.all([client.call('list', {}), client.call('start', { id: 'x' }).catch((e: unknown) => e)]);
+      expect(list).toEqual([]);
+      expect(start).toBeInstanceOf(TugError);
+      expect(start).toMatchObject({ code: 'engine.no-such-replica', message: 'no replica "x"', hint: 'see tug ps' });
+
+      const controller = new AbortController();
+      let count = 0;
+      for await (const event of client.events(controller.signal)) {
+        expect(event.action).toBe('start');
+        if (++count === 3) controller.abort();
+      }
+      expect(count).toBe(3);
+    } finally {
+      client.close();
+      await new Promise<void>((r) => engine.close(() => r()));
+    }
+  });
+
+  it('says clearly when no engine listens', async () => {
+    const client = new EngineClient(join(home, 'nowhere.sock'), project);
+    await expect(client.call('ping', {})).rejects.toMatchObject({ code: 'native.engine-unreachable' });
+  });
+});
+
+function mkdirP(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+async function collect(lines: AsyncIterable<LogLine>): Promise<LogLine[]> {
+  const out: LogLine[] = [];
+  for await (const line of lines) out.push(line);
+  return out;
+}
+
+async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
