@@ -35,7 +35,7 @@ export function projectOrName(ctx: CliContext): { name: string; project?: Projec
 }
 
 export async function withBackend<T>(ctx: CliContext, fn: (backend: RuntimeBackend) => Promise<T>): Promise<T> {
-  const backend = await selectBackend(ctx.globals.backend, ctx.env);
+  const backend = await selectBackend(ctx.globals.backend, ctx.env, (message) => warn(ctx, message));
   try {
     return await fn(backend);
   } finally {

@@ -8,12 +8,14 @@ export type BackendName = (typeof BACKENDS)[number];
 export async function selectBackend(
   flag: string | undefined,
   env: Readonly<Record<string, string | undefined>>,
+  /** Things a backend found and fixed on its own (e.g. replicas left by a crashed engine). */
+  onNotice: (message: string) => void = () => {},
 ): Promise<RuntimeBackend> {
   const name = flag ?? env.TUG_BACKEND ?? 'native';
   if (name === 'native') {
     const { createNativeBackend } = await import('./native/backend.js');
     const { tugHome } = await import('./native/home.js');
-    return createNativeBackend({ home: tugHome(env) });
+    return createNativeBackend({ home: tugHome(env), onNotice: (n) => onNotice(n.message) });
   }
   if (name === 'docker') {
     throw usageError('the docker backend is not available in this version of tug', 'use --backend native (the default)');

@@ -2,7 +2,7 @@
 // dist/, so run `npm run build` first) running real host commands, each test
 // with its own TUG_HOME. Cleanup shuts the engine down and then makes sure
 // nothing it started is left: the engine and every replica process group.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNativeBackend } from '../../src/runtime/native/backend.js';
@@ -51,16 +51,28 @@ async function killLeftovers(home: string, project: string): Promise<void> {
     leftovers.push(`engine ${engine.pid}`);
     process.kill(engine.pid, 'SIGKILL');
   }
+  // Replica processes killed by the shutdown may take a moment to go; zombies waiting for init do not count.
+  while (groups.some((g) => liveMembers(g).length > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   for (const pgid of groups) {
-    try {
-      process.kill(-pgid, 0);
-    } catch {
-      continue; // gone, as it should be
-    }
-    leftovers.push(`process group ${pgid}`);
+    const members = liveMembers(pgid);
+    if (members.length === 0) continue;
+    leftovers.push(`process group ${pgid} (${members.join(', ')})`);
     process.kill(-pgid, 'SIGKILL');
   }
   if (leftovers.length > 0) throw new Error(`the engine's shutdown left processes behind (now killed): ${leftovers.join(', ')}`);
+}
+
+/** "pid cmdline" of the group's processes that still run. */
+function liveMembers(pgid: number): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = readOr(`/proc/${entry}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || Number(fields[2]) !== pgid) continue;
+    out.push(`${entry} ${readOr(`/proc/${entry}/cmdline`).split('\0').join(' ').trim()}`);
+  }
+  return out;
 }
 
 function readOr(file: string): string {

@@ -188,6 +188,40 @@ describe('port checks', () => {
     expect(errors.map((e) => e.message)).toEqual([`host port ${port}/tcp wanted by "demo-web-1" is already in use by replica "other-api-1"`]);
   });
 
+  it('preflight checks the ports of the replicas a plan starts, not of those it stops first', async () => {
+    const port = await listen();
+    const web = (n: number, published: number): ReplicaSpec => ({
+      project,
+      service: 'web',
+      number: n,
+      name: `demo-web-${n}`,
+      oneoff: false,
+      labels: {},
+      service_spec: { command: ['server'], ports: [{ mode: 'ingress', target: 80, published: String(published), protocol: 'tcp' }] },
+      projectDir: home,
+      networkNames: {},
+      volumeNames: {},
+      hostEnv: {},
+    });
+    const steps = (specs: ReplicaSpec[]) =>
+      specs.flatMap((r, i) => [
+        { id: `c${i}`, op: { kind: 'create-replica' as const, service: 'web', replica: r }, after: [] },
+        { id: `s${i}`, op: { kind: 'start-replica' as const, service: 'web', name: r.name }, after: [`c${i}`] },
+      ]);
+    const backend = createNativeBackend({ home });
+    const empty = { project, replicas: [], networks: [], volumes: [] };
+    const busy = await backend.preflight({ project, steps: steps([web(1, port)]) }, empty);
+    expect(busy.map((e) => e.message)).toEqual([`host port ${port}/tcp wanted by "demo-web-1" is already in use by process ${process.pid} (${processCmd()})`]);
+    const twice = await backend.preflight({ project, steps: steps([web(1, port + 1), web(2, port + 1)]) }, empty);
+    expect(twice.map((e) => e.code)).toEqual(['native.port-conflict']);
+
+    // The current holder is a replica the plan stops before starting its replacement.
+    const old = replica('demo-web-9', 'web', { ports: [{ hostIp: '0.0.0.0', published: port, target: 80, protocol: 'tcp' }] });
+    const recreate = { project, steps: [{ id: 'x', op: { kind: 'stop-replica' as const, service: 'web', name: old.name, id: old.id, timeoutMs: 1000 }, after: [] }, ...steps([web(1, port)])] };
+    expect(await backend.preflight(recreate, { ...empty, replicas: [old] })).toEqual([]);
+    await backend.close();
+  });
+
   it('reports a fixed port wanted twice, naming both replicas, and passes free ports', async () => {
     const port = await listen();
     await new Promise<void>((r) => server!.close(() => r()));
@@ -341,6 +375,11 @@ describe('engine client', () => {
     await expect(client.call('ping', {})).rejects.toMatchObject({ code: 'native.engine-unreachable' });
   });
 });
+
+function processCmd(): string {
+  const cmd = readFileSync(`/proc/${process.pid}/cmdline`, 'utf8').split('\0').filter((w) => w !== '').join(' ');
+  return cmd.length > 80 ? `${cmd.slice(0, 79)}…` : cmd;
+}
 
 function mkdirP(dir: string): string {
   mkdirSync(dir, { recursive: true });

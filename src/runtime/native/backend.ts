@@ -184,7 +184,7 @@ export class NativeBackend implements RuntimeBackend {
         hint: 'start it with tug up or tug start',
       });
     }
-    return execInReplica(found.spec, opts);
+    return execInReplica(this.home, found.spec, opts);
   }
 
   /** Stops every replica of the project and its engine (tests, and cleanup). */
@@ -214,7 +214,7 @@ export class NativeBackend implements RuntimeBackend {
         return await client.call('list', {});
       } catch (err) {
         if (!isConnectionLoss(err)) throw err;
-        this.engines.drop(project);
+        this.engines.forget(project, client);
       }
     }
     return (await readStateFile(this.home, project)).map((s) => asUnsupervised(s.replica));

@@ -53,9 +53,12 @@ export class EnginePool {
       try {
         return await client.call(method, params);
       } catch (err) {
-        // Only "unreachable" is safe to retry: the request never reached an engine.
-        if (attempt > 0 || !(err instanceof TugError) || err.code !== 'native.engine-unreachable') throw err;
-        this.drop(project);
+        // Retry only when the request surely did nothing: it never reached an
+        // engine, or the engine refused it because it is on its way out.
+        const code = err instanceof TugError ? err.code : '';
+        if (attempt > 2 || (code !== 'native.engine-unreachable' && code !== 'engine.shutting-down')) throw err;
+        this.forget(project, client);
+        if (code === 'engine.shutting-down') await sleep(100);
       }
     }
   }
@@ -67,14 +70,20 @@ export class EnginePool {
       while (!signal.aborted) {
         const client = await this.get(project, false);
         if (client) {
+          let lost = false;
           try {
             yield* client.events(signal, subscribed);
           } catch (err) {
             if (!isConnectionLoss(err)) throw err;
+            lost = true;
           }
           subscribed();
-          this.drop(project);
-          await sleep(100, signal); // an engine that just exited may not have removed its socket yet
+          if (signal.aborted) return;
+          // The engine ended the stream: it is going away. Its request
+          // connection is shared with in-flight changes, so it is forgotten
+          // only once it cannot even be reached, never closed under them.
+          if (lost) this.forget(project, client);
+          await sleep(100, signal);
           continue;
         }
         subscribed(); // nothing to subscribe to: do not hold up the change that starts an engine
@@ -83,6 +92,11 @@ export class EnginePool {
     } finally {
       subscribed();
     }
+  }
+
+  /** Drops `client` if it is still the cached one for the project. */
+  forget(project: string, client: EngineClient): void {
+    if (this.clients.get(project) === client) this.drop(project);
   }
 
   drop(project: string): void {

@@ -44,30 +44,39 @@ export async function ensureEngine(home: string, project: string, opts: { startT
   const paths = projectPaths(home, project);
   mkdirSync(home, { recursive: true, mode: 0o700 });
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-  const found = await probeEngine(home, project);
-  if (found) return withNotice(found.client, project, found.ping);
-
   const timeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
-  // An engine whose pid is alive but which does not answer yet is starting up
-  // (another command started it a moment ago): wait for it rather than race it.
-  const previous = readPidFile(paths.pidFile);
-  if (previous && isAlive(previous)) {
-    const ready = await waitForEngine(home, project, timeoutMs);
-    if (ready) return withNotice(ready.client, project, ready.ping);
-    throw new TugError({
-      code: 'native.engine-unresponsive',
-      message: `the engine of project "${project}" (pid ${previous.pid}) is running but does not answer on ${paths.socket}`,
-      hint: `see ${paths.engineLog}; stopping that process lets tug start a fresh engine`,
-    });
+  const deadline = Date.now() + timeoutMs;
+  const waiter = watchDir(paths.dir, [basename(paths.socket), basename(paths.pidFile)]);
+  try {
+    for (;;) {
+      const found = await probeEngine(home, project);
+      if (found) return withNotice(found.client, project, found.ping);
+      // An engine whose pid is alive but which does not answer is starting up
+      // (another command started it a moment ago) or on its way out (idle
+      // exit): wait for it to answer or to be gone, rather than race it.
+      const current = readPidFile(paths.pidFile);
+      if (!current || !isAlive(current)) break;
+      if (Date.now() >= deadline) {
+        throw new TugError({
+          code: 'native.engine-unresponsive',
+          message: `the engine of project "${project}" (pid ${current.pid}) is running but does not answer on ${paths.socket}`,
+          hint: `see ${paths.engineLog}; stopping that process lets tug start a fresh engine`,
+        });
+      }
+      await waiter.next(100);
+    }
+  } finally {
+    waiter.close();
   }
 
   const exited = startEngine(home, project);
   const ready = await waitForEngine(home, project, timeoutMs, exited.promise);
   exited.dispose();
   if (ready) return withNotice(ready.client, project, ready.ping);
+  const what = exited.summary() ? `stopped while starting (${exited.summary()})` : `did not start within ${timeoutMs / 1000} s`;
   throw new TugError({
     code: 'native.engine-start-failed',
-    message: `the engine of project "${project}" did not start within ${timeoutMs / 1000} s${exited.summary()}${logTail(paths.engineLog)}`,
+    message: `the engine of project "${project}" ${what}${logTail(paths.engineLog)}`,
     hint: `see ${paths.engineLog}`,
   });
 }
@@ -116,7 +125,7 @@ function startEngine(home: string, project: string): StartedEngine {
     child.unref();
     return {
       promise,
-      summary: () => (exitInfo ? ` (the engine stopped: ${exitInfo})` : ''),
+      summary: () => exitInfo ?? '',
       dispose: () => {
         child.off('exit', exitListener);
         child.off('error', errorListener);
@@ -143,10 +152,15 @@ async function waitForEngine(
     for (;;) {
       const found = await probeEngine(home, project);
       if (found) return found;
-      // One last ping after an exit: a fast engine may have exited after a
-      // sibling took over, but then that one answers.
-      if (dead || Date.now() >= deadline) return undefined;
-      await Promise.race([waiter.next(Math.min(100, deadline - Date.now())), exited]);
+      if (Date.now() >= deadline) return undefined;
+      // Ours exited: fine if it found another engine serving the project
+      // (started by a concurrent command), which will answer shortly.
+      if (dead) {
+        const other = readPidFile(paths.pidFile);
+        if (!other || !isAlive(other)) return undefined;
+      }
+      const tick = waiter.next(Math.min(100, deadline - Date.now()));
+      await (dead || !exited ? tick : Promise.race([tick, exited]));
     }
   } finally {
     waiter.close();

@@ -8,19 +8,22 @@ import { isAbsolute, resolve } from 'node:path';
 import { TugError } from '../../core/errors.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import type { ExecOptions } from '../backend.js';
+import { planLaunch, type LaunchPlan } from './engine/launch.js';
 
-export function execInReplica(spec: ReplicaSpec, opts: ExecOptions): Promise<number> {
+export function execInReplica(home: string, spec: ReplicaSpec, opts: ExecOptions): Promise<number> {
   const [file, ...args] = opts.command;
   if (!file) throw new TugError({ code: 'native.exec-empty', message: 'exec needs a command to run', exitCode: 2 });
-  const env = replicaEnvironment(spec, opts.env);
-  const cwd = workingDir(spec, opts.workdir);
-  const ids = userIds(opts.user ?? spec.service_spec.user, spec.name);
+  const launch = launchOf(home, spec);
+  const env = { ...(launch?.env ?? replicaEnvironment(spec)), ...opts.env };
+  const cwd = opts.workdir ? workingDir(spec, opts.workdir) : (launch?.cwd ?? workingDir(spec));
+  const ids = opts.user || !launch ? userIds(opts.user ?? spec.service_spec.user, spec.name) : { uid: launch.uid, gid: launch.gid };
   return new Promise((resolvePromise, reject) => {
     const child = spawn(file, args, {
       cwd,
       env,
-      stdio: [opts.stdin === false ? 'ignore' : 'inherit', 'inherit', 'inherit'],
-      ...ids,
+      stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+      ...(ids.uid === undefined ? {} : { uid: ids.uid }),
+      ...(ids.gid === undefined ? {} : { gid: ids.gid }),
     });
     child.once('error', (err: NodeJS.ErrnoException) => {
       reject(
@@ -36,6 +39,15 @@ export function execInReplica(spec: ReplicaSpec, opts: ExecOptions): Promise<num
     });
     child.once('exit', (code, signal) => resolvePromise(code ?? 128 + signalNumber(signal)));
   });
+}
+
+/** What the engine gave the replica (environment with TUG_* and volume paths, working dir, user), when it can be worked out again. */
+function launchOf(home: string, spec: ReplicaSpec): LaunchPlan | undefined {
+  try {
+    return planLaunch(spec, { home, runningAsRoot: process.getuid?.() === 0 });
+  } catch {
+    return undefined; // e.g. a bind source removed since: fall back to the spec alone
+  }
 }
 
 /** The host variables the replica got, its Compose environment, then the exec's own -e values. */

@@ -55,7 +55,8 @@ export function healthConfigOf(spec: HealthcheckSpec | undefined): HealthConfig 
 
 /** Runs one probe; resolves to whether it passed (exit 0 within the timeout). */
 async function probe(config: HealthConfig, where: ProbeEnvironment, track: (c: ChildProcess | undefined) => void): Promise<boolean> {
-  const child = spawnSupervised({ argv: config.argv, ...where, output: 'ignore' });
+  const { env, cwd, uid, gid } = where;
+  const child = spawnSupervised({ argv: config.argv, env, cwd, uid, gid, output: 'ignore' });
   child.on('error', () => undefined);
   if (await spawnOutcome(child)) return false;
   track(child);

@@ -79,18 +79,34 @@ export class LogWriter {
   private write(stream: LogStream, lines: string[]): void {
     if (lines.length === 0) return;
     const t = new Date().toISOString();
-    let text = '';
-    for (const l of lines) text += JSON.stringify({ t, s: stream, l }) + '\n';
-    const bytes = Buffer.from(text);
     try {
       this.open();
-      if (this.size > 0 && this.size + bytes.length > this.maxBytes) this.rotate();
-      writeSync(this.fd!, bytes);
-      this.size += bytes.length;
+      // One write per chunk, except where the size limit falls: rotation is per line.
+      let batch = '';
+      let batchBytes = 0;
+      for (const l of lines) {
+        const entry = JSON.stringify({ t, s: stream, l }) + '\n';
+        const bytes = Buffer.byteLength(entry);
+        if (this.size + batchBytes > 0 && this.size + batchBytes + bytes > this.maxBytes) {
+          this.append(batch, batchBytes);
+          this.rotate();
+          batch = '';
+          batchBytes = 0;
+        }
+        batch += entry;
+        batchBytes += bytes;
+      }
+      this.append(batch, batchBytes);
     } catch (err) {
       // A full disk must not take the engine (and every replica) down with it.
       process.stderr.write(`${t} log write to ${this.file} failed: ${(err as Error).message}\n`);
     }
+  }
+
+  private append(text: string, bytes: number): void {
+    if (bytes === 0) return;
+    writeSync(this.fd!, text);
+    this.size += bytes;
   }
 
   private open(): void {

@@ -121,3 +121,15 @@ export class PortForwarder {
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
+
+/** Opens every forwarder or none: a failure closes those already open. */
+export async function openForwarders(specs: ForwardSpec[], service: string): Promise<PortForwarder[]> {
+  const opened: PortForwarder[] = [];
+  try {
+    for (const spec of specs) opened.push(await PortForwarder.open(spec, service));
+  } catch (err) {
+    await Promise.all(opened.map((f) => f.close()));
+    throw err;
+  }
+  return opened;
+}

@@ -10,7 +10,6 @@
 // container, the leader's exit ends the run: what is left of its group is
 // killed. `stop` and `kill` with the stop signal or SIGKILL mark the replica
 // as stopped by a user, which no restart policy overrides.
-import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';
 import { parseDuration } from '../../../core/load/normalize/units.js';
@@ -19,13 +18,13 @@ import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { ReplicaEventAction } from '../../backend.js';
 import { replicaLogFile } from '../home.js';
 import { HealthMonitor, healthConfigOf, type HealthConfig } from './health.js';
-import { checkStartable, planLaunch, prepareDirs, type LaunchPlan } from './launch.js';
+import { planLaunch, type LaunchPlan } from './launch.js';
 import { LogWriter } from './log-writer.js';
 import { anonDir } from './mounts.js';
-import { PortForwarder } from './port-forward.js';
-import { exitStatus, groupAlive, parseSignal, readProcStat, signalGroup, signalProcess, sleep, waitUntil } from './proc.js';
+import { openForwarders, type PortForwarder } from './port-forward.js';
+import { exitStatus, parseSignal, signalGroup, signalProcess } from './proc.js';
 import { Backoff, restartPolicyOf, shouldRestart, type RestartPolicy } from './restart-policy.js';
-import { spawnOutcome, spawnSupervised } from './spawn.js';
+import { awaitKilled, spawnRun, terminateRun, type Run } from './run.js';
 import type { ReplicaRecord } from './state-store.js';
 
 export interface ReplicaHost {
@@ -35,15 +34,6 @@ export interface ReplicaHost {
   changed(replica: Replica, action: ReplicaEventAction): void;
   /** A line for engine.log. */
   note(message: string): void;
-}
-
-interface Run {
-  child: ChildProcess;
-  pid: number;
-  startedMs: number;
-  leaderExited: boolean;
-  exited: Promise<void>;
-  health?: HealthMonitor;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
@@ -63,6 +53,8 @@ export class Replica {
   private readonly healthConfig: HealthConfig | undefined;
   private readonly logs: LogWriter;
   private readonly backoff: Backoff;
+  private readonly stopSignal: NodeJS.Signals;
+  private readonly graceMs: number;
   private run?: Run;
   private forwarders: PortForwarder[] = [];
   private restartTimer?: NodeJS.Timeout;
@@ -79,26 +71,16 @@ export class Replica {
     this.policy = restartPolicyOf(spec.service, spec.service_spec);
     this.healthConfig = healthConfigOf(spec.service_spec.healthcheck);
     this.backoff = new Backoff(this.policy.delayMs);
+    this.stopSignal = parseSignal(spec.service_spec.stop_signal) ?? 'SIGTERM';
+    const grace = spec.service_spec.stop_grace_period;
+    this.graceMs = grace ? Math.max(0, parseDuration(grace)) : DEFAULT_GRACE_MS;
     this.logs = new LogWriter(replicaLogFile(host.home, spec.project, spec.name));
     if (record) {
       // A restored replica whose spec no longer plans (a bind source vanished)
       // stays listed and removable; starting it reports the problem.
-      try {
-        this.plan = planLaunch(spec, host);
-      } catch {
-        this.plan = undefined;
-      }
-      Object.assign(this, {
-        state: record.state,
-        restartCount: record.restartCount,
-        exitCode: record.exitCode,
-        createdAt: record.createdAt,
-        startedAt: record.startedAt,
-        finishedAt: record.finishedAt,
-        lastHealth: record.health,
-        pgid: record.pgid,
-        procStart: record.procStart,
-      });
+      this.plan = tryPlan(spec, host);
+      const { state, restartCount, exitCode, createdAt, startedAt, finishedAt, health, pgid, procStart } = record;
+      Object.assign(this, { state, restartCount, exitCode, createdAt, startedAt, finishedAt, lastHealth: health, pgid, procStart });
     } else {
       this.plan = planLaunch(spec, host);
       for (const note of this.plan.notes) host.note(note);
@@ -123,7 +105,7 @@ export class Replica {
     this.backoff.reset();
     const plan = planLaunch(this.spec, this.host);
     this.plan = plan;
-    this.forwarders = await openForwarders(plan, this.spec.service);
+    this.forwarders = await openForwarders(plan.ports.forwards, this.spec.service);
     try {
       await this.spawnTracked(plan);
     } catch (err) {
@@ -134,7 +116,7 @@ export class Replica {
   }
 
   private async spawnTracked(plan: LaunchPlan): Promise<void> {
-    this.spawning = this.spawnRun(plan);
+    this.spawning = this.beginRun(plan);
     try {
       await this.spawning;
     } finally {
@@ -142,31 +124,11 @@ export class Replica {
     }
   }
 
-  private async spawnRun(plan: LaunchPlan): Promise<void> {
-    checkStartable(plan);
-    prepareDirs(plan);
-    let child: ChildProcess;
-    try {
-      child = spawnSupervised({ argv: plan.argv, env: plan.env, cwd: plan.cwd, uid: plan.uid, gid: plan.gid, output: 'pipe' });
-    } catch (err) {
-      throw new TugError({ code: 'engine.start-failed', message: `cannot start ${this.name}: ${(err as Error).message}` });
-    }
-    child.on('error', (err) => this.host.note(`${this.name}: ${err.message}`));
-    const failure = await spawnOutcome(child);
-    if (failure) throw new TugError({ code: 'engine.start-failed', message: `cannot start ${this.name}: ${failure.message}` });
-    const run: Run = { child, pid: child.pid!, startedMs: Date.now(), leaderExited: false, exited: Promise.resolve() };
-    run.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        run.leaderExited = true;
-        this.onExit(run, code, signal);
-        resolve();
-      });
-    });
-    void this.logs.attach(child.stdout!, 'stdout');
-    void this.logs.attach(child.stderr!, 'stderr');
+  private async beginRun(plan: LaunchPlan): Promise<void> {
+    const run = await spawnRun(this.name, plan, this.logs, (r, code, signal) => this.onExit(r, code, signal), (m) => this.host.note(m));
     this.run = run;
     this.pgid = run.pid;
-    this.procStart = readProcStat(run.pid)?.startTime;
+    this.procStart = run.procStart;
     this.state = 'running';
     this.startedAt = new Date().toISOString();
     this.exitCode = undefined;
@@ -218,15 +180,6 @@ export class Replica {
     this.host.changed(this, 'start');
   }
 
-  private stopSignal(): NodeJS.Signals {
-    return parseSignal(this.spec.service_spec.stop_signal) ?? 'SIGTERM';
-  }
-
-  private graceMs(): number {
-    const text = this.spec.service_spec.stop_grace_period;
-    return text ? Math.max(0, parseDuration(text)) : DEFAULT_GRACE_MS;
-  }
-
   /** Stop signal to the group, SIGKILL after the grace period; resolves when the group is empty. */
   async stop(timeoutMs?: number): Promise<void> {
     this.stopRequested = true;
@@ -242,7 +195,7 @@ export class Replica {
     if (this.stopping) return this.stopping;
     const run = this.run;
     if (!run) return;
-    this.stopping = this.terminate(run, timeoutMs ?? this.graceMs());
+    this.stopping = this.terminate(run, timeoutMs ?? this.graceMs);
     try {
       await this.stopping;
     } finally {
@@ -252,18 +205,7 @@ export class Replica {
   }
 
   private async terminate(run: Run, graceMs: number): Promise<void> {
-    run.health?.stop();
-    signalGroup(run.pid, this.stopSignal());
-    const graceful = await waitUntil(() => run.leaderExited && !groupAlive(run.pid), graceMs);
-    if (!graceful) signalGroup(run.pid, 'SIGKILL');
-    await run.exited;
-    // Descendants that ignored the stop signal and were forked after the first
-    // SIGKILL get another one on every poll until the group is empty.
-    await waitUntil(() => {
-      if (!groupAlive(run.pid)) return true;
-      signalGroup(run.pid, 'SIGKILL');
-      return false;
-    }, 5_000);
+    await terminateRun(run, this.stopSignal, graceMs);
     await this.closeForwarders();
     await this.logs.drain(1_000);
   }
@@ -276,7 +218,7 @@ export class Replica {
   async kill(signalName: string | undefined): Promise<void> {
     const signal = signalName ? parseSignal(signalName) : 'SIGKILL';
     if (!signal) throw new TugError({ code: 'engine.bad-signal', message: `unknown signal ${JSON.stringify(signalName)}` });
-    const ending = signal === 'SIGKILL' || signal === this.stopSignal();
+    const ending = signal === 'SIGKILL' || signal === this.stopSignal;
     if (ending && this.restartTimer) return this.stop(0);
     const run = this.run;
     if (!run) throw new TugError({ code: 'engine.not-running', message: `replica ${this.name} is not running` });
@@ -287,10 +229,7 @@ export class Replica {
       signalProcess(run.pid, signal);
     }
     this.host.changed(this, 'kill');
-    if (signal === 'SIGKILL') {
-      await Promise.race([run.exited, sleep(2_000)]);
-      await waitUntil(() => !groupAlive(run.pid), 2_000);
-    }
+    if (signal === 'SIGKILL') await awaitKilled(run, 2_000);
   }
 
   /** Ends any run (without grace) and deletes logs and anonymous volumes. */
@@ -354,13 +293,10 @@ export class Replica {
   }
 }
 
-async function openForwarders(plan: LaunchPlan, service: string): Promise<PortForwarder[]> {
-  const opened: PortForwarder[] = [];
+function tryPlan(spec: ReplicaSpec, host: ReplicaHost): LaunchPlan | undefined {
   try {
-    for (const spec of plan.ports.forwards) opened.push(await PortForwarder.open(spec, service));
-  } catch (err) {
-    await Promise.all(opened.map((f) => f.close()));
-    throw err;
+    return planLaunch(spec, host);
+  } catch {
+    return undefined;
   }
-  return opened;
 }

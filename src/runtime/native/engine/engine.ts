@@ -1,0 +1,185 @@
+// A project's engine process from start to exit: claims the project (pid
+// file), recovers from a crashed predecessor, serves the socket, and decides
+// when to go away: on `shutdown`, on SIGTERM/SIGINT, or by itself once no
+// replica runs or restarts and no client has been connected for a while, so an
+// idle project costs nothing. On a planned exit state.json records
+// cleanShutdown: true, which is how the next engine tells a crash apart.
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { TugError } from '../../../core/errors.js';
+import type { EngineMethods } from '../protocol.js';
+import { projectPaths, type ProjectPaths } from '../home.js';
+import { createHandlers, dispatcher } from './handlers.js';
+import { processAlive, selfStartTime, sleep } from './proc.js';
+import { recover } from './recovery.js';
+import { EngineServer, type RequestContext } from './server.js';
+import { StateStore } from './state-store.js';
+import { Supervisor } from './supervisor.js';
+
+export interface EngineOptions {
+  home: string;
+  project: string;
+  /** Idle time before exiting by itself (default 2 s; TUG_ENGINE_IDLE_MS). */
+  idleMs?: number;
+}
+
+export function log(message: string): void {
+  process.stderr.write(`${new Date().toISOString()} [${process.pid}] ${message}\n`);
+}
+
+function packageVersion(): string {
+  try {
+    // engine.js sits in dist/runtime/native/engine/ (or src/… when run from source).
+    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/**
+ * Writes "<pid> <start time>" exclusively. A live engine already holding the
+ * file may be on its way out (idle exit), so it gets a few seconds first.
+ */
+async function claimPidFile(path: string, procStart: number): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    try {
+      writeFileSync(path, `${process.pid} ${procStart}\n`, { flag: 'wx', mode: 0o600 });
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let holder: [number, number] | undefined;
+    try {
+      const [pid, start] = readFileSync(path, 'utf8').trim().split(/\s+/).map(Number);
+      if (pid && start !== undefined) holder = [pid, start];
+    } catch {
+      continue; // removed meanwhile: try again
+    }
+    if (holder && holder[0] !== process.pid && processAlive(holder[0], holder[1])) {
+      if (Date.now() > deadline) {
+        throw new TugError({ code: 'engine.already-running', message: `an engine (pid ${holder[0]}) already serves this project` });
+      }
+      await sleep(100);
+      continue;
+    }
+    rmSync(path, { force: true }); // stale: its engine is gone
+  }
+}
+
+export class Engine {
+  private readonly paths: ProjectPaths;
+  private readonly startedAt = new Date().toISOString();
+  private readonly procStart = selfStartTime();
+  private readonly idleMs: number;
+  private supervisor!: Supervisor;
+  private server!: EngineServer;
+  private recovered: EngineMethods['ping']['result']['recovered'] = { reaped: [] };
+  private idleTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+  private exiting = false;
+
+  constructor(private readonly opts: EngineOptions) {
+    this.paths = projectPaths(opts.home, opts.project);
+    const envIdle = Number(process.env.TUG_ENGINE_IDLE_MS);
+    this.idleMs = opts.idleMs ?? (Number.isFinite(envIdle) && envIdle > 0 ? envIdle : 2_000);
+  }
+
+  async start(): Promise<void> {
+    for (const dir of [this.opts.home, this.paths.dir, this.paths.logsDir]) {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    }
+    chmodSync(this.paths.dir, 0o700);
+    await claimPidFile(this.paths.pidFile, this.procStart);
+    const store = new StateStore(this.paths.state);
+    const recovery = await recover(store.load(), log);
+    this.recovered = recovery.report;
+    this.supervisor = new Supervisor({
+      home: this.opts.home,
+      project: this.opts.project,
+      store,
+      engine: { pid: process.pid, procStart: this.procStart, startedAt: this.startedAt },
+      runningAsRoot: process.getuid?.() === 0,
+      emit: (event) => this.server?.broadcast(event),
+      note: log,
+      onActivity: () => this.checkIdle(),
+    });
+    this.supervisor.restore(recovery.replicas);
+    this.supervisor.persist(false);
+    const handlers = createHandlers({
+      supervisor: this.supervisor,
+      ping: () => ({
+        pid: process.pid,
+        project: this.opts.project,
+        version: packageVersion(),
+        startedAt: this.startedAt,
+        recovered: this.recovered,
+      }),
+      shutdown: (ctx) => this.shutdown(ctx),
+    });
+    this.server = new EngineServer(this.paths.socket, dispatcher(handlers, (m) => this.refuse(m)), () => this.checkIdle());
+    await this.server.listen();
+    this.installSignalHandlers();
+    log(`engine for project ${this.opts.project} listening on ${this.paths.socket}`);
+    this.checkIdle();
+  }
+
+  private refuse(method: string): TugError | undefined {
+    if (this.closing && (method === 'create' || method === 'start')) {
+      return new TugError({ code: 'engine.shutting-down', message: 'the engine is shutting down', hint: 'retry: a new engine will start' });
+    }
+    return undefined;
+  }
+
+  /** (Re)arms the idle timer when nothing runs and no client is connected; disarms it otherwise. */
+  private checkIdle(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
+    if (this.exiting || this.closing || this.server?.inUse || this.supervisor.busy()) return;
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (!this.server.inUse && !this.supervisor.busy()) void this.exit('idle');
+    }, this.idleMs);
+    this.idleTimer.unref?.();
+  }
+
+  private async shutdown(ctx?: RequestContext): Promise<void> {
+    this.closing = true;
+    clearTimeout(this.idleTimer);
+    log('shutdown requested: stopping all replicas');
+    await this.supervisor.stopAll();
+    if (ctx) ctx.afterResponse(() => void this.exit('shutdown'));
+    else await this.exit('shutdown');
+  }
+
+  private async exit(reason: string): Promise<void> {
+    if (this.exiting) return;
+    this.exiting = true;
+    log(`exiting (${reason})`);
+    try {
+      await this.supervisor.stopAll(); // nothing runs on an idle exit; a no-op then
+      this.supervisor.persist(true);
+      await this.server.close();
+      rmSync(this.paths.pidFile, { force: true });
+    } catch (err) {
+      log(`error while exiting: ${(err as Error).message}`);
+    }
+    process.exit(0);
+  }
+
+  private installSignalHandlers(): void {
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+      process.on(signal, () => void this.shutdown());
+    }
+    // The client starts us in our own session; a stray hangup must not end replicas.
+    process.on('SIGHUP', () => undefined);
+  }
+}
+
+export async function runEngine(opts: EngineOptions): Promise<void> {
+  // Replicas die with the engine (pdeathsig), so one bad code path must not
+  // take them down: log it and keep serving.
+  process.on('uncaughtException', (err) => log(`uncaught: ${err.stack ?? String(err)}`));
+  process.on('unhandledRejection', (err) => log(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
+  await new Engine(opts).start();
+}
