@@ -7,7 +7,7 @@ import { planKill, planStop } from '../core/reconcile/down.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
 import { applyPlans } from './apply.js';
 import type { CliContext } from './context.js';
-import { makeChalk } from './render/colors.js';
+import { plainChalk } from './render/colors.js';
 import { createLogFormatter } from './render/log-prefix.js';
 
 export interface AttachOptions {
@@ -28,7 +28,7 @@ export async function attach(ctx: CliContext, backend: RuntimeBackend, project: 
   const format = createLogFormatter(names, project.name, {
     prefix: opts.prefix,
     timestamps: opts.timestamps,
-    color: opts.color ? ctx.color : makeChalk('never', process.stdout, ctx.env),
+    color: opts.color ? ctx.color : plainChalk,
   });
   const stopAll = new AbortController();
   let exitCode = 0;

@@ -4,7 +4,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { isUserError } from '../core/errors.js';
 import type { CliContext, GlobalOptions } from './context.js';
-import { makeChalk } from './render/colors.js';
+import { makeChalk, plainChalk } from './render/colors.js';
 import { formatErrors } from './render/errors.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -16,8 +16,8 @@ export async function run(argv: string[]): Promise<number> {
     env: process.env,
     out: (t) => process.stdout.write(t),
     err: (t) => process.stderr.write(t),
-    color: makeChalk('auto', process.stdout, process.env),
-    errColor: makeChalk('auto', process.stderr, process.env),
+    color: plainChalk,
+    errColor: await makeChalk('auto', process.stderr, process.env),
   };
   let exitCode = 0;
   const program = new Command('tug')
@@ -38,11 +38,11 @@ export async function run(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: ctx.out, writeErr: ctx.err });
 
-  program.hook('preAction', (thisCommand) => {
+  program.hook('preAction', async (thisCommand) => {
     const globals = thisCommand.opts() as GlobalOptions;
     ctx.globals = globals;
-    ctx.color = makeChalk(globals.ansi, process.stdout, process.env);
-    ctx.errColor = makeChalk(globals.ansi, process.stderr, process.env);
+    ctx.color = await makeChalk(globals.ansi, process.stdout, process.env);
+    ctx.errColor = await makeChalk(globals.ansi, process.stderr, process.env);
   });
 
   program

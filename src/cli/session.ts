@@ -1,35 +1,22 @@
-// What most commands do first: load the project (or, for commands that work
-// from labels alone, at least learn its name), pick the backend, and make sure
-// the backend is closed and interrupts are handled the same way everywhere.
+// What most commands share: learn the project's name, pick the backend, make
+// sure the backend is closed, and handle interrupts the same way everywhere.
+// Loading the whole project lives in project-loading.ts, imported only by the
+// commands that need it, so ps/logs/exec start fast.
 import { readFileSync } from 'node:fs';
-import { ConfigErrors, TugError, isUserError } from '../core/errors.js';
-import type { Project } from '../core/model/types.js';
-import { openProject } from '../host/open-project.js';
+import { TugError, isUserError } from '../core/errors.js';
+import { projectNameOf } from '../host/project-sources.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
 import { selectBackend } from '../runtime/select.js';
 import { projectOptions, warn, type CliContext } from './context.js';
 
-export function loadProjectFor(ctx: CliContext, services: string[] = []): Project {
-  const loaded = openProject(projectOptions(ctx, { services }), { cwd: ctx.cwd, env: ctx.env });
-  for (const w of [...loaded.discoveryWarnings, ...loaded.warnings]) warn(ctx, w);
-  return loaded.project;
-}
 
-/**
- * For `down`, `ps`, `logs`, `stop`...: the project file if it loads, else just
- * the name from -p / COMPOSE_PROJECT_NAME, since these work from labels alone.
- */
-export function projectOrName(ctx: CliContext): { name: string; project?: Project } {
+/** Just the project's name (ps, logs, exec): fast, and indifferent to problems elsewhere in the file. */
+export function projectNameFor(ctx: CliContext): string {
+  const fallback = ctx.globals.projectName ?? ctx.env.COMPOSE_PROJECT_NAME;
   try {
-    const project = loadProjectFor(ctx);
-    return { name: project.name, project };
+    return projectNameOf(projectOptions(ctx), { cwd: ctx.cwd, env: ctx.env });
   } catch (err) {
-    const fallback = ctx.globals.projectName ?? ctx.env.COMPOSE_PROJECT_NAME;
-    const noFile = err instanceof TugError && err.code.startsWith('discover.');
-    if (fallback && (noFile || isUserError(err))) {
-      if (!noFile) warn(ctx, `the Compose file has problems; working from what runs for project "${fallback}"`);
-      return { name: fallback };
-    }
+    if (fallback && isUserError(err)) return fallback;
     throw err;
   }
 }
@@ -41,11 +28,6 @@ export async function withBackend<T>(ctx: CliContext, fn: (backend: RuntimeBacke
   } finally {
     await backend.close();
   }
-}
-
-export function throwBackendProblems(backend: RuntimeBackend, project: Project): void {
-  const problems = backend.validate(project);
-  if (problems.length > 0) throw new ConfigErrors(problems);
 }
 
 /** Ctrl-C handling: the first interrupt aborts gracefully, the second one more forcefully. */

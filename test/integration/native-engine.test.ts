@@ -100,6 +100,10 @@ describe.skipIf(!supported)('native engine process', () => {
       spec: replicaSpec(h.project, 'b', { command: ['true'], volumes: [{ type: 'bind', source: '/nonexistent/x', target: '/x' }] }),
     });
     expect(badBind.error?.message).toContain('bind source /nonexistent/x does not exist');
+    const missing = replicaSpec(h.project, 'missing', { command: ['no-such-program-tug'] });
+    await client.call('create', { spec: missing });
+    const notFound = await client.request('start', { id: missing.name });
+    expect(notFound.error?.message).toBe('exec: "no-such-program-tug": executable file not found in $PATH');
     const ping = await client.call('ping');
     expect(ping).toMatchObject({ project: h.project, version: expect.any(String), recovered: { reaped: [] } });
     expect(client.stray.map((m) => m.error?.code)).toEqual(['engine.bad-request', 'engine.bad-request']);
@@ -289,6 +293,25 @@ describe.skipIf(!supported)('native engine process', () => {
     );
     // The recovered engine serves on: the replica can run again.
     expect((await next.call('start', { id: plain.name })).state).toBe('running');
+  });
+
+  it('reaps replicas from state.json alone when there is no death signal (no setpriv)', async () => {
+    const h = harness();
+    const engine = await h.start({ TUG_NO_SETPRIV: '1' });
+    const client = await h.client();
+    const spec = replicaSpec(h.project, 'orphan', { command: ['sleep', '60'] });
+    await client.call('create', { spec });
+    const { pid } = await client.call('start', { id: spec.name });
+    h.extraPids.add(pid);
+    client.close();
+    engine.process.kill('SIGKILL');
+    await engine.exited;
+    await sleep(200);
+    expect(isAlive(pid)).toBe(true); // nothing tied it to the engine
+    await h.start();
+    const ping = await (await h.client()).call('ping');
+    expect(ping.recovered.reaped).toEqual([spec.name]);
+    expect(isAlive(pid)).toBe(false);
   });
 
   it('exits by itself once nothing runs and no client is connected', async () => {

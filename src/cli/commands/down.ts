@@ -6,7 +6,8 @@ import { findOrphans } from '../../core/reconcile/reconcile.js';
 import { applyPlans } from '../apply.js';
 import { parseTimeoutSeconds } from '../args.js';
 import { warn, type CliContext } from '../context.js';
-import { projectOrName, withBackend } from '../session.js';
+import { withBackend } from '../session.js';
+import { projectOrName } from '../project-loading.js';
 
 export interface DownFlags {
   volumes?: boolean;

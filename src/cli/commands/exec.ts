@@ -2,7 +2,7 @@
 // working directory; the exit status is the command's.
 import { TugError, usageError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
-import { projectOrName, withBackend } from '../session.js';
+import { projectNameFor, withBackend } from '../session.js';
 
 export interface ExecFlags {
   index?: string;
@@ -17,7 +17,7 @@ export async function execCommand(ctx: CliContext, service: string, command: str
   const index = flags.index === undefined ? 1 : Number(flags.index);
   if (!Number.isInteger(index) || index < 1) throw usageError(`invalid --index "${flags.index}"`, 'replica numbers start at 1');
   const env = parseEnvPairs(flags.env ?? []);
-  const { name } = projectOrName(ctx);
+  const name = projectNameFor(ctx);
   return withBackend(ctx, async (backend) => {
     const observed = await backend.observe(name);
     const replicas = observed.replicas.filter((r) => r.service === service && !r.oneoff);

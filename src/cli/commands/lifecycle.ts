@@ -6,7 +6,8 @@ import { waitForServices } from '../../engine/conditions.js';
 import { applyPlans } from '../apply.js';
 import { parseTimeoutSeconds } from '../args.js';
 import type { CliContext } from '../context.js';
-import { projectOrName, withBackend } from '../session.js';
+import { withBackend } from '../session.js';
+import { projectOrName } from '../project-loading.js';
 
 export type LifecycleAction = 'start' | 'stop' | 'restart' | 'kill';
 

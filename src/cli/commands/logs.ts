@@ -3,9 +3,9 @@
 import { usageError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { parseTimeArg } from '../args.js';
-import { makeChalk } from '../render/colors.js';
+import { plainChalk } from '../render/colors.js';
 import { createLogFormatter } from '../render/log-prefix.js';
-import { interruptController, projectOrName, withBackend } from '../session.js';
+import { interruptController, projectNameFor, withBackend } from '../session.js';
 
 export interface LogsFlags {
   follow?: boolean;
@@ -23,15 +23,14 @@ export async function logsCommand(ctx: CliContext, services: string[], flags: Lo
   const now = Date.now();
   const since = parseTimeArg(flags.since, now, '--since');
   const until = parseTimeArg(flags.until, now, '--until');
-  const { name, project } = projectOrName(ctx);
-  for (const s of services) if (project && !project.services[s] && !project.disabledServices[s]) throw usageError(`no such service: ${s}`);
+  const name = projectNameFor(ctx);
   return withBackend(ctx, async (backend) => {
     const observed = await backend.observe(name);
     const names = observed.replicas.map((r) => r.name);
     const format = createLogFormatter(names, name, {
       prefix: flags.logPrefix,
       timestamps: Boolean(flags.timestamps),
-      color: flags.color ? ctx.color : makeChalk('never', process.stdout, ctx.env),
+      color: flags.color ? ctx.color : plainChalk,
     });
     const interrupt = interruptController();
     try {

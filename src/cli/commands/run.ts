@@ -7,7 +7,8 @@ import { buildReplicaSpec } from '../../core/reconcile/replica-spec.js';
 import { applyPlans } from '../apply.js';
 import type { CliContext } from '../context.js';
 import { createLogFormatter } from '../render/log-prefix.js';
-import { hostEnvironment, interruptController, loadProjectFor, throwBackendProblems, tugVersion, withBackend } from '../session.js';
+import { hostEnvironment, interruptController, tugVersion, withBackend } from '../session.js';
+import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 import { parseEnvPairs } from './exec.js';
 
 export interface RunFlags {

@@ -5,7 +5,8 @@ import { reconcile } from '../../core/reconcile/reconcile.js';
 import { applyPlans } from '../apply.js';
 import { parseScaleArgs } from '../args.js';
 import type { CliContext } from '../context.js';
-import { hostEnvironment, loadProjectFor, throwBackendProblems, tugVersion, withBackend } from '../session.js';
+import { hostEnvironment, tugVersion, withBackend } from '../session.js';
+import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 
 export async function scaleCommand(ctx: CliContext, pairs: string[], flags: { deps: boolean }): Promise<number> {
   if (pairs.length === 0) throw usageError('scale needs at least one SERVICE=NUMBER', 'e.g. tug scale web=3');

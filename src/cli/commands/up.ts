@@ -9,7 +9,8 @@ import { applyPlans } from '../apply.js';
 import { parseScaleArgs, parseTimeoutSeconds } from '../args.js';
 import { attach } from '../attach.js';
 import { warn, type CliContext } from '../context.js';
-import { hostEnvironment, interruptController, loadProjectFor, throwBackendProblems, tugVersion, withBackend } from '../session.js';
+import { hostEnvironment, interruptController, tugVersion, withBackend } from '../session.js';
+import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 
 export interface UpFlags {
   detach?: boolean;

@@ -1,0 +1,38 @@
+// Loading the whole project for a command (validated and normalized), or, for
+// commands that work from labels alone, falling back to just its name.
+import { ConfigErrors, TugError, isUserError } from '../core/errors.js';
+import type { Project } from '../core/model/types.js';
+import { openProject } from '../host/open-project.js';
+import type { RuntimeBackend } from '../runtime/backend.js';
+import { projectOptions, warn, type CliContext } from './context.js';
+
+export function loadProjectFor(ctx: CliContext, services: string[] = []): Project {
+  const loaded = openProject(projectOptions(ctx, { services }), { cwd: ctx.cwd, env: ctx.env });
+  for (const w of [...loaded.discoveryWarnings, ...loaded.warnings]) warn(ctx, w);
+  return loaded.project;
+}
+
+/**
+ * For `down`, `ps`, `logs`, `stop`...: the project file if it loads, else just
+ * the name from -p / COMPOSE_PROJECT_NAME, since these work from labels alone.
+ */
+export function projectOrName(ctx: CliContext): { name: string; project?: Project } {
+  try {
+    const project = loadProjectFor(ctx);
+    return { name: project.name, project };
+  } catch (err) {
+    const fallback = ctx.globals.projectName ?? ctx.env.COMPOSE_PROJECT_NAME;
+    const noFile = err instanceof TugError && err.code.startsWith('discover.');
+    if (fallback && (noFile || isUserError(err))) {
+      if (!noFile) warn(ctx, `the Compose file has problems; working from what runs for project "${fallback}"`);
+      return { name: fallback };
+    }
+    throw err;
+  }
+}
+
+export function throwBackendProblems(backend: RuntimeBackend, project: Project): void {
+  const problems = backend.validate(project);
+  if (problems.length > 0) throw new ConfigErrors(problems);
+}
+

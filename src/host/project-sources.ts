@@ -1,0 +1,122 @@
+// Finding a project on disk: its Compose files, its directory and the
+// interpolation environment (the process environment wins over .env). Kept
+// apart from the loader so commands that only need the project's name stay light.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { TugError } from '../core/errors.js';
+import { discoverFiles } from '../core/load/discover.js';
+import { parseDotenv } from '../core/load/dotenv.js';
+import { interpolateString } from '../core/load/interpolate.js';
+import type { ConfigSource } from '../core/load/load-project.js';
+import { parseYaml } from '../core/load/parse.js';
+import { chooseProjectName } from '../core/load/project-name.js';
+
+export interface ProjectOptions {
+  files?: string[];
+  projectName?: string;
+  profiles?: string[];
+  envFiles?: string[];
+  projectDirectory?: string;
+  /** Services named on the command line. */
+  services?: string[];
+  interpolate?: boolean;
+}
+
+export interface HostContext {
+  cwd: string;
+  env: Readonly<Record<string, string | undefined>>;
+  readStdin?: () => string;
+}
+
+export interface ProjectSources {
+  files: ConfigSource[];
+  workingDir: string;
+  /** The interpolation environment: process environment over .env. */
+  environment: Record<string, string>;
+  warnings: string[];
+}
+
+/** The files, project directory and environment, before anything is parsed. */
+export function readProjectSources(opts: ProjectOptions, host: HostContext = defaultHost()): ProjectSources {
+  const osEnv = definedOnly(host.env);
+  // First pass: a .env beside the project may itself set COMPOSE_FILE, COMPOSE_PROFILES...
+  const firstDir = opts.projectDirectory ? resolve(host.cwd, opts.projectDirectory) : host.cwd;
+  const early = { ...readEnvFiles(opts, firstDir, host, osEnv), ...osEnv };
+  const discovery = discoverFiles({
+    cwd: host.cwd,
+    files: opts.files ?? [],
+    env: early,
+    projectDirectory: opts.projectDirectory,
+    exists: (p) => existsSync(p),
+  });
+  const dotenv = discovery.workingDir === firstDir ? early : readEnvFiles(opts, discovery.workingDir, host, osEnv);
+  const files = discovery.files.map((path) => ({
+    path,
+    content: path === '-' ? (host.readStdin ?? (() => readFileSync(0, 'utf8')))() : readFileSync(path, 'utf8'),
+  }));
+  return { files, workingDir: discovery.workingDir, environment: { ...dotenv, ...osEnv }, warnings: discovery.warnings };
+}
+
+/**
+ * Only the project's name, for commands that work from what runs (ps, logs,
+ * exec): no validation or normalization, so they start fast and still work
+ * when the rest of the file has problems.
+ */
+export function projectNameOf(opts: ProjectOptions, host: HostContext = defaultHost()): string {
+  if (opts.projectName) return chooseProjectName({ flag: opts.projectName, directory: host.cwd }).name;
+  const { files, workingDir, environment } = readProjectSources(opts, host);
+  let fromFile: string | undefined;
+  for (const file of files) {
+    const value = parseYaml(file.path, file.content).value as { name?: unknown } | null;
+    if (value && typeof value === 'object' && typeof value.name === 'string') {
+      fromFile = interpolateString(value.name, (k) => environment[k]);
+    }
+  }
+  return chooseProjectName({ env: environment.COMPOSE_PROJECT_NAME, fromFile, directory: workingDir }).name;
+}
+
+export function readEnvFiles(
+  opts: ProjectOptions,
+  dir: string,
+  host: HostContext,
+  osEnv: Record<string, string>,
+): Record<string, string> {
+  const explicit = opts.envFiles && opts.envFiles.length > 0 ? opts.envFiles : osEnv.COMPOSE_ENV_FILES?.split(',');
+  if (!explicit && osEnv.COMPOSE_DISABLE_ENV_FILE && /^(1|true)$/i.test(osEnv.COMPOSE_DISABLE_ENV_FILE)) return {};
+  const paths = explicit ? explicit.map((f) => resolve(host.cwd, f)) : [join(dir, '.env')];
+  const values: Record<string, string> = {};
+  for (const path of paths) {
+    const text = readTextIfFile(path);
+    if (text === undefined) {
+      if (!explicit) continue;
+      throw new TugError({
+        code: 'env-file.missing',
+        message: `env file not found: ${path}`,
+        hint: 'check the --env-file value',
+      });
+    }
+    // Later files override earlier ones; the OS environment is consulted first for ${VAR}.
+    const earlier = { ...values };
+    Object.assign(values, parseDotenv(text, (k) => osEnv[k], path, { previousFiles: (k) => earlier[k] }));
+  }
+  return values;
+}
+
+export function readTextIfFile(path: string): string | undefined {
+  try {
+    if (!statSync(path).isFile()) return undefined;
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+export function defaultHost(): HostContext {
+  return { cwd: process.cwd(), env: process.env };
+}
