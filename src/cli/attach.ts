@@ -4,6 +4,7 @@
 // later keep showing up, because logs follow the project, not a fixed list.
 import type { Project } from '../core/model/types.js';
 import { planKill, planStop } from '../core/reconcile/down.js';
+import type { ObservedReplica } from '../core/reconcile/observed.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
 import { applyPlans } from './apply.js';
 import type { CliContext } from './context.js';
@@ -64,23 +65,34 @@ export async function attach(ctx: CliContext, backend: RuntimeBackend, project: 
     if (!stopAll.signal.aborted) throw err;
   });
 
+  /** True when attach is over: a replica exited under an abort flag, or nothing runs any more. */
+  const settled = async (exited: ObservedReplica | undefined): Promise<boolean> => {
+    if (exited && opts.abortOnExit && (!opts.exitCodeFrom || opts.exitCodeFrom === exited.service)) {
+      exitCode = exited.exitCode ?? 0;
+      ctx.err(`${exited.name} exited with code ${exitCode}; aborting\n`);
+      stopping ??= stop(false);
+      return true;
+    }
+    if (opts.abortOnExit) return false;
+    const now = await backend.observe(project.name);
+    const alive = now.replicas.some((x) => opts.services.includes(x.service) && !x.oneoff && (x.state === 'running' || x.state === 'restarting'));
+    if (!alive) stopAll.abort();
+    return !alive;
+  };
+  const relevantExit = (r: ObservedReplica) => !r.oneoff && opts.services.includes(r.service) && r.state === 'exited';
+
   const exits = (async () => {
-    for await (const event of backend.events(project.name, stopAll.signal)) {
-      const r = event.replica;
-      if (event.action !== 'die' || r.oneoff || !opts.services.includes(r.service) || r.state !== 'exited') continue;
-      if (opts.abortOnExit && (!opts.exitCodeFrom || opts.exitCodeFrom === r.service)) {
-        exitCode = r.exitCode ?? 0;
-        ctx.err(`${r.name} exited with code ${exitCode}; aborting\n`);
-        stopping ??= stop(false);
-        return;
-      }
-      if (opts.abortOnExit) continue;
-      const now = await backend.observe(project.name);
-      const alive = now.replicas.some((x) => opts.services.includes(x.service) && (x.state === 'running' || x.state === 'restarting'));
-      if (!alive) {
-        stopAll.abort();
-        return;
-      }
+    const events = backend.events(project.name, stopAll.signal)[Symbol.asyncIterator]();
+    const firstEvent = events.next();
+    // A replica may have exited before we subscribed (a quick one-shot): look once at what is there.
+    const current = await backend.observe(project.name);
+    const early = current.replicas.find((r) => relevantExit(r) && (!opts.since || (r.finishedAt ?? '') >= opts.since));
+    if (early && (await settled(early))) return;
+    if (!early && !opts.abortOnExit && (await settled(undefined))) return;
+    for (let next = await firstEvent; !next.done; next = await events.next()) {
+      const event = next.value;
+      if (event.action !== 'die' || !relevantExit(event.replica)) continue;
+      if (await settled(event.replica)) return;
     }
   })().catch((err) => {
     if (!stopAll.signal.aborted) throw err;
