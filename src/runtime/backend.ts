@@ -65,6 +65,26 @@ export interface ProjectSummary {
   workingDir?: string;
 }
 
+export interface ImageProgress {
+  service: string;
+  image: string;
+  action: 'pull' | 'build';
+  /** e.g. "Downloading", "Pull complete", a build output line. */
+  status: string;
+  layer?: string;
+  current?: number;
+  total?: number;
+}
+
+export interface ImagePreparation {
+  /** `up --build`: always; `--no-build`: never; default: build only images that are missing. */
+  build: 'always' | 'never' | 'missing';
+  /** `up --pull`: overrides each service's pull_policy when set. */
+  pull?: 'always' | 'missing' | 'never';
+  onProgress?: (progress: ImageProgress) => void;
+  signal?: AbortSignal;
+}
+
 export interface RuntimeBackend {
   readonly name: string;
   readonly capabilities: BackendCapabilities;
@@ -77,6 +97,14 @@ export interface RuntimeBackend {
    * not claimed twice). Returns every problem found.
    */
   preflight?(plan: Plan, observed: ObservedState): Promise<TugError[]>;
+
+  /**
+   * Makes sure the images of these services exist (pull, build per pull_policy
+   * and flags). Resolves to an image identity per service (the image ID), which
+   * becomes the `com.docker.compose.image` label and part of the recreate decision.
+   * Backends without images leave it out.
+   */
+  prepareImages?(project: Project, services: string[], opts: ImagePreparation): Promise<Record<string, string>>;
 
   /** Runs `fn` while holding the project's lock, so concurrent commands on one project are safe. */
   withLock?<T>(project: string, fn: () => Promise<T>, onWait?: (message: string) => void): Promise<T>;

@@ -224,6 +224,22 @@ describe('reconcile: recreate', () => {
     );
   });
 
+  it('recreates a replica whose image changed, and nothing when the image is the same', () => {
+    const observed = converge(app(), emptyObservedState('p'), { images: { api: 'sha256:aaa', web: 'sha256:www' } });
+    expect(observed.replicas.find((r) => r.service === 'api')!.labels[LABEL.image]).toBe('sha256:aaa');
+    expect(plan(app(), observed, { images: { api: 'sha256:aaa', web: 'sha256:www' } })).toBe('(nothing to do)');
+    expect(plan(app(), observed, { images: { api: 'sha256:bbb', web: 'sha256:www' } })).toBe(
+      [
+        'stop-replica p-api-1 (10s)',
+        'remove-replica p-api-1 (recreate) after stop-replica p-api-1',
+        'create-replica p-api-1 after remove-replica p-api-1',
+        'start-replica p-api-1 after create-replica p-api-1',
+      ].join('\n'),
+    );
+    // A backend without images says nothing about them: nothing to recreate.
+    expect(plan(app(), observed)).toBe('(nothing to do)');
+  });
+
   it('--force-recreate recreates up-to-date replicas; --no-recreate leaves diverged ones', () => {
     const observed = converge(app(), emptyObservedState('p'));
     expect(plan(app(), observed, { recreate: 'force', recreateDependencies: 'force' })).toBe(

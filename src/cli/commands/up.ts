@@ -5,6 +5,7 @@ import type { Project } from '../../core/model/types.js';
 import { formatPlan } from '../../core/reconcile/plan.js';
 import { findOrphans, reconcile, type ReconcileOptions } from '../../core/reconcile/reconcile.js';
 import { waitForServices } from '../../engine/conditions.js';
+import type { ImageProgress } from '../../runtime/backend.js';
 import { applyPlans } from '../apply.js';
 import { parseScaleArgs, parseTimeoutSeconds } from '../args.js';
 import { attach } from '../attach.js';
@@ -30,6 +31,9 @@ export interface UpFlags {
   color: boolean;
   logPrefix: boolean;
   timestamps?: boolean;
+  /** --build: true, --no-build: false, neither: undefined. */
+  build?: boolean;
+  pull?: string;
 }
 
 export async function upCommand(ctx: CliContext, services: string[], flags: UpFlags): Promise<number> {
@@ -49,6 +53,13 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
     if (flags.dryRun) {
       ctx.out(formatPlan(reconcile(project, observed, { ...opts, startExited: true })) + '\n');
       return 0;
+    }
+    if (backend.prepareImages) {
+      opts.images = await backend.prepareImages(project, withDependencies(project, servicesInScope(project, services), flags.deps), {
+        build: flags.build === true ? 'always' : flags.build === false ? 'never' : 'missing',
+        pull: flags.pull as 'always' | 'missing' | 'never' | undefined,
+        onProgress: imageProgressPrinter(ctx),
+      });
     }
     const startedAt = new Date().toISOString();
     const interrupt = interruptController();
@@ -113,10 +124,41 @@ function validateUpFlags(f: UpFlags): void {
   if (f.detach && abort) throw usageError('-d cannot be combined with --abort-on-container-exit or --exit-code-from');
   if (f.forceRecreate && !f.recreate) throw usageError('--force-recreate and --no-recreate cannot be combined');
   if (f.alwaysRecreateDeps && !f.recreate) throw usageError('--always-recreate-deps and --no-recreate cannot be combined');
+  if (f.pull !== undefined && !['always', 'missing', 'never'].includes(f.pull)) {
+    throw usageError(`invalid --pull "${f.pull}"`, 'choose always, missing or never');
+  }
+}
+
+/** The named services and, unless --no-deps, everything they depend on. */
+function withDependencies(project: Project, services: string[], deps: boolean): string[] {
+  const out = new Set<string>();
+  const visit = (name: string) => {
+    if (out.has(name) || !project.services[name]) return;
+    out.add(name);
+    if (deps) for (const d of Object.keys(project.services[name]!.depends_on ?? {})) visit(d);
+  };
+  services.forEach(visit);
+  return [...out];
 }
 
 export function servicesInScope(project: Project, services: string[]): string[] {
   return services.length > 0 ? services : Object.keys(project.services);
+}
+
+/** Pull and build progress as plain lines: build output as it comes, pulls once per layer step. */
+function imageProgressPrinter(ctx: CliContext): (p: ImageProgress) => void {
+  const seen = new Set<string>();
+  return (p) => {
+    if (ctx.globals.progress === 'quiet') return;
+    if (p.action === 'build') {
+      ctx.err(`${ctx.errColor.dim(`${p.service} build |`)} ${p.status}\n`);
+      return;
+    }
+    const key = `${p.image}/${p.layer ?? ''}/${p.status}`;
+    if (p.current !== undefined || seen.has(key)) return;
+    seen.add(key);
+    ctx.err(`${ctx.errColor.dim(`${p.service} pull |`)} ${p.layer ? `${p.layer}: ` : ''}${p.status}\n`);
+  };
 }
 
 /** On a backend that runs host commands, an image next to a command is noted once and not used. */

@@ -43,6 +43,11 @@ export interface ReconcileOptions {
   timeoutMs?: number;
   hostEnv: Record<string, string>;
   tugVersion: string;
+  /**
+   * Image identity per service, from the backend (docker: image ID). A replica
+   * whose image label differs is recreated, like one whose config hash differs.
+   */
+  images?: Record<string, string>;
 }
 
 /** What happens to one service's replicas. */
@@ -132,7 +137,8 @@ function decideService(
     .dependenciesOf(service)
     .some((d) => sharesWithParent(spec, d) && decided.get(d)!.recreate.length > 0);
   const obsolete = (r: ObservedReplica): boolean =>
-    policy === 'force' || (policy === 'diverged' && (parentRecreated || r.labels[LABEL.configHash] !== hash));
+    policy === 'force' ||
+    (policy === 'diverged' && (parentRecreated || r.labels[LABEL.configHash] !== hash || imageChanged(r, opts.images?.[service])));
 
   const all = observed.replicas.filter((r) => r.service === service && !r.oneoff);
   // A replica already being removed is going away: replace it, but never reuse its number.
@@ -216,7 +222,7 @@ function emitReplicaWork(
         .flatMap((dep) => createIds.get(dep) ?? []),
     ];
     const create = (number: number, after: (string | undefined)[]): { name: string; id: string } => {
-      const replica = buildReplicaSpec(project, service, number, { hostEnv: opts.hostEnv, tugVersion: opts.tugVersion });
+      const replica = buildReplicaSpec(project, service, number, { hostEnv: opts.hostEnv, tugVersion: opts.tugVersion, image: opts.images?.[service] });
       return { name: replica.name, id: builder.add({ kind: 'create-replica', service, replica }, [...before, ...after]) };
     };
     const remove = (r: ObservedReplica, reason: 'scale-down' | 'recreate'): string =>
@@ -278,4 +284,9 @@ function orderCreatesAfterRemovals(builder: PlanBuilder): void {
 
 function optional<T>(value: T | undefined): T[] {
   return value === undefined ? [] : [value];
+}
+
+/** Only a known image identity counts: a backend without images never triggers this. */
+function imageChanged(replica: ObservedReplica, desired: string | undefined): boolean {
+  return desired !== undefined && replica.labels[LABEL.image] !== desired;
 }

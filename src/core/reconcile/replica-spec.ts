@@ -13,6 +13,8 @@ export interface ReplicaSpecOptions {
   /** A `run` replica: named `<project>-<service>-run-<slug>`, number 0. */
   oneoff?: boolean;
   slug?: string;
+  /** The image identity the backend resolved for this service (docker: image ID). */
+  image?: string;
 }
 
 export function buildReplicaSpec(project: Project, service: string, number: number, opts: ReplicaSpecOptions): ReplicaSpec {
@@ -65,6 +67,7 @@ function replicaLabels(
     [LABEL.service]: service,
     [LABEL.oneoff]: oneoff ? 'True' : 'False',
     [LABEL.configHash]: serviceConfigHash(spec),
+    ...(opts.image ? { [LABEL.image]: opts.image } : {}),
     [LABEL.dependsOn]: dependsOnLabel(dependsOn),
     [LABEL.workingDir]: project.workingDir,
     [LABEL.configFiles]: project.configFiles.join(','),
