@@ -110,23 +110,14 @@ export function loadProject(req: LoadRequest): LoadResult {
   const unknownNamed = (req.services ?? []).filter((s) => !(s in all));
   for (const s of unknownNamed) errors.push(unknownServiceError(s, Object.keys(all)));
 
-  const selection = selectByProfiles(all, req.profiles ?? [], req.services ?? []);
-  const extensions: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(merged)) if (k.startsWith('x-')) extensions[k] = v;
-
-  const project: Project = {
-    name,
-    workingDir: req.workingDir,
-    configFiles: req.files.map((f) => f.path),
-    services: selection.enabled,
-    disabledServices: selection.disabled,
-    shellForms: shellForms(rawServices),
-    networks: addImplicitDefaultNetwork(networks, selection.enabled, name),
+  const project = assemble(name, req, merged, all, {
+    networks,
     volumes,
     secrets,
     configs,
-    extensions,
-  };
+    shellForms: shellForms(rawServices),
+  });
+  project.networks = addImplicitDefaultNetwork(networks, project.services, name);
   errors.push(...located(checkProject(project)));
   errors.push(...graphErrors(project, locate));
   if (errors.length > 0) throw new ConfigErrors(errors);
@@ -160,23 +151,34 @@ function uninterpolated(
   locate: LoadResult['locate'],
 ): LoadResult {
   const section = <T>(key: string) => (merged[key] ?? {}) as Record<string, T>;
-  const services = section<ServiceSpec>('services');
+  const project = assemble(name, req, merged, section<ServiceSpec>('services'), {
+    networks: section('networks'),
+    volumes: section('volumes'),
+    secrets: section('secrets'),
+    configs: section('configs'),
+    shellForms: {},
+  });
+  return { project, warnings, locate };
+}
+
+/** The Project record: services split by profiles, top-level x- fields kept. */
+function assemble(
+  name: string,
+  req: LoadRequest,
+  merged: RawModel,
+  services: Record<string, ServiceSpec>,
+  rest: Pick<Project, 'networks' | 'volumes' | 'secrets' | 'configs' | 'shellForms'>,
+): Project {
   const selection = selectByProfiles(services, req.profiles ?? [], req.services ?? []);
-  const extensions = Object.fromEntries(Object.entries(merged).filter(([k]) => k.startsWith('x-')));
-  const project: Project = {
+  return {
     name,
     workingDir: req.workingDir,
     configFiles: req.files.map((f) => f.path),
     services: selection.enabled,
     disabledServices: selection.disabled,
-    networks: section('networks'),
-    volumes: section('volumes'),
-    secrets: section('secrets'),
-    configs: section('configs'),
-    extensions,
-    shellForms: {},
+    extensions: Object.fromEntries(Object.entries(merged).filter(([k]) => k.startsWith('x-'))),
+    ...rest,
   };
-  return { project, warnings, locate };
 }
 
 /** Dependency problems join the other semantic errors, so a user sees them all at once. */
