@@ -18,7 +18,8 @@ export async function selectBackend(
     return createNativeBackend({ home: tugHome(env), onNotice: (n) => onNotice(n.message) });
   }
   if (name === 'docker') {
-    throw usageError('the docker backend is not available in this version of tug', 'use --backend native (the default)');
+    const { createDockerBackend } = await import('./docker/backend.js');
+    return createDockerBackend({ env });
   }
   throw usageError(`unknown backend "${name}"`, `choose one of: ${BACKENDS.join(', ')}`);
 }

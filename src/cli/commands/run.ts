@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { TugError } from '../../core/errors.js';
 import { reconcile } from '../../core/reconcile/reconcile.js';
 import { buildReplicaSpec } from '../../core/reconcile/replica-spec.js';
+import { planResourcesFor } from '../../core/reconcile/resources.js';
 import { applyPlans } from '../apply.js';
 import type { CliContext } from '../context.js';
 import { createLogFormatter } from '../render/log-prefix.js';
@@ -44,15 +45,30 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
           }),
       });
     }
+    await applyPlans(ctx, backend, {
+      project: project.name,
+      maxRounds: 1,
+      planFor: (state) => planResourcesFor(project, state, [service]),
+    });
+    const images = backend.prepareImages
+      ? await backend.prepareImages(project, [service], { build: 'missing', onProgress: () => {} })
+      : {};
     const slug = randomBytes(6).toString('hex');
     const oneOffProject = { ...project, services: { ...project.services, [service]: oneOffService(spec, command, flags) } };
     const shellForms = command.length > 0 || flags.entrypoint !== undefined ? {} : project.shellForms;
-    const replicaSpec = buildReplicaSpec({ ...oneOffProject, shellForms }, service, 0, { hostEnv, tugVersion: tugVersion(), oneoff: true, slug });
+    const replicaSpec = buildReplicaSpec({ ...oneOffProject, shellForms }, service, 0, {
+      hostEnv,
+      tugVersion: tugVersion(),
+      oneoff: true,
+      slug,
+      image: images[service],
+    });
     if (flags.name) replicaSpec.name = flags.name;
     const interrupt = interruptController();
     const created = await backend.createReplica(replicaSpec);
     try {
       const ended = waitForExit(backend, project.name, created.id, interrupt.signal);
+      ended.catch(() => undefined); // handled below; a failed start must not leave it unobserved
       await backend.startReplica(project.name, created.id);
       const format = createLogFormatter([created.name], project.name, { prefix: false, timestamps: false, color: ctx.color });
       const follow = new AbortController();

@@ -3,7 +3,8 @@
 // before it converges), and external ones never: they must already exist.
 import type { Project, ServiceSpec } from '../model/types.js';
 import type { ObservedState } from './observed.js';
-import type { PlanBuilder } from './plan-builder.js';
+import type { Plan } from './operations.js';
+import { PlanBuilder } from './plan-builder.js';
 
 export interface ResourceSteps {
   /** Ids of the create-network/create-volume steps a replica of this service must wait for. */
@@ -57,4 +58,11 @@ function volumeKeys(spec: ServiceSpec): string[] {
 
 function optional<T>(value: T | undefined): T[] {
   return value === undefined ? [] : [value];
+}
+
+/** Just the networks and volumes these services need (for `run` of a service nothing else starts). */
+export function planResourcesFor(project: Project, observed: ObservedState, services: string[]): Plan {
+  const builder = new PlanBuilder(project.name);
+  planResources(builder, project, services, observed);
+  return builder.build();
 }

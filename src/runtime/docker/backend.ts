@@ -1,0 +1,245 @@
+// The Docker Engine as a RuntimeBackend (API 1.41 and later). Replicas are
+// containers carrying Compose's labels, so `docker compose` and tug see the
+// same projects. Calls run in parallel, except the starts of containers that
+// publish host port ranges: the engine picks ports from a range
+// non-atomically, so those starts take turns.
+import type Dockerode from 'dockerode';
+import { TugError } from '../../core/errors.js';
+import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
+import type { ObservedReplica, ObservedState } from '../../core/reconcile/observed.js';
+import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
+import type {
+  BackendCapabilities,
+  ExecOptions,
+  ImagePreparation,
+  LogLine,
+  LogOptions,
+  ProjectSummary,
+  ReplicaEvent,
+  RuntimeBackend,
+} from '../backend.js';
+import { openConnection, type DockerConnection, type DockerEnv } from './connection.js';
+import * as containers from './containers.js';
+import { engineError } from './engine-errors.js';
+import { replicaEvents } from './events.js';
+import { execInContainer, type ExecStdio } from './exec.js';
+import { prepareImages } from './images.js';
+import { readLogs } from './logs.js';
+import * as resources from './networks-volumes.js';
+import { listProjects, observeProject } from './observe.js';
+import { publishesPortRange } from './to-create-options.js';
+import { validateForDocker } from './validate.js';
+
+const VOLUME_CLAIM_MS = 60_000;
+
+export interface DockerBackendOptions {
+  /** Where DOCKER_HOST (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) come from. */
+  env?: DockerEnv;
+  /** stdio for exec; defaults to the process's. */
+  stdio?: ExecStdio;
+}
+
+export function createDockerBackend(opts: DockerBackendOptions = {}): DockerBackend {
+  return new DockerBackend(opts);
+}
+
+export class DockerBackend implements RuntimeBackend {
+  readonly name = 'docker';
+  readonly capabilities: BackendCapabilities = { images: true, build: true, isolatedNetwork: true, defaultParallelism: 16 };
+  readonly connection: DockerConnection;
+  /** Projects seen in validate()/prepareImages(): their secrets, configs and external resources. */
+  private readonly projects = new Map<string, Project>();
+  /** Containers this backend created, and whether they publish a host port range. */
+  private readonly portRange = new Map<string, boolean>();
+  private startTurn: Promise<void> = Promise.resolve();
+  /** Anonymous volumes of containers seen by observe(), by container ID. */
+  private readonly listedMounts = new Map<string, containers.RemovedContainer>();
+  /** Anonymous volumes of removed containers, by container name, until a replacement claims them. */
+  private readonly orphanedVolumes = new Map<string, { volumes: Record<string, string>; timer: NodeJS.Timeout }>();
+  /** Aborted by close(): ends every event and log stream still open, so the process can exit. */
+  private closing = new AbortController();
+  private readonly stdio: ExecStdio | undefined;
+
+  constructor(opts: DockerBackendOptions = {}) {
+    this.connection = openConnection(opts.env ?? {});
+    this.stdio = opts.stdio;
+  }
+
+  /** True when the engine answers a ping. */
+  available(): Promise<boolean> {
+    return this.connection.available();
+  }
+
+  validate(project: Project): TugError[] {
+    this.projects.set(project.name, project);
+    return validateForDocker(project);
+  }
+
+  /** External networks and volumes the plan's replicas use must exist: the engine would create a missing volume silently. */
+  async preflight(plan: Plan, _observed: ObservedState): Promise<TugError[]> {
+    const project = this.projects.get(plan.project);
+    if (!project) return [];
+    const docker = await this.docker();
+    const networks = new Set<string>();
+    const volumes = new Set<string>();
+    for (const { op } of plan.steps) {
+      if (op.kind !== 'create-replica') continue;
+      for (const key of Object.keys(op.replica.networkNames)) if (project.networks[key]?.external) networks.add(op.replica.networkNames[key]!);
+      for (const key of Object.keys(op.replica.volumeNames)) if (project.volumes[key]?.external) volumes.add(op.replica.volumeNames[key]!);
+    }
+    const checks = [
+      ...[...networks].map((n) => resources.requireNetwork(docker, n)),
+      ...[...volumes].map((v) => resources.requireVolume(docker, v)),
+    ];
+    const results = await Promise.allSettled(checks);
+    return results.flatMap((r) => (r.status === 'rejected' ? [asTugError(r.reason)] : []));
+  }
+
+  async prepareImages(project: Project, services: string[], opts: ImagePreparation): Promise<Record<string, string>> {
+    this.projects.set(project.name, project);
+    return prepareImages(await this.docker(), project, services, opts);
+  }
+
+  async observe(project: string): Promise<ObservedState> {
+    return this.call(`observe project ${project}`, (d) =>
+      observeProject(d, project, (id, name, anonymousVolumes) => this.listedMounts.set(id, { name, anonymousVolumes })),
+    );
+  }
+
+  async listProjects(): Promise<ProjectSummary[]> {
+    return this.call('list projects', (d) => listProjects(d));
+  }
+
+  createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
+    return this.call(`create network ${name}`, (d) => resources.createNetwork(d, project, key, name, spec));
+  }
+
+  removeNetwork(_project: string, name: string): Promise<void> {
+    return this.call(`remove network ${name}`, (d) => resources.removeNetwork(d, name));
+  }
+
+  createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
+    return this.call(`create volume ${name}`, (d) => resources.createVolume(d, project, key, name, spec));
+  }
+
+  removeVolume(_project: string, name: string): Promise<void> {
+    return this.call(`remove volume ${name}`, (d) => resources.removeVolume(d, name));
+  }
+
+  async createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
+    const project = this.projects.get(spec.project);
+    const externalNetworks = new Set(
+      Object.entries(spec.networkNames).flatMap(([key, name]) => (project?.networks[key]?.external ? [name] : [])),
+    );
+    const inheritedVolumes = this.claimVolumes(spec.name);
+    const created = await this.call(`create container ${spec.name}`, (d) =>
+      containers.createContainer(d, spec, { secrets: project?.secrets, configs: project?.configs, externalNetworks, inheritedVolumes }),
+    ).catch(async (err: unknown) => {
+      if (inheritedVolumes) await containers.removeVolumes(await this.docker(), Object.values(inheritedVolumes));
+      throw err;
+    });
+    const range = publishesPortRange(spec.service_spec);
+    this.portRange.set(created.id, range);
+    this.portRange.set(created.name, range);
+    return created;
+  }
+
+  async startReplica(_project: string, id: string): Promise<void> {
+    const docker = await this.docker();
+    const range = this.portRange.get(id) ?? (await containers.publishesPortRangeById(docker, id));
+    if (!range) return this.call(`start container ${containers.shortId(id)}`, (d) => containers.startContainer(d, id));
+    // One at a time: each start waits for the previous port-range start to settle.
+    const turn = this.startTurn.then(() => this.call(`start container ${containers.shortId(id)}`, (d) => containers.startContainer(d, id)));
+    this.startTurn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  stopReplica(_project: string, id: string, timeoutMs: number): Promise<void> {
+    return this.call(`stop container ${containers.shortId(id)}`, (d) => containers.stopContainer(d, id, timeoutMs));
+  }
+
+  killReplica(_project: string, id: string, signal: string): Promise<void> {
+    return this.call(`kill container ${containers.shortId(id)}`, (d) => containers.killContainer(d, id, signal));
+  }
+
+  async removeReplica(_project: string, id: string): Promise<void> {
+    const known = this.listedMounts.get(id);
+    const removed = await this.call(`remove container ${containers.shortId(id)}`, (d) => containers.removeContainer(d, id, known));
+    this.portRange.delete(id);
+    this.listedMounts.delete(id);
+    if (removed) this.keepVolumes(removed);
+  }
+
+  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent> {
+    return replicaEvents(this.connection.ready(), project, this.untilClosed(signal), this.connection.endpoint);
+  }
+
+  logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
+    const connection = this.connection;
+    const signal = this.untilClosed(opts.signal);
+    return (async function* () {
+      yield* readLogs(await connection.ready(), project, { ...opts, signal }, connection.endpoint);
+    })();
+  }
+
+  async exec(_project: string, id: string, opts: ExecOptions): Promise<number> {
+    const stdio = this.stdio ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+    return this.call(`exec in container ${containers.shortId(id)}`, (d) => execInContainer(d, id, opts, stdio));
+  }
+
+  async close(): Promise<void> {
+    const unclaimed = [...this.orphanedVolumes.keys()].flatMap((name) => Object.values(this.claimVolumes(name) ?? {}));
+    if (unclaimed.length > 0) await containers.removeVolumes(await this.docker(), unclaimed).catch(() => undefined);
+    this.closing.abort();
+    this.closing = new AbortController();
+    this.projects.clear();
+    this.portRange.clear();
+    this.listedMounts.clear();
+  }
+
+  /**
+   * A recreate removes the old container before creating the new one, so its
+   * anonymous volumes wait here for the replacement (by name); unclaimed ones
+   * are removed a minute later or at close(), as if removed with the container.
+   */
+  private keepVolumes(removed: containers.RemovedContainer): void {
+    const earlier = this.claimVolumes(removed.name);
+    if (earlier) void this.docker().then((d) => containers.removeVolumes(d, Object.values(earlier)), () => undefined);
+    const timer = setTimeout(() => {
+      const volumes = this.claimVolumes(removed.name);
+      if (volumes) void this.docker().then((d) => containers.removeVolumes(d, Object.values(volumes)), () => undefined);
+    }, VOLUME_CLAIM_MS);
+    timer.unref();
+    this.orphanedVolumes.set(removed.name, { volumes: removed.anonymousVolumes, timer });
+  }
+
+  private claimVolumes(name: string): Record<string, string> | undefined {
+    const kept = this.orphanedVolumes.get(name);
+    if (!kept) return undefined;
+    clearTimeout(kept.timer);
+    this.orphanedVolumes.delete(name);
+    return kept.volumes;
+  }
+
+  private untilClosed(signal: AbortSignal | undefined): AbortSignal {
+    return signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+  }
+
+  private docker(): Promise<Dockerode> {
+    return this.connection.ready();
+  }
+
+  /** Runs one engine operation; failures become TugErrors that say what tug was doing. */
+  private async call<T>(doing: string, fn: (docker: Dockerode) => Promise<T>): Promise<T> {
+    const docker = await this.docker();
+    try {
+      return await fn(docker);
+    } catch (err) {
+      throw engineError(err, doing, this.connection.endpoint);
+    }
+  }
+}
+
+function asTugError(err: unknown): TugError {
+  return err instanceof TugError ? err : new TugError({ code: 'docker.preflight', message: (err as Error).message ?? String(err) });
+}

@@ -1,0 +1,149 @@
+// The docker backend through the built CLI: named volumes outlive `down`,
+// `down -v` removes declared and anonymous volumes but never external ones,
+// anonymous volumes survive a recreate, and bind mounts see the project files.
+import { spawnSync } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeAll, expect, it } from 'vitest';
+import { tempProject, tug } from '../helpers/cli.js';
+import { describeDocker, removeDockerProject } from '../helpers/docker.js';
+import { tempHome, uniqueProject } from '../helpers/native-env.js';
+
+const IMAGE = 'tug-test/busybox:latest';
+const slow = { timeout: 120_000 };
+const dockerEnv: Record<string, string> = process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {};
+
+function docker(args: string[]) {
+  const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
+  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
+}
+
+const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
+const volumeExists = (name: string) => docker(['volume', 'inspect', name]).code === 0;
+
+/** Volume name mounted at each destination in a container. */
+function mounts(container: string): Record<string, string> {
+  const r = docker(['inspect', '-f', '{{range .Mounts}}{{.Destination}}={{.Name}}{{println}}{{end}}', container]);
+  return Object.fromEntries(lines(r.stdout).map((l) => l.split('=') as [string, string]));
+}
+
+interface Project {
+  dir: string;
+  home: string;
+  project: string;
+  externals: string[];
+}
+const projects: Project[] = [];
+
+function setup(files: Record<string, string>) {
+  const p: Project = { dir: tempProject(files), home: tempHome(), project: uniqueProject('dv'), externals: [] };
+  projects.push(p);
+  const env = { TUG_HOME: p.home, ...dockerEnv };
+  const run = (args: string[]) => tug(['--backend', 'docker', '-p', p.project, '--progress', 'plain', ...args], { cwd: p.dir, env });
+  const ok = (args: string[]) => {
+    const r = run(args);
+    expect(r.code, `tug ${args.join(' ')} failed:\n${r.stderr}`).toBe(0);
+    return r;
+  };
+  /** An external volume the test creates itself, as a user would. */
+  const external = (name: string) => {
+    p.externals.push(name);
+    expect(docker(['volume', 'create', name]).code).toBe(0);
+  };
+  const rewrite = (text: string) => writeFileSync(join(p.dir, 'compose.yaml'), text);
+  return { ...p, run, ok, external, rewrite };
+}
+
+function teardown(p: Project): void {
+  tug(['--backend', 'docker', '-p', p.project, 'down', '-v', '--remove-orphans', '-t', '0'], { cwd: p.dir, env: { TUG_HOME: p.home, ...dockerEnv } });
+  removeDockerProject(p.project); // the safety net when down itself failed
+  for (const name of p.externals) docker(['volume', 'rm', '-f', name]);
+  rmSync(p.dir, { recursive: true, force: true });
+  rmSync(p.home, { recursive: true, force: true });
+}
+
+function service(name: string, command: string, extra = ''): string {
+  return `  ${name}:\n    image: ${IMAGE}\n    command: ["sh", "-c", ${JSON.stringify(command)}]\n${extra}`;
+}
+// sh as PID 1 ignores SIGTERM unless it traps it; trapping keeps stops (and so recreate, scale down) fast.
+const IDLE = "trap 'exit 0' TERM; sleep 100000 & wait";
+
+describeDocker('docker backend: volumes', () => {
+  beforeAll(() => {
+    if (docker(['image', 'inspect', IMAGE]).code !== 0) throw new Error(`image ${IMAGE} is missing: run \`bash scripts/setup-docker.sh\` first`);
+  });
+  afterEach(() => {
+    for (const p of projects.splice(0)) teardown(p);
+  });
+
+  it('a named volume keeps its data across down and up', slow, () => {
+    const t = setup({
+      'compose.yaml': `services:\n${service('app', 'echo boot >> /data/boots; exec sleep 100000', '    volumes: ["data:/data"]\n')}volumes:\n  data: {}\n`,
+    });
+    t.ok(['up', '-d']);
+    const labels = docker(['volume', 'inspect', '-f', '{{index .Labels "com.docker.compose.project"}} {{index .Labels "com.docker.compose.volume"}}', `${t.project}_data`]);
+    expect(labels.stdout.trim()).toBe(`${t.project} data`);
+    t.ok(['down', '-t', '0']);
+    expect(volumeExists(`${t.project}_data`)).toBe(true);
+    t.ok(['up', '-d']);
+    const boots = t.ok(['exec', '-T', 'app', 'cat', '/data/boots']).stdout;
+    expect(lines(boots)).toEqual(['boot', 'boot']);
+  });
+
+  it('down -v removes declared and anonymous volumes but never an external one', slow, () => {
+    const project = uniqueProject('dv');
+    const extName = `${project}-ext`;
+    const t = setup({
+      'compose.yaml':
+        'services:\n' +
+        service('app', 'echo kept > /ext/file; exec sleep 100000', '    volumes: ["data:/data", "/anon", "ext:/ext"]\n') +
+        `volumes:\n  data: {}\n  ext:\n    external: true\n    name: ${extName}\n`,
+    });
+    t.external(extName);
+    t.ok(['up', '-d']);
+    const m = mounts(`${t.project}-app-1`);
+    expect(m['/data']).toBe(`${t.project}_data`);
+    expect(m['/ext']).toBe(extName);
+    const anonymous = m['/anon'];
+    expect(anonymous, 'an anonymous volume at /anon').toMatch(/^[0-9a-f]{64}$/);
+    t.ok(['down', '-v', '-t', '0']);
+    expect(volumeExists(`${t.project}_data`)).toBe(false);
+    expect(volumeExists(anonymous!)).toBe(false);
+    expect(volumeExists(extName)).toBe(true);
+    const kept = docker(['run', '--rm', '-v', `${extName}:/ext`, IMAGE, 'cat', '/ext/file']);
+    expect(kept.stdout.trim()).toBe('kept');
+  });
+
+  it('an external volume that does not exist is refused before anything is created', slow, () => {
+    const t = setup({
+      'compose.yaml': `services:\n${service('app', IDLE, '    volumes: ["ext:/ext"]\n')}volumes:\n  ext:\n    external: true\n    name: tug-test-missing-${process.pid}\n`,
+    });
+    const r = t.run(['up', '-d']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain(`tug-test-missing-${process.pid}`);
+    expect(lines(docker(['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${t.project}`]).stdout)).toEqual([]);
+  });
+
+  it('a recreated container keeps its anonymous volume', slow, () => {
+    const file = (v: string) => `services:\n${service('db', IDLE, `    volumes: ["/var/lib/db"]\n    environment:\n      VERSION: "${v}"\n`)}`;
+    const t = setup({ 'compose.yaml': file('1') });
+    t.ok(['up', '-d']);
+    t.ok(['exec', '-T', 'db', 'sh', '-c', 'echo precious > /var/lib/db/row']);
+    const before = docker(['inspect', '-f', '{{.Id}}', `${t.project}-db-1`]).stdout.trim();
+    t.rewrite(file('2'));
+    t.ok(['up', '-d']);
+    expect(docker(['inspect', '-f', '{{.Id}}', `${t.project}-db-1`]).stdout.trim()).not.toBe(before);
+    expect(t.ok(['exec', '-T', 'db', 'cat', '/var/lib/db/row']).stdout.trim()).toBe('precious');
+  });
+
+  it('a relative bind mount shows the project directory\'s files', slow, () => {
+    const t = setup({
+      'compose.yaml': `services:\n${service('app', IDLE, '    volumes: ["./site:/site:ro"]\n')}`,
+      'site/index.html': 'from the host\n',
+    });
+    t.ok(['up', '-d']);
+    expect(t.ok(['exec', '-T', 'app', 'cat', '/site/index.html']).stdout).toBe('from the host\n');
+    const write = t.run(['exec', '-T', 'app', 'sh', '-c', 'echo x > /site/new']);
+    expect(write.code, 'a :ro bind mount is read-only').not.toBe(0);
+  });
+});
