@@ -27,6 +27,7 @@ import { prepareImages } from './images.js';
 import { readLogs } from './logs.js';
 import * as resources from './networks-volumes.js';
 import { listProjects, observeProject } from './observe.js';
+import type { EngineLister } from './engine-reader.js';
 import { publishesPortRange } from './to-create-options.js';
 import { validateForDocker } from './validate.js';
 
@@ -101,13 +102,22 @@ export class DockerBackend implements RuntimeBackend {
   }
 
   async observe(project: string): Promise<ObservedState> {
-    return this.call(`observe project ${project}`, (d) =>
-      observeProject(d, project, (id, name, anonymousVolumes) => this.listedMounts.set(id, { name, anonymousVolumes })),
+    return this.read(`observe project ${project}`, (r) =>
+      observeProject(r, project, (id, name, anonymousVolumes) => this.listedMounts.set(id, { name, anonymousVolumes })),
     );
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
-    return this.call('list projects', (d) => listProjects(d));
+    return this.read('list projects', (r) => listProjects(r));
+  }
+
+  /** A read through the light client (no dockerode load), failures worded as for `call`. */
+  private async read<T>(doing: string, fn: (reader: EngineLister) => Promise<T>): Promise<T> {
+    try {
+      return await fn(this.connection.reader);
+    } catch (err) {
+      throw engineError(err, doing, this.connection.endpoint);
+    }
   }
 
   createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {

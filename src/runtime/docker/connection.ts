@@ -6,9 +6,10 @@
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { TugError } from '../../core/errors.js';
 import { isConnectionFailure, unreachable } from './engine-errors.js';
+import { engineReader, type EngineLister } from './engine-reader.js';
 
 export const DEFAULT_DOCKER_HOST = 'unix:///var/run/docker.sock';
 
@@ -32,6 +33,8 @@ export interface DockerConnection {
   ready(): Promise<Dockerode>;
   /** True when the engine answers; never throws. */
   available(): Promise<boolean>;
+  /** Listing and inspecting without loading dockerode (see engine-reader.ts). */
+  readonly reader: EngineLister;
 }
 
 /** DOCKER_HOST → endpoint options. Unsupported schemes are a TugError. */
@@ -82,8 +85,44 @@ function readCertificates(dir: string): Pick<EndpointOptions, 'ca' | 'cert' | 'k
 
 export function openConnection(env: DockerEnv): DockerConnection {
   const { endpoint, options } = parseDockerHost(env);
+  let pinged: Promise<Dockerode> | undefined;
+
+  const ready = (): Promise<Dockerode> => {
+    pinged ??= createClient(options).then(async (client) => {
+      await client.ping();
+      return client;
+    }).then(
+      (client) => client,
+      (err: unknown) => {
+        pinged = undefined; // the next command may find the engine up
+        throw isConnectionFailure(err) ? unreachable(endpoint, err) : err;
+      },
+    );
+    return pinged;
+  };
+  const reader = engineReader(options);
+  const readerWithErrors: EngineLister = {
+    listContainers: (o) => reader.listContainers(o).catch(rethrow),
+    listNetworks: (o) => reader.listNetworks(o).catch(rethrow),
+    listVolumes: (o) => reader.listVolumes(o).catch(rethrow),
+    getContainer: (id) => ({ inspect: () => reader.getContainer(id).inspect().catch(rethrow) }),
+  };
+  function rethrow(err: unknown): never {
+    throw isConnectionFailure(err) ? unreachable(endpoint, err) : err;
+  }
+  return {
+    endpoint,
+    ready,
+    available: () => ready().then(() => true, () => false),
+    reader: readerWithErrors,
+  };
+}
+
+/** dockerode is loaded on first use: commands that only list never pay for it. */
+async function createClient(options: EndpointOptions): Promise<Dockerode> {
+  const { default: DockerodeClass } = await import('dockerode');
   // Every key is given, so docker-modem's own defaults (read from process.env) do not leak in.
-  const client = new Dockerode({
+  return new DockerodeClass({
     socketPath: options.socketPath,
     host: options.host,
     port: options.port,
@@ -92,21 +131,4 @@ export function openConnection(env: DockerEnv): DockerConnection {
     cert: options.cert,
     key: options.key,
   } as Dockerode.DockerOptions);
-  let pinged: Promise<Dockerode> | undefined;
-
-  const ready = (): Promise<Dockerode> => {
-    pinged ??= client.ping().then(
-      () => client,
-      (err: unknown) => {
-        pinged = undefined; // the next command may find the engine up
-        throw isConnectionFailure(err) ? unreachable(endpoint, err) : err;
-      },
-    );
-    return pinged;
-  };
-  return {
-    endpoint,
-    ready,
-    available: () => ready().then(() => true, () => false),
-  };
 }

@@ -8,6 +8,7 @@ import { LABEL } from '../../core/model/labels.js';
 import type { HealthState, ObservedReplica, ObservedState, PublishedPort, ReplicaState } from '../../core/reconcile/observed.js';
 import type { ProjectSummary } from '../backend.js';
 import { isNotFound } from './engine-errors.js';
+import type { EngineLister } from './engine-reader.js';
 
 const STATES: ReadonlySet<string> = new Set(['created', 'running', 'restarting', 'paused', 'exited', 'dead', 'removing']);
 const NEEDS_INSPECT: ReadonlySet<ReplicaState> = new Set(['exited', 'dead', 'restarting']);
@@ -29,7 +30,7 @@ export function anonymousVolumes(mounts: readonly { Type?: string; Name?: string
 
 /** `onMounts` learns each container's anonymous volumes from the listing, so removing it needs no inspect. */
 export async function observeProject(
-  docker: Dockerode,
+  docker: EngineLister,
   project: string,
   onMounts?: (id: string, name: string, volumes: Record<string, string>) => void,
 ): Promise<ObservedState> {
@@ -60,7 +61,7 @@ export async function observeProject(
   };
 }
 
-export async function listProjects(docker: Dockerode): Promise<ProjectSummary[]> {
+export async function listProjects(docker: EngineLister): Promise<ProjectSummary[]> {
   const containers = await docker.listContainers({ all: true, filters: { label: [LABEL.project, LABEL.configHash] } });
   const byProject = new Map<string, Dockerode.ContainerInfo[]>();
   for (const c of containers) {
