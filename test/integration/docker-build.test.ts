@@ -1,34 +1,17 @@
 // The docker backend through the built CLI: images built from a Dockerfile with
 // a local context (no registry is reachable), built when missing, rebuilt only
 // with --build, and a rebuilt image recreates the service's containers.
-import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { tempProject, tug } from '../helpers/cli.js';
-import { describeDocker, removeDockerProject } from '../helpers/docker.js';
-import { tempHome, uniqueProject } from '../helpers/native-env.js';
+import { describeDocker } from '../helpers/docker.js';
+import { docker, dockerProject, lines, requireTestImage, teardownDockerProjects } from '../helpers/docker-project.js';
+import { uniqueProject } from '../helpers/native-env.js';
 
 const BASE = 'tug-test/busybox:latest';
 const SCRATCH_BASE = 'tug-test/scratch-hello:latest';
 const slow = { timeout: 180_000 };
-const dockerEnv: Record<string, string> = process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {};
 
-function docker(args: string[]) {
-  const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 const imageId = (ref: string) => docker(['image', 'inspect', '-f', '{{.Id}}', ref]).stdout.trim();
 const containerField = (name: string, field: string) => docker(['inspect', '-f', `{{${field}}}`, name]).stdout.trim();
-
-interface Project {
-  dir: string;
-  home: string;
-  project: string;
-}
-const projects: Project[] = [];
 
 /**
  * A project whose Dockerfiles are written by `dockerfile()`: each starts with a
@@ -37,44 +20,27 @@ const projects: Project[] = [];
  */
 function setup(files: (project: string) => Record<string, string>) {
   const project = uniqueProject('db');
-  const p: Project = { dir: tempProject(files(project)), home: tempHome(), project };
-  projects.push(p);
-  const env = { TUG_HOME: p.home, ...dockerEnv };
-  const run = (args: string[]) => tug(['--backend', 'docker', '-p', project, '--progress', 'plain', ...args], { cwd: p.dir, env });
-  const ok = (args: string[]) => {
-    const r = run(args);
-    expect(r.code, `tug ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
-    return r;
-  };
-  const write = (rel: string, text: string) => writeFileSync(join(p.dir, rel), text);
-  return { ...p, run, ok, write };
+  const p = dockerProject(files(project), 'db', project);
+  p.onTeardown(() => {
+    const label = `label=org.tug.test-project=${project}`;
+    // Containers left by a failed build step, then every image the test built.
+    for (const id of lines(docker(['ps', '-a', '-q', '--filter', label]).stdout)) docker(['rm', '-f', id]);
+    const images = lines(docker(['image', 'ls', '-a', '-q', '--filter', label]).stdout);
+    if (images.length) docker(['image', 'rm', '-f', ...new Set(images)]);
+  });
+  return p;
 }
 
 function dockerfile(project: string, from: string, ...instructions: string[]): string {
   return [`FROM ${from}`, `LABEL org.tug.test-project=${project}`, ...instructions, ''].join('\n');
 }
 
-function teardown(p: Project): void {
-  tug(['--backend', 'docker', '-p', p.project, 'down', '-v', '--remove-orphans', '-t', '0'], { cwd: p.dir, env: { TUG_HOME: p.home, ...dockerEnv } });
-  removeDockerProject(p.project); // the safety net when down itself failed
-  const label = `label=org.tug.test-project=${p.project}`;
-  // Containers left by a failed build step, then every image the test built.
-  for (const id of lines(docker(['ps', '-a', '-q', '--filter', label]).stdout)) docker(['rm', '-f', id]);
-  const images = lines(docker(['image', 'ls', '-a', '-q', '--filter', label]).stdout);
-  if (images.length) docker(['image', 'rm', '-f', ...new Set(images)]);
-  rmSync(p.dir, { recursive: true, force: true });
-  rmSync(p.home, { recursive: true, force: true });
-}
-
 describeDocker('docker backend: build', () => {
   beforeAll(() => {
-    for (const image of [BASE, SCRATCH_BASE]) {
-      if (docker(['image', 'inspect', image]).code !== 0) throw new Error(`image ${image} is missing: run \`bash scripts/setup-docker.sh\` first`);
-    }
+    requireTestImage(BASE);
+    requireTestImage(SCRATCH_BASE);
   });
-  afterEach(() => {
-    for (const p of projects.splice(0)) teardown(p);
-  });
+  afterEach(teardownDockerProjects);
 
   it('up builds a missing image; a changed context is rebuilt only with --build, which recreates the container', slow, () => {
     const t = setup((project) => ({

@@ -1,24 +1,14 @@
 // The docker backend through the built CLI: what `up` leaves alone and what it
 // recreates, scaling down, orphans, health-gated dependencies, exec, run and
 // following logs. Containers are observed with plain `docker`, not through tug.
-import { spawn, spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { tempProject, tug, tugBin } from '../helpers/cli.js';
-import { describeDocker, removeDockerProject } from '../helpers/docker.js';
-import { tempHome, uniqueProject, until } from '../helpers/native-env.js';
+import { tugBin } from '../helpers/cli.js';
+import { describeDocker } from '../helpers/docker.js';
+import { IDLE, docker, dockerProject, lines, requireTestImage, service, teardownDockerProjects } from '../helpers/docker-project.js';
+import { until } from '../helpers/native-env.js';
 
-const IMAGE = 'tug-test/busybox:latest';
 const slow = { timeout: 120_000 };
-const dockerEnv: Record<string, string> = process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {};
-
-function docker(args: string[]) {
-  const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 
 interface Container {
   id: string;
@@ -35,55 +25,22 @@ function containers(project: string, all = true): Container[] {
   const r = docker(['ps', ...(all ? ['-a'] : []), '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`, '--format', format]);
   return lines(r.stdout)
     .map((l) => {
-      const [id, name, service, number, oneoff, state] = l.split(' ') as [string, string, string, string, string, string];
-      return { id, name, service, number, oneoff, state };
+      const [id, name, svc, number, oneoff, state] = l.split(' ') as [string, string, string, string, string, string];
+      return { id, name, service: svc, number, oneoff, state };
     })
-    .sort((a, b) => a.name.localeCompare(b.name));
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 const idsByName = (cs: Container[]) => Object.fromEntries(cs.map((c) => [c.name, c.id]));
 
-interface Project {
-  dir: string;
-  home: string;
-  project: string;
-}
-const projects: Project[] = [];
-
 function setup(compose: string) {
-  const p: Project = { dir: tempProject({ 'compose.yaml': compose }), home: tempHome(), project: uniqueProject('dl') };
-  projects.push(p);
-  const env = { TUG_HOME: p.home, ...dockerEnv };
-  const run = (args: string[]) => tug(['--backend', 'docker', '-p', p.project, '--progress', 'plain', ...args], { cwd: p.dir, env });
-  const ok = (args: string[]) => {
-    const r = run(args);
-    expect(r.code, `tug ${args.join(' ')} failed:\n${r.stderr}`).toBe(0);
-    return r;
-  };
-  const rewrite = (text: string) => writeFileSync(join(p.dir, 'compose.yaml'), text);
-  return { ...p, env, run, ok, rewrite, containers: (all = true) => containers(p.project, all) };
+  const p = dockerProject({ 'compose.yaml': compose }, 'dl');
+  return { ...p, containers: (all = true) => containers(p.project, all) };
 }
-
-function teardown(p: Project): void {
-  tug(['--backend', 'docker', '-p', p.project, 'down', '-v', '--remove-orphans', '-t', '0'], { cwd: p.dir, env: { TUG_HOME: p.home, ...dockerEnv } });
-  removeDockerProject(p.project); // the safety net when down itself failed
-  rmSync(p.dir, { recursive: true, force: true });
-  rmSync(p.home, { recursive: true, force: true });
-}
-
-function service(name: string, command: string, extra = ''): string {
-  return `  ${name}:\n    image: ${IMAGE}\n    command: ["sh", "-c", ${JSON.stringify(command)}]\n${extra}`;
-}
-// sh as PID 1 ignores SIGTERM unless it traps it; trapping keeps stops (and so recreate, scale down) fast.
-const IDLE = "trap 'exit 0' TERM; sleep 100000 & wait";
 
 describeDocker('docker backend: lifecycle', () => {
-  beforeAll(() => {
-    if (docker(['image', 'inspect', IMAGE]).code !== 0) throw new Error(`image ${IMAGE} is missing: run \`bash scripts/setup-docker.sh\` first`);
-  });
-  afterEach(() => {
-    for (const p of projects.splice(0)) teardown(p);
-  });
+  beforeAll(() => requireTestImage());
+  afterEach(teardownDockerProjects);
 
   it('a second up changes nothing; changing one service\'s environment recreates only that service', slow, () => {
     const file = (bar: string) => `services:\n${service('a', IDLE, '    environment:\n      FOO: "1"\n')}${service('b', IDLE, `    environment:\n      BAR: "${bar}"\n`)}`;

@@ -1,76 +1,30 @@
 // The docker backend through the built CLI: services reach each other by name
 // on the project's networks, aliases resolve, separate networks stay separate,
 // published ports answer on 127.0.0.1, and plain `docker` sees a Compose project.
-import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { tempProject, tug } from '../helpers/cli.js';
-import { describeDocker, removeDockerProject } from '../helpers/docker.js';
-import { freePort, tempHome, uniqueProject, until } from '../helpers/native-env.js';
+import { describeDocker } from '../helpers/docker.js';
+import { IDLE, docker, dockerProject, lines, requireTestImage, service, teardownDockerProjects } from '../helpers/docker-project.js';
+import { freePort, until } from '../helpers/native-env.js';
 
-const IMAGE = 'tug-test/busybox:latest';
 const slow = { timeout: 120_000 };
-const dockerEnv: Record<string, string> = process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {};
-
-function docker(args: string[]) {
-  const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-function lines(text: string): string[] {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean);
-}
-
-interface Project {
-  dir: string;
-  home: string;
-  project: string;
-}
-const projects: Project[] = [];
 
 function setup(compose: string) {
-  const p: Project = { dir: tempProject({ 'compose.yaml': compose }), home: tempHome(), project: uniqueProject('dn') };
-  projects.push(p);
-  const env = { TUG_HOME: p.home, ...dockerEnv };
-  const run = (args: string[]) => tug(['--backend', 'docker', '-p', p.project, '--progress', 'plain', ...args], { cwd: p.dir, env });
-  const up = (...extra: string[]) => {
-    const r = run(['up', '-d', ...extra]);
-    expect(r.code, `tug up failed:\n${r.stderr}`).toBe(0);
-    return r;
-  };
+  const p = dockerProject({ 'compose.yaml': compose }, 'dn');
+  const up = (...extra: string[]) => p.ok(['up', '-d', ...extra]);
   /** Run a command in a replica until it succeeds (a server may still be starting). */
-  const execUntil = (service: string, cmd: string[], what: string) =>
+  const execUntil = (svc: string, cmd: string[], what: string) =>
     until(() => {
-      const r = run(['exec', '-T', service, ...cmd]);
+      const r = p.run(['exec', '-T', svc, ...cmd]);
       return r.code === 0 ? r : undefined;
     }, what, 20_000, 250);
-  return { ...p, run, up, execUntil };
-}
-
-function teardown(p: Project): void {
-  const env = { TUG_HOME: p.home, ...dockerEnv };
-  tug(['--backend', 'docker', '-p', p.project, 'down', '-v', '--remove-orphans', '-t', '0'], { cwd: p.dir, env });
-  removeDockerProject(p.project); // the safety net when down itself failed
-  rmSync(p.dir, { recursive: true, force: true });
-  rmSync(p.home, { recursive: true, force: true });
-}
-
-function service(name: string, command: string, extra = ''): string {
-  return `  ${name}:\n    image: ${IMAGE}\n    command: ["sh", "-c", ${JSON.stringify(command)}]\n${extra}`;
+  return { ...p, up, execUntil };
 }
 
 const SERVE_WWW = 'mkdir -p /www && echo hello-from-$(hostname) > /www/index.html && exec httpd -f -p 80 -h /www';
-// sh as PID 1 ignores SIGTERM unless it traps it; trapping keeps stops (and so recreate, scale down) fast.
-const IDLE = "trap 'exit 0' TERM; sleep 100000 & wait";
 
 describeDocker('docker backend: networks', () => {
-  beforeAll(() => {
-    const r = docker(['image', 'inspect', IMAGE]);
-    if (r.code !== 0) throw new Error(`image ${IMAGE} is missing: run \`bash scripts/setup-docker.sh\` first`);
-  });
-  afterEach(() => {
-    for (const p of projects.splice(0)) teardown(p);
-  });
+  beforeAll(() => requireTestImage());
+  afterEach(teardownDockerProjects);
 
   it('a service reaches another by its service name on the default network', slow, async () => {
     const t = setup(`services:\n${service('web', SERVE_WWW)}${service('client', IDLE)}`);

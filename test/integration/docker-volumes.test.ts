@@ -1,24 +1,12 @@
 // The docker backend through the built CLI: named volumes outlive `down`,
 // `down -v` removes declared and anonymous volumes but never external ones,
 // anonymous volumes survive a recreate, and bind mounts see the project files.
-import { spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
-import { tempProject, tug } from '../helpers/cli.js';
-import { describeDocker, removeDockerProject } from '../helpers/docker.js';
-import { tempHome, uniqueProject } from '../helpers/native-env.js';
+import { describeDocker } from '../helpers/docker.js';
+import { IDLE, IMAGE, docker, dockerProject, lines, requireTestImage, service, teardownDockerProjects } from '../helpers/docker-project.js';
+import { uniqueProject } from '../helpers/native-env.js';
 
-const IMAGE = 'tug-test/busybox:latest';
 const slow = { timeout: 120_000 };
-const dockerEnv: Record<string, string> = process.env.DOCKER_HOST ? { DOCKER_HOST: process.env.DOCKER_HOST } : {};
-
-function docker(args: string[]) {
-  const r = spawnSync('docker', args, { encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
-}
-
-const lines = (text: string) => text.split('\n').map((l) => l.trim()).filter(Boolean);
 const volumeExists = (name: string) => docker(['volume', 'inspect', name]).code === 0;
 
 /** Volume name mounted at each destination in a container. */
@@ -27,54 +15,19 @@ function mounts(container: string): Record<string, string> {
   return Object.fromEntries(lines(r.stdout).map((l) => l.split('=') as [string, string]));
 }
 
-interface Project {
-  dir: string;
-  home: string;
-  project: string;
-  externals: string[];
-}
-const projects: Project[] = [];
-
 function setup(files: Record<string, string>) {
-  const p: Project = { dir: tempProject(files), home: tempHome(), project: uniqueProject('dv'), externals: [] };
-  projects.push(p);
-  const env = { TUG_HOME: p.home, ...dockerEnv };
-  const run = (args: string[]) => tug(['--backend', 'docker', '-p', p.project, '--progress', 'plain', ...args], { cwd: p.dir, env });
-  const ok = (args: string[]) => {
-    const r = run(args);
-    expect(r.code, `tug ${args.join(' ')} failed:\n${r.stderr}`).toBe(0);
-    return r;
-  };
+  const p = dockerProject(files, 'dv');
   /** An external volume the test creates itself, as a user would. */
   const external = (name: string) => {
-    p.externals.push(name);
+    p.onTeardown(() => docker(['volume', 'rm', '-f', name]));
     expect(docker(['volume', 'create', name]).code).toBe(0);
   };
-  const rewrite = (text: string) => writeFileSync(join(p.dir, 'compose.yaml'), text);
-  return { ...p, run, ok, external, rewrite };
+  return { ...p, external };
 }
-
-function teardown(p: Project): void {
-  tug(['--backend', 'docker', '-p', p.project, 'down', '-v', '--remove-orphans', '-t', '0'], { cwd: p.dir, env: { TUG_HOME: p.home, ...dockerEnv } });
-  removeDockerProject(p.project); // the safety net when down itself failed
-  for (const name of p.externals) docker(['volume', 'rm', '-f', name]);
-  rmSync(p.dir, { recursive: true, force: true });
-  rmSync(p.home, { recursive: true, force: true });
-}
-
-function service(name: string, command: string, extra = ''): string {
-  return `  ${name}:\n    image: ${IMAGE}\n    command: ["sh", "-c", ${JSON.stringify(command)}]\n${extra}`;
-}
-// sh as PID 1 ignores SIGTERM unless it traps it; trapping keeps stops (and so recreate, scale down) fast.
-const IDLE = "trap 'exit 0' TERM; sleep 100000 & wait";
 
 describeDocker('docker backend: volumes', () => {
-  beforeAll(() => {
-    if (docker(['image', 'inspect', IMAGE]).code !== 0) throw new Error(`image ${IMAGE} is missing: run \`bash scripts/setup-docker.sh\` first`);
-  });
-  afterEach(() => {
-    for (const p of projects.splice(0)) teardown(p);
-  });
+  beforeAll(() => requireTestImage());
+  afterEach(teardownDockerProjects);
 
   it('a named volume keeps its data across down and up', slow, () => {
     const t = setup({

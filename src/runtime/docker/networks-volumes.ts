@@ -64,18 +64,35 @@ export async function requireNetwork(docker: Dockerode, name: string): Promise<v
 }
 
 export async function removeNetwork(docker: Dockerode, name: string): Promise<void> {
-  try {
-    await docker.getNetwork(name).remove();
-  } catch (err) {
-    if (isNotFound(err)) return;
-    if (statusOf(err) === 403 || isConflict(err)) {
+  // Right after its last container is removed, Engine 20.10 may still count a
+  // stale endpoint on the network for a moment (seen under load); retry briefly
+  // when nothing is attached, then report what holds it.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await docker.getNetwork(name).remove();
+      return;
+    } catch (err) {
+      if (isNotFound(err)) return;
+      if (statusOf(err) !== 403 && !isConflict(err)) throw engineError(err, `remove network ${name}`);
+      if (attempt < 4 && (await attachedContainers(docker, name)) === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        continue;
+      }
       throw new TugError({
         code: 'docker.network-in-use',
         message: `network ${name} is still in use: ${engineMessage(err)}`,
         hint: 'stop the containers attached to it (docker network inspect shows them)',
       });
     }
-    throw engineError(err, `remove network ${name}`);
+  }
+}
+
+async function attachedContainers(docker: Dockerode, name: string): Promise<number> {
+  try {
+    const info = await docker.getNetwork(name).inspect();
+    return Object.keys((info as { Containers?: Record<string, unknown> }).Containers ?? {}).length;
+  } catch {
+    return 0;
   }
 }
 
