@@ -1,10 +1,13 @@
 // What `tug config` prints: the resolved project in Compose's canonical form,
 // with sorted keys so the output is byte-for-byte deterministic.
-import { stringify } from 'yaml';
+import { createRequire } from 'node:module';
 import { escapeDollars } from '../load/interpolate-model.js';
 import type { Project } from '../model/types.js';
 
 export type ConfigFormat = 'yaml' | 'json';
+
+// The `yaml` library is loaded only to print YAML: `config -q` and JSON output skip it.
+const require = createRequire(import.meta.url);
 
 export function projectToConfig(project: Project, opts: { escape?: boolean } = {}): Record<string, unknown> {
   const out: Record<string, unknown> = { name: project.name, services: sortDeep(project.services) };
@@ -19,6 +22,7 @@ export function projectToConfig(project: Project, opts: { escape?: boolean } = {
 export function renderConfig(project: Project, format: ConfigFormat, opts: { escape?: boolean } = {}): string {
   const data = projectToConfig(project, opts);
   if (format === 'json') return JSON.stringify(data, null, 2) + '\n';
+  const { stringify } = require('yaml') as typeof import('yaml');
   return stringify(data, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 
