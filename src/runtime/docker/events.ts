@@ -9,7 +9,8 @@ import type { ObservedReplica } from '../../core/reconcile/observed.js';
 import type { ReplicaEvent, ReplicaEventAction } from '../backend.js';
 import { engineError, isNotFound } from './engine-errors.js';
 import { fromEventActor, fromInspect, projectFilter } from './observe.js';
-import { channel, readJsonLines } from './streams.js';
+import { channel } from '../channel.js';
+import { readJsonLines } from './streams.js';
 
 interface EngineEvent {
   Type?: string;

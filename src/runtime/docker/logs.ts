@@ -12,7 +12,7 @@ import { engineError, isNotFound } from './engine-errors.js';
 import { engineTime, replicaEvents } from './events.js';
 import { keyToEngineTime, LogDecoder, type DecodedLine } from './log-decoder.js';
 import { projectFilter } from './observe.js';
-import { channel, type Channel } from './streams.js';
+import { channel, type Channel } from '../channel.js';
 
 interface Source {
   id: string;

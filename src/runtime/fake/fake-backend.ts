@@ -18,7 +18,7 @@ import type {
   ReplicaEventAction,
   RuntimeBackend,
 } from '../backend.js';
-import { asyncChannel } from './async-channel.js';
+import { channel as asyncChannel } from '../channel.js';
 import { CallRecorder, type FakeCall, type FaultKind } from './call-recorder.js';
 
 export type { FakeCall, FaultKind };
@@ -275,14 +275,15 @@ export class FakeBackend implements RuntimeBackend {
     const listener = (value: T): void => {
       if (wanted(value)) channel.push(value);
     };
+    const close = (): void => channel.end();
     const channel = asyncChannel<T>(signal, () => {
       this.emitter.off(event, listener);
-      this.emitter.off('close', channel.end);
+      this.emitter.off('close', close);
     });
     for (const value of backlog) channel.push(value);
     if (!channel.ended) {
       this.emitter.on(event, listener);
-      this.emitter.on('close', channel.end);
+      this.emitter.on('close', close);
     }
     return channel;
   }
