@@ -7,6 +7,7 @@ import { buildReplicaSpec } from '../../core/reconcile/replica-spec.js';
 import { planResourcesFor } from '../../core/reconcile/resources.js';
 import { applyPlans } from '../apply.js';
 import type { CliContext } from '../context.js';
+import { withImageProgress } from '../render/image-progress.js';
 import { createLogFormatter } from '../render/log-prefix.js';
 import { hostEnvironment, interruptController, tugVersion, withBackend } from '../session.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
@@ -50,8 +51,9 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
       maxRounds: 1,
       planFor: (state) => planResourcesFor(project, state, [service]),
     });
-    const images = backend.prepareImages
-      ? await backend.prepareImages(project, [service], { build: 'missing', onProgress: () => {} })
+    const prepare = backend.prepareImages?.bind(backend);
+    const images = prepare
+      ? await withImageProgress(ctx, (onProgress) => prepare(project, [service], { build: 'missing', onProgress }))
       : {};
     const slug = randomBytes(6).toString('hex');
     const oneOffProject = { ...project, services: { ...project.services, [service]: oneOffService(spec, command, flags) } };

@@ -5,10 +5,10 @@ import type { Project } from '../../core/model/types.js';
 import { formatPlan } from '../../core/reconcile/plan.js';
 import { findOrphans, reconcile, type ReconcileOptions } from '../../core/reconcile/reconcile.js';
 import { waitForServices } from '../../engine/conditions.js';
-import type { ImageProgress } from '../../runtime/backend.js';
 import { applyPlans } from '../apply.js';
 import { parseScaleArgs, parseTimeoutSeconds } from '../args.js';
 import { attach } from '../attach.js';
+import { withImageProgress } from '../render/image-progress.js';
 import { warn, type CliContext } from '../context.js';
 import { hostEnvironment, interruptController, tugVersion, withBackend } from '../session.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
@@ -54,12 +54,15 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
       ctx.out(formatPlan(reconcile(project, observed, { ...opts, startExited: true })) + '\n');
       return 0;
     }
-    if (backend.prepareImages) {
-      opts.images = await backend.prepareImages(project, withDependencies(project, servicesInScope(project, services), flags.deps), {
-        build: flags.build === true ? 'always' : flags.build === false ? 'never' : 'missing',
-        pull: flags.pull as 'always' | 'missing' | 'never' | undefined,
-        onProgress: imageProgressPrinter(ctx),
-      });
+    const prepare = backend.prepareImages?.bind(backend);
+    if (prepare) {
+      opts.images = await withImageProgress(ctx, (onProgress) =>
+        prepare(project, withDependencies(project, servicesInScope(project, services), flags.deps), {
+          build: flags.build === true ? 'always' : flags.build === false ? 'never' : 'missing',
+          pull: flags.pull as 'always' | 'missing' | 'never' | undefined,
+          onProgress,
+        }),
+      );
     }
     const startedAt = new Date().toISOString();
     const interrupt = interruptController();
@@ -143,22 +146,6 @@ function withDependencies(project: Project, services: string[], deps: boolean): 
 
 export function servicesInScope(project: Project, services: string[]): string[] {
   return services.length > 0 ? services : Object.keys(project.services);
-}
-
-/** Pull and build progress as plain lines: build output as it comes, pulls once per layer step. */
-function imageProgressPrinter(ctx: CliContext): (p: ImageProgress) => void {
-  const seen = new Set<string>();
-  return (p) => {
-    if (ctx.globals.progress === 'quiet') return;
-    if (p.action === 'build') {
-      ctx.err(`${ctx.errColor.dim(`${p.service} build |`)} ${p.status}\n`);
-      return;
-    }
-    const key = `${p.image}/${p.layer ?? ''}/${p.status}`;
-    if (p.current !== undefined || seen.has(key)) return;
-    seen.add(key);
-    ctx.err(`${ctx.errColor.dim(`${p.service} pull |`)} ${p.layer ? `${p.layer}: ` : ''}${p.status}\n`);
-  };
 }
 
 /** On a backend that runs host commands, an image next to a command is noted once and not used. */
