@@ -1,7 +1,7 @@
 // Registers the commands and global flags, lazy-imports each command, and is
 // the one place that turns errors into exit codes: 0 ok, 1 failure, 2 usage.
 import { Command, CommanderError, Option } from 'commander';
-import { readFileSync } from 'node:fs';
+import { tugVersion } from '../version.js';
 import { isUserError } from '../core/errors.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { makeChalk, plainChalk } from './render/colors.js';
@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
   let exitCode = 0;
   const program = new Command('tug')
     .description('Run multi-service projects from Compose files, on tug\'s own runtime or on Docker')
-    .version(version(), '-v, --version', 'print the version')
+    .version(tugVersion(), '-v, --version', 'print the version')
     .option('-f, --file <path>', 'Compose file (repeatable, "-" for stdin)', collect)
     .option('-p, --project-name <name>', 'project name')
     .option('--profile <name>', 'enable a profile (repeatable)', collect)
@@ -88,11 +88,6 @@ function exitCodeFor(err: unknown, ctx: CliContext): number {
   if (ctx.globals.debug && err instanceof Error && err.stack) ctx.err(err.stack + '\n');
   else ctx.err('run again with --debug for details, and please report it\n');
   return 1;
-}
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
 }
 
 const collectValues = (value: string, previous: string[] = []) => [...previous, value];

@@ -2,7 +2,6 @@
 // sure the backend is closed, and handle interrupts the same way everywhere.
 // Loading the whole project lives in project-loading.ts, imported only by the
 // commands that need it, so ps/logs/exec start fast.
-import { readFileSync } from 'node:fs';
 import { TugError, isUserError } from '../core/errors.js';
 import { projectNameOf } from '../host/project-sources.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
@@ -51,10 +50,6 @@ export function interruptController(onSecond?: () => void): { signal: AbortSigna
   };
 }
 
-export function tugVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 /** The part of the user's environment a host process needs. */
 export function hostEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {

@@ -9,7 +9,8 @@ import { applyPlans } from '../apply.js';
 import type { CliContext } from '../context.js';
 import { withImageProgress } from '../render/image-progress.js';
 import { createLogFormatter } from '../render/log-prefix.js';
-import { hostEnvironment, interruptController, tugVersion, withBackend } from '../session.js';
+import { hostEnvironment, interruptController, withBackend } from '../session.js';
+import { tugVersion } from '../../version.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 import { parseEnvPairs } from './exec.js';
 

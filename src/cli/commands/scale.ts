@@ -5,7 +5,8 @@ import { reconcile } from '../../core/reconcile/reconcile.js';
 import { applyPlans } from '../apply.js';
 import { parseScaleArgs } from '../args.js';
 import type { CliContext } from '../context.js';
-import { hostEnvironment, tugVersion, withBackend } from '../session.js';
+import { hostEnvironment, withBackend } from '../session.js';
+import { tugVersion } from '../../version.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 
 export async function scaleCommand(ctx: CliContext, pairs: string[], flags: { deps: boolean }): Promise<number> {

@@ -10,7 +10,8 @@ import { parseScaleArgs, parseTimeoutSeconds } from '../args.js';
 import { attach } from '../attach.js';
 import { withImageProgress } from '../render/image-progress.js';
 import { warn, type CliContext } from '../context.js';
-import { hostEnvironment, interruptController, tugVersion, withBackend } from '../session.js';
+import { hostEnvironment, interruptController, withBackend } from '../session.js';
+import { tugVersion } from '../../version.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 
 export interface UpFlags {

@@ -4,6 +4,7 @@
 // replica runs or restarts and no client has been connected for a while, so an
 // idle project costs nothing. On a planned exit state.json records
 // cleanShutdown: true, which is how the next engine tells a crash apart.
+import { tugVersion } from '../../../version.js';
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';
 import type { EngineMethods } from '../protocol.js';
@@ -24,16 +25,6 @@ export interface EngineOptions {
 
 export function log(message: string): void {
   process.stderr.write(`${new Date().toISOString()} [${process.pid}] ${message}\n`);
-}
-
-function packageVersion(): string {
-  try {
-    // engine.js sits in dist/runtime/native/engine/ (or src/… when run from source).
-    const pkg = JSON.parse(readFileSync(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
 }
 
 /**
@@ -111,7 +102,7 @@ export class Engine {
       ping: () => ({
         pid: process.pid,
         project: this.opts.project,
-        version: packageVersion(),
+        version: tugVersion(),
         startedAt: this.startedAt,
         recovered: this.recovered,
       }),
