@@ -1,6 +1,7 @@
 // `tug up`: converge the project to the file, then either return (-d, --wait)
 // or stay attached, showing logs until Ctrl-C or a replica exit ends it.
 import { usageError } from '../../core/errors.js';
+import { buildServiceGraph } from '../../core/graph/service-graph.js';
 import type { Project } from '../../core/model/types.js';
 import { formatPlan } from '../../core/reconcile/plan.js';
 import { findOrphans, reconcile, type ReconcileOptions } from '../../core/reconcile/reconcile.js';
@@ -42,7 +43,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
   const project = loadProjectFor(ctx, services);
   const scale = parseScaleArgs(flags.scale ?? [], Object.keys(project.services));
   if (flags.exitCodeFrom && !project.services[flags.exitCodeFrom]) throw usageError(`no such service: ${flags.exitCodeFrom}`);
-  const opts = reconcileOptions(ctx, project, services, flags, scale);
+  const opts = reconcileOptions(ctx, services, flags, scale);
   return withBackend(ctx, async (backend) => {
     throwBackendProblems(backend, project);
     noteIgnoredImages(ctx, project, backend.capabilities.images);
@@ -100,7 +101,6 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
 
 function reconcileOptions(
   ctx: CliContext,
-  project: Project,
   services: string[],
   flags: UpFlags,
   scale: Record<string, number>,
@@ -118,7 +118,6 @@ function reconcileOptions(
     hostEnv: hostEnvironment(ctx.env),
     tugVersion: tugVersion(),
   };
-  void project;
 }
 
 /** Flag combinations docker compose refuses, refused the same way (exit code 2). */
@@ -133,16 +132,9 @@ function validateUpFlags(f: UpFlags): void {
   }
 }
 
-/** The named services and, unless --no-deps, everything they depend on. */
+/** The named services and, unless --no-deps, everything they depend on (the planner's own scope). */
 function withDependencies(project: Project, services: string[], deps: boolean): string[] {
-  const out = new Set<string>();
-  const visit = (name: string) => {
-    if (out.has(name) || !project.services[name]) return;
-    out.add(name);
-    if (deps) for (const d of Object.keys(project.services[name]!.depends_on ?? {})) visit(d);
-  };
-  services.forEach(visit);
-  return [...out];
+  return buildServiceGraph(project).subgraph(services, { withDependencies: deps }).nodes();
 }
 
 export function servicesInScope(project: Project, services: string[]): string[] {
