@@ -24,7 +24,7 @@ export async function psCommand(ctx: CliContext, services: string[], flags: PsFl
   return withBackend(ctx, async (backend) => {
     const observed = await backend.observe(name);
     const now = Date.now();
-    let rows = observed.replicas
+    const rows = observed.replicas
       .filter((r) => services.length === 0 || services.includes(r.service))
       .filter((r) => (flags.status?.length ? flags.status.includes(r.state) : flags.all || r.state === 'running' || r.state === 'restarting'))
       .sort((a, b) => compareText(a.service, b.service) || a.number - b.number || compareText(a.name, b.name));
@@ -40,7 +40,6 @@ export async function psCommand(ctx: CliContext, services: string[], flags: PsFl
       ctx.out(rows.map((r) => psJsonLine(r, now) + '\n').join(''));
       return 0;
     }
-    rows = rows.slice();
     ctx.out(psTable(rows, now, ctx.color));
     return 0;
   });
