@@ -6,6 +6,7 @@ import { TugError } from '../core/errors.js';
 import type { DependencyCondition } from '../core/model/types.js';
 import type { ObservedReplica } from '../core/reconcile/observed.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
+import { after, type Timer } from '../timers.js';
 
 export interface WaitOptions {
   signal?: AbortSignal;
@@ -155,11 +156,11 @@ export async function watchReplicas(
   const unsubscribe = new AbortController();
   const known = new Map<string, WatchedReplica>();
   let verdict: Verdict = { met: false, pending: ['nothing observed yet'] };
-  let timer: NodeJS.Timeout | undefined;
+  let timer: Timer | undefined;
   let onAbort: (() => void) | undefined;
   // Rejects on timeout or abort; raced against every await below.
   const stopped = new Promise<never>((_, reject) => {
-    if (opts.timeoutMs !== undefined) timer = setTimeout(() => reject(opts.timeoutError(pendingOf(verdict))), opts.timeoutMs);
+    if (opts.timeoutMs !== undefined) timer = after(opts.timeoutMs, () => reject(opts.timeoutError(pendingOf(verdict))));
     onAbort = () => reject(interrupted());
     opts.signal?.addEventListener('abort', onAbort, { once: true });
   });
@@ -189,7 +190,7 @@ export async function watchReplicas(
       next.catch(() => {});
     }
   } finally {
-    clearTimeout(timer);
+    timer?.cancel();
     if (onAbort) opts.signal?.removeEventListener('abort', onAbort);
     unsubscribe.abort();
     // Not awaited: a stream stuck in a pending read settles on its own once unsubscribed.

@@ -13,6 +13,7 @@ import { hostEnvironment, interruptController, withBackend } from '../session.js
 import { tugVersion } from '../../version.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 import { parseEnvPairs } from './exec.js';
+import { sleep } from '../../timers.js';
 
 export interface RunFlags {
   rm?: boolean;
@@ -84,7 +85,7 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
         await backend.stopReplica(project.name, created.id, 10_000);
         return 130;
       });
-      await new Promise((r) => setTimeout(r, 150)); // let the last lines reach the log file
+      await sleep(150); // let the last lines reach the log file
       follow.abort();
       await logs;
       return code;

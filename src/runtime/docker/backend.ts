@@ -30,6 +30,7 @@ import { listProjects, observeProject } from './observe.js';
 import type { EngineLister } from './engine-reader.js';
 import { publishesPortRange } from './to-create-options.js';
 import { validateForDocker } from './validate.js';
+import { after, type Timer } from '../../timers.js';
 
 const VOLUME_CLAIM_MS = 60_000;
 
@@ -56,7 +57,7 @@ export class DockerBackend implements RuntimeBackend {
   /** Anonymous volumes of containers seen by observe(), by container ID. */
   private readonly listedMounts = new Map<string, containers.RemovedContainer>();
   /** Anonymous volumes of removed containers, by container name, until a replacement claims them. */
-  private readonly orphanedVolumes = new Map<string, { volumes: Record<string, string>; timer: NodeJS.Timeout }>();
+  private readonly orphanedVolumes = new Map<string, { volumes: Record<string, string>; timer: Timer }>();
   /** Aborted by close(): ends every event and log stream still open, so the process can exit. */
   private closing = new AbortController();
   private readonly stdio: ExecStdio | undefined;
@@ -215,18 +216,17 @@ export class DockerBackend implements RuntimeBackend {
   private keepVolumes(removed: containers.RemovedContainer): void {
     const earlier = this.claimVolumes(removed.name);
     if (earlier) void this.docker().then((d) => containers.removeVolumes(d, Object.values(earlier)), () => undefined);
-    const timer = setTimeout(() => {
+    const timer = after(VOLUME_CLAIM_MS, () => {
       const volumes = this.claimVolumes(removed.name);
       if (volumes) void this.docker().then((d) => containers.removeVolumes(d, Object.values(volumes)), () => undefined);
-    }, VOLUME_CLAIM_MS);
-    timer.unref();
+    }).unref();
     this.orphanedVolumes.set(removed.name, { volumes: removed.anonymousVolumes, timer });
   }
 
   private claimVolumes(name: string): Record<string, string> | undefined {
     const kept = this.orphanedVolumes.get(name);
     if (!kept) return undefined;
-    clearTimeout(kept.timer);
+    kept.timer.cancel();
     this.orphanedVolumes.delete(name);
     return kept.volumes;
   }

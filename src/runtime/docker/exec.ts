@@ -7,6 +7,7 @@ import { TugError } from '../../core/errors.js';
 import type { ExecOptions } from '../backend.js';
 import { shortId } from './containers.js';
 import { engineError, engineMessage, isConflict, statusOf } from './engine-errors.js';
+import { sleep } from '../../timers.js';
 
 export interface ExecStdio {
   stdin: Readable & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
@@ -60,7 +61,7 @@ async function exitCodeOf(exec: Dockerode.Exec): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt++) {
     const info = await exec.inspect();
     if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
   }
   return (await exec.inspect()).ExitCode ?? 1;
 }

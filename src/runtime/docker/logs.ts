@@ -13,6 +13,7 @@ import { engineTime, replicaEvents } from './events.js';
 import { keyToEngineTime, LogDecoder, type DecodedLine } from './log-decoder.js';
 import { projectFilter } from './observe.js';
 import { channel, type Channel } from '../channel.js';
+import { after } from '../../timers.js';
 
 interface Source {
   id: string;
@@ -66,11 +67,11 @@ export async function* readLogs(docker: Dockerode, project: string, opts: LogOpt
         }
       }
     })().catch((err: unknown) => out.end(err instanceof Error ? err : new Error(String(err))));
-    const untilTimer = opts.until ? setTimeout(() => stop.abort(), Math.max(0, Date.parse(opts.until) - Date.now())) : undefined;
+    const untilTimer = opts.until ? after(Date.parse(opts.until) - Date.now(), () => stop.abort()) : undefined;
     try {
       yield* out;
     } finally {
-      clearTimeout(untilTimer);
+      untilTimer?.cancel();
       for (const stream of following.values()) stream?.destroy();
     }
   } finally {

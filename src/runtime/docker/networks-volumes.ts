@@ -7,6 +7,7 @@ import { LABEL } from '../../core/model/labels.js';
 import type { NetworkSpec, VolumeSpec } from '../../core/model/types.js';
 import { externalMissing } from './containers.js';
 import { engineError, engineMessage, isConflict, isNotFound, statusOf } from './engine-errors.js';
+import { sleep } from '../../timers.js';
 
 type Raw = Record<string, unknown>;
 
@@ -75,7 +76,7 @@ export async function removeNetwork(docker: Dockerode, name: string): Promise<vo
       if (isNotFound(err)) return;
       if (statusOf(err) !== 403 && !isConflict(err)) throw engineError(err, `remove network ${name}`);
       if (attempt < 4 && (await attachedContainers(docker, name)) === 0) {
-        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+        await sleep(100 * 2 ** attempt);
         continue;
       }
       throw new TugError({

@@ -1,6 +1,7 @@
 // The fake backend's instrumentation: a log of every call, one-shot injected
 // faults, per-kind delays, and the highest number of calls in flight at once
 // (per method and over all mutating calls), so tests can assert parallelism.
+import { sleep } from '../../timers.js';
 
 export type FaultKind =
   | 'create'
@@ -58,7 +59,7 @@ export class CallRecorder {
     try {
       const ms = this.delays.get(kind) ?? 0;
       // Always yield once, like real I/O, so overlapping calls do overlap.
-      await new Promise((resolve) => (ms > 0 ? setTimeout(resolve, ms) : setImmediate(resolve)));
+      await (ms > 0 ? sleep(ms) : new Promise((resolve) => setImmediate(resolve)));
       const name = target();
       const i = this.faults.findIndex((f) => f.kind === kind && f.matches(name));
       if (i >= 0) {

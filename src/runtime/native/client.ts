@@ -6,6 +6,7 @@ import { connect, type Socket } from 'node:net';
 import { TugError } from '../../core/errors.js';
 import type { ReplicaEvent } from '../backend.js';
 import type { EngineMessage, EngineMethod, EngineMethods, EngineRequest, RecoveryReport, WireError } from './protocol.js';
+import { after } from '../../timers.js';
 
 /** What the CLI prints when an engine found replicas left behind by a crashed one. */
 export interface RecoveredNotice {
@@ -50,14 +51,14 @@ export class EngineClient {
       const timer =
         opts.timeoutMs === undefined
           ? undefined
-          : setTimeout(() => {
+          : after(opts.timeoutMs, () => {
               this.pending.delete(id);
               reject(engineSilent(this.project, method, opts.timeoutMs!));
-            }, opts.timeoutMs);
+            });
       const settle =
         <A>(f: (a: A) => void) =>
         (a: A): void => {
-          clearTimeout(timer);
+          timer?.cancel();
           f(a);
         };
       this.pending.set(id, { resolve: settle(resolve as (v: unknown) => void), reject: settle(reject), method });

@@ -8,7 +8,8 @@ import { TugError } from '../../core/errors.js';
 import type { ReplicaEvent } from '../backend.js';
 import { recoveryNotice, type EngineClient, type RecoveredNotice } from './client.js';
 import { ensureEngine, probeEngine } from './engine-process.js';
-import { sleep, watchDir } from './fs-wait.js';
+import { watchDir } from './fs-wait.js';
+import { sleep } from '../../timers.js';
 import { projectPaths } from './home.js';
 import type { EngineMethod, EngineMethods } from './protocol.js';
 

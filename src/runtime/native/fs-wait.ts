@@ -2,6 +2,7 @@
 // watcher wakes us as soon as a file appears or goes, and a timeout covers the
 // cases fs.watch misses (network file systems, events lost between checks).
 import { watch, type FSWatcher } from 'node:fs';
+import { after } from '../../timers.js';
 
 export interface DirWaiter {
   /** Resolves on the next change in the directory (optionally only to `names`), after `ms`, or on abort. */
@@ -40,13 +41,13 @@ export function watchDir(dir: string, names?: readonly string[]): DirWaiter {
       }
       return new Promise<void>((resolve) => {
         const done = (): void => {
-          clearTimeout(timer);
+          timer.cancel();
           signal?.removeEventListener('abort', done);
           wake = undefined;
           pending = false;
           resolve();
         };
-        const timer = setTimeout(done, ms);
+        const timer = after(ms, done);
         signal?.addEventListener('abort', done, { once: true });
         wake = done;
       });
@@ -57,17 +58,4 @@ export function watchDir(dir: string, names?: readonly string[]): DirWaiter {
       wake?.();
     },
   };
-}
-
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }

@@ -10,11 +10,12 @@ import { TugError } from '../../../core/errors.js';
 import type { EngineMethods } from '../protocol.js';
 import { projectPaths, type ProjectPaths } from '../home.js';
 import { createHandlers, dispatcher } from './handlers.js';
-import { processAlive, selfStartTime, sleep } from './proc.js';
+import { processAlive, selfStartTime } from './proc.js';
 import { recover } from './recovery.js';
 import { EngineServer, type RequestContext } from './server.js';
 import { StateStore } from './state-store.js';
 import { Supervisor } from './supervisor.js';
+import { after, sleep, type Timer } from '../../../timers.js';
 
 export interface EngineOptions {
   home: string;
@@ -66,7 +67,7 @@ export class Engine {
   private supervisor!: Supervisor;
   private server!: EngineServer;
   private recovered: EngineMethods['ping']['result']['recovered'] = { reaped: [] };
-  private idleTimer: NodeJS.Timeout | undefined;
+  private idleTimer: Timer | undefined;
   private closing = false;
   private exiting = false;
 
@@ -124,19 +125,18 @@ export class Engine {
 
   /** (Re)arms the idle timer when nothing runs and no client is connected; disarms it otherwise. */
   private checkIdle(): void {
-    clearTimeout(this.idleTimer);
+    this.idleTimer?.cancel();
     this.idleTimer = undefined;
     if (this.exiting || this.closing || this.server?.inUse || this.supervisor.busy()) return;
-    this.idleTimer = setTimeout(() => {
+    this.idleTimer = after(this.idleMs, () => {
       this.idleTimer = undefined;
       if (!this.server.inUse && !this.supervisor.busy()) void this.exit('idle');
-    }, this.idleMs);
-    this.idleTimer.unref?.();
+    }).unref();
   }
 
   private async shutdown(ctx?: RequestContext): Promise<void> {
     this.closing = true;
-    clearTimeout(this.idleTimer);
+    this.idleTimer?.cancel();
     log('shutdown requested: stopping all replicas');
     await this.supervisor.stopAll();
     if (ctx) ctx.afterResponse(() => void this.exit('shutdown'));

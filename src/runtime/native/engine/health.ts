@@ -10,6 +10,7 @@ import type { HealthcheckSpec } from '../../../core/model/types.js';
 import type { HealthState } from '../../../core/reconcile/observed.js';
 import { signalGroup } from './proc.js';
 import { spawnOutcome, spawnSupervised } from './spawn.js';
+import { after, type Timer } from '../../../timers.js';
 
 export interface HealthConfig {
   argv: string[];
@@ -62,9 +63,9 @@ async function probe(config: HealthConfig, where: ProbeEnvironment, track: (c: C
   track(child);
   const pgid = child.pid!;
   return new Promise<boolean>((resolve) => {
-    const timer = setTimeout(() => signalGroup(pgid, 'SIGKILL'), config.timeoutMs);
+    const timer = after(config.timeoutMs, () => signalGroup(pgid, 'SIGKILL'));
     child.once('exit', (code) => {
-      clearTimeout(timer);
+      timer.cancel();
       // A probe's stray background processes must not accumulate.
       signalGroup(pgid, 'SIGKILL');
       track(undefined);
@@ -76,7 +77,7 @@ async function probe(config: HealthConfig, where: ProbeEnvironment, track: (c: C
 export class HealthMonitor {
   status: HealthState = 'starting';
   private failures = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: Timer | undefined;
   private running: ChildProcess | undefined;
   private stopped = false;
   private readonly startedAt = Date.now();
@@ -99,7 +100,7 @@ export class HealthMonitor {
     if (this.stopped) return;
     // start_interval applies until the first success or the end of start_period.
     const early = this.status === 'starting' && this.inStartPeriod();
-    this.timer = setTimeout(() => void this.tick(), early ? this.config.startIntervalMs : this.config.intervalMs);
+    this.timer = after(early ? this.config.startIntervalMs : this.config.intervalMs, () => void this.tick());
   }
 
   private async tick(): Promise<void> {
@@ -124,7 +125,7 @@ export class HealthMonitor {
   /** Ends probing (the replica exited or is stopping); kills a probe in flight. */
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.timer?.cancel();
     if (this.running?.pid !== undefined) signalGroup(this.running.pid, 'SIGKILL');
     this.running = undefined;
   }

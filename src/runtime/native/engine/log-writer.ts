@@ -7,6 +7,7 @@
 import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { sleep } from '../../../timers.js';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -68,12 +69,9 @@ export class LogWriter {
   /** Waits for attached streams to end, up to `timeoutMs`. */
   async drain(timeoutMs: number): Promise<void> {
     if (this.pending.size === 0) return;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.all(this.pending),
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs))),
-    ]);
-    clearTimeout(timer);
+    const waited = new AbortController();
+    await Promise.race([Promise.all(this.pending), sleep(timeoutMs, waited.signal)]);
+    waited.abort();
   }
 
   private write(stream: LogStream, lines: string[]): void {

@@ -4,6 +4,7 @@
 // start times, which is how a pid we recorded is told apart from a recycled one.
 import { readdirSync, readFileSync } from 'node:fs';
 import { constants } from 'node:os';
+import { sleep } from '../../../timers.js';
 
 export interface ProcStat {
   pid: number;
@@ -119,10 +120,6 @@ export function exitStatus(code: number | null, signal: NodeJS.Signals | null): 
   if (code !== null) return code;
   if (signal !== null) return 128 + (SIGNALS[signal] ?? 0);
   return 255;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Polls `done` until it holds or `timeoutMs` passes; resolves to whether it held. */

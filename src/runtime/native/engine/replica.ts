@@ -26,6 +26,7 @@ import { exitStatus, parseSignal, signalGroup, signalProcess } from './proc.js';
 import { Backoff, restartPolicyOf, shouldRestart, type RestartPolicy } from './restart-policy.js';
 import { awaitKilled, spawnRun, terminateRun, type Run } from './run.js';
 import type { ReplicaRecord } from './state-store.js';
+import { after, type Timer } from '../../../timers.js';
 
 export interface ReplicaHost {
   readonly home: string;
@@ -57,7 +58,7 @@ export class Replica {
   private readonly graceMs: number;
   private run?: Run;
   private forwarders: PortForwarder[] = [];
-  private restartTimer?: NodeJS.Timeout;
+  private restartTimer?: Timer;
   private stopRequested = false;
   private stopping?: Promise<void>;
   private spawning?: Promise<void>;
@@ -153,7 +154,7 @@ export class Replica {
     if (!this.stopRequested && shouldRestart(this.policy, this.exitCode, this.restartCount)) {
       const delay = this.backoff.next(Date.now() - run.startedMs);
       this.state = 'restarting';
-      this.restartTimer = setTimeout(() => void this.restartNow(), delay);
+      this.restartTimer = after(delay, () => void this.restartNow());
       this.host.changed(this, 'die');
       return;
     }
@@ -185,7 +186,7 @@ export class Replica {
     this.stopRequested = true;
     if (this.spawning) await this.spawning.catch(() => undefined);
     if (this.restartTimer) {
-      clearTimeout(this.restartTimer);
+      this.restartTimer.cancel();
       this.restartTimer = undefined;
       this.state = 'exited';
       await this.closeForwarders();

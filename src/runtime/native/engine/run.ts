@@ -6,8 +6,9 @@ import { TugError } from '../../../core/errors.js';
 import type { HealthMonitor } from './health.js';
 import { checkStartable, prepareDirs, type LaunchPlan } from './launch.js';
 import type { LogWriter } from './log-writer.js';
-import { groupAlive, readProcStat, signalGroup, sleep, waitUntil } from './proc.js';
+import { groupAlive, readProcStat, signalGroup, waitUntil } from './proc.js';
 import { spawnOutcome, spawnSupervised } from './spawn.js';
+import { sleep } from '../../../timers.js';
 
 export interface Run {
   child: ChildProcess;
