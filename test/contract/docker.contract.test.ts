@@ -124,8 +124,7 @@ describeDocker('docker backend: engine specifics', () => {
         secrets: {},
         configs: {},
         extensions: {},
-        shellForms: {},
-      };
+        };
       const ids = await backend.prepareImages(model, ['app'], { build: 'missing', onProgress: (p) => lines.push(p.status) });
       expect(ids.app).toMatch(/^sha256:/);
       expect(lines.some((l) => l.includes('RUN echo'))).toBe(true);

@@ -317,7 +317,7 @@ describe('observe without an engine', () => {
 describe('backend validation', () => {
   it('reports every service with an image but no command', () => {
     const backend = createNativeBackend({ home });
-    const base = { name: project, workingDir: '/p', configFiles: [], disabledServices: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, extensions: {}, shellForms: {} };
+    const base = { name: project, workingDir: '/p', configFiles: [], disabledServices: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, extensions: {} };
     const errors = backend.validate({
       ...base,
       services: { db: { image: 'postgres' }, cache: { image: 'redis' }, web: { image: 'node', command: ['node', 'server.js'] } },

@@ -189,20 +189,18 @@ describe.skipIf(!supported)('native engine process', () => {
     expect(health).toEqual(['unhealthy', 'healthy', 'unhealthy']);
   });
 
-  it('runs list commands without a shell and string commands through /bin/sh', async () => {
+  it('runs entrypoint ++ command as argv, never through a shell', async () => {
     const h = harness();
     const client = await running(h);
-    const exec = replicaSpec(h.project, 'exec', { command: ['echo', '$HOME'] });
-    const shell = replicaSpec(h.project, 'shell', { command: ['echo', '$HOME'] }, { shell: { command: 'echo $HOME' } });
-    const entry = replicaSpec(h.project, 'entry', { entrypoint: ['echo', 'ep'], command: ['a', 'b'] }, { shell: { entrypoint: 'echo ep' } });
-    for (const spec of [exec, shell, entry]) {
+    const exec = replicaSpec(h.project, 'exec', { command: ['echo', '$HOME;', 'true'] });
+    const entry = replicaSpec(h.project, 'entry', { entrypoint: ['echo', 'ep'], command: ['a', 'b'] });
+    for (const spec of [exec, entry]) {
       await client.call('create', { spec });
       await client.call('start', { id: spec.name });
     }
     const out = (spec: Record<string, unknown>): string[] => logLines(h.home, h.project, spec.name as string).map((l) => l.l);
-    await waitFor(() => out(exec).length && out(shell).length && out(entry).length, 5_000, 'output');
-    expect(out(exec)).toEqual(['$HOME']);
-    expect(out(shell)).toEqual([process.env.HOME ?? '/root']);
+    await waitFor(() => out(exec).length && out(entry).length, 5_000, 'output');
+    expect(out(exec)).toEqual(['$HOME; true']);
     expect(out(entry)).toEqual(['ep a b']);
   });
 

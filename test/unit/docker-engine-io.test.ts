@@ -150,7 +150,6 @@ describe('validateForDocker', () => {
       secrets: { file: { file: '/p/s' }, fromEnv: { environment: 'TOKEN' } },
       configs: { ext: { external: true } },
       extensions: {},
-      shellForms: {},
     });
     expect(errors.map((e) => [e.code, e.path])).toEqual([
       ['docker.no-image', ['services', 'bare']],

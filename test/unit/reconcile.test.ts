@@ -447,7 +447,7 @@ describe('replica specs', () => {
     expect(spec.name).toBe('my-db');
     expect(spec.networkNames).toEqual({ back: 'shared-back' });
     expect(spec.volumeNames).toEqual({ pg: 'p_pg' });
-    expect(spec.shell).toEqual({ command: 'postgres -c fsync=off' });
+    expect(spec.service_spec.command).toEqual(['postgres', '-c', 'fsync=off']);
     expect(spec.projectDir).toBe('/proj');
     expect(spec.hostEnv).toEqual({ HOME: '/h' });
     expect(spec.labels).toMatchObject({

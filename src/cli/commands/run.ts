@@ -59,8 +59,7 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
       : {};
     const slug = randomBytes(6).toString('hex');
     const oneOffProject = { ...project, services: { ...project.services, [service]: oneOffService(spec, command, flags) } };
-    const shellForms = command.length > 0 || flags.entrypoint !== undefined ? {} : project.shellForms;
-    const replicaSpec = buildReplicaSpec({ ...oneOffProject, shellForms }, service, 0, {
+    const replicaSpec = buildReplicaSpec(oneOffProject, service, 0, {
       hostEnv,
       tugVersion: tugVersion(),
       oneoff: true,

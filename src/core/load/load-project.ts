@@ -115,27 +115,12 @@ export function loadProject(req: LoadRequest): LoadResult {
     volumes,
     secrets,
     configs,
-    shellForms: shellForms(rawServices),
   });
   project.networks = addImplicitDefaultNetwork(networks, project.services, name);
   errors.push(...located(checkProject(project)));
   errors.push(...graphErrors(project, locate));
   if (errors.length > 0) throw new ConfigErrors(errors);
   return { project, warnings: ctx.warnings, locate };
-}
-
-/** The services whose command or entrypoint is a string: the native backend runs those through a shell. */
-function shellForms(raw: Record<string, unknown>): Project['shellForms'] {
-  const out: Project['shellForms'] = {};
-  for (const [name, svc] of Object.entries(raw)) {
-    if (!svc || typeof svc !== 'object') continue;
-    const { command, entrypoint } = svc as { command?: unknown; entrypoint?: unknown };
-    const form: { command?: string; entrypoint?: string } = {};
-    if (typeof command === 'string') form.command = command;
-    if (typeof entrypoint === 'string') form.entrypoint = entrypoint;
-    if (form.command !== undefined || form.entrypoint !== undefined) out[name] = form;
-  }
-  return out;
 }
 
 /**
@@ -156,7 +141,6 @@ function uninterpolated(
     volumes: section('volumes'),
     secrets: section('secrets'),
     configs: section('configs'),
-    shellForms: {},
   });
   return { project, warnings, locate };
 }
@@ -167,7 +151,7 @@ function assemble(
   req: LoadRequest,
   merged: RawModel,
   services: Record<string, ServiceSpec>,
-  rest: Pick<Project, 'networks' | 'volumes' | 'secrets' | 'configs' | 'shellForms'>,
+  rest: Pick<Project, 'networks' | 'volumes' | 'secrets' | 'configs'>,
 ): Project {
   const selection = selectByProfiles(services, req.profiles ?? [], req.services ?? []);
   return {

@@ -150,9 +150,4 @@ export interface Project {
   configs: Record<string, FileObjectSpec>;
   /** Top-level `x-*` extension fields, kept as written. */
   extensions: Record<string, unknown>;
-  /**
-   * Services whose `command`/`entrypoint` were written as strings (shell form),
-   * with the original text. Not part of `config` output: Compose prints the split words.
-   */
-  shellForms: Record<string, { command?: string; entrypoint?: string }>;
 }

@@ -20,11 +20,6 @@ export interface ReplicaSpec {
   /** Engine-side names of the networks and volumes the service uses, by Compose key. */
   networkNames: Record<string, string>;
   volumeNames: Record<string, string>;
-  /**
-   * `command`/`entrypoint` as written when they were strings: the native backend
-   * runs those through /bin/sh -c; lists (exec form) run without a shell.
-   */
-  shell?: { command?: string; entrypoint?: string };
   /** Variables from the invoking user's environment a host process needs (PATH, HOME, LANG, ...). */
   hostEnv: Record<string, string>;
 }

@@ -35,8 +35,6 @@ export function buildReplicaSpec(project: Project, service: string, number: numb
     volumeNames: volumeNames(project, spec),
     hostEnv: opts.hostEnv,
   };
-  const shell = project.shellForms[service];
-  if (shell) replica.shell = { ...shell };
   return replica;
 }
 

@@ -170,7 +170,7 @@ export class FakeBackend implements RuntimeBackend {
   async createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
     return this.recorder.call('createReplica', [spec], 'create', () => spec.name, () => {
       if (this.find(spec.name)) throw new Error(`replica name "${spec.name}" is already in use`);
-      const command = spec.shell?.command ?? spec.service_spec.command?.join(' ');
+      const command = spec.service_spec.command?.join(' ');
       const observed: ObservedReplica = {
         id: `fake-${(this.nextId++).toString(16).padStart(8, '0')}`,
         name: spec.name,

@@ -91,7 +91,7 @@ function fromRecord(spec: ReplicaSpec, rec: Record<string, unknown>): ObservedRe
       protocol: p.protocol,
     })),
     image: svc.image,
-    command: spec.shell?.entrypoint ?? spec.shell?.command ?? (words === '' ? undefined : words),
+    command: words === '' ? undefined : words,
   };
 }
 

@@ -48,14 +48,14 @@ const INIT_SCRIPT = [
   'while :; do wait $child; status=$?; kill -0 $child 2>/dev/null || exit $status; done',
 ].join('\n');
 
-/** argv = entrypoint ++ command; shell forms (strings in the file) run through /bin/sh -c. */
+/**
+ * argv = entrypoint ++ command, never through a shell: a string `command:` was
+ * split into words at load (shell-words rules), exactly as for the docker
+ * backend, so an interpolated value such as `hi; touch x` stays one argument.
+ * A user who wants a shell writes ["sh", "-c", "..."], as with Compose.
+ */
 export function replicaArgv(spec: ReplicaSpec): string[] {
-  const entrypoint = spec.service_spec.entrypoint ?? [];
-  const command = spec.service_spec.command ?? [];
-  const shell = spec.shell ?? {};
-  if (shell.entrypoint !== undefined) return ['/bin/sh', '-c', `${shell.entrypoint} "$@"`, 'sh', ...command];
-  if (shell.command !== undefined && entrypoint.length === 0) return ['/bin/sh', '-c', shell.command];
-  const argv = [...entrypoint, ...command];
+  const argv = [...(spec.service_spec.entrypoint ?? []), ...(spec.service_spec.command ?? [])];
   if (argv.length === 0) {
     throw new TugError({
       code: 'engine.no-command',
@@ -70,10 +70,7 @@ function quoteArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-function displayCommand(spec: ReplicaSpec, argv: string[]): string {
-  const shell = spec.shell ?? {};
-  if (shell.entrypoint !== undefined) return [shell.entrypoint, ...(spec.service_spec.command ?? []).map(quoteArg)].join(' ');
-  if (shell.command !== undefined && argv[0] === '/bin/sh') return shell.command;
+function displayCommand(argv: string[]): string {
   return argv.map(quoteArg).join(' ');
 }
 
@@ -115,7 +112,7 @@ export function planLaunch(spec: ReplicaSpec, ctx: LaunchContext): LaunchPlan {
   const init = spec.service_spec.init === true;
   return {
     argv: init ? ['/bin/sh', '-c', INIT_SCRIPT, 'tug-init', ...userArgv] : userArgv,
-    display: displayCommand(spec, userArgv),
+    display: displayCommand(userArgv),
     env: replicaEnv(spec, mounts.env, ids?.home),
     cwd,
     uid: ids?.uid,
