@@ -4,16 +4,9 @@
 // new image, with the files already in it). Pure: whether a synced path still
 // exists is decided when it is synced, from the file system as it is then.
 import { posix } from 'node:path';
-import { isDeletion, type PathChange } from '../../core/watch/changes.js';
+import { isDeletion, type PathChange, type SyncPath } from '../../core/watch/changes.js';
 import { restartsService, syncsFiles, type WatchExecHook } from '../../core/watch/rules.js';
 import type { RuleMatcher } from './match.js';
-
-export interface SyncPath {
-  /** Absolute host path. */
-  hostPath: string;
-  /** Where it goes in the replica (the rule's target joined with the relative path). */
-  target: string;
-}
 
 export type WatchStep =
   | { kind: 'rebuild'; service: string; paths: string[] }
@@ -46,7 +39,7 @@ export function planBatch(changes: readonly PathChange[], rules: readonly RuleMa
       if (action === 'rebuild') w.rebuild.push(change.path);
       if (syncsFiles(action) && hit.target !== undefined) {
         w.sync.delete(hit.target);
-        w.sync.set(hit.target, { hostPath: change.path, target: hit.target });
+        w.sync.set(hit.target, { hostPath: change.path, target: hit.target, rel: hit.rel });
       }
       if (restartsService(action)) w.restart = true;
       if (action === 'sync+exec' && rule.rule.exec) w.execs.set(rule.index, rule.rule.exec);
