@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatPath } from '../../src/core/errors.js';
 import { missingWatchPaths } from '../../src/core/load/check-watch.js';
+import { projectFiles } from '../../src/core/watch/project-files.js';
 import { watchRulesOf } from '../../src/core/watch/rules.js';
 import { watchSettings } from '../../src/core/watch/settings.js';
 import { loadErrors, loadFromMemory } from '../helpers/memory-project.js';
@@ -118,5 +119,22 @@ describe('develop.watch at load', () => {
     });
     const errors = loadErrors({ '/proj/compose.yaml': withDebounce('soon') });
     expect(errors.map((e) => [e.code, formatPath(e.path ?? []), e.location?.line])).toEqual([['watch.debounce', 'x-tug.watch.debounce', 5]]);
+  });
+
+  it("lists the project's own files for the live reload: Compose files, .env files, env_file and label_file", () => {
+    const { project } = loadFromMemory({
+      '/proj/compose.yaml': yaml(
+        'services:',
+        '  web: {image: nginx, env_file: [web.env, {path: opt.env, required: false}]}',
+        '  api: {image: b, label_file: api.labels}',
+        '  off: {image: x, profiles: [later], env_file: off.env}',
+      ),
+      '/proj/web.env': 'A=1\n',
+      '/proj/off.env': 'B=1\n',
+      '/proj/api.labels': 'L=1\n',
+    });
+    expect(projectFiles(project, ['/proj/.env']).sort()).toEqual(
+      ['/proj/.env', '/proj/api.labels', '/proj/compose.yaml', '/proj/off.env', '/proj/opt.env', '/proj/web.env'].sort(),
+    );
   });
 });

@@ -1,6 +1,8 @@
 // The files a project is made of, for the live reload: its Compose files, the
-// .env files interpolation read, and each service's env_file, label_file and
-// extends file. A change to any of them means "load the project again".
+// .env files interpolation read, and each service's env_file and label_file.
+// A change to any of them means "load the project again". Files reached
+// through `include` and `extends: file:` leave no trace in the Project; the
+// host sees them as the loader reads them.
 import type { Project } from '../model/types.js';
 
 export function projectFiles(project: Project, envFiles: readonly string[] = []): string[] {
@@ -11,7 +13,6 @@ export function projectFiles(project: Project, envFiles: readonly string[] = [])
     for (const ref of svc.env_file ?? []) files.add(ref.path);
     const labelFiles = svc.label_file;
     if (Array.isArray(labelFiles)) for (const file of labelFiles) if (typeof file === 'string') files.add(file);
-    if (typeof svc.extends?.file === 'string') files.add(svc.extends.file);
   }
   return [...files];
 }
