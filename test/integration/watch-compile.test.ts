@@ -4,9 +4,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Project } from '../../src/core/model/types.js';
 import { compileProjectRules } from '../../src/engine/watch/compile.js';
 import { initialSyncPaths } from '../../src/runtime/watch/initial-sync.js';
+import { loadFromMemory } from '../helpers/memory-project.js';
 
 let dir: string;
 
@@ -23,23 +23,20 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const project = (build: boolean): Project => ({
-  name: 'p',
-  workingDir: dir,
-  configFiles: [join(dir, 'compose.yaml')],
-  services: {
-    web: {
-      ...(build ? { build: { context: dir, dockerfile: 'Dockerfile' } } : { image: 'x' }),
-      develop: { watch: [{ path: join(dir, 'src'), action: 'sync', target: '/app', ignore: ['node_modules'], initial_sync: true }] },
+/** The project as the loader makes it from a compose.yaml in the temporary directory. */
+const project = (build: boolean) =>
+  loadFromMemory(
+    {
+      [join(dir, 'compose.yaml')]: [
+        'services:',
+        '  web:',
+        build ? '    build: .' : '    image: x',
+        '    develop:',
+        '      watch: [{path: ./src, action: sync, target: /app, ignore: [node_modules], initial_sync: true}]',
+      ].join('\n'),
     },
-  },
-  disabledServices: {},
-  networks: {},
-  volumes: {},
-  secrets: {},
-  configs: {},
-  extensions: {},
-});
+    { workingDir: dir, main: [join(dir, 'compose.yaml')] },
+  ).project;
 
 async function all<T>(it: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = [];

@@ -5,6 +5,7 @@
 // mount really covers are skipped, so a sync to another place still happens.
 import { posix } from 'node:path';
 import type { ServiceSpec, VolumeMount } from '../model/types.js';
+import { isInside, trimSlash } from './paths.js';
 import type { WatchRule } from './rules.js';
 
 /** The bind mount that already puts the rule's files at its target, if any. */
@@ -13,15 +14,11 @@ export function bindMountCovering(svc: ServiceSpec, rule: WatchRule): VolumeMoun
   const target = posix.normalize(rule.target);
   for (const mount of svc.volumes ?? []) {
     if (mount.type !== 'bind' || !mount.source) continue;
-    const source = trim(mount.source);
-    const path = trim(rule.path);
-    if (path !== source && !path.startsWith(`${source}/`)) continue;
+    const source = trimSlash(mount.source);
+    const path = trimSlash(rule.path);
+    if (!isInside(path, source)) continue;
     const seenAt = posix.join(mount.target, path.slice(source.length));
-    if (trim(seenAt) === trim(target)) return mount;
+    if (trimSlash(seenAt) === trimSlash(target)) return mount;
   }
   return undefined;
-}
-
-function trim(path: string): string {
-  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }

@@ -8,6 +8,7 @@
 // Pure: the caller resolves the real paths.
 import { posix } from 'node:path';
 import { TugError } from '../errors.js';
+import { isInside } from './paths.js';
 import type { ServiceWatchRule } from './rules.js';
 
 /** Real (symlink-free) paths, as the file system resolves them now. */
@@ -44,8 +45,8 @@ export function decideProcessSync(entry: ServiceWatchRule, projectDir: string, r
   });
   const why = `in process mode a replica runs in the host's file system, so a sync writes on the host, and tug writes only inside the project directory ${projectDir}`;
   const modeHint = 'run the service in a container (an image, or the docker backend) to sync into its own file system, or use action: restart';
-  if (!inside(target, projectDir)) return refuse(`cannot sync ${rule.path} to ${target}: ${why}`, modeHint);
-  if (!inside(real.target, real.project)) {
+  if (!isInside(target, projectDir)) return refuse(`cannot sync ${rule.path} to ${target}: ${why}`, modeHint);
+  if (!isInside(real.target, real.project)) {
     return refuse(`cannot sync ${rule.path} to ${target}: it leads through a symlink to ${real.target}, outside the project; ${why}`, modeHint);
   }
   if (real.target === real.source) {
@@ -55,15 +56,11 @@ export function decideProcessSync(entry: ServiceWatchRule, projectDir: string, r
       notice: `service "${service}": watch rule ${index} syncs ${rule.path} onto itself; the process already sees the files, so nothing is copied`,
     };
   }
-  if (inside(real.target, real.source)) {
+  if (isInside(real.target, real.source)) {
     return refuse(
       `cannot sync ${rule.path} to ${target}: the target is inside the watched path, so every copy would be seen as a change and copied again`,
       'pick a target outside the watched path, or ignore it in the rule',
     );
   }
   return { kind: 'copy', ...at, target };
-}
-
-function inside(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
 }

@@ -6,6 +6,7 @@
 // .dockerignore syntax through the one matcher builds use. Pure: the build
 // context's matcher is read by the caller (runtime/context/ignore.ts).
 import { posix } from 'node:path';
+import { isInside, relativeInside, trimSlash } from '../../core/watch/paths.js';
 import type { ServiceWatchRule } from '../../core/watch/rules.js';
 import { ignoreMatcher, type IgnoreMatcher } from '../../runtime/context/ignore.js';
 
@@ -62,14 +63,14 @@ export function compileRule(entry: ServiceWatchRule, context?: ContextIgnore): R
   const root = trimSlash(rule.path);
   const own = rule.ignore && rule.ignore.length > 0 ? ignoreMatcher(rule.ignore.join('\n')) : undefined;
   const include = rule.include && rule.include.length > 0 ? ignoreMatcher(rule.include.join('\n')) : undefined;
-  const contextDir = context && (isUnder(root, trimSlash(context.dir)) ? trimSlash(context.dir) : undefined);
+  const contextDir = context && (isInside(root, trimSlash(context.dir)) ? trimSlash(context.dir) : undefined);
 
   /** Left out whatever its type: .git/.idea anywhere below the rule, editor temp names, ignore patterns. */
   const leftOut = (rel: string, abs: string): boolean => {
     if (rel !== '' && rel.split('/').some((segment) => SKIPPED_DIRECTORIES.has(segment))) return true;
     if (isEditorTemp(posix.basename(abs))) return true;
     if (own && rel !== '' && own.ignores(rel)) return true;
-    if (contextDir !== undefined && abs !== contextDir && context!.matcher.ignores(relativeTo(contextDir, abs))) return true;
+    if (contextDir !== undefined && abs !== contextDir && context!.matcher.ignores(relativeInside(contextDir, abs))) return true;
     return false;
   };
   const included = (rel: string): boolean => !include || rel === '' || include.ignores(rel);
@@ -80,17 +81,17 @@ export function compileRule(entry: ServiceWatchRule, context?: ContextIgnore): R
     ...entry,
     match(absPath) {
       const abs = trimSlash(absPath);
-      if (!isUnder(abs, root)) return undefined;
-      const rel = relativeTo(root, abs);
+      if (!isInside(abs, root)) return undefined;
+      const rel = relativeInside(root, abs);
       if (leftOut(rel, abs) || !included(rel)) return undefined;
       return rule.target === undefined ? { rel } : { rel, target: joinTarget(rule.target, rel) };
     },
     prunes(absPath, isDirectory) {
       const abs = trimSlash(absPath);
       // Ancestors of the rule's path are how the watcher reaches it: never pruned.
-      if (isUnder(root, abs)) return false;
-      if (!isUnder(abs, root)) return true;
-      const rel = relativeTo(root, abs);
+      if (isInside(root, abs)) return false;
+      if (!isInside(abs, root)) return true;
+      const rel = relativeInside(root, abs);
       if (rel.split('/').some((segment) => SKIPPED_DIRECTORIES.has(segment)) || isEditorTemp(posix.basename(abs))) return true;
       if (isDirectory === false) return leftOut(rel, abs) || !included(rel);
       return canPruneIgnored && leftOut(rel, abs);
@@ -104,17 +105,3 @@ export function joinTarget(target: string, rel: string): string {
   return trimSlash(posix.normalize(joined));
 }
 
-function trimSlash(path: string): string {
-  return path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') || '/' : path;
-}
-
-/** True when `path` is `dir` or inside it. */
-export function isUnder(path: string, dir: string): boolean {
-  if (path === dir) return true;
-  return path.startsWith(dir === '/' ? '/' : dir + '/');
-}
-
-function relativeTo(dir: string, path: string): string {
-  if (path === dir) return '';
-  return path.slice(dir === '/' ? 1 : dir.length + 1);
-}

@@ -11,6 +11,7 @@ import { chmod, copyFile, lstat, mkdir, readlink, realpath, rename, rm, symlink 
 import { dirname, join, posix, relative } from 'node:path';
 import { TugError } from '../../core/errors.js';
 import type { SyncPath } from '../../core/watch/changes.js';
+import { isInside } from '../../core/watch/paths.js';
 import { decideProcessSync, processTarget, type ProcessSyncDecision } from '../../core/watch/process-sync.js';
 import type { ServiceWatchRule } from '../../core/watch/rules.js';
 
@@ -107,8 +108,4 @@ async function realPathOf(path: string): Promise<string> {
       existing = up;
     }
   }
-}
-
-function isInside(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`);
 }

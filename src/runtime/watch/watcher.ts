@@ -10,6 +10,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { watch, type FSWatcher } from 'chokidar';
 import { TugError } from '../../core/errors.js';
 import type { ChangeKind } from '../../core/watch/changes.js';
+import { isInside, relativeInside, trimSlash } from '../../core/watch/paths.js';
 
 export interface WatchRoot {
   /** The caller's name for it (e.g. "web#0" for a rule, "project" for the Compose files). */
@@ -123,7 +124,7 @@ function concerns(roots: readonly ResolvedRoot[], real: string, isDirectory: boo
     const path = underRoot(root, real);
     if (path === undefined || root.prunes?.(path, isDirectory)) continue;
     reportedPath ??= path;
-    hits.push({ id: root.id, rel: path === root.path ? '' : path.slice(root.path === '/' ? 1 : root.path.length + 1) });
+    hits.push({ id: root.id, rel: relativeInside(root.path, path) });
   }
   return reportedPath === undefined ? undefined : { path: reportedPath, roots: hits };
 }
@@ -136,13 +137,6 @@ function underRoot(root: ResolvedRoot, real: string): string | undefined {
   return root.path + rest;
 }
 
-function isInside(path: string, dir: string): boolean {
-  return path === dir || path.startsWith(dir === '/' ? '/' : dir + '/');
-}
-
-function trimSlash(path: string): string {
-  return path.length > 1 && path.endsWith('/') ? path.replace(/\/+$/, '') || '/' : path;
-}
 
 /** chokidar and fs failures as TugErrors a user can act on. */
 export function watchError(err: unknown, path?: string): TugError {
