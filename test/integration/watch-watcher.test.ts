@@ -126,6 +126,14 @@ describe('the file watcher', () => {
     }
   }, 60_000);
 
+  it('closes cleanly before the initial scan is done, leaving no watch behind', async () => {
+    const before = inotifyWatchCount()!;
+    const { watcher } = start();
+    await watcher.close();
+    await watcher.ready;
+    expect(inotifyWatchCount()! - before).toBe(0);
+  });
+
   it('reports a root that does not exist as an error and watches the others', async () => {
     const events: WatcherEvent[] = [];
     const watcher = watchRoots(

@@ -65,14 +65,13 @@ export function compileRule(entry: ServiceWatchRule, context?: ContextIgnore): R
   const include = rule.include && rule.include.length > 0 ? ignoreMatcher(rule.include.join('\n')) : undefined;
   const contextDir = context && (isInside(root, trimSlash(context.dir)) ? trimSlash(context.dir) : undefined);
 
-  /** Left out whatever its type: .git/.idea anywhere below the rule, editor temp names, ignore patterns. */
-  const leftOut = (rel: string, abs: string): boolean => {
-    if (rel !== '' && rel.split('/').some((segment) => SKIPPED_DIRECTORIES.has(segment))) return true;
-    if (isEditorTemp(posix.basename(abs))) return true;
-    if (own && rel !== '' && own.ignores(rel)) return true;
-    if (contextDir !== undefined && abs !== contextDir && context!.matcher.ignores(relativeInside(contextDir, abs))) return true;
-    return false;
-  };
+  /** Out by name, whatever the patterns say: .git/.idea anywhere below the rule, editor temp files. */
+  const outByName = (rel: string, abs: string): boolean =>
+    (rel !== '' && rel.split('/').some((segment) => SKIPPED_DIRECTORIES.has(segment))) || isEditorTemp(posix.basename(abs));
+  /** Out by the rule's ignore patterns or the build context's ignore file. */
+  const outByPattern = (rel: string, abs: string): boolean =>
+    (own !== undefined && rel !== '' && own.ignores(rel)) ||
+    (contextDir !== undefined && abs !== contextDir && context!.matcher.ignores(relativeInside(contextDir, abs)));
   const included = (rel: string): boolean => !include || rel === '' || include.ignores(rel);
   // A `!` pattern may take back something inside an ignored directory: then the directory must be read.
   const canPruneIgnored = !(own?.hasExceptions ?? false) && !(contextDir !== undefined && context!.matcher.hasExceptions);
@@ -83,7 +82,7 @@ export function compileRule(entry: ServiceWatchRule, context?: ContextIgnore): R
       const abs = trimSlash(absPath);
       if (!isInside(abs, root)) return undefined;
       const rel = relativeInside(root, abs);
-      if (leftOut(rel, abs) || !included(rel)) return undefined;
+      if (outByName(rel, abs) || outByPattern(rel, abs) || !included(rel)) return undefined;
       return rule.target === undefined ? { rel } : { rel, target: joinTarget(rule.target, rel) };
     },
     prunes(absPath, isDirectory) {
@@ -92,9 +91,9 @@ export function compileRule(entry: ServiceWatchRule, context?: ContextIgnore): R
       if (isInside(root, abs)) return false;
       if (!isInside(abs, root)) return true;
       const rel = relativeInside(root, abs);
-      if (rel.split('/').some((segment) => SKIPPED_DIRECTORIES.has(segment)) || isEditorTemp(posix.basename(abs))) return true;
-      if (isDirectory === false) return leftOut(rel, abs) || !included(rel);
-      return canPruneIgnored && leftOut(rel, abs);
+      if (outByName(rel, abs)) return true;
+      if (isDirectory === false) return outByPattern(rel, abs) || !included(rel);
+      return canPruneIgnored && outByPattern(rel, abs);
     },
   };
 }
@@ -104,4 +103,3 @@ export function joinTarget(target: string, rel: string): string {
   const joined = rel === '' ? target : posix.join(target, rel);
   return trimSlash(posix.normalize(joined));
 }
-

@@ -51,6 +51,8 @@ const CHANGE_KINDS: readonly ChangeKind[] = ['add', 'change', 'unlink', 'addDir'
 export function watchRoots(roots: readonly WatchRoot[], onEvent: (event: WatcherEvent) => void): FileWatcher {
   let watcher: FSWatcher | undefined;
   let closed = false;
+  /** Ends the wait for the initial scan when watching is closed before it finished. */
+  let endScan: (() => void) | undefined;
   const ready = (async () => {
     const resolved = await resolveRoots(roots, onEvent);
     if (closed) return;
@@ -75,15 +77,19 @@ export function watchRoots(roots: readonly WatchRoot[], onEvent: (event: Watcher
       });
     }
     fsw.on('error', (err: unknown) => onEvent({ type: 'error', error: watchError(err) }));
-    await new Promise<void>((resolve) => fsw.once('ready', () => resolve()));
+    await new Promise<void>((resolve) => {
+      endScan = resolve;
+      fsw.once('ready', () => resolve());
+    });
     if (!closed) onEvent({ type: 'ready' });
   })();
   return {
     ready,
     async close() {
       closed = true;
-      await ready.catch(() => undefined);
+      endScan?.();
       await watcher?.close();
+      await ready.catch(() => undefined);
     },
   };
 }
@@ -136,7 +142,6 @@ function underRoot(root: ResolvedRoot, real: string): string | undefined {
   const rest = real.slice(root.real.length);
   return root.path + rest;
 }
-
 
 /** chokidar and fs failures as TugErrors a user can act on. */
 export function watchError(err: unknown, path?: string): TugError {
