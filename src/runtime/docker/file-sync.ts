@@ -62,9 +62,17 @@ export async function syncFilesToContainers(
   paths: readonly SyncPath[],
   opts: FileSyncOptions = {},
 ): Promise<ReplicaSyncResult[]> {
-  const archive = await archiveOf(paths);
-  // Built once for every replica, unless it is too big to hold.
-  const buffered = archive.copied > 0 && archive.bytes <= BUFFERED_ARCHIVE_BYTES ? await packBuffer(archive.withDirectories) : undefined;
+  let archive: SyncArchive;
+  let buffered: Buffer | undefined;
+  try {
+    archive = await archiveOf(paths);
+    // Built once for every replica, unless it is too big to hold.
+    if (archive.copied > 0 && archive.bytes <= BUFFERED_ARCHIVE_BYTES) buffered = await packBuffer(archive.withDirectories);
+  } catch (err) {
+    // The host side failed (a file unreadable, or gone while it was read): no replica got anything.
+    const error = new TugError({ code: 'sync.host-read', message: `cannot read the changed files: ${(err as Error).message}` });
+    return replicas.map((r) => ({ replica: r.name, copied: 0, removed: 0, ms: 0, error }));
+  }
   return mapWithLimit(replicas, opts.concurrency ?? SYNC_CONCURRENCY, async (replica) => {
     const started = performance.now();
     const result = (error?: TugError): ReplicaSyncResult => ({
