@@ -5,6 +5,7 @@ import { ConfigErrors, TugError, type PathSegment } from '../errors.js';
 import { buildServiceGraph } from '../graph/service-graph.js';
 import type { Project, ServiceSpec } from '../model/types.js';
 import { checkProject } from './check.js';
+import { checkWatchRules, missingWatchPaths, warningText } from './check-watch.js';
 import { parseDotenv } from './dotenv.js';
 import { loadComposeFile, type FileLoadContext, type RawModel } from './load-file.js';
 import { mergeModels } from './merge.js';
@@ -33,6 +34,8 @@ export interface LoadRequest {
   environment: Readonly<Record<string, string>>;
   homeDir: string;
   readFile(path: string): string | undefined;
+  /** Whether a file or directory exists; when given, missing `develop.watch` paths are warned about. */
+  pathExists?(path: string): boolean;
   /** Maps remote references (`remote:x`, `git::…`) in extends/include to local files. */
   resolveRemote?(ref: string): string | undefined;
   /** -p value, if given. */
@@ -118,8 +121,11 @@ export function loadProject(req: LoadRequest): LoadResult {
   });
   project.networks = addImplicitDefaultNetwork(networks, project.services, name);
   errors.push(...located(checkProject(project)));
+  errors.push(...located(checkWatchRules(project)));
   errors.push(...graphErrors(project, locate));
   if (errors.length > 0) throw new ConfigErrors(errors);
+  const exists = req.pathExists;
+  if (exists) ctx.warnings.push(...missingWatchPaths(project, (p) => exists(p)).map((w) => warningText(w, locate)));
   return { project, warnings: ctx.warnings, locate };
 }
 

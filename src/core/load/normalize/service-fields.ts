@@ -17,6 +17,7 @@ import {
   type FieldKind,
   type Raw,
 } from './coerce.js';
+import { normalizeWatchRule } from './develop.js';
 import { isRemoteContext, resolveHostPath } from './paths.js';
 import type { NormalizeContext } from './service.js';
 
@@ -187,17 +188,18 @@ export const normalizeLogging: FieldNormalizer = (value) => {
   return { ...value, options };
 };
 
-/** Watch paths become absolute; a rule with a list of paths becomes one rule per path. */
-export const normalizeDevelop: FieldNormalizer = (value, _path, { ctx }) => {
+/** Watch rules in long form (see develop.ts); a rule with a list of paths becomes one rule per path. */
+export const normalizeDevelop: FieldNormalizer = (value, path, { ctx, sink }) => {
   if (!isRaw(value) || !Array.isArray(value.watch)) return value;
   const watch: unknown[] = [];
-  for (const rule of value.watch) {
+  value.watch.forEach((rule: unknown, i) => {
+    const at = [...path, 'watch', i];
     if (!isRaw(rule)) watch.push(rule);
-    else if (typeof rule.path === 'string') watch.push({ ...rule, path: resolveHostPath(rule.path, ctx) });
+    else if (typeof rule.path === 'string') watch.push(normalizeWatchRule(rule, rule.path, at, ctx, sink));
     else if (Array.isArray(rule.path)) {
-      for (const p of rule.path) watch.push({ ...rule, path: typeof p === 'string' ? resolveHostPath(p, ctx) : p });
+      for (const p of rule.path) watch.push(typeof p === 'string' ? normalizeWatchRule(rule, p, at, ctx, sink) : { ...rule, path: p });
     } else watch.push(rule);
-  }
+  });
   return { ...value, watch };
 };
 
