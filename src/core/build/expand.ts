@@ -176,7 +176,7 @@ class Lexer {
     if (ch === undefined) throw new ExpansionError(`a "}" is missing after \${${name}`);
     if (ch === '}') return value ?? '';
     let colon = false;
-    let modifier = ch;
+    let modifier: string | undefined = ch;
     if (ch === ':') {
       colon = true;
       modifier = this.next();
