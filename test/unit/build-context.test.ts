@@ -5,7 +5,8 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BuildContext, contentHash, type DigestCache } from '../../src/runtime/build/context.js';
+import { BuildContext } from '../../src/runtime/build/context.js';
+import { FileDigester, type DigestCache } from '../../src/runtime/build/digest.js';
 import { compileGlob } from '../../src/core/build/copy-glob.js';
 import { ConfigErrors, TugError } from '../../src/core/errors.js';
 
@@ -80,8 +81,8 @@ describe('COPY sources', () => {
 
 describe('content hash', () => {
   const hash = async (sources = ['.'], cache?: DigestCache) => {
-    const ctx = await BuildContext.open(dir, undefined, cache);
-    return contentHash(await ctx.match(sources, loc, 'COPY'), (files) => ctx.digests(files));
+    const ctx = await BuildContext.open(dir);
+    return new FileDigester(cache).contentHash(await ctx.match(sources, loc, 'COPY'));
   };
 
   it('stays the same when only mtimes change, and changes with content, mode or names', async () => {
