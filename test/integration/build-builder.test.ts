@@ -6,11 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { BuildEvent } from '../../src/core/build/events.js';
 import { TugError } from '../../src/core/errors.js';
 import { build, type BuildRequest } from '../../src/runtime/build/builder.js';
 import { FakeExecutor, FakeImageStore, FakeLayerStore } from '../helpers/build-fakes.js';
+import { describeRoot } from '../helpers/root.js';
 
 const platform = { os: 'linux', architecture: 'amd64' };
 let ctx: string;
@@ -67,7 +68,8 @@ async function run(dockerfile: string, extra: Partial<BuildRequest> = {}) {
 
 const SIX_STEPS = ['FROM base', 'RUN write /one 1', 'WORKDIR /app', 'COPY --chown=app:staff . .', 'RUN write /two 2', 'ENV MODE=prod', 'CMD ["serve"]'].join('\n');
 
-describe('tug builder', () => {
+// Layers keep owners (--chown, the base's files), which needs root to unpack.
+describeRoot('tug builder', () => {
   beforeEach(() => {
     file('server.js', 'console.log(1)\n');
     file('lib/util.js', 'export {}\n');

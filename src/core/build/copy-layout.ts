@@ -69,7 +69,9 @@ export function destAncestry(dest: string): string[] {
 
 /** The entries of a COPY/ADD layer (the archives ADD unpacks are added by the runtime, into op.dest). */
 export function layoutCopy(input: CopyLayoutInput): LayerEntry[] {
-  const { op, matches } = input;
+  const { matches } = input;
+  const op = { ...input.op, dest: input.op.dest.replace(/\/+$/, '') || '/' };
+  const under = (rel: string): string => `${op.dest === '/' ? '' : op.dest}/${rel}`;
   const destIsDir = op.destIsDir || input.existing(op.dest) === 'directory' || matches.some((m) => m.root.type === 'directory') || matches.length + op.inline.length > 1;
   const out: LayerEntry[] = [];
   const owner = (f: SourceFile): Owner => input.owner ?? (input.keepOwners ? { uid: f.uid, gid: f.gid } : { uid: 0, gid: 0 });
@@ -82,13 +84,13 @@ export function layoutCopy(input: CopyLayoutInput): LayerEntry[] {
   };
   for (const m of matches) {
     if (m.root.type === 'directory') {
-      for (const f of m.tree) add(`${op.dest}/${f.rel}`, f);
-    } else add(destIsDir ? `${op.dest}/${m.root.rel.split('/').pop()}` : op.dest, m.root);
+      for (const f of m.tree) add(under(f.rel), f);
+    } else add(destIsDir ? under(m.root.rel.split('/').pop()!) : op.dest, m.root);
   }
   for (const doc of op.inline) {
     const data = Buffer.from(doc.content);
     const f: SourceFile = { rel: doc.name, type: 'file', mode: 0o644, size: data.length, uid: 0, gid: 0, mtime: 0 };
-    out.push({ path: (destIsDir ? `${op.dest}/${doc.name}` : op.dest).replace(/^\/+/, ''), type: 'file', mode: mode(f), ...owner(f), mtime: 0, source: { data } });
+    out.push({ path: (destIsDir ? under(doc.name) : op.dest).replace(/^\/+/, ''), type: 'file', mode: mode(f), ...owner(f), mtime: 0, source: { data } });
   }
   return [...createdDirs(destIsDir ? op.dest : parentOf(op.dest), out, input), ...out];
 }
