@@ -136,7 +136,9 @@ class BuildRun {
     const resolved = resolveStage(this.graph, stage.index, state.config);
     const fsSteps = resolved.steps.filter((s) => s.op.kind !== 'config').length;
     const ref = (index: number, text: string, location: SourceLocation): StepRef => ({ label, index, total: fsSteps + 1, text, location });
-    this.emit({ type: 'step-done', build: this.request.name, step: ref(1, stage.from.text, stage.from.location), ms: performance.now() - baseStarted });
+    const fromRef = ref(1, stage.from.text, stage.from.location);
+    this.emit({ type: 'step-start', build: this.request.name, step: fromRef });
+    this.emit({ type: 'step-done', build: this.request.name, step: fromRef, ms: performance.now() - baseStarted });
     const history: HistoryEntry[] = [...state.config.history];
     let index = 1;
     for (const step of resolved.steps) {
