@@ -201,6 +201,21 @@ describeRoot('tug builder', () => {
     });
   });
 
+  it('unpacks local archives with ADD, copies other files as they are, and writes heredoc files', async () => {
+    mkdirSync(join(ctx, 'pkgsrc/pkg'), { recursive: true });
+    writeFileSync(join(ctx, 'pkgsrc/pkg/data.txt'), 'packed\n');
+    execFileSync('tar', ['-czf', join(ctx, 'pkg.tar.gz'), '-C', join(ctx, 'pkgsrc'), 'pkg']);
+    const { result } = await run('FROM base\nARG WHO=tug\nADD pkg.tar.gz server.js /opt/\nCOPY <<motd /etc/motd\nbuilt by $WHO "here"\nmotd\nWORKDIR /tmp\n');
+    const fs = await layers.describe({ diffIds: result.config.rootfs.diff_ids });
+    expect(fs.get('opt/pkg/data.txt')!.content).toBe('packed\n');
+    expect(fs.get('opt/server.js')!.content).toBe('console.log(1)\n');
+    expect(fs.has('opt/pkg.tar.gz')).toBe(false);
+    expect(fs.get('etc/motd')!.content).toBe('built by tug "here"\n');
+    // /tmp exists in the base: WORKDIR writes nothing, and the history says so.
+    expect(result.config.history.at(-1)).toMatchObject({ created_by: 'WORKDIR /tmp', empty_layer: true });
+    expect(fs.get('tmp')).toMatchObject({ mode: 0o1777 });
+  });
+
   it('adds build labels to the image and tags it with every tag', async () => {
     const { result } = await run('FROM base\nLABEL a=1\n', { labels: { 'com.example.b': '2' }, tags: ['x:1', 'x:latest'] });
     expect(result.config.config.Labels).toEqual({ a: '1', 'com.example.b': '2' });

@@ -15,7 +15,6 @@ import { BuildContext } from './context.js';
 import { copyLayerEntries, readCopySources, workdirEntries } from './copy-step.js';
 import { FileDigester, type DigestCache } from './digest.js';
 import type { ImageStoreWriter, LayerDiff, LayerRecord, LayerStore, Rootfs, RootfsView, StepExecutor } from './interfaces.js';
-import { layerTar } from './layer.js';
 
 export interface BuildRequest {
   /** What progress calls this build (the service name). */
@@ -280,6 +279,10 @@ class BuildRun {
 /** A stage stopped because another one failed or the build was interrupted. */
 class Cancelled extends Error {}
 
-function tarDiff(entries: Awaited<ReturnType<typeof copyLayerEntries>>): LayerDiff {
-  return entries.length === 0 ? { kind: 'empty' } : { kind: 'tar', open: () => layerTar(entries) };
+// The tar writer (and tar-stream with it) loads only when a layer is written:
+// a rebuild from the cache never pays for it.
+async function tarDiff(entries: Awaited<ReturnType<typeof copyLayerEntries>>): Promise<LayerDiff> {
+  if (entries.length === 0) return { kind: 'empty' };
+  const { layerTar } = await import('./layer.js');
+  return { kind: 'tar', open: () => layerTar(entries) };
 }

@@ -11,7 +11,6 @@ import { resolveChown } from '../../core/build/chown.js';
 import { compileGlob, hasWildcards } from '../../core/build/copy-glob.js';
 import { createdDirs, destAncestry, layoutCopy, type ExistingPath, type LayerEntry, type SourceMatch } from '../../core/build/copy-layout.js';
 import type { CopyOp } from '../../core/build/plan/steps.js';
-import { archiveEntries, sniffArchive } from './archive.js';
 import type { BuildContext } from './context.js';
 import type { FileDigester } from './digest.js';
 import type { RootfsView } from './interfaces.js';
@@ -87,9 +86,11 @@ export async function copyLayerEntries(op: CopyOp, sources: CopySources, parent:
   const existing = await existingPaths(parent, op.dest);
   const plain: SourceMatch[] = [];
   const unpacked: LayerEntry[] = [];
+  // Only ADD unpacks archives; COPY never loads the archive reader.
+  const archives = op.instruction === 'add' && op.from === undefined ? await import('./archive.js') : undefined;
   for (const m of sources.matches) {
-    const archive = op.instruction === 'add' && m.root.type === 'file' && m.root.path !== undefined && op.from === undefined ? await sniffArchive(m.root.path) : undefined;
-    const entries = archive === undefined ? undefined : await archiveEntries(m.root.path!, archive, op.dest, m.root.rel, location);
+    const archive = archives && m.root.type === 'file' && m.root.path !== undefined ? await archives.sniffArchive(m.root.path) : undefined;
+    const entries = archive === undefined ? undefined : await archives!.archiveEntries(m.root.path!, archive, op.dest, m.root.rel, location);
     if (entries) unpacked.push(...entries);
     else plain.push(m);
   }
