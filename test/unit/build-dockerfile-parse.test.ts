@@ -34,6 +34,12 @@ describe('Dockerfile lines', () => {
     expect(parsed.notices.map((n) => n.message)).toEqual([expect.stringMatching(/empty continuation line/)]);
   });
 
+  it('does not continue a line whose final escape character is itself escaped (as Docker 20.10 reads it)', () => {
+    const parsed = parse('FROM a\nENV A=x\\\\\nENV B=y\\\\\\\nENV C=one \\\n\\\n  two=2\n');
+    expect(parsed.instructions.map((i) => i.text)).toEqual(['FROM a', 'ENV A=x\\\\', 'ENV B=y\\\\\\', 'ENV C=one   two=2']);
+    expect(parse('# escape=`\nFROM a\nENV R=``\nCMD x\n').instructions.map((i) => i.kind)).toEqual(['from', 'env', 'cmd']);
+  });
+
   it('reads a JSON array continued over lines as the exec form', () => {
     const [, cmd] = parse('FROM a\nCMD ["echo", \\\n     "hello world"]\n').instructions;
     expect(cmd).toMatchObject({ kind: 'cmd', command: { form: 'exec', argv: ['echo', 'hello world'] } });

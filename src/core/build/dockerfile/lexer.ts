@@ -58,10 +58,15 @@ export function lexDockerfile(text: string, file: string): LexResult {
 
   let i = readDirectives(physical, result, at);
   const escape = result.directives.escape;
-  const continuation = new RegExp(`${escape === '\\' ? '\\\\' : escape}[ \\t]*$`);
+  // A line continues when it ends in the escape character, unless that one is
+  // itself escaped (`R=\\` ends the line with a literal backslash): measured
+  // with Docker 20.10's builder, where any run of two or more escape characters
+  // at the end does not continue, and a line of just one does.
+  const e = escape === '\\' ? '\\\\' : escape;
+  const continuation = new RegExp(`(^|[^${e}])${e}[ \\t]*$`);
   const trimContinuation = (s: string): { text: string; more: boolean } => {
     const m = continuation.exec(s);
-    return m ? { text: s.slice(0, m.index), more: true } : { text: s, more: false };
+    return m ? { text: s.slice(0, m.index) + m[1], more: true } : { text: s, more: false };
   };
 
   while (i < physical.length) {

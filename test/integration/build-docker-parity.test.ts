@@ -1,0 +1,154 @@
+// The same Dockerfile planned by tug and built by the real Docker Engine's
+// builder: the image config tug computes (every metadata instruction, ARG
+// scope and expansion included) must be the config Docker produces, and a
+// COPY must lay out files, modes and owners as Docker's does.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import tar from 'tar-stream';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseDockerfile } from '../../src/core/build/dockerfile/parse.js';
+import { layoutCopy } from '../../src/core/build/copy-layout.js';
+import { planStages } from '../../src/core/build/plan/graph.js';
+import { resolveStage, type CopyOp } from '../../src/core/build/plan/steps.js';
+import type { ContainerConfig, ImageConfig } from '../../src/core/build/image-config.js';
+import { BuildContext } from '../../src/runtime/build/context.js';
+import { buildImage } from '../../src/runtime/docker/images.js';
+import { describeDocker, ensureTestImage, TEST_IMAGE, testDocker, uniqueDockerProject } from '../helpers/docker.js';
+
+const DOCKERFILE = [
+  `ARG BASE=${TEST_IMAGE}`,
+  'FROM ${BASE}',
+  'ARG APP=web',
+  'ARG PORT=8080',
+  'ENV A=1 B="two words" C=$A-${APP}',
+  'ENV OLD value with spaces',
+  `ENV D=\${MISSING:-dflt} E=\${A:+set} F='$A' G="\\$A" H=a\\ b`,
+  'LABEL org.example.app=$APP other="x y"',
+  'WORKDIR /srv',
+  'WORKDIR $APP/../data',
+  'USER 1000:1000',
+  'EXPOSE $PORT 53/udp 9000-9002',
+  'VOLUME ["/data"]',
+  'VOLUME /logs /cache',
+  'STOPSIGNAL SIGQUIT',
+  'HEALTHCHECK --interval=5s --timeout=2s --start-period=1s --retries=2 CMD ["/bin/true"]',
+  'SHELL ["/bin/ash", "-c"]',
+  'ENTRYPOINT ["/entry"]',
+  'CMD serve --port $PORT',
+  'ONBUILD RUN echo child',
+  'COPY --chown=1000:50 app/ /srv/app/',
+  'COPY app/top.txt /srv/renamed.txt',
+  '',
+].join('\n');
+
+// Awkward lines: the escape directive, continuations with comments and an
+// empty line between them, an indented instruction, lowercase keywords, CRLF.
+const AWKWARD = [
+  '# escape=`',
+  `FROM ${TEST_IMAGE}`,
+  'ENV PATHS="c:\\dir\\sub" `',
+  '# a comment inside the instruction',
+  '    MORE=joined`',
+  '',
+  '_tail',
+  '  label a="one `',
+  'two" b=`$NOT',
+  'env Q="say ``hi``" R=``',
+  'CMD ["echo", `',
+  '     "continued"]',
+  '',
+].join('\r\n');
+
+const FIELDS = ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'ExposedPorts', 'Volumes', 'Labels', 'Healthcheck', 'StopSignal', 'Shell', 'OnBuild'] as const;
+
+/** The fields both sides define, without Docker's empty placeholders (null, "", {}). */
+function comparable(config: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of FIELDS) {
+    const v = config[f];
+    if (v === null || v === undefined || v === '' || (typeof v === 'object' && Object.keys(v).length === 0)) continue;
+    out[f] = v;
+  }
+  return out;
+}
+
+let dir: string;
+let tag: string;
+let awkwardTag: string;
+
+describeDocker('tug and the Docker builder agree', () => {
+  beforeAll(async () => {
+    await ensureTestImage();
+    dir = mkdtempSync(join(tmpdir(), 'tug-build-parity-'));
+    mkdirSync(join(dir, 'app/sub'), { recursive: true });
+    writeFileSync(join(dir, 'app/top.txt'), 'top\n');
+    writeFileSync(join(dir, 'app/sub/run.sh'), '#!/bin/sh\n');
+    chmodSync(join(dir, 'app/sub/run.sh'), 0o750);
+    writeFileSync(join(dir, 'Dockerfile'), DOCKERFILE);
+    tag = `${uniqueDockerProject('tugparity')}:latest`;
+    await buildImage(await testDocker(), 'parity', 'web', { context: dir, args: { APP: 'api' } }, tag, () => {});
+    writeFileSync(join(dir, 'Awkward.Dockerfile'), AWKWARD);
+    awkwardTag = `${uniqueDockerProject('tugparity')}:awkward`;
+    await buildImage(await testDocker(), 'parity', 'web', { context: dir, dockerfile: 'Awkward.Dockerfile' }, awkwardTag, () => {});
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const t of [tag, awkwardTag]) if (t) await (await testDocker()).getImage(t).remove({ force: true }).catch(() => undefined);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('computes the image config Docker does', async () => {
+    const docker = await testDocker();
+    const base = (await docker.getImage(TEST_IMAGE).inspect()).Config as unknown as ContainerConfig;
+    const built = (await docker.getImage(tag).inspect()).Config as unknown as Record<string, unknown>;
+    const graph = planStages(parseDockerfile(DOCKERFILE), { platform: { os: 'linux', architecture: 'amd64' }, buildArgs: { APP: 'api' } });
+    const baseConfig: ImageConfig = { architecture: 'amd64', os: 'linux', config: comparable(base as Record<string, unknown>) as ContainerConfig, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+    const ours = resolveStage(graph, graph.target, baseConfig).config.config;
+    expect(comparable(ours as Record<string, unknown>)).toEqual(comparable(built));
+  });
+
+  it('reads escape directives, continuations, comments and CRLF as Docker does', async () => {
+    const docker = await testDocker();
+    const built = (await docker.getImage(awkwardTag).inspect()).Config as unknown as Record<string, unknown>;
+    const base = (await docker.getImage(TEST_IMAGE).inspect()).Config as unknown as Record<string, unknown>;
+    const graph = planStages(parseDockerfile(AWKWARD), { platform: { os: 'linux', architecture: 'amd64' } });
+    const baseConfig: ImageConfig = { architecture: 'amd64', os: 'linux', config: comparable(base) as ContainerConfig, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+    expect(comparable(resolveStage(graph, graph.target, baseConfig).config.config as Record<string, unknown>)).toEqual(comparable(built));
+  });
+
+  it('lays out COPY files, modes and owners as Docker does', async () => {
+    const docker = await testDocker();
+    const container = await docker.createContainer({ Image: tag, Entrypoint: ['/bin/true'] });
+    const theirs: string[] = [];
+    try {
+      const extract = tar.extract();
+      extract.on('entry', (header, stream, next) => {
+        const name = header.name.replace(/\/$/, '');
+        if (name.startsWith('srv/app') || name === 'srv/renamed.txt') theirs.push(`${name} ${header.type} ${((header.mode ?? 0) & 0o7777).toString(8)} ${header.uid}:${header.gid}`);
+        stream.resume();
+        stream.on('end', next);
+      });
+      const exported = (await container.export()) as unknown as NodeJS.ReadableStream;
+      await new Promise<void>((resolve, reject) => {
+        extract.on('finish', resolve);
+        extract.on('error', reject);
+        exported.pipe(extract as unknown as NodeJS.WritableStream);
+      });
+    } finally {
+      await container.remove({ force: true });
+    }
+    const graph = planStages(parseDockerfile(DOCKERFILE), { platform: { os: 'linux', architecture: 'amd64' } });
+    const steps = resolveStage(graph, graph.target, { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }).steps;
+    const copies = steps.flatMap((s) => (s.op.kind === 'copy' ? [s.op as CopyOp] : []));
+    const context = await BuildContext.open(dir);
+    const loc = { file: 'Dockerfile', line: 1, column: 1 };
+    const ours: string[] = [];
+    const owners = [{ uid: 1000, gid: 50 }, undefined];
+    for (const [i, op] of copies.entries()) {
+      const entries = layoutCopy({ op, matches: await context.match(op.sources, loc, 'COPY'), existing: (p) => (['/', '/srv'].includes(p) ? 'directory' : undefined), owner: owners[i], keepOwners: false });
+      ours.push(...entries.filter((e) => e.path !== 'srv').map((e) => `${e.path} ${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid}`));
+    }
+    expect(ours.sort()).toEqual(theirs.sort());
+  });
+});
