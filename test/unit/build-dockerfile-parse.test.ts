@@ -1,24 +1,15 @@
 // The Dockerfile parser on literal Dockerfiles, awkward ones included: what
 // instructions, values and locations come out, and which errors (all at once).
 import { describe, expect, it } from 'vitest';
-import { ConfigErrors, TugError } from '../../src/core/errors.js';
+import { errorsOf } from '../helpers/user-errors.js';
 import { parseDockerfile } from '../../src/core/build/dockerfile/parse.js';
 import type { Instruction } from '../../src/core/build/dockerfile/instructions.js';
 
 const parse = (text: string) => parseDockerfile(text, '/ctx/Dockerfile');
 const kinds = (text: string) => parse(text).instructions.map((i) => i.kind);
+const errorsOfText = (text: string) => errorsOf(() => parse(text));
 const at = (i: Instruction) => `${i.location.line}:${i.location.column}`;
 
-function errorsOf(text: string): TugError[] {
-  try {
-    parse(text);
-  } catch (err) {
-    if (err instanceof ConfigErrors) return err.errors;
-    if (err instanceof TugError) return [err];
-    throw err;
-  }
-  throw new Error('expected the Dockerfile to be refused');
-}
 
 describe('Dockerfile lines', () => {
   it('joins continuation lines, keeping the next line whitespace as BuildKit does', () => {
@@ -48,7 +39,7 @@ describe('Dockerfile lines', () => {
   it('falls back to the shell form for text that is not JSON, and refuses an array of non-strings', () => {
     const [, cmd] = parse("FROM a\nCMD ['single', 'quotes']\n").instructions;
     expect(cmd).toMatchObject({ command: { form: 'shell', text: "['single', 'quotes']" } });
-    const [err] = errorsOf('FROM a\nCMD [1, 2]\n');
+    const [err] = errorsOfText('FROM a\nCMD [1, 2]\n');
     expect(err!.message).toMatch(/only strings/);
     expect(err!.location).toEqual({ file: '/ctx/Dockerfile', line: 2, column: 1 });
   });
@@ -65,7 +56,7 @@ describe('Dockerfile lines', () => {
     expect(parsed.notices[0]!.message).toMatch(/syntax directive \(docker\/dockerfile:1\) is ignored/);
     expect(parse('FROM a\n# escape=`\nRUN x \\\n y\n').escape).toBe('\\');
     expect(parse('# a comment\n# escape=`\nFROM a\n').escape).toBe('\\');
-    expect(errorsOf('# escape=x\nFROM a\n')[0]!.message).toMatch(/invalid escape character/);
+    expect(errorsOfText('# escape=x\nFROM a\n')[0]!.message).toMatch(/invalid escape character/);
   });
 
   it('accepts a BOM, CRLF line ends and lowercase instructions', () => {
@@ -117,7 +108,7 @@ describe('heredocs', () => {
   });
 
   it('refuses a heredoc that is never closed, naming its line', () => {
-    const [err] = errorsOf('FROM a\nRUN <<EOF\necho hi\n');
+    const [err] = errorsOfText('FROM a\nRUN <<EOF\necho hi\n');
     expect(err!.message).toMatch(/<<EOF is never closed/);
     expect(err!.location?.line).toBe(2);
   });
@@ -189,7 +180,7 @@ describe('instructions', () => {
 
 describe('errors', () => {
   it('reports every error at once, each with Dockerfile:line:col', () => {
-    const errors = errorsOf('FROM a\nRUNN echo\nCOPY onlyone\nFROM b AS 9bad\nEXPOSE\n');
+    const errors = errorsOfText('FROM a\nRUNN echo\nCOPY onlyone\nFROM b AS 9bad\nEXPOSE\n');
     expect(errors.map((e) => [e.location?.line, e.code])).toEqual([
       [2, 'dockerfile.unknown-instruction'],
       [3, 'dockerfile.syntax'],
@@ -201,34 +192,34 @@ describe('errors', () => {
   });
 
   it('refuses RUN --mount clearly instead of ignoring it', () => {
-    const [err] = errorsOf('FROM a\nRUN --mount=type=cache,target=/root/.cache pip install x\n');
+    const [err] = errorsOfText('FROM a\nRUN --mount=type=cache,target=/root/.cache pip install x\n');
     expect(err).toMatchObject({ code: 'dockerfile.unsupported', location: { line: 2 } });
     expect(err!.message).toMatch(/--mount=type=cache/);
     expect(err!.hint).toMatch(/BuildKit feature/);
   });
 
   it('refuses unknown flags, naming the ones the instruction takes', () => {
-    const [err] = errorsOf('FROM a\nCOPY --own=1 a b\n');
+    const [err] = errorsOfText('FROM a\nCOPY --own=1 a b\n');
     expect(err!.message).toBe('COPY has no flag --own');
     expect(err!.hint).toMatch(/--from, --chown, --chmod, --link/);
-    expect(errorsOf('FROM a\nENV --x=1 A=b\n')[0]!.hint).toBe('ENV takes no flags');
+    expect(errorsOfText('FROM a\nENV --x=1 A=b\n')[0]!.hint).toBe('ENV takes no flags');
   });
 
   it('refuses instructions before the first FROM other than ARG, and a file without FROM', () => {
-    expect(errorsOf('ARG X\nENV A=1\nFROM a\n')[0]).toMatchObject({ location: { line: 2 }, hint: 'only ARG may come before the first FROM' });
-    expect(errorsOf('# just a comment\n')[0]!.code).toBe('dockerfile.no-from');
+    expect(errorsOfText('ARG X\nENV A=1\nFROM a\n')[0]).toMatchObject({ location: { line: 2 }, hint: 'only ARG may come before the first FROM' });
+    expect(errorsOfText('# just a comment\n')[0]!.code).toBe('dockerfile.no-from');
   });
 
   it('refuses bad ONBUILD triggers and bad HEALTHCHECK options', () => {
-    expect(errorsOf('FROM a\nONBUILD FROM b\n')[0]!.message).toMatch(/FROM is not allowed as an ONBUILD trigger/);
-    expect(errorsOf('FROM a\nONBUILD COPY onlyone\n')[0]!.location?.line).toBe(2);
-    expect(errorsOf('FROM a\nHEALTHCHECK --interval=5 CMD true\n')[0]!.hint).toMatch(/"5s"/);
-    expect(errorsOf('FROM a\nHEALTHCHECK --retries=-1 CMD true\n')[0]!.message).toMatch(/whole number/);
-    expect(errorsOf('FROM a\nHEALTHCHECK WHAT\n')[0]!.message).toMatch(/expected CMD or NONE/);
+    expect(errorsOfText('FROM a\nONBUILD FROM b\n')[0]!.message).toMatch(/FROM is not allowed as an ONBUILD trigger/);
+    expect(errorsOfText('FROM a\nONBUILD COPY onlyone\n')[0]!.location?.line).toBe(2);
+    expect(errorsOfText('FROM a\nHEALTHCHECK --interval=5 CMD true\n')[0]!.hint).toMatch(/"5s"/);
+    expect(errorsOfText('FROM a\nHEALTHCHECK --retries=-1 CMD true\n')[0]!.message).toMatch(/whole number/);
+    expect(errorsOfText('FROM a\nHEALTHCHECK WHAT\n')[0]!.message).toMatch(/expected CMD or NONE/);
   });
 
   it('refuses SHELL without JSON', () => {
-    expect(errorsOf('FROM a\nSHELL /bin/bash -c\n')[0]!.hint).toMatch(/SHELL \["\/bin\/bash", "-c"\]/);
+    expect(errorsOfText('FROM a\nSHELL /bin/bash -c\n')[0]!.hint).toMatch(/SHELL \["\/bin\/bash", "-c"\]/);
   });
 });
 

@@ -2,7 +2,7 @@
 // ARG scoping, the config each metadata instruction produces, and the fully
 // resolved RUN and COPY steps.
 import { describe, expect, it } from 'vitest';
-import { ConfigErrors, TugError } from '../../src/core/errors.js';
+import { errorsOf } from '../helpers/user-errors.js';
 import { parseDockerfile } from '../../src/core/build/dockerfile/parse.js';
 import { planStages, type BuildOptions } from '../../src/core/build/plan/graph.js';
 import { resolveStage, type CopyOp, type RunOp } from '../../src/core/build/plan/steps.js';
@@ -19,16 +19,6 @@ function resolve(text: string, opts: Partial<BuildOptions> = {}, baseConfig = ba
 const runs = (text: string, opts: Partial<BuildOptions> = {}, baseConfig = base()) =>
   resolve(text, opts, baseConfig).steps.flatMap((s) => (s.op.kind === 'run' ? [s.op as RunOp] : []));
 
-function errorsOf(fn: () => unknown): TugError[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigErrors) return err.errors;
-    if (err instanceof TugError) return [err];
-    throw err;
-  }
-  throw new Error('expected an error');
-}
 
 describe('stages and target', () => {
   const multi = ['FROM busybox AS deps', 'RUN echo deps', 'FROM deps AS build', 'RUN echo build', 'FROM alpine AS unrelated', 'RUN echo x', 'FROM scratch', 'COPY --from=build /out /out', 'COPY --from=1 /b /b', 'COPY --from=nginx:1 /etc/nginx /n'].join('\n');
