@@ -204,7 +204,10 @@ export class FakeExecutor implements StepExecutor {
         else if (verb === 'fail') return { exitCode: Number(rest[0]) };
         else if (verb === 'wait') {
           this.gate(`started:${rest[0]}`).open();
-          await this.gate(rest[0]!).promise;
+          // A real executor kills the step's container when the build is interrupted.
+          const aborted = new Promise<void>((resolve) => req.signal?.addEventListener('abort', () => resolve(), { once: true }));
+          await Promise.race([this.gate(rest[0]!).promise, aborted]);
+          if (req.signal?.aborted) return { exitCode: 137 };
         }
       }
       return { exitCode: 0, diff: files.length === 0 ? { kind: 'empty' } : { kind: 'tar', open: () => packStream(files) } };

@@ -188,6 +188,17 @@ describeRoot('tug builder', () => {
     expect(executor.maxRunning).toBe(1);
   });
 
+  it('stops at an interrupt with exit code 130, committing nothing', async () => {
+    const abort = new AbortController();
+    const pending = run('FROM base\nRUN wait forever\nRUN write /after 1\n', { signal: abort.signal }).catch((e: unknown) => e);
+    await executor.gate('started:forever').promise;
+    abort.abort();
+    expect(await pending).toMatchObject({ code: 'build.interrupted', exitCode: 130 });
+    expect(layers.commits).toBe(0);
+    expect(images.tags.has('proj-web')).toBe(false);
+    expect(executor.requests).toHaveLength(1);
+  });
+
   it('passes RUN its argv, environment, user, workdir and build options', async () => {
     await run('FROM base\nARG VERSION=1\nUSER app\nWORKDIR /srv\nRUN printenv\n', { buildArgs: { VERSION: '2', HTTP_PROXY: 'http://proxy:3128' }, extraHosts: ['db:10.0.0.2'], shmSize: 1 << 20 });
     expect(executor.requests[0]).toMatchObject({

@@ -59,6 +59,12 @@ describe('COPY sources', () => {
     expect(err).toMatchObject({ code: 'build.copy-source', location: loc, message: 'COPY secret.env: the file is excluded by .dockerignore' });
   });
 
+  it('says when a source path goes through a symbolic link', async () => {
+    symlinkSync('app', join(dir, 'applink'));
+    const err = await (await BuildContext.open(dir)).match(['applink/main.js'], loc, 'COPY').catch((e: TugError) => e);
+    expect(err).toMatchObject({ message: 'COPY applink/main.js: the path goes through a symbolic link, which the context does not follow' });
+  });
+
   it('prefers <Dockerfile>.dockerignore beside the Dockerfile', async () => {
     write('.dockerignore', 'notes.txt\n');
     write('web.Dockerfile.dockerignore', 'secret.env\n');

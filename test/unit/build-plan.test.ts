@@ -154,6 +154,11 @@ describe('metadata instructions', () => {
     expect(stage.config.config.OnBuild).toBeNull();
   });
 
+  it('reads COPY --from in a base image trigger as an image, never as the context', () => {
+    const stage = resolve('FROM a\n', {}, base({ OnBuild: ['COPY --from=tools:1 /bin/tool /usr/bin/tool'] }));
+    expect(stage.steps[0]!.op).toMatchObject({ kind: 'copy', from: { kind: 'image', ref: 'tools:1' } });
+  });
+
   it('refuses values that are not ports or signals, each with its line', () => {
     const errors = errorsOf(() => resolve('FROM a\nEXPOSE 80/tpc\nSTOPSIGNAL kill me\nENV X="${Y:?Y is required}"\n'));
     expect(errors.map((e) => [e.location?.line, e.message])).toEqual([

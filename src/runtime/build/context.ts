@@ -69,13 +69,14 @@ export class BuildContext {
         continue;
       }
       const onDisk = await lstat(posix.join(this.root, clean)).then(() => true, () => false);
-      errors.push(
-        sourceError(
-          location,
-          `${instruction} ${source}: ${onDisk ? 'the file is excluded by .dockerignore' : 'no such file in the build context'}`,
-          onDisk ? 'remove the rule that excludes it, or add a "!" rule for it' : `the context is ${this.root}`,
-        ),
-      );
+      const parts = clean.split('/');
+      const excluded = onDisk && parts.some((_, i) => this.matcher.ignores(parts.slice(0, i + 1).join('/')));
+      const [why, hint] = excluded
+        ? ['the file is excluded by .dockerignore', 'remove the rule that excludes it, or add a "!" rule for it']
+        : onDisk
+          ? ['the path goes through a symbolic link, which the context does not follow', 'copy the directory the link points to']
+          : ['no such file in the build context', `the context is ${this.root}`];
+      errors.push(sourceError(location, `${instruction} ${source}: ${why}`, hint));
     }
     if (errors.length > 1) throw new ConfigErrors(errors);
     if (errors.length === 1) throw errors[0];

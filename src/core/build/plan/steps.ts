@@ -93,7 +93,9 @@ export function resolveStage(graph: BuildGraph, index: number, baseConfig: Image
     try {
       const ins = parseTrigger(trigger, stage.from.location);
       if (ins.kind === 'from' || ins.kind === 'onbuild') throw valueError(ins, `the base image's ONBUILD trigger ${JSON.stringify(trigger)} is not allowed`);
-      items.push({ ins, text: `ONBUILD ${trigger}` });
+      // A trigger's --from can only name an image: the stages it was written beside are gone.
+      const copyFrom: CopySource | undefined = (ins.kind === 'copy' || ins.kind === 'add') && ins.from !== undefined ? { kind: 'image', ref: ins.from } : undefined;
+      items.push({ ins, text: `ONBUILD ${trigger}`, copyFrom });
     } catch (err) {
       if (err instanceof ConfigErrors) errors.push(...err.errors);
       else if (err instanceof TugError) errors.push(err);
