@@ -121,8 +121,6 @@ export function resolveStage(graph: BuildGraph, index: number, baseConfig: Image
           case 'workdir':
             applyMetadata(state, ins, lookup);
             return step({ kind: 'workdir', path: state.config.config.WorkingDir! });
-          case 'from':
-          case 'onbuild':
           default:
             applyMetadata(state, ins, lookup);
             return step({ kind: 'config' });
