@@ -16,7 +16,8 @@ export interface Rootfs {
 /**
  * A step's changes: a tar (COPY/ADD, made by the builder), or the upper
  * directory of the RUN container (overlay whiteouts in it: 0/0 character
- * devices and the opaque xattr), or nothing at all.
+ * devices and the opaque xattr; upperdir-diff.ts turns it into a layer tar),
+ * or nothing at all.
  */
 export type LayerDiff = { kind: 'tar'; open(): Readable } | { kind: 'upperdir'; path: string } | { kind: 'empty' };
 
