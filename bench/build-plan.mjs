@@ -96,7 +96,6 @@ if (dockerUp) {
   timeCommand('docker', ['build', '-q', '-t', tag, dir], { runs: 1, env });
   results.peers.dockerClassicNoChangeRebuild = timeCommand('docker', ['build', '-q', '-t', tag, dir], { runs: 5, env });
   spawnSync('docker', ['image', 'rm', '-f', tag], { stdio: 'ignore' });
-  spawnSync('docker', ['builder', 'prune', '-f'], { stdio: 'ignore' });
 }
 rmSync(dir, { recursive: true, force: true });
 
