@@ -1,6 +1,6 @@
-// The same Dockerfile planned by tug and built by the real Docker Engine's
-// builder: the image config tug computes (every metadata instruction, ARG
-// scope and expansion included) must be the config Docker produces, and a
+// The same Dockerfiles planned by tug and built by the real Docker Engine's
+// (classic) builder: the image config tug computes (every metadata instruction,
+// ARG scope and expansion included) must be the config Docker produces, and
 // COPY must lay out files, modes and owners as Docker's does.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import tar from 'tar-stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseDockerfile } from '../../src/core/build/dockerfile/parse.js';
-import { layoutCopy } from '../../src/core/build/copy-layout.js';
+import { createdDirs, layoutCopy, type LayerEntry } from '../../src/core/build/copy-layout.js';
+import { resolveChown } from '../../src/core/build/chown.js';
 import { planStages } from '../../src/core/build/plan/graph.js';
 import { resolveStage, type CopyOp } from '../../src/core/build/plan/steps.js';
 import type { ContainerConfig, ImageConfig } from '../../src/core/build/image-config.js';
@@ -44,8 +45,6 @@ const DOCKERFILE = [
   'ENTRYPOINT ["/entry"]',
   'CMD serve --port $PORT',
   'ONBUILD RUN echo child',
-  'COPY --chown=1000:50 app/ /srv/app/',
-  'COPY app/top.txt /srv/renamed.txt',
   '',
 ].join('\n');
 
@@ -67,6 +66,24 @@ const AWKWARD = [
   '',
 ].join('\r\n');
 
+// COPY in its forms, each landing under /out: rename, into a directory, a
+// directory's contents with and without a trailing slash, onto an existing
+// directory, globs, --chown, and a deep new destination.
+const COPIES = [
+  `FROM ${TEST_IMAGE}`,
+  'WORKDIR /out/existing',
+  'WORKDIR /out',
+  'COPY app/top.txt renamed.txt',
+  'COPY app/top.txt ./',
+  'COPY app dircopy',
+  'COPY app/ dircopy2/',
+  'COPY app/top.txt existing',
+  'COPY app/*.txt app/sub/*.sh globbed/',
+  'COPY --chown=1000:50 app/sub/ chowned/',
+  'COPY app/sub/run.sh deep/er/run.sh',
+  '',
+].join('\n');
+
 const FIELDS = ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'ExposedPorts', 'Volumes', 'Labels', 'Healthcheck', 'StopSignal', 'Shell', 'OnBuild'] as const;
 
 /** The fields both sides define, without Docker's empty placeholders (null, "", {}). */
@@ -83,6 +100,7 @@ function comparable(config: Record<string, unknown>): Record<string, unknown> {
 let dir: string;
 let tag: string;
 let awkwardTag: string;
+let copiesTag: string;
 
 describeDocker('tug and the Docker builder agree', () => {
   beforeAll(async () => {
@@ -98,10 +116,13 @@ describeDocker('tug and the Docker builder agree', () => {
     writeFileSync(join(dir, 'Awkward.Dockerfile'), AWKWARD);
     awkwardTag = `${uniqueDockerProject('tugparity')}:awkward`;
     await buildImage(await testDocker(), 'parity', 'web', { context: dir, dockerfile: 'Awkward.Dockerfile' }, awkwardTag, () => {});
+    writeFileSync(join(dir, 'Copies.Dockerfile'), COPIES);
+    copiesTag = `${uniqueDockerProject('tugparity')}:copies`;
+    await buildImage(await testDocker(), 'parity', 'web', { context: dir, dockerfile: 'Copies.Dockerfile' }, copiesTag, () => {});
   }, 120_000);
 
   afterAll(async () => {
-    for (const t of [tag, awkwardTag]) if (t) await (await testDocker()).getImage(t).remove({ force: true }).catch(() => undefined);
+    for (const t of [tag, awkwardTag, copiesTag]) if (t) await (await testDocker()).getImage(t).remove({ force: true }).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -125,37 +146,51 @@ describeDocker('tug and the Docker builder agree', () => {
   });
 
   it('lays out COPY files, modes and owners as Docker does', async () => {
-    const docker = await testDocker();
-    const container = await docker.createContainer({ Image: tag, Entrypoint: ['/bin/true'] });
-    const theirs: string[] = [];
-    try {
-      const extract = tar.extract();
-      extract.on('entry', (header, stream, next) => {
-        const name = header.name.replace(/\/$/, '');
-        if (name.startsWith('srv/app') || name === 'srv/renamed.txt') theirs.push(`${name} ${header.type} ${((header.mode ?? 0) & 0o7777).toString(8)} ${header.uid}:${header.gid}`);
-        stream.resume();
-        stream.on('end', next);
-      });
-      const exported = (await container.export()) as unknown as NodeJS.ReadableStream;
-      await new Promise<void>((resolve, reject) => {
-        extract.on('finish', resolve);
-        extract.on('error', reject);
-        exported.pipe(extract as unknown as NodeJS.WritableStream);
-      });
-    } finally {
-      await container.remove({ force: true });
-    }
-    const graph = planStages(parseDockerfile(DOCKERFILE), { platform: { os: 'linux', architecture: 'amd64' } });
+    const theirs = await exportedFiles(copiesTag, 'out/');
+    expect(theirs).toContain('out/chowned/run.sh file 750 1000:50');
+    expect(theirs.length).toBeGreaterThan(15);
+    const graph = planStages(parseDockerfile(COPIES), { platform: { os: 'linux', architecture: 'amd64' } });
     const steps = resolveStage(graph, graph.target, { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }).steps;
-    const copies = steps.flatMap((s) => (s.op.kind === 'copy' ? [s.op as CopyOp] : []));
     const context = await BuildContext.open(dir);
-    const loc = { file: 'Dockerfile', line: 1, column: 1 };
-    const ours: string[] = [];
-    const owners = [{ uid: 1000, gid: 50 }, undefined];
-    for (const [i, op] of copies.entries()) {
-      const entries = layoutCopy({ op, matches: await context.match(op.sources, loc, 'COPY'), existing: (p) => (['/', '/srv'].includes(p) ? 'directory' : undefined), owner: owners[i], keepOwners: false });
-      ours.push(...entries.filter((e) => e.path !== 'srv').map((e) => `${e.path} ${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid}`));
+    // Layer after layer, as an overlay would stack them: what a step wrote exists for the next one.
+    const image = new Map<string, LayerEntry>();
+    const existing = (p: string) => (p === '/' || image.get(p.slice(1))?.type === 'directory' ? 'directory' : image.has(p.slice(1)) ? 'other' : undefined);
+    for (const step of steps) {
+      let entries: LayerEntry[] = [];
+      if (step.op.kind === 'workdir') entries = createdDirs(step.op.path, [], { existing });
+      else if (step.op.kind === 'copy') {
+        const op = step.op as CopyOp;
+        const owner = op.chown ? resolveChown(op.chown, {}, step.location) : undefined;
+        entries = layoutCopy({ op, matches: await context.match(op.sources, step.location, 'COPY'), existing, owner, keepOwners: false });
+      }
+      for (const e of entries) image.set(e.path, e);
     }
+    const ours = [...image.values()].filter((e) => e.path.startsWith('out/')).map((e) => `${e.path} ${e.type} ${e.mode.toString(8)} ${e.uid}:${e.gid}`);
     expect(ours.sort()).toEqual(theirs.sort());
   });
 });
+
+/** `path type mode uid:gid` of every file under `prefix` in a container of `image`, from `docker export`. */
+async function exportedFiles(image: string, prefix: string): Promise<string[]> {
+  const docker = await testDocker();
+  const container = await docker.createContainer({ Image: image, Entrypoint: ['/bin/true'] });
+  const out: string[] = [];
+  try {
+    const extract = tar.extract();
+    extract.on('entry', (header, stream, next) => {
+      const name = header.name.replace(/\/$/, '');
+      if (name.startsWith(prefix)) out.push(`${name} ${header.type} ${((header.mode ?? 0) & 0o7777).toString(8)} ${header.uid}:${header.gid}`);
+      stream.resume();
+      stream.on('end', next);
+    });
+    const exported = (await container.export()) as unknown as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) => {
+      extract.on('finish', resolve);
+      extract.on('error', reject);
+      exported.pipe(extract as unknown as NodeJS.WritableStream);
+    });
+  } finally {
+    await container.remove({ force: true });
+  }
+  return out;
+}
