@@ -11,7 +11,7 @@ import { parseDockerfile } from '../../src/core/build/dockerfile/parse.js';
 import { createdDirs, layoutCopy, type LayerEntry } from '../../src/core/build/copy-layout.js';
 import { resolveChown } from '../../src/core/build/chown.js';
 import { planStages } from '../../src/core/build/plan/graph.js';
-import { resolveStage, type CopyOp } from '../../src/core/build/plan/steps.js';
+import { resolveStage, type CopyOp, type RunOp } from '../../src/core/build/plan/steps.js';
 import type { ContainerConfig, ImageConfig } from '../../src/core/build/image-config.js';
 import { BuildContext } from '../../src/runtime/build/context.js';
 import { buildImage } from '../../src/runtime/docker/images.js';
@@ -84,6 +84,11 @@ const COPIES = [
   '',
 ].join('\n');
 
+// What a RUN sees: ARG scope across FROM, build args over defaults, ENV over
+// ARG, and a proxy build argument that no ARG declares.
+const RUN_ENV = ['ARG META=m', `FROM ${TEST_IMAGE}`, 'ARG META', 'ARG LOCAL=l', 'ARG UNSET', 'ENV E=e', 'ARG OVERRIDDEN=argval', 'ENV OVERRIDDEN=envval', 'RUN env > /env.txt', ''].join('\n');
+const RUN_ARGS = { LOCAL: 'given', HTTP_PROXY: 'http://proxy.invalid:3128' };
+
 const FIELDS = ['Env', 'Cmd', 'Entrypoint', 'WorkingDir', 'User', 'ExposedPorts', 'Volumes', 'Labels', 'Healthcheck', 'StopSignal', 'Shell', 'OnBuild'] as const;
 
 /** The fields both sides define, without Docker's empty placeholders (null, "", {}). */
@@ -101,6 +106,7 @@ let dir: string;
 let tag: string;
 let awkwardTag: string;
 let copiesTag: string;
+let runTag: string;
 
 describeDocker('tug and the Docker builder agree', () => {
   beforeAll(async () => {
@@ -119,10 +125,13 @@ describeDocker('tug and the Docker builder agree', () => {
     writeFileSync(join(dir, 'Copies.Dockerfile'), COPIES);
     copiesTag = `${uniqueDockerProject('tugparity')}:copies`;
     await buildImage(await testDocker(), 'parity', 'web', { context: dir, dockerfile: 'Copies.Dockerfile' }, copiesTag, () => {});
+    writeFileSync(join(dir, 'Run.Dockerfile'), RUN_ENV);
+    runTag = `${uniqueDockerProject('tugparity')}:run`;
+    await buildImage(await testDocker(), 'parity', 'web', { context: dir, dockerfile: 'Run.Dockerfile', args: RUN_ARGS }, runTag, () => {});
   }, 120_000);
 
   afterAll(async () => {
-    for (const t of [tag, awkwardTag, copiesTag]) if (t) await (await testDocker()).getImage(t).remove({ force: true }).catch(() => undefined);
+    for (const t of [tag, awkwardTag, copiesTag, runTag]) if (t) await (await testDocker()).getImage(t).remove({ force: true }).catch(() => undefined);
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
@@ -143,6 +152,14 @@ describeDocker('tug and the Docker builder agree', () => {
     const graph = planStages(parseDockerfile(AWKWARD), { platform: { os: 'linux', architecture: 'amd64' } });
     const baseConfig: ImageConfig = { architecture: 'amd64', os: 'linux', config: comparable(base) as ContainerConfig, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
     expect(comparable(resolveStage(graph, graph.target, baseConfig).config.config as Record<string, unknown>)).toEqual(comparable(built));
+  });
+
+  it('gives RUN the environment Docker gives it', async () => {
+    // The daemon adds HOSTNAME, HOME and PATH, the shell PWD and SHLVL.
+    const theirs = (await exportedContent(runTag, 'env.txt')).split('\n').filter((l) => l !== '' && !/^(HOSTNAME|HOME|PATH|PWD|SHLVL)=/.test(l));
+    const graph = planStages(parseDockerfile(RUN_ENV), { platform: { os: 'linux', architecture: 'amd64' }, buildArgs: RUN_ARGS });
+    const run = resolveStage(graph, graph.target, { architecture: 'amd64', os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }).steps.find((s) => s.op.kind === 'run')!.op as RunOp;
+    expect(run.env.filter((l) => !l.startsWith('PATH=')).sort()).toEqual(theirs.sort());
   });
 
   it('lays out COPY files, modes and owners as Docker does', async () => {
@@ -170,18 +187,27 @@ describeDocker('tug and the Docker builder agree', () => {
   });
 });
 
-/** `path type mode uid:gid` of every file under `prefix` in a container of `image`, from `docker export`. */
-async function exportedFiles(image: string, prefix: string): Promise<string[]> {
+/** The content of one file in a container of `image`, from `docker export`. */
+async function exportedContent(image: string, path: string): Promise<string> {
+  let content = '';
+  await exportEach(image, (name, data) => {
+    if (name === path) content = data.toString('utf8');
+  });
+  return content;
+}
+
+async function exportEach(image: string, onFile: (name: string, data: Buffer, header: tar.Header) => void): Promise<void> {
   const docker = await testDocker();
   const container = await docker.createContainer({ Image: image, Entrypoint: ['/bin/true'] });
-  const out: string[] = [];
   try {
     const extract = tar.extract();
     extract.on('entry', (header, stream, next) => {
-      const name = header.name.replace(/\/$/, '');
-      if (name.startsWith(prefix)) out.push(`${name} ${header.type} ${((header.mode ?? 0) & 0o7777).toString(8)} ${header.uid}:${header.gid}`);
-      stream.resume();
-      stream.on('end', next);
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+      stream.on('end', () => {
+        onFile(header.name.replace(/\/$/, ''), Buffer.concat(chunks), header);
+        next();
+      });
     });
     const exported = (await container.export()) as unknown as NodeJS.ReadableStream;
     await new Promise<void>((resolve, reject) => {
@@ -192,5 +218,13 @@ async function exportedFiles(image: string, prefix: string): Promise<string[]> {
   } finally {
     await container.remove({ force: true });
   }
+}
+
+/** `path type mode uid:gid` of every file under `prefix` in a container of `image`, from `docker export`. */
+async function exportedFiles(image: string, prefix: string): Promise<string[]> {
+  const out: string[] = [];
+  await exportEach(image, (name, _data, header) => {
+    if (name.startsWith(prefix)) out.push(`${name} ${header.type} ${((header.mode ?? 0) & 0o7777).toString(8)} ${header.uid}:${header.gid}`);
+  });
   return out;
 }
