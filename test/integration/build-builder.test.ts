@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { BuildEvent } from '../../src/core/build/events.js';
-import { TugError } from '../../src/core/errors.js';
+import { ConfigErrors, TugError } from '../../src/core/errors.js';
 import { build, type BuildRequest } from '../../src/runtime/build/builder.js';
 import { FakeExecutor, FakeImageStore, FakeLayerStore } from '../helpers/build-fakes.js';
 import { describeRoot } from '../helpers/root.js';
@@ -149,6 +149,12 @@ describeRoot('tug builder', () => {
     expect(images.images.size).toBe(1);
     expect(layers.commits).toBe(1);
     expect(executor.requests.map((r) => r.argv[2])).not.toContain('write /never 1');
+  });
+
+  it('reports the mistakes of every needed stage at once, before running anything', async () => {
+    const err = await run('FROM base AS one\nRUN write /x 1\nEXPOSE 80/tpc\nFROM one\nCOPY a b /not-a-dir\nSTOPSIGNAL what now\n').catch((e: unknown) => e);
+    expect((err as ConfigErrors).errors.map((e) => e.location?.line)).toEqual([3, 5, 6]);
+    expect(executor.requests).toHaveLength(0);
   });
 
   it('runs the ONBUILD triggers of the base image first', async () => {

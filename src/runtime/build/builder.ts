@@ -3,7 +3,7 @@
 // cache for each filesystem step, runs what is missing through the
 // StepExecutor (RUN) or by writing the layer itself (COPY/ADD, WORKDIR),
 // commits the image config and tags it, and reports every step as events.
-import { TugError, type SourceLocation } from '../../core/errors.js';
+import { ConfigErrors, TugError, type SourceLocation } from '../../core/errors.js';
 import { baseKey, stepKey } from '../../core/build/cache-key.js';
 import { parseDockerfile } from '../../core/build/dockerfile/parse.js';
 import type { BuildEvent, StepRef } from '../../core/build/events.js';
@@ -72,6 +72,7 @@ export async function build(request: BuildRequest, deps: BuilderDeps, emit: (eve
   const name = request.name;
   for (const n of parsed.notices) emit({ type: 'notice', build: name, message: n.message, location: n.location });
   if (graph.unusedBuildArgs.length > 0) emit({ type: 'notice', build: name, message: `build arguments not used by any stage: ${graph.unusedBuildArgs.join(', ')}` });
+  preflight(graph, request.platform);
   for (const stage of graph.stages) if (!graph.needed.includes(stage.index)) emit({ type: 'stage-skipped', build: name, stage: stage.label });
 
   const run = new BuildRun(request, deps, graph, emit);
@@ -82,6 +83,25 @@ export async function build(request: BuildRequest, deps: BuilderDeps, emit: (eve
   for (const tag of request.tags ?? []) await deps.images.tag(imageId, tag);
   emit({ type: 'build-done', build: name, imageId, tags: request.tags ?? [], ms: performance.now() - started, steps: run.steps, cached: run.cached });
   return { imageId, config, steps: run.steps, cached: run.cached };
+}
+
+/**
+ * Every mistake in the needed stages at once, before anything runs: each stage
+ * is resolved over an empty base. Only expansion errors are left for the real
+ * run, since a variable the base image's ENV sets is unset here.
+ */
+function preflight(graph: BuildGraph, platform: Platform): void {
+  const errors: TugError[] = [];
+  for (const index of graph.needed) {
+    try {
+      resolveStage(graph, index, scratchConfig(platform));
+    } catch (err) {
+      const list = err instanceof ConfigErrors ? err.errors : err instanceof TugError ? [err] : [];
+      if (list.length === 0) throw err;
+      errors.push(...list.filter((e) => e.code !== 'dockerfile.expand'));
+    }
+  }
+  if (errors.length > 0) throw errors.length === 1 ? errors[0]! : new ConfigErrors(errors);
 }
 
 class BuildRun {
