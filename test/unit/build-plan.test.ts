@@ -7,6 +7,7 @@ import { parseDockerfile } from '../../src/core/build/dockerfile/parse.js';
 import { planStages, type BuildOptions } from '../../src/core/build/plan/graph.js';
 import { resolveStage, type CopyOp, type RunOp } from '../../src/core/build/plan/steps.js';
 import { scratchConfig, type ImageConfig } from '../../src/core/build/image-config.js';
+import { formatStages, formatSteps } from '../../src/core/build/plan/format.js';
 
 const platform = { os: 'linux', architecture: 'amd64' };
 const plan = (text: string, opts: Partial<BuildOptions> = {}) => planStages(parseDockerfile(text, 'Dockerfile'), { platform, ...opts });
@@ -46,6 +47,16 @@ describe('stages and target', () => {
 
   it('treats a stage name used before it is defined as an image, as Docker does', () => {
     expect(plan('FROM later\nFROM a AS later\n').stages[0]!.base).toEqual({ kind: 'image', ref: 'later' });
+  });
+});
+
+describe('the plan as text', () => {
+  it('shows stages and resolved steps in one read', () => {
+    const text = 'FROM busybox AS build\nWORKDIR /src\nCOPY --chown=app . .\nRUN make\nFROM alpine AS docs\nFROM scratch\nCOPY --from=build /src/app /app\nENTRYPOINT ["/app"]\n';
+    const graph = plan(text);
+    expect(formatStages(graph)).toBe(['stage build: image busybox', 'stage docs: image alpine [skipped]', 'stage 2: scratch after build [target]'].join('\n'));
+    expect(formatSteps(resolveStage(graph, 0, base()))).toBe(['2: WORKDIR /src (mkdir)', '3: COPY ["."] -> /src/ chown=app', '4: RUN ["/bin/sh","-c","make"] workdir=/src'].join('\n'));
+    expect(formatSteps(resolveStage(graph, 2, base()))).toBe(['7: COPY ["/src/app"] -> /app from=stage:0', '8: config: ENTRYPOINT ["/app"]'].join('\n'));
   });
 });
 
