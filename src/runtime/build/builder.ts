@@ -121,7 +121,8 @@ class BuildRun {
     private readonly emit: (event: BuildEvent) => void,
   ) {
     this.digester = new FileDigester(deps.digestCache);
-    request.signal?.addEventListener('abort', () => this.abort.abort(request.signal?.reason), { once: true });
+    if (request.signal?.aborted) this.abort.abort(request.signal.reason);
+    else request.signal?.addEventListener('abort', () => this.abort.abort(request.signal?.reason), { once: true });
   }
 
   /** Builds every needed stage; resolves with the target's result, rejects with the first failure. */
