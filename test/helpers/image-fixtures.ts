@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { pack as tarPack, type Headers } from 'tar-stream';
+import { pack as tarPack, type Header } from 'tar-stream';
 import { MEDIA } from '../../src/core/images/manifest.js';
 
 export interface FixtureEntry {
@@ -56,7 +56,7 @@ export async function layerTar(entries: FixtureEntry[]): Promise<Buffer> {
   for (const e of entries) {
     const type = e.type ?? (e.body !== undefined ? 'file' : 'directory');
     const body = e.body === undefined ? undefined : Buffer.from(e.body);
-    const header: Headers = {
+    const header: Partial<Header> & { name: string } = {
       name: e.path,
       type,
       mode: e.mode ?? (type === 'directory' ? 0o755 : type === 'symlink' ? 0o777 : 0o644),
