@@ -227,3 +227,87 @@ export async function pushImage(reg: TestRegistry, repo: string, tag: string, to
   for (const blob of blobs.values()) if (isManifest(blob) && blob.digest !== top.digest) await putManifest(blob, blob.digest);
   await putManifest(top, tag);
 }
+
+export interface SeenRequest {
+  method: string;
+  path: string;
+  range?: string;
+  authorization?: string;
+}
+
+export interface TestProxy {
+  url: string;
+  host: string;
+  seen: SeenRequest[];
+  /** Requests that reached the blob "CDN" the proxy redirects to (when `redirectBlobs`). */
+  cdnSeen: SeenRequest[];
+  close(): Promise<void>;
+}
+
+/**
+ * A recording front for a test registry on another port. With `redirectBlobs`,
+ * blob GETs answer 307 to a "CDN" on another origin (127.0.0.2 instead of
+ * 127.0.0.1), which serves the blob with the registry's own credentials and
+ * records whether the client sent it an Authorization header.
+ */
+export async function startProxy(reg: TestRegistry, opts: { redirectBlobs?: boolean; repo?: string } = {}): Promise<TestProxy> {
+  const seen: SeenRequest[] = [];
+  const cdnSeen: SeenRequest[] = [];
+  const record = (list: SeenRequest[], req: import('node:http').IncomingMessage) =>
+    list.push({ method: req.method ?? 'GET', path: req.url ?? '/', ...(req.headers.range && { range: req.headers.range }), ...(req.headers.authorization && { authorization: req.headers.authorization }) });
+  const forward = async (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse, auth?: string) => {
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'connection') headers[k] = v;
+    if (auth) headers.authorization = auth;
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const upstream = await fetch(`${reg.url}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined, redirect: 'manual' });
+    const out: Record<string, string> = {};
+    upstream.headers.forEach((v, k) => {
+      if (k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
+    });
+    res.writeHead(upstream.status, out);
+    res.end(Buffer.from(await upstream.arrayBuffer()));
+  };
+  const cdnPort = await fetchablePort();
+  const cdn = createServer((req, res) => {
+    record(cdnSeen, req);
+    void forward(req, res, reg.pushAuthorization(opts.repo ?? ''));
+  });
+  await new Promise<void>((resolve) => cdn.listen(cdnPort, '127.0.0.2', resolve));
+  const port = await fetchablePort();
+  const server = createServer((req, res) => {
+    record(seen, req);
+    if (opts.redirectBlobs && req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '')) {
+      res.writeHead(307, { location: `http://127.0.0.2:${cdnPort}${req.url}` }).end();
+      return;
+    }
+    void forward(req, res);
+  });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    host: `127.0.0.1:${port}`,
+    seen,
+    cdnSeen,
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => cdn.close(() => resolve()));
+    },
+  };
+}
+
+/** Writes a docker config.json with `auths` for these hosts; returns the env pointing at it. */
+export function dockerConfigEnv(dir: string, auths: Record<string, TestUser>): { DOCKER_CONFIG: string } {
+  const cfgDir = join(dir, 'docker-config');
+  mkdirSync(cfgDir, { recursive: true });
+  const entries = Object.fromEntries(Object.entries(auths).map(([host, u]) => [host, { auth: Buffer.from(`${u.user}:${u.password}`).toString('base64') }]));
+  writeFileSync(join(cfgDir, 'config.json'), JSON.stringify({ auths: entries }));
+  return { DOCKER_CONFIG: cfgDir };
+}
+
+/** The registry's own file for a blob (filesystem driver), to corrupt it in tests. */
+export function registryBlobFile(reg: TestRegistry, digest: string): string {
+  const hex = digest.slice(7);
+  return join(reg.dir, 'data', 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+}
