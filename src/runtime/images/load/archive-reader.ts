@@ -1,0 +1,170 @@
+// Read access to an image archive, whatever it came as: a tar (optionally
+// gzip- or zstd-compressed) from a file or stdin, or an OCI layout directory.
+// A tar's regular files are spooled to a temporary directory, one file each,
+// and its symlinks (skopeo writes some) are resolved by name inside the
+// archive: nothing is ever looked up outside it. Names are cleaned and a
+// ".." is refused, as in layers.
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, realpathSync, statSync } from 'node:fs';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { join, posix, relative } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { spawn } from 'node:child_process';
+import { extract, type Header } from 'tar-stream';
+import { TugError } from '../../../core/errors.js';
+import { cleanEntryName } from '../unpack/root-path.js';
+
+export interface ArchiveReader {
+  /** Host path of a member, or undefined when the archive has none of that name. */
+  file(name: string): string | undefined;
+  read(name: string): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export async function openDirectory(dir: string): Promise<ArchiveReader> {
+  const root = realpathSync(dir);
+  const reader: ArchiveReader = {
+    file(name) {
+      const rel = cleanEntryName(name, dir);
+      let real: string;
+      try {
+        real = realpathSync(join(root, rel));
+      } catch {
+        return undefined;
+      }
+      if (relative(root, real).startsWith('..') || !statSync(real).isFile()) return undefined;
+      return real;
+    },
+    read: (name) => readMember(reader, name),
+    close: async () => undefined,
+  };
+  return reader;
+}
+
+/** Spools a tar stream (plain, gzip or zstd) into `scratch`; the reader's close() removes it. */
+export async function openTarStream(input: Readable, scratchParent: string): Promise<ArchiveReader> {
+  const scratch = join(scratchParent, `load-${randomBytes(6).toString('hex')}`);
+  await mkdir(scratch, { recursive: true, mode: 0o700 });
+  const files = new Map<string, string>();
+  const links = new Map<string, string>();
+  let count = 0;
+  const ex = extract();
+  ex.on('entry', (h: Header, stream, next) => {
+    const done = (err?: unknown) => {
+      if (err) stream.resume();
+      next(err as Error | undefined);
+    };
+    try {
+      const name = cleanEntryName(h.name, 'archive');
+      if (h.type === 'file' || h.type === 'contiguous-file') {
+        const path = join(scratch, `m${count++}`);
+        files.set(name, path);
+        pipeline(stream as unknown as Readable, createWriteStream(path, { flags: 'wx', mode: 0o600 })).then(() => done(), done);
+        return;
+      }
+      if (h.type === 'symlink' || h.type === 'link') {
+        const target = h.type === 'link' ? h.linkname : posix.join(posix.dirname(name), h.linkname);
+        links.set(name, posix.normalize(target ?? ''));
+      }
+      stream.resume();
+      done();
+    } catch (err) {
+      done(err);
+    }
+  });
+  try {
+    await pipeline(await decompressed(input), ex as unknown as NodeJS.WritableStream);
+  } catch (err) {
+    await rm(scratch, { recursive: true, force: true });
+    if (err instanceof TugError) throw err;
+    throw new TugError({ code: 'image.archive-invalid', message: `the archive is not a readable tar: ${(err as Error).message}`, hint: 'give a file made by docker save, skopeo or an OCI image layout' });
+  }
+  const resolve = (name: string): string | undefined => {
+    let current = posix.normalize(name);
+    for (let hops = 0; hops < 40; hops++) {
+      const hit = files.get(current);
+      if (hit) return hit;
+      // A link on the path: "<link>/rest" resolves through the link's target.
+      const parts = current.split('/');
+      let moved = false;
+      for (let i = parts.length; i > 0; i--) {
+        const prefix = parts.slice(0, i).join('/');
+        const target = links.get(prefix);
+        if (target !== undefined) {
+          current = posix.normalize([target, ...parts.slice(i)].join('/'));
+          moved = true;
+          break;
+        }
+      }
+      if (!moved || current.startsWith('..')) return undefined;
+    }
+    return undefined;
+  };
+  const reader: ArchiveReader = {
+    file: (name) => resolve(cleanEntryName(name, 'archive')),
+    read: (name) => readMember(reader, name),
+    close: () => rm(scratch, { recursive: true, force: true }),
+  };
+  return reader;
+}
+
+async function readMember(reader: ArchiveReader, name: string): Promise<Buffer> {
+  const path = reader.file(name);
+  if (!path) throw new TugError({ code: 'image.archive-invalid', message: `the archive has no ${name}` });
+  return readFile(path);
+}
+
+/** The first bytes decide: gzip, zstd (through the zstd program) or a plain tar. */
+async function decompressed(input: Readable): Promise<Readable> {
+  const head = await peek(input);
+  if (head[0] === 0x1f && head[1] === 0x8b) return head.stream.pipe(createGunzip());
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) {
+    const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child.on('error', (err) => child.stdout.destroy(err));
+    head.stream.pipe(child.stdin);
+    return child.stdout;
+  }
+  return head.stream;
+}
+
+/** Reads the first chunk and gives back a stream that still starts with it. */
+async function peek(input: Readable): Promise<Buffer & { stream: Readable }> {
+  const out = new PassThrough();
+  const first = await new Promise<Buffer>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      cleanup();
+      input.pause();
+      resolve(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(Buffer.alloc(0));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      input.off('data', onData);
+      input.off('end', onEnd);
+      input.off('error', onError);
+    };
+    input.on('data', onData);
+    input.once('end', onEnd);
+    input.once('error', onError);
+  });
+  if (first.length === 0) out.end();
+  else {
+    out.write(first);
+    input.pipe(out);
+    input.resume();
+  }
+  return Object.assign(first, { stream: out });
+}
+
+/** A file's bytes as a stream source for ingestBlob. */
+export function fileChunks(path: string): AsyncIterable<Uint8Array> {
+  return createReadStream(path) as AsyncIterable<Uint8Array>;
+}
