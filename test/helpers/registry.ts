@@ -250,7 +250,7 @@ export interface TestProxy {
  * 127.0.0.1), which serves the blob with the registry's own credentials and
  * records whether the client sent it an Authorization header.
  */
-export async function startProxy(reg: TestRegistry, opts: { redirectBlobs?: boolean; repo?: string } = {}): Promise<TestProxy> {
+export async function startProxy(reg: TestRegistry, opts: { redirectBlobs?: boolean; repo?: string; slowBlobs?: boolean } = {}): Promise<TestProxy> {
   const seen: SeenRequest[] = [];
   const cdnSeen: SeenRequest[] = [];
   const record = (list: SeenRequest[], req: import('node:http').IncomingMessage) =>
@@ -267,7 +267,14 @@ export async function startProxy(reg: TestRegistry, opts: { redirectBlobs?: bool
       if (k !== 'content-encoding' && k !== 'transfer-encoding' && k !== 'connection') out[k] = v;
     });
     res.writeHead(upstream.status, out);
-    res.end(Buffer.from(await upstream.arrayBuffer()));
+    const body = Buffer.from(await upstream.arrayBuffer());
+    if (!opts.slowBlobs || !/\/blobs\//.test(req.url ?? '')) return void res.end(body);
+    // 64 KiB every 50 ms: slow enough to interrupt a pull half-way.
+    for (let i = 0; i < body.length && !res.destroyed; i += 65536) {
+      res.write(body.subarray(i, i + 65536));
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    res.end();
   };
   const cdnPort = await fetchablePort();
   const cdn = createServer((req, res) => {

@@ -5,7 +5,7 @@
 // layers are unpacked and checked against the config's diff IDs, and the names
 // are set last, so a broken archive leaves no name behind.
 import { createHash } from 'node:crypto';
-import { createReadStream, statSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
 import { parseImageConfig } from '../../../core/images/image-config.js';
@@ -30,6 +30,9 @@ export type LoadSource = { path: string } | { stream: Readable };
 
 export async function loadImages(store: ImageStore, source: LoadSource, opts: { platform?: Platform; onImage?: (image: LoadedImage) => void } = {}): Promise<LoadedImage[]> {
   store.ensureDirs();
+  if ('path' in source && !existsSync(source.path)) {
+    throw new TugError({ code: 'image.archive-missing', message: `no such file or directory: ${source.path}`, hint: 'give the path of a docker save archive or an OCI image layout' });
+  }
   const reader = 'stream' in source
     ? await openTarStream(source.stream, store.layout.tmpDir)
     : statSync(source.path).isDirectory()
