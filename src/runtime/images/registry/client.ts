@@ -30,6 +30,7 @@ export interface FetchedManifest {
 }
 
 const MAX_ATTEMPTS = 5;
+const TRANSIENT = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
 const MAX_REDIRECTS = 5;
 const MAX_RETRY_AFTER_MS = 60_000;
 
@@ -137,7 +138,8 @@ export class RegistryClient {
         if (this.opts.signal?.aborted) throw this.opts.signal.reason ?? err;
         const code = networkCode(err);
         // A refused connection is an address problem more often than a hiccup: retry once only.
-        const limit = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 2 : MAX_ATTEMPTS;
+        // Anything that is not a network failure (a bad port, a bad URL) is not retried at all.
+        const limit = code === 'ECONNREFUSED' || code === 'ENOTFOUND' ? 2 : code && TRANSIENT.has(code) ? MAX_ATTEMPTS : 1;
         if (attempt >= limit || (init.body !== undefined && init.body !== null)) throw this.unreachable(url, err);
         await sleep(base * 2 ** (attempt - 1), this.opts.signal);
         continue;
@@ -216,8 +218,9 @@ export class RegistryClient {
 
   private unreachable(url: URL, err: unknown): TugError {
     const code = networkCode(err);
-    const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'unknown host' : code ?? (err as Error).message;
-    const tlsHint = url.protocol === 'https:' && /EPROTO|SSL|wrong version/i.test(String(code) + String((err as { cause?: Error }).cause?.message))
+    const cause = (err as { cause?: Error }).cause;
+    const why = code === 'ECONNREFUSED' ? 'connection refused' : code === 'ENOTFOUND' ? 'unknown host' : code ?? cause?.message ?? (err as Error).message;
+    const tlsHint = url.protocol === 'https:' && /EPROTO|SSL|wrong version/i.test(String(code) + String(cause?.message))
       ? '; if it speaks plain HTTP, list it in TUG_INSECURE_REGISTRIES'
       : '';
     return new TugError({
