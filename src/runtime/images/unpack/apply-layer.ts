@@ -13,12 +13,16 @@ import { chmod, link, lchown, lstat, lutimes, mkdir, rm, symlink, utimes } from 
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setAttribute } from '@napi-rs/xattr';
 import { extract, type Header } from 'tar-stream';
 import { TugError } from '../../../core/errors.js';
+import { IO_CHUNK } from './decompress.js';
 import { cleanEntryName, resolveInRoot } from './root-path.js';
 
 const WHITEOUT = '.wh.';
+
+// The native addon loads only for layers that carry xattrs or opaque markers.
+let xattr: Promise<typeof import('@napi-rs/xattr')> | undefined;
+const setAttribute = async (path: string, name: string, value: string): Promise<void> => (await (xattr ??= import('@napi-rs/xattr'))).setAttribute(path, name, value);
 const OPAQUE = '.wh..wh..opq';
 const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
@@ -77,7 +81,7 @@ async function applyEntry(root: string, h: Header, source: unknown, opts: ApplyO
       break;
     case 'file':
     case 'contiguous-file':
-      await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o600 }) /* O_EXCL: never through a symlink */);
+      await pipeline(body, createWriteStream(target, { flags: 'wx', mode: 0o600, highWaterMark: IO_CHUNK }) /* O_EXCL: never through a symlink */);
       result.size += h.size ?? 0;
       break;
     case 'symlink':

@@ -10,6 +10,8 @@ import { createGunzip } from 'node:zlib';
 import { TugError } from '../../../core/errors.js';
 import type { LayerCompression } from '../../../core/images/manifest.js';
 
+export const IO_CHUNK = 1 << 20;
+
 export async function sniffCompression(file: string): Promise<LayerCompression> {
   const fd = await open(file, 'r');
   try {
@@ -26,10 +28,11 @@ export async function sniffCompression(file: string): Promise<LayerCompression> 
 /** The uncompressed tar of a layer blob file; errors (a corrupt stream, zstd missing) surface on the stream. */
 export async function openLayerTar(file: string): Promise<Readable> {
   const how = await sniffCompression(file);
-  const raw = createReadStream(file);
+  // Big buffers: layers are tens of megabytes, and every chunk costs a trip through the stream machinery.
+  const raw = createReadStream(file, { highWaterMark: IO_CHUNK });
   if (how === 'none') return raw;
   if (how === 'gzip') {
-    const gunzip = createGunzip();
+    const gunzip = createGunzip({ chunkSize: IO_CHUNK / 4 });
     raw.on('error', (err) => gunzip.destroy(err));
     return raw.pipe(gunzip);
   }
