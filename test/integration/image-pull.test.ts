@@ -9,6 +9,7 @@ import { TugError } from '../../src/core/errors.js';
 import { ImageStore } from '../../src/runtime/images/store/image-store.js';
 import { layerFsDir } from '../../src/runtime/images/store/layout.js';
 import { pullImage, type PullOptions, type PullProgress } from '../../src/runtime/images/registry/pull.js';
+import { pruneStore } from '../../src/runtime/images/store/prune.js';
 import { buildImage, buildIndex, busyboxEntries, type FixtureImage } from '../helpers/image-fixtures.js';
 import { describeRegistry, dockerConfigEnv, pushImage, registryBlobFile, startProxy, startRegistry, type TestRegistry } from '../helpers/registry.js';
 
@@ -134,6 +135,24 @@ describeRegistry('pull from an open registry', () => {
       const get = proxy.seen.find((r) => r.path.endsWith(layer.digest));
       expect(get?.range).toBe(`bytes=${half}-`);
       expect(readFileSync(join(layerFsDir(store.layout, layer.diffId), 'app/data.bin')).length).toBe(300_000);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a prune while a pull runs leaves the pull\'s content alone', async () => {
+    const proxy = await startProxy(reg, { slowBlobs: true });
+    try {
+      const pulling = pullImage(store, `${proxy.host}/tug/app:1`, opts());
+      // The busybox layer takes the slow proxy about a second: prune while it is on its way.
+      const partial = join(store.layout.ingestDir, `${app.layers[0]!.digest.slice(7)}.partial`);
+      const deadline = Date.now() + 10_000;
+      while (!existsSync(partial) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      expect(existsSync(partial)).toBe(true);
+      const report = await pruneStore(store);
+      expect(report.blobs).toBe(0);
+      const { record } = await pulling;
+      expect(readFileSync(join(layerFsDir(store.layout, record.layers[1]!.diffId), 'app/data.bin')).length).toBe(300_000);
     } finally {
       await proxy.close();
     }

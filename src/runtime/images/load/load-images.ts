@@ -15,7 +15,7 @@ import { familiarReference, formatReference, parseReference } from '../../../cor
 import { fileDigest, ingestBlob, putBlob, readBlob } from '../store/blobs.js';
 import { commitImage } from '../store/commit-image.js';
 import type { ImageStore } from '../store/image-store.js';
-import { holdForPull } from '../store/prune.js';
+import { TransientLease } from '../store/prune.js';
 import { defaultPlatform } from '../registry/pull.js';
 import { fileChunks, openDirectory, openTarStream, type ArchiveReader } from './archive-reader.js';
 import { sniffCompression } from '../unpack/decompress.js';
@@ -38,14 +38,16 @@ export async function loadImages(store: ImageStore, source: LoadSource, opts: { 
     : statSync(source.path).isDirectory()
       ? await openDirectory(source.path)
       : await openTarStream(createReadStream(source.path), store.layout.tmpDir);
-  const release = await holdForPull(store, {});
+  const lease = new TransientLease(store);
   try {
-    const entries = reader.file('manifest.json') ? await dockerSaveEntries(store, reader) : reader.file('index.json') ? await ociLayoutEntries(store, reader, opts.platform ?? defaultPlatform()) : undefined;
+    const entries = reader.file('manifest.json') ? await dockerSaveEntries(store, reader, lease) : reader.file('index.json') ? await ociLayoutEntries(store, reader, lease, opts.platform ?? defaultPlatform()) : undefined;
     if (!entries) {
       throw new TugError({ code: 'image.archive-invalid', message: 'the archive has neither manifest.json (docker save) nor index.json (OCI image layout)', hint: 'give a file made by docker save, skopeo copy or an OCI image layout' });
     }
     const loaded: LoadedImage[] = [];
     for (const e of entries) {
+      const config = parseImageConfig((await readBlob(store.layout, e.manifest.config.digest)).toString('utf8'), e.what);
+      await lease.add({ images: [e.manifest.config.digest], layers: config.rootfs.diff_ids });
       const record = await commitImage(store, { manifest: e.manifest, manifestDescriptor: e.descriptor, refs: e.refs, repoDigests: [], what: e.what, now: new Date() });
       const image = { id: record.id, names: e.refs.map((r) => familiarReference(parseReference(r))) };
       opts.onImage?.(image);
@@ -53,7 +55,7 @@ export async function loadImages(store: ImageStore, source: LoadSource, opts: { 
     }
     return loaded;
   } finally {
-    await release();
+    await lease.release();
     await reader.close();
   }
 }
@@ -71,7 +73,7 @@ interface SaveItem {
   Layers?: string[];
 }
 
-async function dockerSaveEntries(store: ImageStore, reader: ArchiveReader): Promise<Entry[]> {
+async function dockerSaveEntries(store: ImageStore, reader: ArchiveReader, lease: TransientLease): Promise<Entry[]> {
   let items: SaveItem[];
   try {
     items = JSON.parse((await reader.read('manifest.json')).toString('utf8')) as SaveItem[];
@@ -85,6 +87,7 @@ async function dockerSaveEntries(store: ImageStore, reader: ArchiveReader): Prom
     if (typeof item.Config !== 'string' || !Array.isArray(item.Layers)) throw new TugError({ code: 'image.archive-invalid', message: `${what}: manifest.json lacks Config or Layers` });
     const configBytes = await reader.read(item.Config);
     const config = { mediaType: MEDIA.dockerConfig, digest: digestOf(configBytes), size: configBytes.length };
+    await lease.add({ blobs: [config.digest] });
     await putBlob(store.layout, config, configBytes, 'config');
     parseImageConfig(configBytes.toString('utf8'), what);
     const layers: Descriptor[] = [];
@@ -93,6 +96,7 @@ async function dockerSaveEntries(store: ImageStore, reader: ArchiveReader): Prom
       if (!file) throw new TugError({ code: 'image.archive-invalid', message: `${what}: the archive has no layer ${name}` });
       const digest = await fileDigest(file);
       const size = statSync(file).size;
+      await lease.add({ blobs: [digest] });
       await ingestBlob(store.layout, { digest, size }, async () => ({ start: 0, chunks: fileChunks(file) }), { what: 'layer' });
       const how = await sniffCompression(file);
       layers.push({ mediaType: how === 'gzip' ? MEDIA.dockerLayerGzip : how === 'zstd' ? MEDIA.ociLayerZstd : MEDIA.dockerLayer, digest, size });
@@ -101,6 +105,7 @@ async function dockerSaveEntries(store: ImageStore, reader: ArchiveReader): Prom
     const manifest = { schemaVersion: 2, mediaType: MEDIA.dockerManifest, config, layers };
     const bytes = Buffer.from(JSON.stringify(manifest));
     const descriptor = { mediaType: MEDIA.dockerManifest, digest: digestOf(bytes), size: bytes.length };
+    await lease.add({ blobs: [descriptor.digest] });
     await putBlob(store.layout, descriptor, bytes, 'manifest');
     const refs = (item.RepoTags ?? []).map((t) => formatReference(parseReference(t)));
     out.push({ manifest: { kind: 'manifest', ...manifest }, descriptor, refs, what });
@@ -108,7 +113,7 @@ async function dockerSaveEntries(store: ImageStore, reader: ArchiveReader): Prom
   return out;
 }
 
-async function ociLayoutEntries(store: ImageStore, reader: ArchiveReader, platform: Platform): Promise<Entry[]> {
+async function ociLayoutEntries(store: ImageStore, reader: ArchiveReader, lease: TransientLease, platform: Platform): Promise<Entry[]> {
   const index = parseManifest((await reader.read('index.json')).toString('utf8'), 'index.json of the OCI layout');
   if (index.kind !== 'index') throw new TugError({ code: 'image.archive-invalid', message: 'index.json of the OCI layout is not an image index' });
   const out: Entry[] = [];
@@ -116,17 +121,17 @@ async function ociLayoutEntries(store: ImageStore, reader: ArchiveReader, platfo
     const name = top.annotations?.['io.containerd.image.name'] ?? top.annotations?.['org.opencontainers.image.ref.name'];
     const what = name ? `image ${name}` : `image ${top.digest}`;
     let d = top;
-    let bytes = await blobFromLayout(store, reader, d, 'manifest');
+    let bytes = await blobFromLayout(store, reader, lease, d, 'manifest');
     if (isIndexMediaType(d.mediaType) || parseManifest(bytes.toString('utf8'), what).kind === 'index') {
       const nested = parseManifest(bytes.toString('utf8'), what);
       if (nested.kind !== 'index') throw new TugError({ code: 'image.archive-invalid', message: `${what} is not an index` });
       d = selectManifest(nested, platform, name ?? top.digest);
-      bytes = await blobFromLayout(store, reader, d, 'manifest');
+      bytes = await blobFromLayout(store, reader, lease, d, 'manifest');
     }
     const manifest = parseManifest(bytes.toString('utf8'), what, d.mediaType || undefined);
     if (manifest.kind !== 'manifest') throw new TugError({ code: 'image.archive-invalid', message: `${what}: an index inside an index is not supported` });
-    await blobFromLayout(store, reader, manifest.config, 'config');
-    for (const layer of manifest.layers) await blobFromLayout(store, reader, layer, 'layer');
+    await blobFromLayout(store, reader, lease, manifest.config, 'config');
+    for (const layer of manifest.layers) await blobFromLayout(store, reader, lease, layer, 'layer');
     out.push({ manifest, descriptor: { mediaType: manifest.mediaType, digest: d.digest, size: d.size }, refs: refName(name), what });
   }
   return out;
@@ -143,10 +148,11 @@ function refName(name: string | undefined): string[] {
 }
 
 /** A layout blob into the store, verified against its descriptor; returns its bytes for small ones. */
-async function blobFromLayout(store: ImageStore, reader: ArchiveReader, d: Descriptor, what: string): Promise<Buffer> {
+async function blobFromLayout(store: ImageStore, reader: ArchiveReader, lease: TransientLease, d: Descriptor, what: string): Promise<Buffer> {
   const hex = /^sha256:([0-9a-f]{64})$/.exec(d.digest)?.[1];
   const file = hex ? reader.file(`blobs/sha256/${hex}`) : undefined;
   if (!file) throw new TugError({ code: 'image.archive-invalid', message: `the archive lacks ${what} ${d.digest}`, hint: 'the layout is incomplete; export the image again' });
+  await lease.add({ blobs: [d.digest] });
   await ingestBlob(store.layout, { digest: d.digest, size: d.size }, async () => ({ start: 0, chunks: fileChunks(file) }), { what });
   return what === 'layer' ? Buffer.alloc(0) : readBlob(store.layout, d.digest);
 }

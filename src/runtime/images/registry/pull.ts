@@ -16,7 +16,7 @@ import type { ImageProgress } from '../../backend.js';
 import { digestMismatch, ingestBlob, putBlob, readBlob } from '../store/blobs.js';
 import { commitImage, inParallel } from '../store/commit-image.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
-import { extendPullLease, holdForPull } from '../store/prune.js';
+import { TransientLease } from '../store/prune.js';
 import { unpackLayer } from '../unpack/unpack-layer.js';
 import { RegistryClient } from './client.js';
 import { lookupCredentials, type RegistryCredentials } from './credentials.js';
@@ -64,7 +64,8 @@ export async function pullImage(store: ImageStore, text: string, opts: PullOptio
   store.ensureDirs();
   progress({ action: 'pull', status: 'Pulling' });
   const top = await fetchManifest(client, ref, ref.digest ?? ref.tag!, ref.digest, name);
-  let release = await holdForPull(store, { blobs: [top.descriptor.digest] });
+  const lease = new TransientLease(store);
+  await lease.add({ blobs: [top.descriptor.digest] });
   try {
     await putBlob(store.layout, top.descriptor, top.bytes, 'manifest');
     let manifest: ImageManifest;
@@ -78,10 +79,10 @@ export async function pullImage(store: ImageStore, text: string, opts: PullOptio
       manifestDescriptor = child.descriptor;
     } else manifest = top.doc;
     const blobs = [top.descriptor.digest, manifestDescriptor.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
-    release = await extendPullLease(store, release, { blobs });
+    await lease.add({ blobs, images: [manifest.config.digest] });
     await fetchBlob(store, client, manifest.config, 'config', opts);
     const config = parseImageConfig((await readBlob(store.layout, manifest.config.digest)).toString('utf8'), name);
-    release = await extendPullLease(store, release, { blobs, layers: config.rootfs.diff_ids });
+    await lease.add({ layers: config.rootfs.diff_ids });
     await inParallel(manifest.layers.map((l, i) => ({ l, diffId: config.rootfs.diff_ids[i] })), opts.parallel ?? 3, async ({ l, diffId }) => {
       const layer = shortId(l.digest);
       if (diffId && store.hasLayer(diffId)) return progress({ action: 'pull', layer, status: 'Already exists' });
@@ -106,7 +107,7 @@ export async function pullImage(store: ImageStore, text: string, opts: PullOptio
     progress({ action: 'pull', status: `Digest: ${top.descriptor.digest}` });
     return { record, reference, digest: top.descriptor.digest };
   } finally {
-    await release();
+    await lease.release();
   }
 }
 

@@ -10,7 +10,7 @@ import { TugError } from '../../../core/errors.js';
 import type { Platform } from '../../../core/images/platform.js';
 import { familiarReference, formatReference, parseReference } from '../../../core/images/reference.js';
 import { tugHome } from '../../native/home.js';
-import { imageRecordPath, layerDir, leasePath, storeLayout, type StoreLayout } from './layout.js';
+import { hexOf, imageRecordPath, layerDir, leasePath, storeLayout, type StoreLayout } from './layout.js';
 import { withStoreLock, writeJsonAtomic } from './store-lock.js';
 import { currentIdentity, formatIdentity } from '../../native/proc-identity.js';
 
@@ -77,11 +77,14 @@ export class ImageStore {
     }
   }
 
+  /** Writes the record, keeping the repo digests and first-added time of an existing one (two pulls may race). */
   async putImage(record: ImageRecord): Promise<void> {
     this.ensureDirs();
-    const old = await this.getImage(record.id);
-    const merged: ImageRecord = old ? { ...record, added: old.added, repoDigests: [...new Set([...old.repoDigests, ...record.repoDigests])] } : record;
-    await writeJsonAtomic(this.layout, imageRecordPath(this.layout, record.id), merged);
+    await withStoreLock(this.layout, `image-${hexOf(record.id)}`, async () => {
+      const old = await this.getImage(record.id);
+      const merged: ImageRecord = old ? { ...record, added: old.added, repoDigests: [...new Set([...old.repoDigests, ...record.repoDigests])] } : record;
+      await writeJsonAtomic(this.layout, imageRecordPath(this.layout, record.id), merged);
+    });
   }
 
   async removeImageRecord(id: string): Promise<void> {

@@ -5,6 +5,7 @@
 // start of a pull both take the "gc" lock, so a pull either registers its
 // lease before prune looks or starts after it finished; a pull's lease whose
 // process died is void.
+import { randomBytes } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -14,7 +15,6 @@ import { isAlive, parseIdentity } from '../../native/proc-identity.js';
 import type { ImageRecord, ImageStore, Lease } from './image-store.js';
 import { SHORT_ID_LENGTH, leasePath } from './layout.js';
 import { withStoreLock } from './store-lock.js';
-import { randomBytes } from 'node:crypto';
 
 export interface PruneReport {
   images: string[];
@@ -24,21 +24,27 @@ export interface PruneReport {
   bytes: number;
 }
 
-/** Registers what a pull is about to fetch, so a concurrent prune keeps it; returns the release. */
-export async function holdForPull(store: ImageStore, lease: Partial<Lease>): Promise<() => Promise<void>> {
-  const id = `pull-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await withStoreLock(store.layout, 'gc', () => store.putLease(id, lease, { transient: true }));
-  return () => store.removeLease(id);
+/**
+ * What a pull or load in progress holds against prune: it names each blob,
+ * layer and image before fetching or committing it. Written under the "gc"
+ * lock, so prune either sees an addition or runs entirely before it.
+ */
+export class TransientLease {
+  private readonly held: Lease = { images: [], layers: [], blobs: [] };
+  private readonly id = `pull-${process.pid}-${randomBytes(4).toString('hex')}`;
+
+  constructor(private readonly store: ImageStore) {}
+
+  async add(part: Partial<Lease>): Promise<void> {
+    for (const key of ['images', 'layers', 'blobs'] as const) for (const v of part[key] ?? []) if (!this.held[key].includes(v)) this.held[key].push(v);
+    await withStoreLock(this.store.layout, 'gc', () => this.store.putLease(this.id, this.held, { transient: true }));
+  }
+
+  release(): Promise<void> {
+    return this.store.removeLease(this.id);
+  }
 }
 
-/** Adds to a pull's lease (the layers it learns of once the manifest is in). */
-export async function extendPullLease(store: ImageStore, release: () => Promise<void>, lease: Partial<Lease>): Promise<() => Promise<void>> {
-  const next = await holdForPull(store, lease);
-  await release();
-  return next;
-}
-
-/** Removes unused images (only those in `only`, when given) and all content no remaining image or lease uses. */
 export async function pruneStore(store: ImageStore, only?: ReadonlySet<string>): Promise<PruneReport> {
   store.ensureDirs();
   return withStoreLock(store.layout, 'gc', async () => {
