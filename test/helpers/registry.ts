@@ -250,7 +250,7 @@ export interface TestProxy {
  * 127.0.0.1), which serves the blob with the registry's own credentials and
  * records whether the client sent it an Authorization header.
  */
-export async function startProxy(reg: TestRegistry, opts: { redirectBlobs?: boolean; repo?: string; slowBlobs?: boolean } = {}): Promise<TestProxy> {
+export async function startProxy(reg: TestRegistry, opts: { redirectBlobs?: boolean; repo?: string; slowBlobs?: boolean; tooManyRequestsOnce?: boolean } = {}): Promise<TestProxy> {
   const seen: SeenRequest[] = [];
   const cdnSeen: SeenRequest[] = [];
   const record = (list: SeenRequest[], req: import('node:http').IncomingMessage) =>
@@ -283,8 +283,14 @@ export async function startProxy(reg: TestRegistry, opts: { redirectBlobs?: bool
   });
   await new Promise<void>((resolve) => cdn.listen(cdnPort, '127.0.0.2', resolve));
   const port = await fetchablePort();
+  let refused = false;
   const server = createServer((req, res) => {
     record(seen, req);
+    if (opts.tooManyRequestsOnce && !refused && /\/manifests\//.test(req.url ?? '')) {
+      refused = true;
+      res.writeHead(429, { 'retry-after': '1', 'content-type': 'application/json' }).end(JSON.stringify({ errors: [{ code: 'TOOMANYREQUESTS', message: 'slow down' }] }));
+      return;
+    }
     if (opts.redirectBlobs && req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '')) {
       res.writeHead(307, { location: `http://127.0.0.2:${cdnPort}${req.url}` }).end();
       return;

@@ -1,7 +1,7 @@
 // Pulling from a real registry (distribution 2.8 on 127.0.0.1): platforms,
 // Basic and token auth with credentials from a docker config.json, redirects,
 // resumes, and each failure a clear error with nothing half-stored.
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
@@ -158,6 +158,25 @@ describeRegistry('pull from an open registry', () => {
     }
   });
 
+  it('waits as long as Retry-After says when the registry answers 429', async () => {
+    const proxy = await startProxy(reg, { tooManyRequestsOnce: true });
+    try {
+      const started = Date.now();
+      await pullImage(store, `${proxy.host}/tug/app:1`, opts());
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+      expect(proxy.seen.filter((r) => r.path.endsWith('/manifests/1')).length).toBe(2);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('pulls Docker Hub names through TUG_REGISTRY_MIRRORS', async () => {
+    await pushImage(reg, 'library/mirrored', '1', app.manifest, app.blobs);
+    const { reference, record } = await pullImage(store, 'mirrored:1', opts({ env: env({ TUG_REGISTRY_MIRRORS: reg.url }) }));
+    expect(reference).toBe('docker.io/library/mirrored:1');
+    expect(record.repoDigests).toEqual([`docker.io/library/mirrored@${app.manifest.digest}`]);
+  });
+
   it('reports a registry that is down', async () => {
     const down = `127.0.0.1:${await (await import('../helpers/registry.js')).fetchablePort()}`;
     const err = await failure(pullImage(store, `${down}/tug/app:1`, opts()));
@@ -195,6 +214,19 @@ describeRegistry('pull with Basic auth (htpasswd)', () => {
     expect(none.message).toBe(`registry ${reg.host} requires credentials to pull tug/app, and none are configured`);
     expect(none.hint).toMatch(/docker login/);
     await expectNothingStored();
+  });
+
+  it('asks the credsStore helper named in the docker config', async () => {
+    const bin = join(home, 'bin');
+    mkdirSync(bin);
+    const helper = join(bin, 'docker-credential-tugtest');
+    // A real helper program: reads the server URL on stdin, prints the credentials as docker-credential-helpers do.
+    writeFileSync(helper, `#!/bin/sh\nread url\n[ "$1" = get ] && [ "$url" = "${reg.host}" ] && echo '{"ServerURL":"'$url'","Username":"tester","Secret":"secret"}' && exit 0\necho "credentials not found in native keychain"; exit 1\n`, { mode: 0o755 });
+    const cfgDir = join(home, 'helper-config');
+    mkdirSync(cfgDir);
+    writeFileSync(join(cfgDir, 'config.json'), JSON.stringify({ credsStore: 'tugtest' }));
+    const { record } = await pullImage(store, `${reg.host}/tug/app:1`, opts({ env: env({ DOCKER_CONFIG: cfgDir, PATH: `${bin}:${process.env.PATH}` }) }));
+    expect(record.id).toBe(app.config.digest);
   });
 
   it('follows blob redirects without sending the credentials to the other host', async () => {
