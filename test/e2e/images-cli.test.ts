@@ -101,16 +101,21 @@ describeRegistry('tug image commands and tug pull / images (built CLI)', () => {
     }
   });
 
-  it('two projects pulling one image at once store its layers once', async () => {
+  it('two processes pulling one image at once download and store its layers once', async () => {
+    const proxy = await startProxy(reg);
     const sub = mkdtempSync(join(home, 'iso-'));
-    const isoEnv = { TUG_HOME: sub, DOCKER_CONFIG: join(sub, 'none') };
-    const start = () => {
-      const child = spawn(process.execPath, [tugBin, 'image', 'pull', '-q', `${reg.host}/tug/big:1`], { env: { PATH: process.env.PATH ?? '', HOME: sub, ...isoEnv } });
-      return new Promise<number | null>((resolve) => child.on('close', resolve));
-    };
-    expect(await Promise.all([start(), start()])).toEqual([0, 0]);
-    expect(readdirSync(join(sub, 'images/layers')).filter((n) => !n.startsWith('.'))).toEqual([big.layers[0]!.diffId.slice(7)]);
-    expect(readdirSync(join(sub, 'images/ingest'))).toEqual([]);
+    try {
+      const start = () => {
+        const child = spawn(process.execPath, [tugBin, 'image', 'pull', '-q', `${proxy.host}/tug/big:1`], { env: { PATH: process.env.PATH ?? '', HOME: sub, TUG_HOME: sub, DOCKER_CONFIG: join(sub, 'none') } });
+        return new Promise<number | null>((resolve) => child.on('close', resolve));
+      };
+      expect(await Promise.all([start(), start()])).toEqual([0, 0]);
+      expect(proxy.seen.filter((r) => r.path.endsWith(big.layers[0]!.digest)).length).toBe(1);
+      expect(readdirSync(join(sub, 'images/layers')).filter((n) => !n.startsWith('.'))).toEqual([big.layers[0]!.diffId.slice(7)]);
+      expect(readdirSync(join(sub, 'images/ingest'))).toEqual([]);
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('a killed pull is resumed by the next one', async () => {
