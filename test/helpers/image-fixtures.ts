@@ -9,7 +9,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { pack as tarPack, type Header } from 'tar-stream';
-import { MEDIA } from '../../src/core/images/manifest.js';
+import { MEDIA, parseManifest, type ImageManifest } from '../../src/core/images/manifest.js';
+import { putBlob } from '../../src/runtime/images/store/blobs.js';
+import { commitImage } from '../../src/runtime/images/store/commit-image.js';
+import type { ImageRecord, ImageStore } from '../../src/runtime/images/store/image-store.js';
 
 export interface FixtureEntry {
   path: string;
@@ -48,7 +51,7 @@ export const sha256 = (b: Buffer | string): string => `sha256:${createHash('sha2
 export async function layerTar(entries: FixtureEntry[]): Promise<Buffer> {
   const p = tarPack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
+  p.on('data', (c: unknown) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve, reject) => {
     p.on('end', resolve);
     p.on('error', reject);
@@ -69,7 +72,8 @@ export async function layerTar(entries: FixtureEntry[]): Promise<Buffer> {
     if (e.devmajor !== undefined) header.devmajor = e.devmajor;
     if (e.devminor !== undefined) header.devminor = e.devminor;
     if (e.xattrs) header.pax = Object.fromEntries(Object.entries(e.xattrs).map(([k, v]) => [`SCHILY.xattr.${k}`, v]));
-    await new Promise<void>((resolve, reject) => p.entry(header, type === 'file' ? body ?? Buffer.alloc(0) : undefined, (err) => (err ? reject(err) : resolve())));
+    // Entries other than files carry an empty body.
+    await new Promise<void>((resolve, reject) => p.entry(header, type === 'file' ? body ?? Buffer.alloc(0) : Buffer.alloc(0), (err) => (err ? reject(err) : resolve())));
   }
   p.finalize();
   await done;
@@ -172,22 +176,27 @@ export function busyboxEntries(extraPasswd = '', extraGroup = ''): FixtureEntry[
   ];
 }
 
-/** Writes an OCI image layout directory: `tags` become `org.opencontainers.image.ref.name` annotations. */
-export function writeOciLayout(dir: string, items: { top: FixtureBlob; blobs: Map<string, FixtureBlob>; tag?: string }[]): void {
+type LayoutItem = { top: FixtureBlob; blobs: Map<string, FixtureBlob>; tag?: string };
+
+/** index.json of an OCI layout: `tag` becomes the `org.opencontainers.image.ref.name` annotation. */
+function layoutIndex(items: LayoutItem[]): Buffer {
+  const manifests = items.map((i) => ({
+    mediaType: i.top.mediaType,
+    digest: i.top.digest,
+    size: i.top.bytes.length,
+    ...(i.tag && { annotations: { 'org.opencontainers.image.ref.name': i.tag } }),
+  }));
+  return Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests }));
+}
+
+const OCI_LAYOUT = Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+
+/** Writes an OCI image layout directory. */
+export function writeOciLayout(dir: string, items: LayoutItem[]): void {
   mkdirSync(join(dir, 'blobs', 'sha256'), { recursive: true });
-  writeFileSync(join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+  writeFileSync(join(dir, 'oci-layout'), OCI_LAYOUT);
   for (const item of items) for (const [d, b] of item.blobs) writeFileSync(join(dir, 'blobs', 'sha256', d.slice(7)), b.bytes);
-  const index = {
-    schemaVersion: 2,
-    mediaType: MEDIA.ociIndex,
-    manifests: items.map((i) => ({
-      mediaType: i.top.mediaType,
-      digest: i.top.digest,
-      size: i.top.bytes.length,
-      ...(i.tag && { annotations: { 'org.opencontainers.image.ref.name': i.tag } }),
-    })),
-  };
-  writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
+  writeFileSync(join(dir, 'index.json'), layoutIndex(items));
 }
 
 /** A tar of files given as path → bytes (for archives). */
@@ -195,27 +204,11 @@ export async function archiveTar(files: [string, Buffer][]): Promise<Buffer> {
   return layerTar(files.map(([path, body]) => ({ path, body })));
 }
 
-export async function ociLayoutTar(items: { top: FixtureBlob; blobs: Map<string, FixtureBlob>; tag?: string }[]): Promise<Buffer> {
-  const files: [string, Buffer][] = [['oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }))]];
-  const seen = new Set<string>();
-  for (const item of items) {
-    for (const [d, b] of item.blobs) {
-      if (!seen.has(d)) files.push([`blobs/sha256/${d.slice(7)}`, b.bytes]);
-      seen.add(d);
-    }
-  }
-  const index = {
-    schemaVersion: 2,
-    mediaType: MEDIA.ociIndex,
-    manifests: items.map((i) => ({
-      mediaType: i.top.mediaType,
-      digest: i.top.digest,
-      size: i.top.bytes.length,
-      ...(i.tag && { annotations: { 'org.opencontainers.image.ref.name': i.tag } }),
-    })),
-  };
-  files.push(['index.json', Buffer.from(JSON.stringify(index))]);
-  return archiveTar(files);
+export async function ociLayoutTar(items: LayoutItem[]): Promise<Buffer> {
+  const files = new Map<string, Buffer>([['oci-layout', OCI_LAYOUT]]);
+  for (const item of items) for (const [d, b] of item.blobs) files.set(`blobs/sha256/${d.slice(7)}`, b.bytes);
+  files.set('index.json', layoutIndex(items));
+  return archiveTar([...files]);
 }
 
 /**
@@ -228,7 +221,7 @@ export async function dockerSaveTar(image: FixtureImage, repoTags: string[], opt
   let layerPaths: string[];
   let configPath: string;
   if (opts.oci) {
-    files.push(['oci-layout', Buffer.from(JSON.stringify({ imageLayoutVersion: '1.0.0' }))]);
+    files.push(['oci-layout', OCI_LAYOUT]);
     for (const l of image.layers) files.push([`blobs/sha256/${l.diffId.slice(7)}`, l.tar]);
     files.push([`blobs/sha256/${image.config.digest.slice(7)}`, image.config.bytes]);
     // Docker 25 stores the layers uncompressed in the archive: the manifest names them so.
@@ -259,4 +252,17 @@ export async function dockerSaveTar(image: FixtureImage, repoTags: string[], opt
   }
   files.push(['manifest.json', Buffer.from(JSON.stringify([{ Config: configPath, RepoTags: repoTags, Layers: layerPaths }]))]);
   return archiveTar(files);
+}
+
+/** Puts a fixture image into a store the way a load does: blobs verified, layers unpacked, the name set. */
+export async function storeFixtureImage(store: ImageStore, img: FixtureImage, ref = 'docker.io/library/fixture:1'): Promise<ImageRecord> {
+  for (const b of img.blobs.values()) await putBlob(store.layout, { digest: b.digest, size: b.bytes.length }, b.bytes);
+  return commitImage(store, {
+    manifest: parseManifest(img.manifest.bytes.toString(), 'fixture') as ImageManifest,
+    manifestDescriptor: { digest: img.manifest.digest, mediaType: img.manifest.mediaType, size: img.manifest.bytes.length },
+    refs: [ref],
+    repoDigests: [],
+    what: 'fixture',
+    now: new Date(),
+  });
 }

@@ -215,12 +215,12 @@ export async function pushImage(reg: TestRegistry, repo: string, tag: string, to
     if (start.status !== 202) throw new Error(`upload start for ${repo}: HTTP ${start.status}`);
     const location = new URL(start.headers.get('location')!, reg.url);
     location.searchParams.set('digest', blob.digest);
-    const put = await fetch(location, { method: 'PUT', headers: headers({ 'content-type': 'application/octet-stream' }), body: blob.bytes });
+    const put = await fetch(location, { method: 'PUT', headers: headers({ 'content-type': 'application/octet-stream' }), body: new Uint8Array(blob.bytes) });
     await put.arrayBuffer();
     if (put.status !== 201) throw new Error(`upload of ${blob.digest} to ${repo}: HTTP ${put.status}`);
   }
   const putManifest = async (b: FixtureBlob, ref: string) => {
-    const r = await fetch(`${reg.url}/v2/${repo}/manifests/${ref}`, { method: 'PUT', headers: headers({ 'content-type': b.mediaType }), body: b.bytes });
+    const r = await fetch(`${reg.url}/v2/${repo}/manifests/${ref}`, { method: 'PUT', headers: headers({ 'content-type': b.mediaType }), body: new Uint8Array(b.bytes) });
     const text = await r.text();
     if (r.status !== 201) throw new Error(`manifest put ${repo}:${ref}: HTTP ${r.status} ${text}`);
   };

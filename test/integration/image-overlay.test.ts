@@ -6,13 +6,10 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { parseManifest, type ImageManifest } from '../../src/core/images/manifest.js';
 import { isMountPoint, overlayRootfs } from '../../src/runtime/images/rootfs/overlay.js';
-import { putBlob } from '../../src/runtime/images/store/blobs.js';
-import { commitImage } from '../../src/runtime/images/store/commit-image.js';
-import { ImageStore } from '../../src/runtime/images/store/image-store.js';
+import { ImageStore, type ImageRecord } from '../../src/runtime/images/store/image-store.js';
 import { pruneStore } from '../../src/runtime/images/store/prune.js';
-import { buildImage, type FixtureImage, type ImageSpec } from '../helpers/image-fixtures.js';
+import { buildImage, storeFixtureImage, type ImageSpec } from '../helpers/image-fixtures.js';
 import { describeRoot } from '../helpers/root.js';
 
 let home: string;
@@ -32,18 +29,8 @@ function spawnUmount(path: string): void {
   void import('node:child_process').then(({ spawnSync }) => spawnSync('umount', ['-l', path]));
 }
 
-async function stored(spec: ImageSpec, ref = 'docker.io/library/ov:1'): Promise<{ img: FixtureImage; rec: Awaited<ReturnType<typeof commitImage>> }> {
-  const img = await buildImage(spec);
-  for (const b of img.blobs.values()) await putBlob(store.layout, { digest: b.digest, size: b.bytes.length }, b.bytes);
-  const rec = await commitImage(store, {
-    manifest: parseManifest(img.manifest.bytes.toString(), 'ov') as ImageManifest,
-    manifestDescriptor: { digest: img.manifest.digest, mediaType: img.manifest.mediaType, size: img.manifest.bytes.length },
-    refs: [ref],
-    repoDigests: [],
-    what: 'ov',
-    now: new Date(),
-  });
-  return { img, rec };
+async function stored(spec: ImageSpec): Promise<{ rec: ImageRecord }> {
+  return { rec: await storeFixtureImage(store, await buildImage(spec), 'docker.io/library/ov:1') };
 }
 
 describeRoot('overlay root filesystems', () => {

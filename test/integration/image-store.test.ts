@@ -8,12 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getAttributeSync } from '@napi-rs/xattr';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseManifest, type ImageManifest } from '../../src/core/images/manifest.js';
 import { ingestBlob, putBlob } from '../../src/runtime/images/store/blobs.js';
-import { commitImage } from '../../src/runtime/images/store/commit-image.js';
 import { ImageStore } from '../../src/runtime/images/store/image-store.js';
 import { layerFsDir } from '../../src/runtime/images/store/layout.js';
-import { buildImage, sha256, type FixtureEntry, type FixtureImage } from '../helpers/image-fixtures.js';
+import { buildImage, sha256, storeFixtureImage, type FixtureEntry, type FixtureImage } from '../helpers/image-fixtures.js';
 import { describeRoot } from '../helpers/root.js';
 
 let home: string;
@@ -24,18 +22,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(home, { recursive: true, force: true }));
 
-async function storeFixture(img: FixtureImage, ref = 'docker.io/library/fixture:1') {
-  for (const b of img.blobs.values()) await putBlob(store.layout, { digest: b.digest, size: b.bytes.length }, b.bytes);
-  const manifest = parseManifest(img.manifest.bytes.toString(), 'fixture') as ImageManifest;
-  return commitImage(store, {
-    manifest,
-    manifestDescriptor: { digest: img.manifest.digest, mediaType: img.manifest.mediaType, size: img.manifest.bytes.length },
-    refs: [ref],
-    repoDigests: [],
-    what: 'fixture',
-    now: new Date(),
-  });
-}
+const storeFixture = (img: FixtureImage, ref?: string) => storeFixtureImage(store, img, ref);
 
 const leftovers = () => [...readdirSync(store.layout.ingestDir), ...readdirSync(store.layout.blobsDir)];
 

@@ -20,7 +20,7 @@ export interface BlobTarget {
 /** What a source returns for a request starting at `offset`: where its bytes really start (0 when it ignored the range). */
 export interface BlobChunks {
   start: number;
-  chunks: AsyncIterable<Uint8Array>;
+  chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 }
 
 export type BlobSource = (offset: number) => Promise<BlobChunks>;
@@ -51,7 +51,7 @@ export function digestMismatch(what: string, want: BlobTarget, gotDigest: string
 
 /** Stores bytes already in memory (manifests, configs, archive members) after checking them. */
 export async function putBlob(layout: StoreLayout, target: BlobTarget, bytes: Buffer, what = 'blob'): Promise<void> {
-  await ingestBlob(layout, target, async () => ({ start: 0, chunks: once(bytes) }), { what });
+  await ingestBlob(layout, target, async () => ({ start: 0, chunks: [bytes] }), { what });
 }
 
 export interface IngestOptions {
@@ -91,7 +91,7 @@ export async function ingestBlob(layout: StoreLayout, target: BlobTarget, source
   }, opts.onWait);
 }
 
-async function writeFrom(layout: StoreLayout, target: BlobTarget, partial: string, hash: Hash, offset: number, chunks: AsyncIterable<Uint8Array>, opts: IngestOptions): Promise<void> {
+async function writeFrom(layout: StoreLayout, target: BlobTarget, partial: string, hash: Hash, offset: number, chunks: BlobChunks['chunks'], opts: IngestOptions): Promise<void> {
   const file = await open(partial, offset === 0 ? 'w' : 'a', 0o644);
   let received = offset;
   // Network chunks are small (16-64 KiB): gather them so each write moves about a megabyte.
@@ -130,10 +130,6 @@ async function writeFrom(layout: StoreLayout, target: BlobTarget, partial: strin
     throw digestMismatch(opts.what ?? 'blob', target, digest, received);
   }
   await rename(partial, blobPath(layout, target.digest));
-}
-
-async function* once(bytes: Uint8Array): AsyncIterable<Uint8Array> {
-  yield bytes;
 }
 
 async function sizeOf(file: string): Promise<number> {
