@@ -114,6 +114,14 @@ function duBytes(path) {
 
 const work = mkdtempSync(join(tmpdir(), 'tug-bench-pull-'));
 const reg = await startRegistry(join(work, 'registry'));
+// An interrupted run leaves no registry process and no scratch behind either.
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => {
+    reg.child.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 const result = { benchmark: 'image-pull', runs, layers: layerCount, mbPerLayer, time: new Date().toISOString() };
 try {
   const img = await makeImage();
