@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { isMountPoint, overlayRootfs } from '../../src/runtime/images/rootfs/overlay.js';
 import { ImageStore, type ImageRecord } from '../../src/runtime/images/store/image-store.js';
-import { pruneStore } from '../../src/runtime/images/store/prune.js';
+import { pruneStore, removeImage } from '../../src/runtime/images/store/prune.js';
 import { buildImage, storeFixtureImage, type ImageSpec } from '../helpers/image-fixtures.js';
 import { describeRoot } from '../helpers/root.js';
 
@@ -77,8 +77,10 @@ describeRoot('overlay root filesystems', () => {
     expect(await isMountPoint(path)).toBe(false);
     await rootfs.prepare();
     expect(readFileSync(join(path, 'data/written'), 'utf8')).toBe('mine');
-    // Prune keeps what the replica holds.
-    await store.updateRefs({ 'docker.io/library/ov:1': null });
+    // rm refuses an image a replica uses (with --force it only drops the name), and prune keeps it.
+    await expect(removeImage(store, 'ov:1')).rejects.toThrow(/image ov:1 is used by replica p\.web-1/);
+    expect(await removeImage(store, 'ov:1', { force: true })).toEqual({ untagged: ['ov:1'] });
+    expect(await store.getImage(rec.id)).toBeDefined();
     await pruneStore(store);
     expect(store.hasLayer(rec.layers[0]!.diffId)).toBe(true);
     await rootfs.cleanup();
