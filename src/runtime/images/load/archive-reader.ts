@@ -8,12 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream, realpathSync, statSync } from 'node:fs';
 import { mkdir, readFile, rm } from 'node:fs/promises';
 import { join, posix, relative } from 'node:path';
-import { PassThrough, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
-import { spawn } from 'node:child_process';
 import { extract, type Header } from 'tar-stream';
 import { TugError } from '../../../core/errors.js';
+import { decompressStream } from '../unpack/decompress.js';
 import { cleanEntryName } from '../unpack/root-path.js';
 
 export interface ArchiveReader {
@@ -75,7 +74,7 @@ export async function openTarStream(input: Readable, scratchParent: string): Pro
     }
   });
   try {
-    await pipeline(await decompressed(input), ex as unknown as NodeJS.WritableStream);
+    await pipeline(await decompressStream(input), ex as unknown as NodeJS.WritableStream);
   } catch (err) {
     await rm(scratch, { recursive: true, force: true });
     if (err instanceof TugError) throw err;
@@ -114,54 +113,6 @@ async function readMember(reader: ArchiveReader, name: string): Promise<Buffer> 
   const path = reader.file(name);
   if (!path) throw new TugError({ code: 'image.archive-invalid', message: `the archive has no ${name}` });
   return readFile(path);
-}
-
-/** The first bytes decide: gzip, zstd (through the zstd program) or a plain tar. */
-async function decompressed(input: Readable): Promise<Readable> {
-  const head = await peek(input);
-  if (head[0] === 0x1f && head[1] === 0x8b) return head.stream.pipe(createGunzip());
-  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) {
-    const child = spawn('zstd', ['-d', '-c', '-q'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    child.on('error', (err) => child.stdout.destroy(err));
-    head.stream.pipe(child.stdin);
-    return child.stdout;
-  }
-  return head.stream;
-}
-
-/** Reads the first chunk and gives back a stream that still starts with it. */
-async function peek(input: Readable): Promise<Buffer & { stream: Readable }> {
-  const out = new PassThrough();
-  const first = await new Promise<Buffer>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      cleanup();
-      input.pause();
-      resolve(chunk);
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(Buffer.alloc(0));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const cleanup = () => {
-      input.off('data', onData);
-      input.off('end', onEnd);
-      input.off('error', onError);
-    };
-    input.on('data', onData);
-    input.once('end', onEnd);
-    input.once('error', onError);
-  });
-  if (first.length === 0) out.end();
-  else {
-    out.write(first);
-    input.pipe(out);
-    input.resume();
-  }
-  return Object.assign(first, { stream: out });
 }
 
 /** A file's bytes as a stream source for ingestBlob. */

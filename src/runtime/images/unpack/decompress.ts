@@ -26,17 +26,64 @@ export async function sniffCompression(file: string): Promise<LayerCompression> 
 }
 
 /** The uncompressed tar of a layer blob file; errors (a corrupt stream, zstd missing) surface on the stream. */
-export async function openLayerTar(file: string): Promise<Readable> {
-  const how = await sniffCompression(file);
-  // Big buffers: layers are tens of megabytes, and every chunk costs a trip through the stream machinery.
-  const raw = createReadStream(file, { highWaterMark: IO_CHUNK });
-  if (how === 'none') return raw;
-  if (how === 'gzip') {
+export function openLayerTar(file: string): Promise<Readable> {
+  return decompressStream(createReadStream(file, { highWaterMark: IO_CHUNK }));
+}
+
+/** A possibly compressed stream, uncompressed: the first bytes decide between gzip, zstd and plain. */
+export async function decompressStream(input: Readable): Promise<Readable> {
+  const head = await peek(input);
+  if (head[0] === 0x1f && head[1] === 0x8b) {
     const gunzip = createGunzip({ chunkSize: IO_CHUNK / 4 });
-    raw.on('error', (err) => gunzip.destroy(err));
-    return raw.pipe(gunzip);
+    head.stream.on('error', (err) => gunzip.destroy(err));
+    return head.stream.pipe(gunzip);
   }
-  return zstdStream(raw);
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return zstdStream(head.stream);
+  return head.stream;
+}
+
+const MAGIC_BYTES = 4;
+
+/** Reads the first few bytes and gives back a stream that still starts with them. */
+async function peek(input: Readable): Promise<Buffer & { stream: Readable }> {
+  const out = new PassThrough({ highWaterMark: IO_CHUNK });
+  const chunks: Buffer[] = [];
+  let length = 0;
+  const first = await new Promise<Buffer>((resolve, reject) => {
+    const finish = () => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onData = (chunk: Buffer) => {
+      chunks.push(chunk);
+      length += chunk.length;
+      if (length >= MAGIC_BYTES) {
+        input.pause();
+        finish();
+      }
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const cleanup = () => {
+      input.off('data', onData);
+      input.off('end', finish);
+      input.off('error', onError);
+    };
+    input.on('data', onData);
+    input.once('end', finish);
+    input.once('error', onError);
+  });
+  if (input.readableEnded) {
+    out.end(first);
+  } else {
+    out.write(first);
+    input.on('error', (err) => out.destroy(err));
+    input.pipe(out);
+    input.resume();
+  }
+  return Object.assign(first, { stream: out });
 }
 
 function zstdStream(raw: Readable): Readable {
