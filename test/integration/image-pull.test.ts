@@ -158,6 +158,26 @@ describeRegistry('pull from an open registry', () => {
     }
   });
 
+  it('unpacks a layer while it downloads', async () => {
+    const proxy = await startProxy(reg, { slowBlobs: true });
+    try {
+      const pulling = pullImage(store, `${proxy.host}/tug/app:1`, opts());
+      const partial = join(store.layout.ingestDir, `${app.layers[0]!.digest.slice(7)}.partial`);
+      const unpacking = `.tmp-${app.layers[0]!.diffId.slice(7)}-`;
+      let overlapped = false;
+      const deadline = Date.now() + 10_000;
+      while (!overlapped && Date.now() < deadline) {
+        const dirs = existsSync(store.layout.layersDir) ? readdirSync(store.layout.layersDir) : [];
+        overlapped = existsSync(partial) && dirs.some((d) => d.startsWith(unpacking));
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      await pulling;
+      expect(overlapped).toBe(true);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('waits as long as Retry-After says when the registry answers 429', async () => {
     const proxy = await startProxy(reg, { tooManyRequestsOnce: true });
     try {

@@ -13,7 +13,7 @@ import { familiarReference, formatReference, parseReference, repositoryName, typ
 import type { RegistryEnv } from '../../../core/images/registry-hosts.js';
 import { sleep } from '../../../timers.js';
 import type { ImageProgress } from '../../backend.js';
-import { digestMismatch, ingestBlob, putBlob, readBlob } from '../store/blobs.js';
+import { digestMismatch, ingestBlob, putBlob, readBlob, type IngestOptions } from '../store/blobs.js';
 import { commitImage, inParallel } from '../store/commit-image.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import { TransientLease } from '../store/prune.js';
@@ -80,18 +80,28 @@ export async function pullImage(store: ImageStore, text: string, opts: PullOptio
     } else manifest = top.doc;
     const blobs = [top.descriptor.digest, manifestDescriptor.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
     await lease.add({ blobs, images: [manifest.config.digest] });
-    await fetchBlob(store, client, manifest.config, 'config', opts);
+    await fetchBlob(store, client, manifest.config, 'config', opts, {});
     const config = parseImageConfig((await readBlob(store.layout, manifest.config.digest)).toString('utf8'), name);
     await lease.add({ layers: config.rootfs.diff_ids });
     await inParallel(manifest.layers.map((l, i) => ({ l, diffId: config.rootfs.diff_ids[i] })), opts.parallel ?? 3, async ({ l, diffId }) => {
       const layer = shortId(l.digest);
       if (diffId && store.hasLayer(diffId)) return progress({ action: 'pull', layer, status: 'Already exists' });
       progress({ action: 'pull', layer, status: 'Waiting' });
-      await fetchBlob(store, client, l, 'layer', opts, (current, total) => progress({ action: 'pull', layer, status: 'Downloading', current, total }));
-      progress({ action: 'pull', layer, status: 'Download complete' });
       if (!diffId) return; // commitImage reports the count mismatch
+      const stored = { ...l, diffId };
+      // Unpack while downloading; when that cannot be (a resumed transfer, a layer
+      // busy elsewhere, any failure), unpack from the stored blob afterwards.
+      let streamed: Promise<boolean> = Promise.resolve(false);
+      const downloaded = fetchBlob(store, client, l, 'layer', opts, {
+        onBytes: (current, total) => progress({ action: 'pull', layer, status: 'Downloading', current, total }),
+        onStream: (bytes) => {
+          streamed = unpackLayer(store, stored, { stream: { bytes, ready: downloaded } }).then(() => true, () => false);
+        },
+      });
+      await downloaded;
+      progress({ action: 'pull', layer, status: 'Download complete' });
       progress({ action: 'pull', layer, status: 'Extracting' });
-      await unpackLayer(store, { ...l, diffId });
+      if (!(await streamed)) await unpackLayer(store, stored);
       progress({ action: 'pull', layer, status: 'Pull complete' });
     });
     const reference = formatReference(ref);
@@ -127,10 +137,11 @@ async function fetchManifest(client: RegistryClient, ref: ImageReference, refere
 }
 
 /** One blob into the store, resuming after a broken transfer; a digest mismatch is final. */
-async function fetchBlob(store: ImageStore, client: RegistryClient, d: Descriptor, what: string, opts: PullOptions, onBytes?: (current: number, total: number) => void): Promise<void> {
+async function fetchBlob(store: ImageStore, client: RegistryClient, d: Descriptor, what: string, opts: PullOptions, ingest: Pick<IngestOptions, 'onBytes' | 'onStream'>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await ingestBlob(store.layout, d, (offset) => client.blob(d.digest, offset), { what, ...(onBytes && { onBytes }) });
+      // Only the first attempt streams: a retry resumes, and resumed bytes cannot be unpacked as they come.
+      await ingestBlob(store.layout, d, (offset) => client.blob(d.digest, offset), { what, ...ingest, ...(attempt > 1 && { onStream: undefined }) });
       return;
     } catch (err) {
       const final = err instanceof TugError && err.code !== 'image.blob-incomplete';

@@ -8,6 +8,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream, existsSync, mkdirSync } from 'node:fs';
 import { open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { once } from 'node:events';
 import { TugError } from '../../../core/errors.js';
 import { blobPath, hexOf, type StoreLayout } from './layout.js';
 import { withStoreLock } from './store-lock.js';
@@ -58,6 +60,13 @@ export interface IngestOptions {
   what?: string;
   onBytes?: (received: number, total: number) => void;
   onWait?: (message: string) => void;
+  /**
+   * Called when a transfer starts from byte 0, with a stream of the bytes as
+   * they arrive (for unpacking while downloading). It ends when all bytes are
+   * in, before they are verified; it is destroyed on failure. A reader that
+   * stops reading is left behind, not waited for.
+   */
+  onStream?: (bytes: Readable) => void;
 }
 
 /**
@@ -94,12 +103,19 @@ export async function ingestBlob(layout: StoreLayout, target: BlobTarget, source
 async function writeFrom(layout: StoreLayout, target: BlobTarget, partial: string, hash: Hash, offset: number, chunks: BlobChunks['chunks'], opts: IngestOptions): Promise<void> {
   const file = await open(partial, offset === 0 ? 'w' : 'a', 0o644);
   let received = offset;
+  const tee = offset === 0 && opts.onStream ? new PassThrough({ highWaterMark: WRITE_BATCH }) : undefined;
+  if (tee) {
+    tee.on('error', () => undefined); // the reader sees it; the transfer goes on regardless
+    opts.onStream!(tee);
+  }
   // Network chunks are small (16-64 KiB): gather them so each write moves about a megabyte.
   let batch: Uint8Array[] = [];
   let batched = 0;
   const flush = async () => {
     if (batched === 0) return;
-    await file.writev(batch);
+    const written = file.writev(batch);
+    if (tee && !tee.destroyed && !tee.write(Buffer.concat(batch))) await Promise.race([once(tee, 'drain'), once(tee, 'close')]).catch(() => undefined);
+    await written;
     batch = [];
     batched = 0;
     opts.onBytes?.(received, target.size);
@@ -114,11 +130,13 @@ async function writeFrom(layout: StoreLayout, target: BlobTarget, partial: strin
       if (batched >= WRITE_BATCH) await flush();
     }
     await flush();
+    if (received === target.size) tee?.end();
     await file.sync();
   } finally {
     // Whatever arrived before a failure stays on disk for the resume.
     await flush().catch(() => undefined);
     await file.close();
+    if (tee && !tee.writableEnded) tee.destroy(new Error('the transfer did not complete'));
   }
   const digest = `sha256:${hash.digest('hex')}`;
   if (received < target.size) {

@@ -14,16 +14,18 @@ import type { StoreLayout } from './layout.js';
 
 const WAIT_FOR_HOLDER_MS = 60 * 60_000;
 
-export async function withStoreLock<T>(layout: StoreLayout, name: string, fn: () => Promise<T>, onWait?: (message: string) => void): Promise<T> {
+/** With `wait: false`, a lock another process holds fails at once (code image.store-busy). */
+export async function withStoreLock<T>(layout: StoreLayout, name: string, fn: () => Promise<T>, onWait?: (message: string) => void, opts: { wait?: boolean } = {}): Promise<T> {
   mkdirSync(layout.locksDir, { recursive: true, mode: 0o700 });
   let release: () => void;
   try {
     release = await acquireFileLock(join(layout.locksDir, `${name}.lock`), name, {
-      timeoutMs: WAIT_FOR_HOLDER_MS,
+      timeoutMs: opts.wait === false ? 0 : WAIT_FOR_HOLDER_MS,
       onWait: (_m, holder) => onWait?.(`waiting for another tug process (pid ${holder.pid}) working on ${name}`),
     });
   } catch (err) {
     if (err instanceof TugError && err.code === 'native.project-locked') {
+      if (opts.wait === false) throw new TugError({ code: 'image.store-busy', message: `the image store lock "${name}" is held by another process` });
       throw new TugError({ code: 'image.store-locked', message: `another tug process has held the image store lock "${name}" for an hour`, hint: `if no tug process runs, remove ${join(layout.locksDir, `${name}.lock`)}` });
     }
     throw err;

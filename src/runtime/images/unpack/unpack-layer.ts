@@ -7,20 +7,36 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { chmod, mkdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
 import type { ImageStore, StoredLayer } from '../store/image-store.js';
 import { SHORT_ID_LENGTH, blobPath, hexOf, layerDir } from '../store/layout.js';
 import { withStoreLock } from '../store/store-lock.js';
 import { applyLayer } from './apply-layer.js';
-import { openLayerTar } from './decompress.js';
+import { decompressStream, openLayerTar } from './decompress.js';
 
 export interface UnpackOptions {
   privileged?: boolean;
   onWait?: (message: string) => void;
+  /**
+   * The blob's bytes while they download, instead of the stored blob. The
+   * layer is committed only once `ready` (the download's verification) has
+   * resolved. A layer someone else is unpacking is not waited for: this fails
+   * and the caller unpacks from the stored blob.
+   */
+  stream?: { bytes: Readable; ready: Promise<unknown> };
 }
 
 export async function unpackLayer(store: ImageStore, layer: StoredLayer, opts: UnpackOptions = {}): Promise<void> {
+  try {
+    await unpackOnce(store, layer, opts);
+  } finally {
+    // Read to the end, or abandoned: either way the download must not wait for this reader.
+    opts.stream?.bytes.destroy();
+  }
+}
+
+async function unpackOnce(store: ImageStore, layer: StoredLayer, opts: UnpackOptions): Promise<void> {
   const hex = hexOf(layer.diffId);
   if (store.hasLayer(layer.diffId)) return ensureShortLink(store, layer.diffId);
   store.ensureDirs();
@@ -39,7 +55,7 @@ export async function unpackLayer(store: ImageStore, layer: StoredLayer, opts: U
           done(null, chunk);
         },
       });
-      const tar = await openLayerTar(blobPath(store.layout, layer.digest));
+      const tar = opts.stream ? await decompressStream(opts.stream.bytes) : await openLayerTar(blobPath(store.layout, layer.digest));
       tar.on('error', (err) => tee.destroy(err));
       const applied = await applyLayer(tar.pipe(tee), join(tmp, 'fs'), { layer: layer.diffId, privileged: opts.privileged ?? process.getuid?.() === 0 });
       const diffId = `sha256:${hash.digest('hex')}`;
@@ -50,13 +66,14 @@ export async function unpackLayer(store: ImageStore, layer: StoredLayer, opts: U
           hint: 'the image is corrupted (its layers do not match its configuration); push or save it again',
         });
       }
+      await opts.stream?.ready;
       await writeFile(join(tmp, 'layer.json'), JSON.stringify({ diffId, blob: layer.digest, size: applied.size, entries: applied.entries }) + '\n');
       await rename(tmp, final);
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw wrapUnpackError(err, layer);
     }
-  }, opts.onWait);
+  }, opts.onWait, { wait: !opts.stream });
   await ensureShortLink(store, layer.diffId);
 }
 
