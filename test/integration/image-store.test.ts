@@ -128,6 +128,18 @@ describe('unpacking layers', () => {
     }
   });
 
+  it('never follows a symlink that replaced a directory when it sets directory times', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'tug-outside-'));
+    try {
+      const before = statSync(outside).mtimeMs;
+      const img = await buildImage({ layers: [{ entries: [{ path: 'a', type: 'directory', mtime: 1000 }, { path: 'a', type: 'symlink', linkname: outside }] }] });
+      await storeFixture(img);
+      expect(statSync(outside).mtimeMs).toBe(before);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
+  });
+
   it('refuses a hard link to a file that is not in the layer', async () => {
     const img = await buildImage({ layers: [{ entries: [{ path: 'a', type: 'link', linkname: 'bin/busybox' }] }] });
     await expect(storeFixture(img)).rejects.toThrow(/hard link to "bin\/busybox", which is not a file earlier in the same layer/);

@@ -9,7 +9,7 @@
 // is (node-tar drops devices and masks modes).
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { chmod, link, lchown, lstat, lutimes, mkdir, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, link, lchown, lstat, lutimes, mkdir, rm, symlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -19,12 +19,12 @@ import { IO_CHUNK } from './decompress.js';
 import { cleanEntryName, resolveInRoot } from './root-path.js';
 
 const WHITEOUT = '.wh.';
+const OPAQUE = '.wh..wh..opq';
+const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 // The native addon loads only for layers that carry xattrs or opaque markers.
 let xattr: Promise<typeof import('@napi-rs/xattr')> | undefined;
 const setAttribute = async (path: string, name: string, value: string): Promise<void> => (await (xattr ??= import('@napi-rs/xattr'))).setAttribute(path, name, value);
-const OPAQUE = '.wh..wh..opq';
-const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
 export interface ApplyOptions {
   /** Name for messages (the diff ID). */
@@ -53,8 +53,9 @@ export async function applyLayer(tar: Readable, root: string, opts: ApplyOptions
     );
   });
   await pipeline(tar, ex as unknown as NodeJS.WritableStream);
-  // Deepest first, so setting a child's time does not disturb its parent's.
-  for (const [dir, mtime] of dirTimes.sort((a, b) => b[0].length - a[0].length)) await utimes(dir, mtime, mtime).catch(() => undefined);
+  // Deepest first, so setting a child's time does not disturb its parent's. lutimes: a later
+  // entry may have replaced the directory with a symlink, which must not be followed.
+  for (const [dir, mtime] of dirTimes.sort((a, b) => b[0].length - a[0].length)) await lutimes(dir, mtime, mtime).catch(() => undefined);
   return result;
 }
 
