@@ -92,11 +92,6 @@ export class RegistryClient {
     return { start, chunks: res.body as unknown as AsyncIterable<Uint8Array> };
   }
 
-  /** PUT/POST for pushes and anything else: the raw response, authenticated. */
-  async request(path: string, init: RequestInit = {}): Promise<Response> {
-    return this.send(path, init);
-  }
-
   private async send(path: string, init: RequestInit): Promise<Response> {
     const url = path.startsWith('http') ? path : `${this.endpoint.base}${path}`;
     let res = await this.followRedirects(url, init);
@@ -231,7 +226,7 @@ export class RegistryClient {
   }
 
   /** A registry error response as a TugError, with the registry's own error code when it sent one. */
-  async failure(res: Response, what: string): Promise<TugError> {
+  private async failure(res: Response, what: string): Promise<TugError> {
     const text = await res.text().catch(() => '');
     let detail = '';
     let code = '';
