@@ -168,9 +168,33 @@ async function startTokenServer(dir: string, users: TestUser[], anonymousPull: b
     return `${header}.${claims}.${b64url(sig)}`;
   };
   const requests: URL[] = [];
+  const grant = (res: import('node:http').ServerResponse, subject: string, scopes: string[]) => {
+    const access: Access[] = scopes.flatMap((scope) => {
+      const [type, name, actions] = scope.split(':');
+      if (type !== 'repository' || !name || !actions) return [];
+      const allowed = subject ? actions.split(',') : anonymousPull ? actions.split(',').filter((a) => a === 'pull') : [];
+      return allowed.length > 0 ? [{ type, name, actions: allowed }] : [];
+    });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: mint(subject, access), expires_in: 300, issued_at: new Date().toISOString() }));
+  };
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     requests.push(url);
+    if (req.method === 'POST') {
+      // OAuth2 (docker login with identity tokens): grant_type=refresh_token, the token being "refresh-<user>".
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        const user = form.get('refresh_token')?.replace(/^refresh-/, '');
+        if (form.get('grant_type') !== 'refresh_token' || !users.some((u) => u.user === user)) {
+          res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ details: 'invalid refresh token' }));
+          return;
+        }
+        grant(res, user!, form.getAll('scope'));
+      });
+      return;
+    }
     let subject = '';
     const header = req.headers.authorization;
     if (header) {
@@ -181,13 +205,7 @@ async function startTokenServer(dir: string, users: TestUser[], anonymousPull: b
       }
       subject = user!;
     }
-    const access: Access[] = url.searchParams.getAll('scope').flatMap((scope) => {
-      const [type, name, actions] = scope.split(':');
-      if (type !== 'repository' || !name || !actions) return [];
-      const allowed = subject ? actions.split(',') : anonymousPull ? actions.split(',').filter((a) => a === 'pull') : [];
-      return allowed.length > 0 ? [{ type, name, actions: allowed }] : [];
-    });
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token: mint(subject, access), expires_in: 300, issued_at: new Date().toISOString() }));
+    grant(res, subject, url.searchParams.getAll('scope'));
   });
   const port = await fetchablePort();
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));

@@ -291,6 +291,17 @@ describeRegistry('pull with token auth', () => {
     expect(reg.tokenRequests.at(-1)!.searchParams.get('account')).toBe('tester');
   });
 
+  it('trades an identity token from docker login for an access token (OAuth2)', async () => {
+    const cfgDir = join(home, 'oauth-config');
+    mkdirSync(cfgDir);
+    writeFileSync(join(cfgDir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { identitytoken: 'refresh-tester' } } }));
+    const { record } = await pullImage(store, `${reg.host}/tug/app:1`, opts({ env: env({ DOCKER_CONFIG: cfgDir }) }));
+    expect(record.id).toBe(app.config.digest);
+    writeFileSync(join(cfgDir, 'config.json'), JSON.stringify({ auths: { [reg.host]: { identitytoken: 'refresh-stranger' } } }));
+    const err = await failure(pullImage(store, `${reg.host}/tug/app:1`, opts({ env: env({ DOCKER_CONFIG: cfgDir }) })));
+    expect(err.message).toBe(`registry ${reg.host} refused the credentials for tug/app`);
+  });
+
   it('refuses wrong credentials at the token service', async () => {
     const cfg = dockerConfigEnv(home, { [reg.host]: { user: 'tester', password: 'nope' } });
     const err = await failure(pullImage(store, `${reg.host}/tug/app:1`, opts({ env: env(cfg) })));
