@@ -65,6 +65,9 @@ export async function run(argv: string[]): Promise<number> {
   registerRuntimeCommands(program, ctx, (code) => {
     exitCode = code;
   });
+  registerImageCommands(program, ctx, (code) => {
+    exitCode = code;
+  });
 
   try {
     await program.parseAsync(argv, { from: 'user' });
@@ -230,5 +233,90 @@ function registerRuntimeCommands(program: Command, ctx: CliContext, setExit: (co
     .action(async (opts) => {
       const { lsCommand } = await import('./commands/ls.js');
       setExit(await lsCommand(ctx, opts));
+    });
+}
+
+/** `tug image …` on the image store, and the project-level `pull` and `images`; each module loaded only when used. */
+function registerImageCommands(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
+  const image = program.command('image').description('manage the image store of tug\'s own runtime');
+  image
+    .command('ls')
+    .alias('list')
+    .description('list the images in the store')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('-q, --quiet', 'only image IDs')
+    .option('-a, --all', 'accepted for compatibility (the store keeps no intermediate images)')
+    .action(async (opts) => {
+      const { imageLsCommand } = await import('./commands/image.js');
+      setExit(await imageLsCommand(ctx, opts));
+    });
+  image
+    .command('pull')
+    .description('pull an image from a registry into the store')
+    .argument('<name>')
+    .option('--platform <os/arch[/variant]>', 'the platform to pull (default: this machine\'s)')
+    .option('-q, --quiet', 'print only the image name')
+    .action(async (name: string, opts) => {
+      const { imagePullCommand } = await import('./commands/image-pull.js');
+      setExit(await imagePullCommand(ctx, name, opts));
+    });
+  image
+    .command('load')
+    .description('load images from a docker save archive or an OCI image layout (a file, a directory, or stdin)')
+    .option('-i, --input <path>', 'the archive (default: stdin)')
+    .option('-q, --quiet', 'accepted for compatibility')
+    .action(async (opts) => {
+      const { imageLoadCommand } = await import('./commands/image-pull.js');
+      setExit(await imageLoadCommand(ctx, opts));
+    });
+  image
+    .command('inspect')
+    .description('print what the store knows of images, as JSON')
+    .argument('<name...>')
+    .option('--format <format>', 'only json')
+    .action(async (names: string[], opts) => {
+      const { imageInspectCommand } = await import('./commands/image.js');
+      setExit(await imageInspectCommand(ctx, names, opts));
+    });
+  image
+    .command('rm')
+    .alias('remove')
+    .description('remove image names, and images no name or replica uses any more')
+    .argument('<name...>')
+    .option('-f, --force', 'remove the name even when a replica uses the image')
+    .action(async (names: string[], opts) => {
+      const { imageRmCommand } = await import('./commands/image.js');
+      setExit(await imageRmCommand(ctx, names, opts));
+    });
+  image
+    .command('prune')
+    .description('remove images and layers no reference and no replica uses')
+    .option('-f, --force', 'accepted for compatibility (no prompt is shown)')
+    .option('-a, --all', 'accepted for compatibility (unnamed and unused images are both removed)')
+    .action(async () => {
+      const { imagePruneCommand } = await import('./commands/image.js');
+      setExit(await imagePruneCommand(ctx));
+    });
+
+  program
+    .command('pull')
+    .description('pull the images of the project\'s services into tug\'s image store')
+    .argument('[services...]')
+    .option('--ignore-pull-failures', 'warn about images that fail to pull and go on')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (services: string[], opts) => {
+      const { pullCommand } = await import('./commands/pull.js');
+      setExit(await pullCommand(ctx, services, opts));
+    });
+
+  program
+    .command('images')
+    .description('list the images the project\'s services use, from tug\'s image store')
+    .argument('[services...]')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('-q, --quiet', 'only image IDs')
+    .action(async (services: string[], opts) => {
+      const { imagesCommand } = await import('./commands/images.js');
+      setExit(await imagesCommand(ctx, services, opts));
     });
 }

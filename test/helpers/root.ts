@@ -1,14 +1,15 @@
-// Tests that set file owners (chown to other users) need root: without it they
-// skip with a printed reason, or fail when TUG_REQUIRE_ISOLATION=1 (CI).
+// Tests that need root (mounts, device nodes, trusted.* xattrs, chown to other
+// users) skip with a printed reason when not root, or fail when
+// TUG_REQUIRE_ISOLATION=1 (CI), so they cannot be skipped silently there.
 import { describe, it } from 'vitest';
 
-export const isRoot = process.getuid?.() === 0;
-
-if (!isRoot) {
-  const reason = 'not running as root, so files cannot be given other owners';
+const reason = process.getuid?.() !== 0 ? `not root (uid ${process.getuid?.()})` : undefined;
+if (reason) {
   if (process.env.TUG_REQUIRE_ISOLATION === '1') throw new Error(`${reason}, and TUG_REQUIRE_ISOLATION=1 requires root`);
-  console.warn(`skipping tests that chown: ${reason}`);
+  console.warn(`skipping root-only tests: ${reason}`);
 }
+
+export const isRoot = !reason;
 
 /** `describe` that runs only as root. */
 export function describeRoot(name: string, fn: () => void): void {
