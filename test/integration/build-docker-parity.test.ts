@@ -12,7 +12,7 @@ import { createdDirs, layoutCopy, type LayerEntry } from '../../src/core/build/c
 import { resolveChown } from '../../src/core/build/chown.js';
 import { planStages } from '../../src/core/build/plan/graph.js';
 import { resolveStage, type CopyOp, type RunOp } from '../../src/core/build/plan/steps.js';
-import type { ContainerConfig, ImageConfig } from '../../src/core/build/image-config.js';
+import type { ImageConfig, ImageRuntimeConfig } from '../../src/core/images/image-config.js';
 import { BuildContext } from '../../src/runtime/build/context.js';
 import { buildImage } from '../../src/runtime/docker/images.js';
 import { describeDocker, ensureTestImage, TEST_IMAGE, testDocker, uniqueDockerProject } from '../helpers/docker.js';
@@ -137,10 +137,10 @@ describeDocker('tug and the Docker builder agree', () => {
 
   it('computes the image config Docker does', async () => {
     const docker = await testDocker();
-    const base = (await docker.getImage(TEST_IMAGE).inspect()).Config as unknown as ContainerConfig;
+    const base = (await docker.getImage(TEST_IMAGE).inspect()).Config as unknown as ImageRuntimeConfig;
     const built = (await docker.getImage(tag).inspect()).Config as unknown as Record<string, unknown>;
     const graph = planStages(parseDockerfile(DOCKERFILE), { platform: { os: 'linux', architecture: 'amd64' }, buildArgs: { APP: 'api' } });
-    const baseConfig: ImageConfig = { architecture: 'amd64', os: 'linux', config: comparable(base as Record<string, unknown>) as ContainerConfig, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+    const baseConfig: ImageConfig = { architecture: 'amd64', os: 'linux', config: comparable(base as Record<string, unknown>) as ImageRuntimeConfig, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
     const ours = resolveStage(graph, graph.target, baseConfig).config.config;
     expect(comparable(ours as Record<string, unknown>)).toEqual(comparable(built));
   });
@@ -150,7 +150,7 @@ describeDocker('tug and the Docker builder agree', () => {
     const built = (await docker.getImage(awkwardTag).inspect()).Config as unknown as Record<string, unknown>;
     const base = (await docker.getImage(TEST_IMAGE).inspect()).Config as unknown as Record<string, unknown>;
     const graph = planStages(parseDockerfile(AWKWARD), { platform: { os: 'linux', architecture: 'amd64' } });
-    const baseConfig: ImageConfig = { architecture: 'amd64', os: 'linux', config: comparable(base) as ContainerConfig, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
+    const baseConfig: ImageConfig = { architecture: 'amd64', os: 'linux', config: comparable(base) as ImageRuntimeConfig, rootfs: { type: 'layers', diff_ids: [] }, history: [] };
     expect(comparable(resolveStage(graph, graph.target, baseConfig).config.config as Record<string, unknown>)).toEqual(comparable(built));
   });
 

@@ -1,58 +1,12 @@
-// The image configuration a build transforms, shaped as the OCI image config
-// with Docker's extensions (Healthcheck, OnBuild, Shell), field for field what
-// `docker image inspect` shows under Config, so the image store reads a built
-// image exactly as a pulled one.
+// Helpers for the image configuration a build transforms. The type itself is
+// the one the image store reads (core/images/image-config.ts), so a built image
+// is read exactly as a pulled one.
 
-export interface HealthConfig {
-  /** ["CMD", ...], ["CMD-SHELL", "..."], ["NONE"], or [] (inherit). */
-  Test?: string[];
-  /** Nanoseconds; 0 or absent means inherit. */
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
+import type { ImageConfig } from '../images/image-config.js';
+import type { Platform } from '../images/platform.js';
 
-export interface ContainerConfig {
-  User?: string;
-  ExposedPorts?: Record<string, Record<string, never>>;
-  Env?: string[];
-  Entrypoint?: string[] | null;
-  Cmd?: string[] | null;
-  Volumes?: Record<string, Record<string, never>>;
-  WorkingDir?: string;
-  Labels?: Record<string, string>;
-  StopSignal?: string;
-  Healthcheck?: HealthConfig;
-  Shell?: string[];
-  OnBuild?: string[] | null;
-}
-
-export interface HistoryEntry {
-  /** RFC 3339; the builder sets it from the layer's cache record so rebuilds are byte-identical. */
-  created?: string;
-  created_by?: string;
-  comment?: string;
-  empty_layer?: boolean;
-}
-
-export interface ImageConfig {
-  architecture: string;
-  os: string;
-  variant?: string;
-  created?: string;
-  author?: string;
-  config: ContainerConfig;
-  rootfs: { type: 'layers'; diff_ids: string[] };
-  history: HistoryEntry[];
-}
-
-export interface Platform {
-  os: string;
-  architecture: string;
-  variant?: string;
-}
+export type { HistoryEntry, ImageConfig } from '../images/image-config.js';
+export type { Platform } from '../images/platform.js';
 
 /** The config of `FROM scratch`: nothing but the platform. */
 export function scratchConfig(platform: Platform): ImageConfig {

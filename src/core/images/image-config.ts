@@ -5,7 +5,12 @@
 import { TugError } from '../errors.js';
 import { isDigest } from './manifest.js';
 
+/**
+ * Docker's health check as images (and the Engine API) carry it. One type for
+ * every place that reads or writes it: pulled and built images, docker create.
+ */
 export interface ImageHealthcheck {
+  /** ["CMD", ...], ["CMD-SHELL", "..."], ["NONE"], or [] (inherit). */
   Test?: string[];
   /** Integer nanoseconds; 0 or absent means inherit. */
   Interval?: number;
@@ -15,6 +20,7 @@ export interface ImageHealthcheck {
   Retries?: number;
 }
 
+/** The `config` of an image: field for field what `docker image inspect` shows under Config. */
 export interface ImageRuntimeConfig {
   User?: string;
   ExposedPorts?: Record<string, object>;
@@ -26,6 +32,17 @@ export interface ImageRuntimeConfig {
   Labels?: Record<string, string> | null;
   StopSignal?: string;
   Healthcheck?: ImageHealthcheck;
+  /** Docker extensions a build reads: SHELL and ONBUILD. */
+  Shell?: string[];
+  OnBuild?: string[] | null;
+}
+
+export interface HistoryEntry {
+  /** RFC 3339; a build sets it from the layer's cache record so rebuilds are byte-identical. */
+  created?: string;
+  created_by?: string;
+  comment?: string;
+  empty_layer?: boolean;
 }
 
 export interface ImageConfig {
@@ -33,8 +50,10 @@ export interface ImageConfig {
   os: string;
   variant?: string;
   created?: string;
+  author?: string;
   config: ImageRuntimeConfig;
   rootfs: { type: string; diff_ids: string[] };
+  history?: HistoryEntry[];
 }
 
 export function parseImageConfig(bytes: string, what: string): ImageConfig {

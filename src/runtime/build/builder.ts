@@ -159,7 +159,7 @@ class BuildRun {
     const fromRef = ref(1, stage.from.text, stage.from.location);
     this.emit({ type: 'step-start', build: this.request.name, step: fromRef });
     this.emit({ type: 'step-done', build: this.request.name, step: fromRef, ms: performance.now() - baseStarted });
-    const history: HistoryEntry[] = [...state.config.history];
+    const history: HistoryEntry[] = [...(state.config.history ?? [])];
     let index = 1;
     for (const step of resolved.steps) {
       this.checkAborted();

@@ -5,7 +5,8 @@
 import { TugError } from '../../errors.js';
 import type { CommandForm, Instruction } from '../dockerfile/instructions.js';
 import { expandWord, expandWords, type VarLookup } from '../expand.js';
-import { setEnv, type ContainerConfig, type ImageConfig } from '../image-config.js';
+import type { ImageRuntimeConfig } from '../../images/image-config.js';
+import { setEnv, type ImageConfig } from '../image-config.js';
 
 export const DEFAULT_SHELL: readonly string[] = ['/bin/sh', '-c'];
 
@@ -17,7 +18,7 @@ export interface StageState {
 }
 
 /** The argv a CMD/ENTRYPOINT/RUN/HEALTHCHECK command means under the current SHELL. */
-export function commandArgv(command: CommandForm, config: ContainerConfig): string[] {
+export function commandArgv(command: CommandForm, config: ImageRuntimeConfig): string[] {
   return command.form === 'exec' ? [...command.argv] : [...(config.Shell ?? DEFAULT_SHELL), command.text];
 }
 
