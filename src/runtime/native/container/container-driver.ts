@@ -1,0 +1,106 @@
+// The container lifecycle of one project's replicas, in the shape the engine's
+// Replica needs: create (write the bundle) → start (→ pid, exit, stdout,
+// stderr) → finish (exit status, OOM) → start again on restart → remove. Every
+// object is recorded in the ledger before it exists, so `recover()` in the next
+// engine removes exactly what a crashed one left.
+import { readFileSync } from 'node:fs';
+import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { CgroupMounts } from './cgroups/cgroup-layout.js';
+import { readCgroupSample } from './cgroups/cgroup-files.js';
+import { parseNetDev, type CgroupSample, type NetworkCounters } from './cgroups/cgroup-stats.js';
+import { bundleDir, writeBundle, type BundleInputs, type ContainerBundle } from './container-bundle.js';
+import { startContainer, type ContainerExit, type ContainerRun, type Supervision } from './container-run.js';
+import type { Ledger } from './ledger.js';
+import { replicaCgroup } from './names.js';
+import { execProcess, type ExecRequest } from './oci-config.js';
+import type { ExecHandle, OciRuntime } from './oci-runtime.js';
+import type { RootfsSource } from './rootfs/rootfs-source.js';
+import { sweep, type SweepContext } from './sweep.js';
+
+export interface ContainerDriverOptions {
+  home: string;
+  project: string;
+  runtime: OciRuntime;
+  supervision: Supervision;
+  rootfs: RootfsSource;
+  cgroups: CgroupMounts;
+  ledger: Ledger;
+  sweep: SweepContext;
+  initPath?: string;
+}
+
+export interface FinishedRun {
+  exitCode: number;
+  /** The kernel killed a process of the container for lack of memory. */
+  oomKilled: boolean;
+}
+
+export interface ContainerStatsSample {
+  cgroup: CgroupSample;
+  network: NetworkCounters;
+  /** When it was taken (process.hrtime.bigint), for CPU %. */
+  at: bigint;
+}
+
+export type ReplicaBundleInputs = Omit<BundleInputs, 'home' | 'rootfs' | 'cgroups' | 'initPath'>;
+
+export class ContainerDriver {
+  constructor(readonly opts: ContainerDriverOptions) {}
+
+  /** Writes the replica's bundle; a TugError (all problems at once) for what the user can fix. */
+  create(spec: ReplicaSpec, inputs: ReplicaBundleInputs): ContainerBundle {
+    const { ledger, home, rootfs, cgroups, initPath, runtime } = this.opts;
+    const bundle = writeBundleRecorded(spec, { ...inputs, home, rootfs, cgroups, initPath }, ledger);
+    ledger.add([{ owner: spec.name, kind: 'container', id: bundle.id, runtime: runtime.binary.path, root: runtime.root }]);
+    return bundle;
+  }
+
+  /** Starts the container; the previous run's runtime state (a restart) is deleted first. */
+  async start(bundle: ContainerBundle): Promise<ContainerRun> {
+    await this.opts.runtime.remove(bundle.id);
+    return startContainer({ runtime: this.opts.runtime, supervision: this.opts.supervision, id: bundle.id, bundle: bundle.dir });
+  }
+
+  /** After `run.exited`: the status, OOM included (read before the runtime removes the cgroup), and the runtime state gone. */
+  async finish(bundle: ContainerBundle, exit: ContainerExit): Promise<FinishedRun> {
+    const oomKilled = (readCgroupSample(this.opts.cgroups, bundle.cgroupsPath).oomKills ?? 0) > 0;
+    await this.opts.runtime.remove(bundle.id);
+    return { exitCode: exit.code, oomKilled };
+  }
+
+  /** Runs a command inside the running container (exec, health probes), as its user, in its directory, with its environment. */
+  exec(bundle: ContainerBundle, req: ExecRequest, stdin: 'ignore' | 'pipe' = 'ignore'): ExecHandle {
+    return this.opts.runtime.exec(bundle.id, bundle.dir, execProcess(bundle.config.process, req), stdin);
+  }
+
+  sample(bundle: ContainerBundle, run: ContainerRun | undefined): ContainerStatsSample {
+    let network: NetworkCounters = { rxBytes: 0, txBytes: 0 };
+    if (run) {
+      try {
+        network = parseNetDev(readFileSync(`/proc/${run.pid}/net/dev`, 'utf8'));
+      } catch {
+        /* exited meanwhile */
+      }
+    }
+    return { cgroup: readCgroupSample(this.opts.cgroups, bundle.cgroupsPath), network, at: process.hrtime.bigint() };
+  }
+
+  /** Removes everything recorded for the replica (container, cgroup, bundle, namespace, veths); returns what could not go. */
+  remove(replica: string): Promise<string[]> {
+    return sweep(this.opts.ledger, this.opts.sweep, replica);
+  }
+
+  /** At engine start (or `down` without an engine): removes what a previous engine left. */
+  recover(): Promise<string[]> {
+    return sweep(this.opts.ledger, this.opts.sweep);
+  }
+}
+
+function writeBundleRecorded(spec: ReplicaSpec, inputs: BundleInputs, ledger: Ledger): ContainerBundle {
+  // Recorded before they exist: the bundle directory, then the cgroup runc will make.
+  ledger.add([
+    { owner: spec.name, kind: 'dir', path: bundleDir(inputs.home, spec.project, spec.name) },
+    { owner: spec.name, kind: 'cgroup', path: replicaCgroup(inputs.home, spec.project, spec.name) },
+  ]);
+  return writeBundle(spec, inputs);
+}
