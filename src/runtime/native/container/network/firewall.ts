@@ -1,0 +1,55 @@
+// The iptables rules of one tug bridge, as data (pure). Each rule names the
+// bridge, so it touches only that bridge's traffic, and all are inserted at the
+// top of their chain, ahead of Docker's: Docker sets the FORWARD policy to DROP
+// and loads br_netfilter, which would otherwise drop even replica-to-replica
+// traffic on one bridge (RUNTIME-FACTS §3.4).
+//
+//   -i BR -o BR              ACCEPT   replicas on one network reach each other
+//   -i BR -o UPLINK          ACCEPT   outbound (not for internal networks)
+//   -i UPLINK -o BR  RELATED,ESTABLISHED  ACCEPT   replies to outbound traffic
+//   -i BR                    DROP     anything else from the bridge: other networks, docker0, ...
+//   -o BR                    DROP     anything else into it
+//   nat: -s SUBNET ! -o BR   MASQUERADE  outbound NAT (not for internal networks)
+//
+// Traffic between the host and its replicas (the DNS server on the gateway,
+// the port proxy) is INPUT/OUTPUT, which these rules leave alone.
+
+export interface FirewallRule {
+  table: 'filter' | 'nat';
+  /** The rule as iptables arguments after -I/-D, starting with the chain. */
+  rule: string[];
+}
+
+export interface BridgeFirewall {
+  bridge: string;
+  subnet: string;
+  internal: boolean;
+  /** Interfaces of the host's default routes. */
+  uplinks: readonly string[];
+}
+
+const COMMENT = (bridge: string) => ['-m', 'comment', '--comment', `tug ${bridge}`];
+
+/** The rules in the order they must end up in their chains. */
+export function bridgeRules(fw: BridgeFirewall): FirewallRule[] {
+  const c = COMMENT(fw.bridge);
+  const forward = (...args: string[]): FirewallRule => ({ table: 'filter', rule: ['FORWARD', ...args, ...c] });
+  const rules: FirewallRule[] = [forward('-i', fw.bridge, '-o', fw.bridge, '-j', 'ACCEPT')];
+  if (!fw.internal) {
+    for (const uplink of fw.uplinks) {
+      rules.push(forward('-i', fw.bridge, '-o', uplink, '-j', 'ACCEPT'));
+      rules.push(forward('-i', uplink, '-o', fw.bridge, '-m', 'conntrack', '--ctstate', 'RELATED,ESTABLISHED', '-j', 'ACCEPT'));
+    }
+  }
+  rules.push(forward('-i', fw.bridge, '-j', 'DROP'), forward('-o', fw.bridge, '-j', 'DROP'));
+  if (!fw.internal) rules.push({ table: 'nat', rule: ['POSTROUTING', '-s', fw.subnet, '!', '-o', fw.bridge, '-j', 'MASQUERADE', ...c] });
+  return rules;
+}
+
+/**
+ * iptables argument lists that insert `rules` at the top of their chains in
+ * their order: inserting each at position 1 in reverse achieves that.
+ */
+export function insertCommands(rules: readonly FirewallRule[]): string[][] {
+  return [...rules].reverse().map((r) => ['-w', '-t', r.table, '-I', r.rule[0]!, '1', ...r.rule.slice(1)]);
+}
