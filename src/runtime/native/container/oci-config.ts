@@ -90,7 +90,8 @@ function environment(spec: ReplicaSpec, ctx: OciContext, hostname: string): stri
   return Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }
 
-function hostnameOf(spec: ReplicaSpec, sink: TugError[]): string {
+/** `hostname:`, or the replica's name cut to what the kernel accepts. */
+export function hostnameOf(spec: ReplicaSpec, sink: TugError[]): string {
   const written = spec.service_spec.hostname;
   if (typeof written === 'string' && written !== '') {
     if (written.length > MAX_HOSTNAME || !/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(written)) {
