@@ -2,11 +2,12 @@
 // directory, a ContainerDriver over real runc with its ledger, helpers that
 // start replicas and collect their output, and a check of what is left on the
 // machine afterwards.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ServiceSpec } from '../../src/core/model/types.js';
+import type { NetworkSpec, ServiceSpec } from '../../src/core/model/types.js';
 import type { ReplicaSpec } from '../../src/core/reconcile/operations.js';
 import { projectPaths } from '../../src/runtime/native/home.js';
 import { parseCgroupMounts, type CgroupMounts } from '../../src/runtime/native/container/cgroups/cgroup-layout.js';
@@ -21,6 +22,12 @@ import { projectCgroup } from '../../src/runtime/native/container/names.js';
 import { findOciRuntime, OciRuntime } from '../../src/runtime/native/container/oci-runtime.js';
 import { HostRootSource } from '../../src/runtime/native/container/rootfs/host-root.js';
 import { ensureShim } from '../../src/runtime/native/container/shim/shim-binary.js';
+import { DnsServer, type Upstream } from '../../src/runtime/native/container/dns/dns-server.js';
+import { replicaEndpoints } from '../../src/runtime/native/container/dns/endpoints.js';
+import { NameTable } from '../../src/runtime/native/container/dns/name-table.js';
+import { netnsPath, type AttachRequest } from '../../src/runtime/native/container/network/attach.js';
+import { gatewayOf, type NetworkPlan } from '../../src/runtime/native/container/network/bridges.js';
+import { ProjectNetworks } from '../../src/runtime/native/container/network/project-networks.js';
 import type { SweepContext } from '../../src/runtime/native/container/sweep.js';
 import { tempHome, uniqueProject } from './native-env.js';
 
@@ -157,5 +164,96 @@ export function dirEntries(path: string): string[] {
     return readdirSync(path);
   } catch {
     return [];
+  }
+}
+
+/** A lab whose replicas get addresses on real bridges and names from a real embedded DNS server. */
+export class NetworkLab extends ContainerLab {
+  readonly tools = { ip: findExecutable('ip')!, iptables: findExecutable('iptables')! };
+  readonly networks = new ProjectNetworks({ home: this.home, project: this.project, ledger: this.ledger, tools: this.tools, sweep: this.sweepContext });
+  readonly table = new NameTable();
+  dns: DnsServer;
+  readonly attachments = new Map<string, AttachRequest>();
+
+  constructor(upstreams: Upstream[] = []) {
+    super();
+    this.dns = new DnsServer({ table: this.table, upstreams });
+  }
+
+  networkName(key: string): string {
+    return `${this.project}_${key}`;
+  }
+
+  /** Creates the networks and starts the DNS server on each gateway. */
+  async createNetworks(defs: Record<string, NetworkSpec>): Promise<NetworkPlan[]> {
+    const plans = await this.networks.create(Object.entries(defs).map(([key, spec]) => ({ key, name: this.networkName(key), spec })));
+    for (const p of plans) await this.dns.listen({ name: p.name, gateway: gatewayOf(p), subnet: p.allocation.subnet, internal: p.internal });
+    return plans;
+  }
+
+  /** A replica on its networks (spec.networkNames filled from its networks), registered in DNS once started. */
+  netSpec(service: string, svc: ServiceSpec, number = 1): ReplicaSpec {
+    const networkNames = Object.fromEntries(Object.keys(svc.networks ?? {}).map((k) => [k, this.networkName(k)]));
+    return this.spec(service, svc, number, { networkNames });
+  }
+
+  async startOn(spec: ReplicaSpec): Promise<Started> {
+    const req = this.networks.planAttachment(spec);
+    await this.networks.attach([req]);
+    this.attachments.set(spec.name, req);
+    const first = req.links[0];
+    const started = await this.start(spec, {
+      network: { kind: 'path', path: netnsPath(req.netns) },
+      etc: { kind: 'generated', addresses: req.links.map((l) => l.address), nameservers: first ? [gatewayOf(first.network)] : [] },
+    });
+    for (const e of replicaEndpoints(spec, this.networks.addresses(req))) this.table.set(e);
+    return started;
+  }
+
+  /** Stops serving its names and removes it with its namespace and veths. */
+  async removeReplica(s: Started): Promise<void> {
+    this.table.removeReplica(s.spec.name);
+    s.run.signal('SIGKILL');
+    await s.run.exited;
+    this.networks.release(s.spec.name);
+    await this.remove(s);
+  }
+
+  async removeNetworks(): Promise<void> {
+    await this.dns.close();
+    for (const key of Object.keys(this.projectNetworkKeys())) {
+      const problems = await this.networks.remove(this.networkName(key));
+      if (problems.length > 0) throw new Error(problems.join('\n'));
+    }
+  }
+
+  private projectNetworkKeys(): Record<string, true> {
+    const out: Record<string, true> = {};
+    for (const e of this.ledger.entries()) if (e.owner.startsWith(`${this.project}_`)) out[e.owner.slice(this.project.length + 1)] = true;
+    return out;
+  }
+
+  /** Interfaces, namespaces and firewall rules of this lab still on the machine, besides the base leftovers. */
+  override async leftovers(): Promise<string[]> {
+    const left = await super.leftovers();
+    const links = readdirSync('/sys/class/net');
+    for (const req of this.attachments.values()) {
+      if (existsSync(netnsPath(req.netns))) left.push(`netns ${req.netns}`);
+      for (const l of req.links) {
+        if (links.includes(l.veth)) left.push(`veth ${l.veth}`);
+        if (links.includes(l.network.bridge)) left.push(`bridge ${l.network.bridge}`);
+      }
+    }
+    const bridges = new Set([...this.attachments.values()].flatMap((r) => r.links.map((l) => l.network.bridge)));
+    for (const table of ['filter', 'nat']) {
+      const rules = execFileSync(this.tools.iptables, ['-w', '-t', table, '-S'], { encoding: 'utf8' });
+      for (const bridge of bridges) if (rules.includes(`tug ${bridge}`)) left.push(`iptables ${table} rules of ${bridge}`);
+    }
+    return [...new Set(left)];
+  }
+
+  override async destroy(): Promise<void> {
+    await this.dns.close();
+    await super.destroy();
   }
 }

@@ -109,7 +109,7 @@ describe('IPAM', () => {
 
 describe('bridge firewall rules', () => {
   it('lets replicas of one bridge talk and go out; drops the rest; masquerades outbound', () => {
-    const rules = bridgeRules({ bridge: 'tugb1', subnet: '10.208.0.0/20', internal: false, uplinks: ['eth0'] });
+    const rules = bridgeRules({ bridge: 'tugb1', subnet: '10.208.0.0/20', gateway: '10.208.0.1', internal: false, uplinks: ['eth0'] });
     const c = ['-m', 'comment', '--comment', 'tug tugb1'];
     expect(rules).toEqual([
       { table: 'filter', rule: ['FORWARD', '-i', 'tugb1', '-o', 'tugb1', '-j', 'ACCEPT', ...c] },
@@ -118,9 +118,13 @@ describe('bridge firewall rules', () => {
       { table: 'filter', rule: ['FORWARD', '-i', 'tugb1', '-j', 'DROP', ...c] },
       { table: 'filter', rule: ['FORWARD', '-o', 'tugb1', '-j', 'DROP', ...c] },
       { table: 'nat', rule: ['POSTROUTING', '-s', '10.208.0.0/20', '!', '-o', 'tugb1', '-j', 'MASQUERADE', ...c] },
+      { table: 'filter', rule: ['INPUT', '-i', 'tugb1', '-d', '10.208.0.1', '-p', 'udp', '--dport', '53', '-j', 'ACCEPT', ...c] },
+      { table: 'filter', rule: ['INPUT', '-i', 'tugb1', '-d', '10.208.0.1', '-p', 'tcp', '--dport', '53', '-j', 'ACCEPT', ...c] },
     ]);
     // Inserted at position 1 in reverse, they end up in this order at the top of each chain.
     expect(insertCommands(rules).map((a) => a.slice(0, 7).join(' '))).toEqual([
+      '-w -t filter -I INPUT 1 -i',
+      '-w -t filter -I INPUT 1 -i',
       '-w -t nat -I POSTROUTING 1 -s',
       '-w -t filter -I FORWARD 1 -o',
       '-w -t filter -I FORWARD 1 -i',
@@ -131,8 +135,14 @@ describe('bridge firewall rules', () => {
   });
 
   it('an internal network has no way out and no NAT', () => {
-    const rules = bridgeRules({ bridge: 'tugb2', subnet: '10.208.16.0/20', internal: true, uplinks: ['eth0'] });
-    expect(rules.map((r) => r.rule.slice(0, 5).join(' '))).toEqual(['FORWARD -i tugb2 -o tugb2', 'FORWARD -i tugb2 -j DROP', 'FORWARD -o tugb2 -j DROP']);
+    const rules = bridgeRules({ bridge: 'tugb2', subnet: '10.208.16.0/20', gateway: '10.208.16.1', internal: true, uplinks: ['eth0'] });
+    expect(rules.map((r) => r.rule.slice(0, 5).join(' '))).toEqual([
+      'FORWARD -i tugb2 -o tugb2',
+      'FORWARD -i tugb2 -j DROP',
+      'FORWARD -o tugb2 -j DROP',
+      'INPUT -i tugb2 -d 10.208.16.1',
+      'INPUT -i tugb2 -d 10.208.16.1',
+    ]);
   });
 });
 

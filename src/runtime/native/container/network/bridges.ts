@@ -1,10 +1,11 @@
 // One Linux bridge per project network: created with its gateway address and
 // the uplink's MTU in one `ip -batch`, given its firewall rules (firewall.ts),
 // and removed with exactly what was recorded for it in the ledger.
+import { createHash } from 'node:crypto';
 import { TugError } from '../../../../core/errors.js';
 import type { Ledger, LedgerEntry } from '../ledger.js';
 import { firstProblem, runTool } from '../run-tool.js';
-import { bridgeRules, insertCommands } from './firewall.js';
+import { bridgeRules, insertCommands, type BridgeFirewall } from './firewall.js';
 import { enableForwarding } from './host-network.js';
 import { formatCidr, intToIp, type SubnetAllocation } from './ipam.js';
 
@@ -25,6 +26,13 @@ export interface NetTools {
   iptables: string;
 }
 
+/** A fixed, locally administered unicast MAC derived from the bridge's name. */
+export function bridgeMac(bridge: string): string {
+  const bytes = createHash('sha256').update(bridge).digest().subarray(0, 6);
+  bytes[0] = (bytes[0]! & 0xfe) | 0x02;
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
 export function gatewayOf(plan: NetworkPlan): string {
   return intToIp(plan.allocation.gateway);
 }
@@ -33,9 +41,13 @@ export function subnetOf(plan: NetworkPlan): string {
   return formatCidr(plan.allocation.subnet);
 }
 
+function firewallOf(plan: NetworkPlan): BridgeFirewall {
+  return { bridge: plan.bridge, subnet: subnetOf(plan), gateway: gatewayOf(plan), internal: plan.internal, uplinks: plan.uplinks };
+}
+
 function ledgerEntries(plan: NetworkPlan): LedgerEntry[] {
   const owner = plan.name;
-  const fw = bridgeRules({ bridge: plan.bridge, subnet: subnetOf(plan), internal: plan.internal, uplinks: plan.uplinks });
+  const fw = bridgeRules(firewallOf(plan));
   return [{ owner, kind: 'link', name: plan.bridge }, ...fw.map((r) => ({ owner, kind: 'iptables' as const, table: r.table, rule: r.rule }))];
 }
 
@@ -46,7 +58,9 @@ export async function createBridges(plans: readonly NetworkPlan[], ledger: Ledge
   const lines: string[] = [];
   for (const p of plans) {
     lines.push(
-      `link add ${p.bridge} mtu ${p.mtu} type bridge`,
+      // A bridge takes the lowest MAC of its ports unless given one: a replica leaving
+      // would change the gateway's MAC under the others' ARP caches, and cut them off.
+      `link add ${p.bridge} address ${bridgeMac(p.bridge)} mtu ${p.mtu} type bridge`,
       `addr add ${gatewayOf(p)}/${p.allocation.subnet.prefix} dev ${p.bridge}`,
       `link set ${p.bridge} up`,
     );
@@ -57,7 +71,7 @@ export async function createBridges(plans: readonly NetworkPlan[], ledger: Ledge
     throw new TugError({ code: 'network.forwarding', message: 'cannot turn on IPv4 forwarding (net.ipv4.ip_forward): replicas would have no way out', hint: 'sysctl -w net.ipv4.ip_forward=1' });
   }
   for (const p of plans) {
-    const rules = bridgeRules({ bridge: p.bridge, subnet: subnetOf(p), internal: p.internal, uplinks: p.uplinks });
+    const rules = bridgeRules(firewallOf(p));
     for (const args of insertCommands(rules)) {
       const r = await runTool(tools.iptables, args);
       if (r.code !== 0) throw new TugError({ code: 'network.firewall', message: `network ${p.key}: cannot add the firewall rule "${[args[4], ...args.slice(6)].join(' ')}": ${firstProblem(r)}` });

@@ -10,6 +10,8 @@
 //   -i BR                    DROP     anything else from the bridge: other networks, docker0, ...
 //   -o BR                    DROP     anything else into it
 //   nat: -s SUBNET ! -o BR   MASQUERADE  outbound NAT (not for internal networks)
+//   INPUT -i BR -d GATEWAY, udp and tcp port 53  ACCEPT   the embedded DNS server,
+//                            even behind a host firewall that drops input
 //
 // Traffic between the host and its replicas (the DNS server on the gateway,
 // the port proxy) is INPUT/OUTPUT, which these rules leave alone.
@@ -23,6 +25,7 @@ export interface FirewallRule {
 export interface BridgeFirewall {
   bridge: string;
   subnet: string;
+  gateway: string;
   internal: boolean;
   /** Interfaces of the host's default routes. */
   uplinks: readonly string[];
@@ -43,6 +46,9 @@ export function bridgeRules(fw: BridgeFirewall): FirewallRule[] {
   }
   rules.push(forward('-i', fw.bridge, '-j', 'DROP'), forward('-o', fw.bridge, '-j', 'DROP'));
   if (!fw.internal) rules.push({ table: 'nat', rule: ['POSTROUTING', '-s', fw.subnet, '!', '-o', fw.bridge, '-j', 'MASQUERADE', ...c] });
+  for (const proto of ['udp', 'tcp']) {
+    rules.push({ table: 'filter', rule: ['INPUT', '-i', fw.bridge, '-d', fw.gateway, '-p', proto, '--dport', '53', '-j', 'ACCEPT', ...c] });
+  }
   return rules;
 }
 
