@@ -1,7 +1,7 @@
 // tug's container runtime pieces together, with real runc, real namespaces and
 // cgroups, the host's root read-only, and the static busybox as the workload.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { readCgroupSample } from '../../src/runtime/native/container/cgroups/cgroup-files.js';
@@ -73,6 +73,25 @@ describeIsolation('container runtime: isolation', () => {
     await s.finished;
     expect(s.stdout()).toBe('hi\n');
     expect(existsSync(`/var/lib/tug-test-${l.project}`)).toBe(false);
+  });
+
+  it('mounts secrets and configs read-only, even at a path the host lacks, and resolves user names from the replica\'s passwd', async () => {
+    const l = lab();
+    const secretFile = join(l.projectDir, 'token.txt');
+    writeFileSync(secretFile, 's3cret\n');
+    const target = `/etc/tug-test-${l.project}/app.conf`;
+    const spec = l.spec('app', {
+      ...sh(`cat /run/secrets/token /run/secrets/inline ${target}; echo x > /run/secrets/token || echo secret-ro; id -u; id -g`),
+      user: 'nobody',
+      secrets: [{ source: 'token' }, { source: 'inline', mode: 0o400, uid: '65534' }],
+      configs: [{ source: 'conf', target }],
+    });
+    const s = await l.start(spec, { secrets: { token: { file: secretFile }, inline: { content: 'inline-value\n' } }, configs: { conf: { content: 'key=value\n' } } });
+    expect((await s.run.exited).code).toBe(0);
+    await s.finished;
+    const nobody = /^nobody:[^:]*:(\d+):(\d+):/m.exec(readFileSync('/etc/passwd', 'utf8'))!;
+    expect(s.stdout().split('\n')).toEqual(['s3cret', 'inline-value', 'key=value', 'secret-ro', nobody[1], nobody[2], '']);
+    expect(existsSync(`/etc/tug-test-${l.project}`)).toBe(false);
   });
 
   it('runs exec inside the replica, as its user, in its directory, with its environment and exit code', async () => {

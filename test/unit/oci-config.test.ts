@@ -5,7 +5,7 @@ import { ConfigErrors, TugError } from '../../src/core/errors.js';
 import type { ServiceSpec } from '../../src/core/model/types.js';
 import type { ReplicaSpec } from '../../src/core/reconcile/operations.js';
 import { execProcess, toOciConfig, type OciContext } from '../../src/runtime/native/container/oci-config.js';
-import { planFileGrants } from '../../src/runtime/native/container/oci-mounts.js';
+import { planFileGrants, volumesFromMounts } from '../../src/runtime/native/container/oci-mounts.js';
 import { DEFAULT_CAPABILITIES } from '../../src/runtime/native/container/oci-security.js';
 import { serializeOciConfig } from '../../src/runtime/native/container/oci-spec.js';
 
@@ -385,6 +385,30 @@ describe('toOciConfig: the replica\'s mounts', () => {
       'service web: secret "nope" is not defined in the top-level secrets',
       'service web: secret target "../../etc/shadow" leaves its directory',
     ]);
+  });
+});
+
+describe('volumes_from', () => {
+  it('takes the other replica\'s volumes and binds at their targets, read-only when asked, without its tmpfs', () => {
+    const other = replica(
+      {
+        command: ['x'],
+        volumes: [
+          { type: 'volume', source: 'data', target: '/data' },
+          { type: 'volume', target: '/cache' },
+          { type: 'bind', source: '/srv/shop/conf', target: '/conf', read_only: true },
+          { type: 'tmpfs', target: '/scratch' },
+        ],
+      },
+      { service: 'db', name: 'shop-db-1' },
+    );
+    const volumes = { named: (n: string) => `/v/${n}`, anonymous: (t: string) => `/anon/shop-db-1${t}` };
+    expect(volumesFromMounts(other, volumes, true)).toEqual([
+      { destination: '/data', type: 'bind', source: '/v/shop_data', options: ['rbind', 'ro', 'rprivate'] },
+      { destination: '/cache', type: 'bind', source: '/anon/shop-db-1/cache', options: ['rbind', 'ro', 'rprivate'] },
+      { destination: '/conf', type: 'bind', source: '/srv/shop/conf', options: ['rbind', 'ro', 'rprivate'] },
+    ]);
+    expect(volumesFromMounts(other, volumes, false)[0]!.options).toEqual(['rbind', 'rw', 'rprivate']);
   });
 });
 

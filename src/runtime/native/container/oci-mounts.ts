@@ -184,6 +184,24 @@ export function planFileGrants(
   return out;
 }
 
+/**
+ * `volumes_from: ["svc"]` or `["svc:ro"]`: the other replica's volumes and
+ * binds at their own targets (not its tmpfs), read-only when asked. `volumes`
+ * must be the other replica's (its anonymous volumes are its own).
+ */
+export function volumesFromMounts(other: ReplicaSpec, volumes: VolumeHost, readOnly: boolean): OciMount[] {
+  const sink: TugError[] = [];
+  const out: OciMount[] = [];
+  (other.service_spec.volumes ?? []).forEach((m, i) => {
+    if (m.type !== 'volume' && m.type !== 'bind') return;
+    const mount = volumeMount(other, m, i, { volumes, grantSources: {}, etcFiles: {} }, sink);
+    if (!mount) return;
+    if (readOnly) mount.options = mount.options?.map((o) => (o === 'rw' ? 'ro' : o));
+    out.push(mount);
+  });
+  return out;
+}
+
 const depth = (m: OciMount) => m.destination.split('/').filter(Boolean).length;
 
 /** The replica's own mounts (step 3), parents first; duplicate targets are an error. */
