@@ -12,7 +12,7 @@ import type { ReplicaSpec } from '../../src/core/reconcile/operations.js';
 import { projectPaths } from '../../src/runtime/native/home.js';
 import { parseCgroupMounts, type CgroupMounts } from '../../src/runtime/native/container/cgroups/cgroup-layout.js';
 import { hierarchyRoots } from '../../src/runtime/native/container/cgroups/cgroup-files.js';
-import { containersDir, runtimeRoot, type ContainerBundle } from '../../src/runtime/native/container/container-bundle.js';
+import { containersDir, runtimeRoot, sharedRootfsDir, type ContainerBundle } from '../../src/runtime/native/container/container-bundle.js';
 import { ContainerDriver, type ReplicaBundleInputs } from '../../src/runtime/native/container/container-driver.js';
 import type { ContainerRun, Supervision } from '../../src/runtime/native/container/container-run.js';
 import { findExecutable } from '../../src/runtime/native/container/executables.js';
@@ -57,7 +57,7 @@ export interface Started {
 }
 
 export function ledgerFile(home: string, project: string): string {
-  return join(projectPaths(home, project).dir, 'isolation.json');
+  return join(projectPaths(home, project).dir, 'isolation.jsonl');
 }
 
 export class ContainerLab {
@@ -68,7 +68,7 @@ export class ContainerLab {
   readonly runtime = new OciRuntime(findOciRuntime(), runtimeRoot(this.home, this.project));
   readonly rootfs = new HostRootSource({ overlayfs: true });
   readonly ledger = new Ledger(ledgerFile(this.home, this.project));
-  readonly sweepContext: SweepContext = { home: this.home, cgroups: this.cgroups, ip: findExecutable('ip'), iptables: findExecutable('iptables') };
+  readonly sweepContext: SweepContext = { home: this.home, cgroups: this.cgroups, ip: findExecutable('ip'), iptables: findExecutable('iptables'), iptablesRestore: findExecutable('iptables-restore'), xargs: findExecutable('xargs') };
   private readonly drivers = new Map<string, ContainerDriver>();
 
   supervision(kind: 'shim' | 'foreground' = 'shim'): Supervision {
@@ -130,6 +130,12 @@ export class ContainerLab {
     if (problems.length > 0) throw new Error(problems.join('\n'));
   }
 
+  /** The last step of `down`: what the project itself owns (shared root-filesystem skeletons, scratch). */
+  async removeProject(): Promise<void> {
+    const problems = await this.driver().remove(this.project);
+    if (problems.length > 0) throw new Error(problems.join('\n'));
+  }
+
   /** What is left of the project on the machine: runtime state, cgroups, bundles, namespaces, records. */
   async leftovers(): Promise<string[]> {
     const left: string[] = [];
@@ -139,6 +145,7 @@ export class ContainerLab {
       if (existsSync(dir)) left.push(`cgroup ${dir}`);
     }
     for (const name of dirEntries(containersDir(this.home, this.project))) left.push(`bundle ${name}`);
+    if (existsSync(sharedRootfsDir(this.home, this.project))) left.push('shared root filesystem skeletons');
     for (const e of Ledger.read(this.ledger.file)) left.push(`record ${e.kind} ${JSON.stringify(e)}`);
     return left;
   }
@@ -169,7 +176,7 @@ export function dirEntries(path: string): string[] {
 
 /** A lab whose replicas get addresses on real bridges and names from a real embedded DNS server. */
 export class NetworkLab extends ContainerLab {
-  readonly tools = { ip: findExecutable('ip')!, iptables: findExecutable('iptables')! };
+  readonly tools = { ip: findExecutable('ip')!, iptables: findExecutable('iptables')!, iptablesRestore: findExecutable('iptables-restore') };
   readonly networks = new ProjectNetworks({ home: this.home, project: this.project, ledger: this.ledger, tools: this.tools, sweep: this.sweepContext });
   readonly table = new NameTable();
   dns: DnsServer;

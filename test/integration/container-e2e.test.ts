@@ -81,6 +81,7 @@ describeIsolation('container runtime end to end', () => {
     proxies.length = 0;
     for (const s of [...replicas, client]) await l.removeReplica(s);
     await l.removeNetworks();
+    await l.removeProject();
     expect(await l.leftovers()).toEqual([]);
     expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(l.home);
     expect(execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })).not.toContain(l.project);

@@ -125,6 +125,7 @@ describeIsolation('container networks', () => {
     await l.removeReplica(a);
     await l.removeReplica(b);
     await l.removeNetworks();
+    await l.removeProject();
     expect(await l.leftovers()).toEqual([]);
     const processes = execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
     expect(processes).not.toContain(a.spec.name);

@@ -1,7 +1,7 @@
 // tug's container runtime pieces together, with real runc, real namespaces and
 // cgroups, the host's root read-only, and the static busybox as the workload.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
 import { readCgroupSample } from '../../src/runtime/native/container/cgroups/cgroup-files.js';
@@ -20,6 +20,11 @@ function lab(): ContainerLab {
   const l = new ContainerLab();
   labs.push(l);
   return l;
+}
+
+/** Every path under `dir`, relative, sorted. */
+function tree(dir: string): string[] {
+  return (readdirSync(dir, { recursive: true }) as string[]).sort();
 }
 
 const sh = (script: string) => ({ command: ['/bin/busybox', 'sh', '-c', script] });
@@ -47,6 +52,7 @@ describeIsolation('container runtime: isolation', () => {
     expect(existsSync('/usr/evil')).toBe(false);
     expect(existsSync('/tmp/private') && readFileSync('/tmp/private', 'utf8') === 'x\n').toBe(false);
     await l.remove(s);
+    await l.removeProject();
     expect(await l.leftovers()).toEqual([]);
   });
 
@@ -56,12 +62,17 @@ describeIsolation('container runtime: isolation', () => {
       l.spec('writer', { ...sh('echo from-writer > /shared/note && echo done'), volumes: [{ type: 'volume', source: 'data', target: '/shared' }] }, 1, { volumeNames: { data: `${l.project}_data` } }),
     );
     expect((await writer.run.exited).code).toBe(0);
+    const skeletonAtStart = tree(writer.bundle.rootfs.path);
+    expect(skeletonAtStart).toContain('shared');
     const reader = await l.start(
       l.spec('reader', { ...sh('cat /shared/note; echo y > /shared/other || echo shared-ro'), volumes: [{ type: 'volume', source: 'data', target: '/shared', read_only: true }] }, 1, { volumeNames: { data: `${l.project}_data` } }),
     );
     expect((await reader.run.exited).code).toBe(0);
     await reader.finished;
     expect(reader.stdout()).toBe('from-writer\nshared-ro\n');
+    // Both use one root skeleton, shared, which the runtime never wrote to.
+    expect(reader.bundle.rootfs.path).toBe(writer.bundle.rootfs.path);
+    expect(tree(reader.bundle.rootfs.path)).toEqual(skeletonAtStart);
     expect(readFileSync(join(l.home, 'volumes', `${l.project}_data`, 'data', 'note'), 'utf8')).toBe('from-writer\n');
   });
 
@@ -136,6 +147,7 @@ describeIsolation('container runtime: isolation', () => {
     expect(s.stdout()).toBe('out\n');
     expect(s.stderr()).toBe('err\n');
     await l.remove(s);
+    await l.removeProject();
     expect(await l.leftovers()).toEqual([]);
   });
 
@@ -151,6 +163,7 @@ describeIsolation('container runtime: resources', () => {
     const s = await l.start(l.spec('hog', { command: ['/bin/busybox', 'dd', 'if=/dev/zero', 'of=/dev/null', 'bs=64M', 'count=1'], mem_limit: 16 * 1024 * 1024 }));
     expect(await l.driver().finish(s.bundle, await s.run.exited)).toEqual({ exitCode: 137, oomKilled: true });
     await l.remove(s);
+    await l.removeProject();
     expect(await l.leftovers()).toEqual([]);
   });
 
@@ -184,7 +197,7 @@ describeIsolation('container runtime: crash safety', () => {
     expect(await l.leftovers()).not.toEqual([]);
     // The next engine, from the records alone.
     const recovered = new Ledger(l.ledger.file);
-    expect(recovered.entries().map((e) => e.kind).sort()).toEqual(['cgroup', 'container', 'dir']);
+    expect(recovered.entries().map((e) => e.kind).sort()).toEqual(['cgroup', 'container', 'dir', 'dir']);
     expect(await sweep(recovered, l.sweepContext)).toEqual([]);
     expect(await l.leftovers()).toEqual([]);
   });

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TugError } from '../../src/core/errors.js';
 import { hostScript, namespaceScript } from '../../src/runtime/native/container/network/attach.js';
 import type { NetworkPlan } from '../../src/runtime/native/container/network/bridges.js';
-import { bridgeRules, insertCommands } from '../../src/runtime/native/container/network/firewall.js';
+import { bridgeRules, insertCommands, restoreInput } from '../../src/runtime/native/container/network/firewall.js';
 import {
   AddressBook,
   allocateSubnet,
@@ -132,6 +132,23 @@ describe('bridge firewall rules', () => {
       '-w -t filter -I FORWARD 1 -i',
       '-w -t filter -I FORWARD 1 -i',
     ]);
+  });
+
+  it('applies a network\'s rules in one iptables-restore input per action, comments quoted', () => {
+    const rules = bridgeRules({ bridge: 'tugb3', subnet: '10.208.32.0/20', gateway: '10.208.32.1', internal: true, uplinks: [] });
+    expect(restoreInput(rules, 'insert')).toBe(
+      [
+        '*filter',
+        '-I INPUT 1 -i tugb3 -d 10.208.32.1 -p tcp --dport 53 -j ACCEPT -m comment --comment "tug tugb3"',
+        '-I INPUT 1 -i tugb3 -d 10.208.32.1 -p udp --dport 53 -j ACCEPT -m comment --comment "tug tugb3"',
+        '-I FORWARD 1 -o tugb3 -j DROP -m comment --comment "tug tugb3"',
+        '-I FORWARD 1 -i tugb3 -j DROP -m comment --comment "tug tugb3"',
+        '-I FORWARD 1 -i tugb3 -o tugb3 -j ACCEPT -m comment --comment "tug tugb3"',
+        'COMMIT',
+        '',
+      ].join('\n'),
+    );
+    expect(restoreInput(rules, 'delete').split('\n')[1]).toBe('-D FORWARD -i tugb3 -o tugb3 -j ACCEPT -m comment --comment "tug tugb3"');
   });
 
   it('an internal network has no way out and no NAT', () => {

@@ -48,6 +48,11 @@ export interface ContainerBundle {
   cgroupsPath: string;
 }
 
+/** Where the project's replicas share root-filesystem skeletons (removed with the project). */
+export function sharedRootfsDir(home: string, project: string): string {
+  return join(projectPaths(home, project).dir, 'rootfs');
+}
+
 export function containersDir(home: string, project: string): string {
   return join(projectPaths(home, project).dir, 'containers');
 }
@@ -160,7 +165,7 @@ export function writeBundle(spec: ReplicaSpec, inputs: BundleInputs): ContainerB
   const targets: MountTarget[] = replicaMounts(spec, grants, mountCtx, sink).map((m) => ({ path: m.destination, kind: kindOf(m) }));
   throwIfAny(sink);
   if (spec.service_spec.init === true) targets.push({ path: INIT_TARGET, kind: 'file' });
-  const rootfs = inputs.rootfs.prepare({ spec, dir, targets });
+  const rootfs = inputs.rootfs.prepare({ spec, dir, sharedDir: sharedRootfsDir(inputs.home, spec.project), targets });
   const svc = spec.service_spec;
   const user = resolveContainerUser(
     spec.service,

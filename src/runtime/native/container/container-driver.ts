@@ -8,7 +8,7 @@ import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { CgroupMounts } from './cgroups/cgroup-layout.js';
 import { readCgroupSample } from './cgroups/cgroup-files.js';
 import { parseNetDev, type CgroupSample, type NetworkCounters } from './cgroups/cgroup-stats.js';
-import { bundleDir, writeBundle, type BundleInputs, type ContainerBundle } from './container-bundle.js';
+import { bundleDir, sharedRootfsDir, writeBundle, type BundleInputs, type ContainerBundle } from './container-bundle.js';
 import { startContainer, type ContainerExit, type ContainerRun, type Supervision } from './container-run.js';
 import type { Ledger } from './ledger.js';
 import { replicaCgroup } from './names.js';
@@ -45,6 +45,9 @@ export interface ContainerStatsSample {
 export type ReplicaBundleInputs = Omit<BundleInputs, 'home' | 'rootfs' | 'cgroups' | 'initPath'>;
 
 export class ContainerDriver {
+  /** Replicas started by this driver, whose runtime state a restart must delete first. */
+  private readonly started = new Set<string>();
+
   constructor(readonly opts: ContainerDriverOptions) {}
 
   /** Writes the replica's bundle; a TugError (all problems at once) for what the user can fix. */
@@ -55,9 +58,13 @@ export class ContainerDriver {
     return bundle;
   }
 
-  /** Starts the container; the previous run's runtime state (a restart) is deleted first. */
+  /**
+   * Starts the container. On a restart, the previous run's runtime state is
+   * deleted first (`finish` normally did that already); a fresh create has none.
+   */
   async start(bundle: ContainerBundle): Promise<ContainerRun> {
-    await this.opts.runtime.remove(bundle.id);
+    if (this.started.has(bundle.id)) await this.opts.runtime.remove(bundle.id);
+    this.started.add(bundle.id);
     return startContainer({ runtime: this.opts.runtime, supervision: this.opts.supervision, id: bundle.id, bundle: bundle.dir });
   }
 
@@ -85,20 +92,30 @@ export class ContainerDriver {
     return { cgroup: readCgroupSample(this.opts.cgroups, bundle.cgroupsPath), network, at: process.hrtime.bigint() };
   }
 
-  /** Removes everything recorded for the replica (container, cgroup, bundle, namespace, veths); returns what could not go. */
-  remove(replica: string): Promise<string[]> {
-    return sweep(this.opts.ledger, this.opts.sweep, replica);
+  /**
+   * Removes everything recorded for the replicas (container, cgroup, bundle,
+   * namespace, veths), batched across them; returns what could not go.
+   */
+  remove(replicas: string | readonly string[]): Promise<string[]> {
+    for (const r of typeof replicas === 'string' ? [replicas] : replicas) this.started.delete(r);
+    return sweep(this.opts.ledger, this.opts.sweep, replicas);
   }
 
-  /** At engine start (or `down` without an engine): removes what a previous engine left. */
+  /**
+   * Everything the project has (replicas, networks, shared skeletons): at
+   * engine start, what a previous engine left; at `down`, what is left after
+   * the replicas and networks were removed.
+   */
   recover(): Promise<string[]> {
     return sweep(this.opts.ledger, this.opts.sweep);
   }
 }
 
 function writeBundleRecorded(spec: ReplicaSpec, inputs: BundleInputs, ledger: Ledger): ContainerBundle {
-  // Recorded before they exist: the bundle directory, then the cgroup runc will make.
+  // Recorded before they exist: the project's shared skeletons (owned by the
+  // project, so they go with it), the bundle directory, the cgroup runc will make.
   ledger.add([
+    { owner: spec.project, kind: 'dir', path: sharedRootfsDir(inputs.home, spec.project) },
     { owner: spec.name, kind: 'dir', path: bundleDir(inputs.home, spec.project, spec.name) },
     { owner: spec.name, kind: 'cgroup', path: replicaCgroup(inputs.home, spec.project, spec.name) },
   ]);

@@ -5,8 +5,11 @@
 // engine (or `down`) removes exactly the recorded objects (sweep.ts) and never
 // searches by name patterns that could match someone else's.
 //
-// The file is projects/<p>/isolation.json, rewritten atomically (temp + rename).
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+// The file (projects/<p>/isolation.jsonl) is an append-only log of "add" and
+// "forget" lines, so recording 100 replicas costs 100 small appends rather
+// than 100 rewrites of a growing file; it is compacted when mostly forgotten.
+// A torn last line (a crash mid-append) is ignored.
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type LedgerObject =
@@ -20,57 +23,98 @@ export type LedgerObject =
 /** One recorded object and who it belongs to (a replica or network name), for removal by owner. */
 export type LedgerEntry = LedgerObject & { owner: string };
 
-interface LedgerFile {
-  version: 1;
-  entries: LedgerEntry[];
-}
+type LogLine = { op: 'add' | 'forget'; entry: LedgerEntry };
 
-function same(a: LedgerEntry, b: LedgerEntry): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
-}
+const keyOf = (e: LedgerEntry) => JSON.stringify(e);
 
 export class Ledger {
-  private list: LedgerEntry[];
+  private readonly live = new Map<string, LedgerEntry>();
+  private forgotten = 0;
+
+  private torn: boolean;
 
   constructor(readonly file: string) {
-    this.list = Ledger.read(file);
+    const text = readOrEmpty(file);
+    for (const entry of Ledger.parse(text)) this.live.set(keyOf(entry), entry);
+    // A crash mid-append left a partial line: the next append must not glue onto it.
+    this.torn = text !== '' && !text.endsWith('\n');
   }
 
+  /** The live entries recorded in `file`, in the order they were added. */
   static read(file: string): LedgerEntry[] {
-    try {
-      const parsed = JSON.parse(readFileSync(file, 'utf8')) as LedgerFile;
-      return Array.isArray(parsed.entries) ? parsed.entries : [];
-    } catch {
-      return [];
-    }
+    return Ledger.parse(readOrEmpty(file));
   }
 
-  entries(owner?: string): LedgerEntry[] {
-    return owner === undefined ? [...this.list] : this.list.filter((e) => e.owner === owner);
+  private static parse(text: string): LedgerEntry[] {
+    const live = new Map<string, LedgerEntry>();
+    for (const line of text.split('\n')) {
+      if (line === '') continue;
+      let parsed: LogLine;
+      try {
+        parsed = JSON.parse(line) as LogLine;
+      } catch {
+        continue;
+      }
+      const key = keyOf(parsed.entry);
+      if (parsed.op === 'add') live.set(key, parsed.entry);
+      else live.delete(key);
+    }
+    return [...live.values()];
+  }
+
+  /** Every entry, or those of one owner or several. */
+  entries(owner?: string | readonly string[]): LedgerEntry[] {
+    const all = [...this.live.values()];
+    if (owner === undefined) return all;
+    const owners = new Set(typeof owner === 'string' ? [owner] : owner);
+    return all.filter((e) => owners.has(e.owner));
   }
 
   /** Records objects about to be created (duplicates are kept once). */
   add(entries: readonly LedgerEntry[]): void {
-    let changed = false;
+    const lines: string[] = [];
     for (const entry of entries) {
-      if (this.list.some((e) => same(e, entry))) continue;
-      this.list.push(entry);
-      changed = true;
+      const key = keyOf(entry);
+      if (this.live.has(key)) continue;
+      this.live.set(key, entry);
+      lines.push(JSON.stringify({ op: 'add', entry } satisfies LogLine));
     }
-    if (changed) this.save();
+    this.append(lines);
   }
 
   /** Forgets objects that are gone. */
   forget(entries: readonly LedgerEntry[]): void {
-    const before = this.list.length;
-    this.list = this.list.filter((e) => !entries.some((g) => same(e, g)));
-    if (this.list.length !== before) this.save();
+    const lines: string[] = [];
+    for (const entry of entries) {
+      if (!this.live.delete(keyOf(entry))) continue;
+      lines.push(JSON.stringify({ op: 'forget', entry } satisfies LogLine));
+      this.forgotten++;
+    }
+    if (this.forgotten > 256 && this.forgotten > this.live.size) this.compact();
+    else this.append(lines);
   }
 
-  private save(): void {
+  private append(lines: string[]): void {
+    if (lines.length === 0) return;
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    appendFileSync(this.file, (this.torn ? '\n' : '') + lines.join('\n') + '\n', { mode: 0o600 });
+    this.torn = false;
+  }
+
+  private compact(): void {
     const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: 1, entries: this.list } satisfies LedgerFile), { mode: 0o600 });
+    const text = [...this.live.values()].map((entry) => JSON.stringify({ op: 'add', entry } satisfies LogLine) + '\n').join('');
+    writeFileSync(tmp, text, { mode: 0o600 });
     renameSync(tmp, this.file);
+    this.forgotten = 0;
+    this.torn = false;
+  }
+}
+
+function readOrEmpty(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
   }
 }

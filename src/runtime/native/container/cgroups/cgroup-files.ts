@@ -89,26 +89,35 @@ export function hierarchyRoots(mounts: CgroupMounts): string[] {
 }
 
 /**
- * rmdir of `path` in every hierarchy, then of each parent up to (not
- * including) `stopAt`. rmdir only removes empty cgroups, so a parent another
- * container still uses stays. Returns the directories that could not go.
+ * rmdir of each of `paths` in every hierarchy, then of their parents up to
+ * (not including) `stopAt`, each parent once however many children it had.
+ * rmdir only removes empty cgroups, so a parent another container still uses
+ * stays. Returns the leaf directories that could not go.
  */
-export function removeCgroup(mounts: CgroupMounts, path: string, stopAt: string): string[] {
+export function removeCgroups(mounts: CgroupMounts, paths: readonly string[], stopAt: string): string[] {
   const left: string[] = [];
+  const parents = new Set<string>();
+  for (const path of paths) {
+    for (let p = path.slice(0, path.lastIndexOf('/')); p.startsWith(`${stopAt}/`); p = p.slice(0, p.lastIndexOf('/'))) parents.add(p);
+  }
+  const deepestFirst = [...parents].sort((a, b) => b.length - a.length);
   for (const root of hierarchyRoots(mounts)) {
-    let current = path;
-    while (current !== stopAt && current.startsWith(`${stopAt}/`)) {
-      try {
-        rmdirSync(join(root, current));
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code !== 'ENOENT') {
-          if (current === path) left.push(join(root, current));
-          break;
-        }
-      }
-      current = current.slice(0, current.lastIndexOf('/'));
-    }
+    for (const path of paths) if (!rmdirQuietly(join(root, path))) left.push(join(root, path));
+    for (const parent of deepestFirst) rmdirQuietly(join(root, parent));
   }
   return left;
+}
+
+export function removeCgroup(mounts: CgroupMounts, path: string, stopAt: string): string[] {
+  return removeCgroups(mounts, [path], stopAt);
+}
+
+/** true when the directory is gone (removed now, or already). */
+function rmdirQuietly(dir: string): boolean {
+  try {
+    rmdirSync(dir);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }

@@ -1,9 +1,13 @@
 // Puts replicas on networks: a network namespace per replica, a veth pair per
 // network (host end on the bridge, the other end the replica's eth0, eth1, ...),
 // its address, loopback, and a default route through the first network that
-// has a way out. Batched as measured on these machines: one `ip -batch` on the
-// host for every namespace and veth, then one `ip -n NS -batch` per namespace
-// (addresses vanish when a link changes namespace, so they are set inside).
+// has a way out. All of it in ONE `ip -batch` (3.5x faster than a call per
+// step, RUNTIME-FACTS §3.4): namespaces and veths first, then per namespace a
+// `netns exec NS ip -batch FILE` line, because addresses vanish when a link
+// changes namespace and must be set inside. ip forks those itself, which costs
+// far less than the engine (a large Node process) spawning one per replica.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TugError } from '../../../../core/errors.js';
 import type { Ledger, LedgerEntry } from '../ledger.js';
 import { firstProblem, runTool } from '../run-tool.js';
@@ -57,31 +61,30 @@ export function hostScript(reqs: readonly AttachRequest[]): string[] {
   return lines;
 }
 
-async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  });
-  await Promise.all(workers);
-}
-
 /** Attaches every request (recorded in `ledger` first); on failure the caller sweeps the owners. */
-export async function attachReplicas(reqs: readonly AttachRequest[], ledger: Ledger, tools: NetTools, concurrency = 4): Promise<void> {
+export async function attachReplicas(reqs: readonly AttachRequest[], ledger: Ledger, tools: NetTools, scratch: string): Promise<void> {
   if (reqs.length === 0) return;
   const entries: LedgerEntry[] = reqs.flatMap((r) => [
     { owner: r.owner, kind: 'netns' as const, name: r.netns },
     ...r.links.map((l) => ({ owner: r.owner, kind: 'link' as const, name: l.veth })),
   ]);
   ledger.add(entries);
-  const host = await runTool(tools.ip, ['-batch', '-'], { input: hostScript(reqs).join('\n') + '\n' });
-  if (host.code !== 0) throw new TugError({ code: 'network.attach', message: `cannot create network namespaces and veths: ${firstProblem(host)}` });
-  await eachLimited(reqs, concurrency, async (req) => {
-    const r = await runTool(tools.ip, ['-n', req.netns, '-batch', '-'], { input: namespaceScript(req).join('\n') + '\n' });
-    if (r.code !== 0) throw new TugError({ code: 'network.attach', message: `cannot configure the network of ${req.owner}: ${firstProblem(r)}` });
+  mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  const files = reqs.map((req) => {
+    const file = join(scratch, `${req.netns}.batch`);
+    writeFileSync(file, namespaceScript(req).join('\n') + '\n');
+    return file;
   });
+  const lines = [...hostScript(reqs), ...reqs.map((req, i) => `netns exec ${req.netns} ${tools.ip} -batch ${files[i]}`)];
+  try {
+    const r = await runTool(tools.ip, ['-batch', '-'], { input: lines.join('\n') + '\n', timeoutMs: 120_000 });
+    if (r.code !== 0) throw new TugError({ code: 'network.attach', message: `cannot put ${reqs.length === 1 ? reqs[0]!.owner : `${reqs.length} replicas`} on their networks: ${firstProblem(r)}` });
+  } finally {
+    for (const file of files) rmSync(file, { force: true });
+  }
 }
 
 /** A namespace with only loopback, up (network_mode: none). */
-export async function isolatedNamespace(owner: string, netns: string, ledger: Ledger, tools: NetTools): Promise<void> {
-  await attachReplicas([{ owner, netns, links: [] }], ledger, tools);
+export async function isolatedNamespace(owner: string, netns: string, ledger: Ledger, tools: NetTools, scratch: string): Promise<void> {
+  await attachReplicas([{ owner, netns, links: [] }], ledger, tools, scratch);
 }

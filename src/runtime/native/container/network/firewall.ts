@@ -59,3 +59,29 @@ export function bridgeRules(fw: BridgeFirewall): FirewallRule[] {
 export function insertCommands(rules: readonly FirewallRule[]): string[][] {
   return [...rules].reverse().map((r) => ['-w', '-t', r.table, '-I', r.rule[0]!, '1', ...r.rule.slice(1)]);
 }
+
+function quote(arg: string): string {
+  return /^[\w@%+=:,./!-]+$/.test(arg) ? arg : `"${arg.replace(/(["\\])/g, '\\$1')}"`;
+}
+
+/**
+ * One `iptables-restore --noflush` input that applies `action` (-I at the top,
+ * in the rules' order, or -D) to every rule, table by table: a single process,
+ * and all or nothing.
+ */
+export function restoreInput(rules: readonly FirewallRule[], action: 'insert' | 'delete'): string {
+  const tables = [...new Set(rules.map((r) => r.table))];
+  const lines: string[] = [];
+  for (const table of tables) {
+    lines.push(`*${table}`);
+    const mine = rules.filter((r) => r.table === table);
+    const ordered = action === 'insert' ? [...mine].reverse() : mine;
+    for (const r of ordered) {
+      const [chain = '', ...rest] = r.rule;
+      const head = action === 'insert' ? ['-I', chain, '1'] : ['-D', chain];
+      lines.push([...head, ...rest].map(quote).join(' '));
+    }
+    lines.push('COMMIT');
+  }
+  return lines.join('\n') + '\n';
+}

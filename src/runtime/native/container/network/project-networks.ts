@@ -3,9 +3,11 @@
 // network, which address, which interface). The engine owns one instance per
 // project; every kernel object goes through the ledger.
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { TugError } from '../../../../core/errors.js';
 import type { NetworkSpec, ServiceNetworkSpec } from '../../../../core/model/types.js';
 import type { ReplicaSpec } from '../../../../core/reconcile/operations.js';
+import { projectPaths } from '../../home.js';
 import type { Ledger } from '../ledger.js';
 import { bridgeName, netnsName, vethName } from '../names.js';
 import { sweep, type SweepContext } from '../sweep.js';
@@ -141,7 +143,9 @@ export class ProjectNetworks {
 
   async attach(reqs: readonly AttachRequest[]): Promise<void> {
     try {
-      await attachReplicas(reqs, this.opts.ledger, this.opts.tools);
+      const scratch = join(projectPaths(this.opts.home, this.opts.project).dir, 'netns-batch');
+      this.opts.ledger.add([{ owner: this.opts.project, kind: 'dir', path: scratch }]);
+      await attachReplicas(reqs, this.opts.ledger, this.opts.tools, scratch);
     } catch (err) {
       for (const r of reqs) await this.detach(r.owner);
       throw err;

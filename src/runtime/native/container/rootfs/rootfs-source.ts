@@ -18,12 +18,16 @@ export interface RootfsRequest {
   spec: ReplicaSpec;
   /** The replica's private directory (its OCI bundle); the source may create entries in it. */
   dir: string;
+  /** A directory of the project's for what replicas share (skeletons); removed with the project. */
+  sharedDir: string;
   targets: readonly MountTarget[];
 }
 
 export interface PreparedRootfs extends RootfsView {
   /** Mounts the source made in the host's mount namespace (to unmount on cleanup), innermost last. */
   hostMounts: string[];
+  /** Shared directories it created or uses under `sharedDir` (recorded for the project's removal). */
+  shared: string[];
   /** A file of the root filesystem as the container sees it (for /etc/passwd and /etc/group), or undefined. */
   readFile(path: string): string | undefined;
 }
