@@ -130,6 +130,15 @@ export class ContainerLab {
     if (problems.length > 0) throw new Error(problems.join('\n'));
   }
 
+  /** Runs a busybox shell `script` inside a running replica: its exit status and combined output. */
+  async inside(s: Started, script: string): Promise<{ code: number; out: string }> {
+    const exec = this.driver().exec(s.bundle, { args: ['/bin/busybox', 'sh', '-c', `(${script}) 2>&1`] });
+    const out = collect(exec.stdout);
+    const code = await exec.exited;
+    await out.ended;
+    return { code, out: out() };
+  }
+
   /** The last step of `down`: what the project itself owns (shared root-filesystem skeletons, scratch). */
   async removeProject(): Promise<void> {
     const problems = await this.driver().remove(this.project);

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import { readCgroupSample } from '../../src/runtime/native/container/cgroups/cgroup-files.js';
 import { TcpProxy } from '../../src/runtime/native/container/proxy/tcp-proxy.js';
-import { collect, NetworkLab, type Started } from '../helpers/containers.js';
+import { NetworkLab, type Started } from '../helpers/containers.js';
 import { describeIsolation } from '../helpers/isolation.js';
 import { until } from '../helpers/native-env.js';
 
@@ -19,13 +19,6 @@ afterEach(async () => {
   for (const l of labs.splice(0)) await l.destroy();
 });
 
-async function inside(l: NetworkLab, s: Started, script: string): Promise<{ code: number; out: string }> {
-  const exec = l.driver().exec(s.bundle, { args: ['/bin/busybox', 'sh', '-c', `(${script}) 2>&1`] });
-  const out = collect(exec.stdout);
-  const code = await exec.exited;
-  await out.ended;
-  return { code, out: out().trim() };
-}
 
 /** One HTTP GET through the published port, as a user's curl would do it. */
 function get(port: number): Promise<string> {
@@ -52,8 +45,8 @@ describeIsolation('container runtime end to end', () => {
 
     // By name, from the second container.
     const byName = await until(async () => {
-      const r = await inside(l, client, 'timeout 3 wget -q -O - http://web:8080/');
-      return r.code === 0 ? r.out : undefined;
+      const r = await l.inside(client, 'timeout 3 wget -q -O - http://web:8080/');
+      return r.code === 0 ? r.out.trim() : undefined;
     }, 'web to answer by name');
     expect(replicas.map((r) => r.spec.name)).toContain(byName);
     for (const r of replicas) expect(readCgroupSample(l.cgroups, r.bundle.cgroupsPath).memoryLimit).toBe(32 * 1024 * 1024);
@@ -67,9 +60,9 @@ describeIsolation('container runtime end to end', () => {
     expect(answers).toEqual(new Set(replicas.map((r) => r.spec.name)));
 
     // Replica 2 turns unhealthy (its health probe, run inside it, fails): the proxy skips it.
-    await inside(l, replicas[1]!, 'rm /tmp/www/index.html');
+    await l.inside(replicas[1]!, 'rm /tmp/www/index.html');
     const healthy = [];
-    for (const r of replicas) if ((await inside(l, r, 'test -f /tmp/www/index.html')).code === 0) healthy.push(r);
+    for (const r of replicas) if ((await l.inside(r, 'test -f /tmp/www/index.html')).code === 0) healthy.push(r);
     expect(healthy.map((r) => r.spec.name)).toEqual([replicas[0]!.spec.name, replicas[2]!.spec.name]);
     proxy.setBackends(healthy.map((r) => ({ host: address(r), port: 8080 })));
     const after = new Set<string>();

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, expect, it } from 'vitest';
 import { buildResponse, parseQuery, RCODE } from '../../src/runtime/native/container/dns/dns-message.js';
-import { collect, NetworkLab, type Started } from '../helpers/containers.js';
+import { NetworkLab, type Started } from '../helpers/containers.js';
 import { describeIsolation } from '../helpers/isolation.js';
 import { until } from '../helpers/native-env.js';
 
@@ -30,18 +30,9 @@ const web = (networks: Record<string, null>) => ({
 const idle = (networks: Record<string, null>, extra: Record<string, unknown> = {}) => ({ command: ['/bin/busybox', 'sleep', '300'], networks, ...extra });
 
 // busybox 1.35's static wget crashes on -T; `timeout` bounds it instead.
-/** Runs `script` inside a running replica and returns its output (stdout and stderr). */
-async function inside(l: NetworkLab, s: Started, script: string): Promise<{ code: number; out: string }> {
-  const exec = l.driver().exec(s.bundle, { args: ['/bin/busybox', 'sh', '-c', `(${script}) 2>&1`] });
-  const out = collect(exec.stdout);
-  const code = await exec.exited;
-  await out.ended;
-  return { code, out: out() };
-}
-
 async function serving(l: NetworkLab, client: Started, target: string): Promise<string> {
   return until(async () => {
-    const r = await inside(l, client, `timeout 3 wget -q -O - http://${target}:8080/`);
+    const r = await l.inside(client, `timeout 3 wget -q -O - http://${target}:8080/`);
     return r.code === 0 ? r.out.trim() : undefined;
   }, `${target} to answer`, 10_000);
 }
@@ -60,19 +51,19 @@ describeIsolation('container networks', () => {
     expect(await serving(l, client, w2.spec.name)).toBe(w2.spec.name);
     // The service name resolves to both, in varying order.
     const seen = new Set<string>();
-    for (let i = 0; i < 20 && seen.size < 2; i++) seen.add((await inside(l, client, 'nslookup web | grep -A9 "^Name:" | grep Address | head -1')).out.trim());
+    for (let i = 0; i < 20 && seen.size < 2; i++) seen.add((await l.inside(client, 'nslookup web | grep -A9 "^Name:" | grep Address | head -1')).out.trim());
     expect(seen.size).toBe(2);
-    const lookup = await inside(l, client, 'nslookup web');
+    const lookup = await l.inside(client, 'nslookup web');
     for (const s of [w1, w2]) expect(lookup.out).toContain(l.attachments.get(s.spec.name)!.links[0]!.address);
     // Scale up and down show at once.
     const w3 = await l.startOn(l.netSpec('web', web({ default: null }), 3));
-    expect((await inside(l, client, 'nslookup web')).out).toContain(l.attachments.get(w3.spec.name)!.links[0]!.address);
+    expect((await l.inside(client, 'nslookup web')).out).toContain(l.attachments.get(w3.spec.name)!.links[0]!.address);
     await l.removeReplica(w1);
-    const after = (await inside(l, client, 'nslookup web')).out;
+    const after = (await l.inside(client, 'nslookup web')).out;
     expect(after).not.toContain(addresses[0]!);
     expect(after).toContain(l.attachments.get(w3.spec.name)!.links[0]!.address);
     // The replica's own view: eth0 with its address, a default route via the gateway, the uplink MTU.
-    const route = (await inside(l, client, 'ip route; cat /sys/class/net/eth0/mtu; cat /etc/resolv.conf')).out;
+    const route = (await l.inside(client, 'ip route; cat /sys/class/net/eth0/mtu; cat /etc/resolv.conf')).out;
     expect(route).toContain(`default via ${net!.allocation.gateway >>> 24}.`);
     expect(route).toContain(`nameserver ${[...l.attachments.values()][0]!.links[0]!.network.allocation.gateway >>> 24}.`);
   });
@@ -90,10 +81,10 @@ describeIsolation('container networks', () => {
     const db = await l.startOn(l.netSpec('db', { ...idle({}), networks: { default: { aliases: ['postgres'] } } }));
     const app = await l.startOn(l.netSpec('app', idle({ default: null }, { links: ['db:database'] })));
     const dbAddress = l.attachments.get(db.spec.name)!.links[0]!.address;
-    for (const name of ['database', 'postgres', 'db', db.spec.name]) expect((await inside(l, app, `nslookup ${name}`)).out).toContain(dbAddress);
+    for (const name of ['database', 'postgres', 'db', db.spec.name]) expect((await l.inside(app, `nslookup ${name}`)).out).toContain(dbAddress);
     // The alias is the linking replica's own.
-    expect((await inside(l, db, 'nslookup database')).out).not.toContain(dbAddress);
-    expect((await inside(l, app, 'nslookup outside.test')).out).toContain('127.0.0.77');
+    expect((await l.inside(db, 'nslookup database')).out).not.toContain(dbAddress);
+    expect((await l.inside(app, 'nslookup outside.test')).out).toContain('127.0.0.77');
   });
 
   it('isolates networks from one another; a replica on two networks reaches both; an internal network has no way out', async () => {
@@ -107,12 +98,12 @@ describeIsolation('container networks', () => {
     expect(await serving(l, proxy, apiAddress)).toBe(api.spec.name);
     expect(await serving(l, outsider, proxyFront)).toBe(proxy.spec.name);
     // front cannot reach back, by address or by name.
-    expect((await inside(l, outsider, `timeout 3 wget -q -O - http://${apiAddress}:8080/`)).code).not.toBe(0);
-    expect((await inside(l, outsider, 'nslookup api')).code).not.toBe(0);
+    expect((await l.inside(outsider, `timeout 3 wget -q -O - http://${apiAddress}:8080/`)).code).not.toBe(0);
+    expect((await l.inside(outsider, 'nslookup api')).code).not.toBe(0);
     // back is internal: no default route, so nothing can even be sent out; no forwarding of names.
-    expect((await inside(l, api, 'ip route')).out).not.toMatch(/default/);
-    expect((await inside(l, api, 'ip route get 192.0.2.1')).out).toMatch(/unreachable/i);
-    const outsideRoute = (await inside(l, outsider, 'ip route')).out;
+    expect((await l.inside(api, 'ip route')).out).not.toMatch(/default/);
+    expect((await l.inside(api, 'ip route get 192.0.2.1')).out).toMatch(/unreachable/i);
+    const outsideRoute = (await l.inside(outsider, 'ip route')).out;
     expect(outsideRoute).toMatch(/^default via/m);
   });
 

@@ -5,29 +5,20 @@
 // an effect is the bridge/veth one, and it runs inside a throwaway network
 // namespace (`unshare -n`) that vanishes with the probe process.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { parseCgroupMounts } from './cgroups/cgroup-layout.js';
 import { assessMachine, type CapabilityReport, type MachineFacts, type ToolFact } from './capability-report.js';
 import { findExecutable, firstOutputLine } from './executables.js';
 import { findInit } from './init-binary.js';
+import { readTextFile } from './read-file.js';
 
 function readNumber(path: string): number | undefined {
-  try {
-    const n = Number(readFileSync(path, 'utf8').trim());
-    return Number.isFinite(n) ? n : undefined;
-  } catch {
-    return undefined;
-  }
+  const text = readTextFile(path);
+  const n = text === undefined ? NaN : Number(text.trim());
+  return Number.isFinite(n) ? n : undefined;
 }
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
-}
+const readText = (path: string): string => readTextFile(path) ?? '';
 
 /** `name` with a version taken from `args` output, shortened by `pick`. */
 function tool(name: string, args: string[], pick: (line: string) => string = (l) => l): ToolFact | undefined {

@@ -3,7 +3,7 @@
 // directories it mounts, the root filesystem from its RootfsSource, and the
 // config.json from oci-config.ts. This is the container-mode counterpart of
 // process mode's planLaunch + prepareDirs.
-import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TugError, throwIfAny } from '../../../core/errors.js';
 import type { FileObjectSpec } from '../../../core/model/types.js';
@@ -15,6 +15,7 @@ import { swapAccounting } from './cgroups/cgroup-files.js';
 import { resolveContainerUser } from './container-user.js';
 import { hostnameFile, hostsFile, resolvConf } from './etc-files.js';
 import { INIT_TARGET } from './init-binary.js';
+import { readTextFile } from './read-file.js';
 import { replicaCgroup } from './names.js';
 import { hostnameOf, toOciConfig, type NetworkNamespace } from './oci-config.js';
 import { planFileGrants, replicaMounts, type FileGrant, type MountContext } from './oci-mounts.js';
@@ -78,7 +79,7 @@ function writeEtcFiles(dir: string, spec: ReplicaSpec, etc: EtcInput): Record<st
   };
   const svc = spec.service_spec;
   if (etc.kind === 'host') {
-    for (const [inside, outside] of Object.entries(files)) writeFileSync(outside, readOr(inside, ''));
+    for (const [inside, outside] of Object.entries(files)) writeFileSync(outside, readTextFile(inside) ?? '');
     return files;
   }
   const hostname = hostnameOf(spec, []);
@@ -88,14 +89,6 @@ function writeEtcFiles(dir: string, spec: ReplicaSpec, etc: EtcInput): Record<st
   writeFileSync(files['/etc/hosts']!, hostsFile({ hostname, domainname: typeof svc.domainname === 'string' ? svc.domainname : undefined, addresses: etc.addresses, extraHosts }));
   writeFileSync(files['/etc/resolv.conf']!, resolvConf({ nameservers: etc.nameservers, search: list(svc.dns_search), options: list(svc.dns_opt) }));
   return files;
-}
-
-function readOr(path: string, fallback: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return fallback;
-  }
 }
 
 /** Host files for the grants: the object's own file when it needs no change, else a private copy. */

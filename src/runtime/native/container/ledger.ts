@@ -9,8 +9,9 @@
 // "forget" lines, so recording 100 replicas costs 100 small appends rather
 // than 100 rewrites of a growing file; it is compacted when mostly forgotten.
 // A torn last line (a crash mid-append) is ignored.
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { readTextFile } from './read-file.js';
 
 export type LedgerObject =
   | { kind: 'container'; id: string; runtime: string; root: string }
@@ -112,9 +113,5 @@ export class Ledger {
 }
 
 function readOrEmpty(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    return '';
-  }
+  return readTextFile(file) ?? '';
 }

@@ -3,18 +3,13 @@
 // time, pids, and OOM kills, the fact behind "exit 137, OOM killed". Also the
 // removal of the directories runc leaves: `runc delete` removes the
 // container's own cgroup but not the parents tug named in cgroupsPath.
-import { readFileSync, rmdirSync } from 'node:fs';
+import { rmdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { readTextFile } from '../read-file.js';
 import type { CgroupMounts } from './cgroup-layout.js';
 import { parseFlatKeyed, type CgroupSample } from './cgroup-stats.js';
 
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
+const read = readTextFile;
 
 function number(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

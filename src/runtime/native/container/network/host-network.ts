@@ -2,6 +2,7 @@
 // IPv4 routes, the interfaces of its default routes and their MTU, and
 // net.ipv4.ip_forward, which outbound NAT needs (Docker turns it on too).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { readTextFile } from '../read-file.js';
 import { parseProcRoutes, type HostRoute } from './ipam.js';
 
 export interface HostNetwork {
@@ -12,20 +13,9 @@ export interface HostNetwork {
 }
 
 export function readHostNetwork(): HostNetwork {
-  let text = '';
-  try {
-    text = readFileSync('/proc/net/route', 'utf8');
-  } catch {
-    /* no IPv4 routing table: no routes, no uplinks */
-  }
-  const { routes, defaultDevices } = parseProcRoutes(text);
-  const mtus = defaultDevices.map((dev) => {
-    try {
-      return Number(readFileSync(`/sys/class/net/${dev}/mtu`, 'utf8').trim());
-    } catch {
-      return NaN;
-    }
-  });
+  // No IPv4 routing table: no routes, no uplinks.
+  const { routes, defaultDevices } = parseProcRoutes(readTextFile('/proc/net/route') ?? '');
+  const mtus = defaultDevices.map((dev) => Number(readTextFile(`/sys/class/net/${dev}/mtu`)?.trim() ?? NaN));
   const valid = mtus.filter((m) => Number.isInteger(m) && m >= 576);
   return { routes, uplinks: defaultDevices, mtu: valid.length > 0 ? Math.min(...valid) : 1500 };
 }

@@ -21,10 +21,11 @@
 // modified, removed with the project. runc never writes into them, because
 // every mount point it needs already exists.
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { TugError } from '../../../../core/errors.js';
 import type { OciMount } from '../oci-spec.js';
+import { readTextFile } from '../read-file.js';
 import type { MountTarget, PreparedRootfs, RootfsRequest, RootfsSource } from './rootfs-source.js';
 
 /** Top-level directories that are never the host's: kernel file systems, or private per container. */
@@ -94,13 +95,7 @@ export class HostRootSource implements RootfsSource {
       cwd: req.spec.projectDir,
       hostMounts: [],
       shared,
-      readFile: (path) => {
-        try {
-          return readFileSync(join(this.hostRoot, path), 'utf8');
-        } catch {
-          return undefined;
-        }
-      },
+      readFile: (path) => readTextFile(join(this.hostRoot, path)),
     };
   }
 
