@@ -3,7 +3,6 @@
 // stderr) → finish (exit status, OOM) → start again on restart → remove. Every
 // object is recorded in the ledger before it exists, so `recover()` in the next
 // engine removes exactly what a crashed one left.
-import { readFileSync } from 'node:fs';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { CgroupMounts } from './cgroups/cgroup-layout.js';
 import { readCgroupSample } from './cgroups/cgroup-files.js';
@@ -13,6 +12,7 @@ import { startContainer, type ContainerExit, type ContainerRun, type Supervision
 import type { Ledger } from './ledger.js';
 import { replicaCgroup } from './names.js';
 import { execProcess, type ExecRequest } from './oci-config.js';
+import { readTextFile } from './read-file.js';
 import type { ExecHandle, OciRuntime } from './oci-runtime.js';
 import type { RootfsSource } from './rootfs/rootfs-source.js';
 import { sweep, type SweepContext } from './sweep.js';
@@ -81,14 +81,9 @@ export class ContainerDriver {
   }
 
   sample(bundle: ContainerBundle, run: ContainerRun | undefined): ContainerStatsSample {
-    let network: NetworkCounters = { rxBytes: 0, txBytes: 0 };
-    if (run) {
-      try {
-        network = parseNetDev(readFileSync(`/proc/${run.pid}/net/dev`, 'utf8'));
-      } catch {
-        /* exited meanwhile */
-      }
-    }
+    // /proc/<init>/net/dev lists the container's own namespace; gone once it exited.
+    const netDev = run ? readTextFile(`/proc/${run.pid}/net/dev`) : undefined;
+    const network: NetworkCounters = netDev ? parseNetDev(netDev) : { rxBytes: 0, txBytes: 0 };
     return { cgroup: readCgroupSample(this.opts.cgroups, bundle.cgroupsPath), network, at: process.hrtime.bigint() };
   }
 
