@@ -62,6 +62,23 @@ export async function run(argv: string[]): Promise<number> {
       exitCode = await configCommand(ctx, services, opts);
     });
 
+  program
+    .command('doctor')
+    .description('check what this machine offers for containers, and how to get what is missing')
+    .action(async () => {
+      const { doctorCommand } = await import('./commands/doctor.js');
+      exitCode = await doctorCommand(ctx);
+    });
+
+  program
+    .command('info')
+    .description('show tug\'s version, state directory and this machine\'s container capabilities')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      const { infoCommand } = await import('./commands/info.js');
+      exitCode = await infoCommand(ctx, opts);
+    });
+
   registerRuntimeCommands(program, ctx, (code) => {
     exitCode = code;
   });
