@@ -6,6 +6,7 @@ import { TugError, type PathSegment } from '../errors.js';
 import { parseDotenv } from './dotenv.js';
 import { interpolateModel } from './interpolate-model.js';
 import { mergeExtended, mergeModels } from './merge.js';
+import { checkNames } from './names.js';
 import { parseYaml } from './parse.js';
 import { resolveModelPaths, absolute, isRemoteRef } from './resolve-paths.js';
 import type { SourceLocator } from './source.js';
@@ -73,9 +74,12 @@ export function readModel(path: string, text: string, ctx: FileLoadContext, env 
     }
     for (const e of outcome.errors) ctx.errors.push(locateError(e, source));
   }
-  const schemaErrors = validateSchema(stripTags(value), source);
+  const plain = stripTags(value);
+  const schemaErrors = validateSchema(plain, source);
   ctx.errors.push(...schemaErrors);
   if (schemaErrors.length > 0) return undefined;
+  // Values with variables left in them are for display only (config --no-interpolate).
+  if (ctx.interpolate) ctx.errors.push(...checkNames(plain as RawModel, source));
   const model = value as RawModel;
   if ('version' in model) {
     ctx.warnings.push(`${path}: the attribute "version" is obsolete and ignored`);

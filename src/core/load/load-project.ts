@@ -72,12 +72,7 @@ export function loadProject(req: LoadRequest): LoadResult {
   const locate = locatorOver(ctx.sources);
   if (ctx.errors.length > 0) throw new ConfigErrors(ctx.errors);
 
-  const { name } = chooseProjectName({
-    flag: req.projectName,
-    env: req.environment.COMPOSE_PROJECT_NAME,
-    fromFile: typeof merged.name === 'string' ? merged.name : undefined,
-    directory: req.workingDir,
-  });
+  const name = projectNameOf(req, merged, locate);
 
   const errors: TugError[] = [];
   const located = (list: TugError[]) => list.map((e) => (e.location || !e.path ? e : e.withLocation(locate(e.path))));
@@ -163,6 +158,20 @@ function assemble(
     extensions: Object.fromEntries(Object.entries(merged).filter(([k]) => k.startsWith('x-'))),
     ...rest,
   };
+}
+
+function projectNameOf(req: LoadRequest, merged: RawModel, locate: LoadResult['locate']): string {
+  try {
+    return chooseProjectName({
+      flag: req.projectName,
+      env: req.environment.COMPOSE_PROJECT_NAME,
+      fromFile: typeof merged.name === 'string' ? merged.name : undefined,
+      directory: req.workingDir,
+    }).name;
+  } catch (err) {
+    if (err instanceof TugError && err.path) throw err.withLocation(locate(err.path));
+    throw err;
+  }
 }
 
 /** Dependency problems join the other semantic errors, so a user sees them all at once. */
