@@ -1,9 +1,10 @@
 // Input a hostile (or careless) user gives the built CLI: every mistake ends in
 // a clear error with the right exit code, before anything is built from it.
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempProject, tug } from '../helpers/cli.js';
+import { tempProject, tug, tugBin } from '../helpers/cli.js';
 import { destroyHome, tempHome, uniqueProject } from '../helpers/native-env.js';
 
 const dirs: string[] = [];
@@ -62,5 +63,66 @@ describe('project names typed by the user', () => {
     const r = run(['-p', uniqueProject('hn'), 'run', '--name', '../../evil', 'web', 'true']);
     expectCleanFailure(r, 2);
     expect(r.stderr).toContain('invalid --name: "../../evil" is not a valid container name');
+  });
+});
+
+describe('files that are not what they should be', () => {
+  it('says -f DIRECTORY is a directory (not "internal error EISDIR")', () => {
+    const { dir, run } = setup();
+    const r = run(['-f', dir, 'config']);
+    expectCleanFailure(r, 1);
+    expect(r.stderr).toContain(`${dir} is a directory, not a file`);
+    expect(r.stderr).toContain('--project-directory');
+  });
+
+  it('says env_file: /etc, --env-file DIR and an include of a directory are directories', () => {
+    const { dir, run } = setup({
+      'compose.yaml': 'services:\n  web:\n    command: [x]\n    env_file: /etc\n',
+      'inc.yaml': 'include:\n  - sub\nservices:\n  web:\n    command: [x]\n',
+      'sub/.keep': '',
+    });
+    const envFile = run(['config']);
+    expectCleanFailure(envFile, 1);
+    expect(envFile.stderr).toContain('compose.yaml:4:15 services.web.env_file[0]: /etc is a directory, not a file');
+    const include = run(['-f', 'inc.yaml', 'config']);
+    expectCleanFailure(include, 1);
+    expect(include.stderr).toContain(`inc.yaml:2:5 include[0]: ${join(dir, 'sub')} is a directory, not a file`);
+    // Through the executable itself, as a user runs it: Node must not take --env-file for its own option.
+    const viaShebang = (args: string[]) => {
+      const r = spawnSync(tugBin, args, { cwd: dir, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', NO_COLOR: '1' } });
+      return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+    };
+    for (const runner of [run, viaShebang]) {
+      const flag = runner(['--env-file', 'sub', '-f', 'inc.yaml', 'config']);
+      expectCleanFailure(flag, 1);
+      expect(flag.stderr).toContain(`${join(dir, 'sub')} is a directory, not a file`);
+      expect(flag.stderr).toContain('check the --env-file value');
+    }
+  });
+
+  it('skips an implicit .env that is a directory (a virtualenv), as Compose does', () => {
+    const { run } = setup({ 'compose.yaml': sleeper, '.env/bin/python': '' });
+    expect(run(['config', '-q']).code).toBe(0);
+  });
+
+  it('reports non-UTF-8 bytes with their line, column and offset, in Compose files, .env and env_file', () => {
+    const { dir, run } = setup({ 'compose.yaml': sleeper });
+    const latin1 = Buffer.concat([Buffer.from('services:\n  web:\n    command: [x]\n    environment:\n      A: "caf'), Buffer.from([0xe9]), Buffer.from('"\n')]);
+    writeFileSync(join(dir, 'latin1.yaml'), latin1);
+    const compose = run(['-f', 'latin1.yaml', 'config']);
+    expectCleanFailure(compose, 1);
+    expect(compose.stderr).toContain('latin1.yaml:5:14');
+    expect(compose.stderr).toContain('byte 0xE9 at offset 64 (line 5, column 14) is not valid UTF-8');
+    writeFileSync(join(dir, '.env'), Buffer.from([0x41, 0x3d, 0x31, 0x0a, 0x42, 0x3d, 0xff, 0xfe, 0x0a]));
+    const dotenv = run(['config']);
+    expectCleanFailure(dotenv, 1);
+    expect(dotenv.stderr).toContain('.env:2:3');
+    writeFileSync(join(dir, '.env'), '');
+    writeFileSync(join(dir, 'bad.env'), Buffer.from([0xc3, 0x28]));
+    writeFileSync(join(dir, 'ef.yaml'), 'services:\n  web:\n    command: [x]\n    env_file: bad.env\n');
+    const envFile = run(['-f', 'ef.yaml', 'config']);
+    expectCleanFailure(envFile, 1);
+    expect(envFile.stderr).toContain('bad.env:1:1');
+    expect(envFile.stderr).toContain('byte 0xC3 at offset 0');
   });
 });

@@ -20,6 +20,10 @@ export interface FileLoadContext {
   environment: Readonly<Record<string, string>>;
   interpolate: boolean;
   homeDir: string;
+  /**
+   * Text of a file by absolute path; undefined when there is no such file.
+   * Throws a TugError when something unusable is there (a directory, not UTF-8).
+   */
   readFile(path: string): string | undefined;
   /** Maps a remote reference (`remote:x`, `git::…`) to a local file, when a loader for it exists. */
   resolveRemote?(ref: string): string | undefined;
@@ -126,7 +130,7 @@ function resolveIncludes(
     const projectDir = typeof spec.project_directory === 'string'
       ? absolute(spec.project_directory, { baseDir, homeDir: ctx.homeDir })
       : dirname(paths[0] ?? baseDir);
-    const includedEnv = includeEnvironment(spec, projectDir, baseDir, ctx, env);
+    const includedEnv = includeEnvironment(spec, index, source, projectDir, baseDir, ctx, env);
     for (const p of paths) {
       if (p !== undefined && stack.includes(p)) {
         ctx.errors.push(
@@ -139,7 +143,8 @@ function resolveIncludes(
         );
         continue;
       }
-      const text = p === undefined ? undefined : ctx.readFile(p);
+      const text = p === undefined ? undefined : readReferenced(ctx, p, source, ['include', index]);
+      if (text === null) continue;
       if (text === undefined || p === undefined) {
         ctx.errors.push(missingFile(String(p ?? spec.path), source, ['include', index], 'included file'));
         continue;
@@ -154,20 +159,23 @@ function resolveIncludes(
 
 function includeEnvironment(
   spec: Record<string, unknown>,
+  index: number,
+  source: SourceLocator,
   projectDir: string,
   baseDir: string,
   ctx: FileLoadContext,
   env: Readonly<Record<string, string>>,
 ): Record<string, string> {
-  const files = spec.env_file === undefined
+  const implicit = spec.env_file === undefined;
+  const files = implicit
     ? [`${projectDir}/.env`]
     : (Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file]).map((f) =>
         absolute(String(f), { baseDir, homeDir: ctx.homeDir }),
       );
   const fromFiles: Record<string, string> = {};
   for (const f of files) {
-    const text = f === undefined ? undefined : ctx.readFile(f);
-    if (text === undefined || f === undefined) continue;
+    const text = readReferenced(ctx, f, source, ['include', index, 'env_file'], implicit ? ['file.is-directory'] : []);
+    if (text === undefined || text === null) continue;
     const earlier = { ...fromFiles };
     try {
       Object.assign(fromFiles, parseDotenv(text, (k) => env[k], f, { previousFiles: (k) => earlier[k] }));
@@ -208,11 +216,11 @@ function resolveExtends(
     }
     if (file === scope.path) return scope;
     if (externalScopes.has(file)) return externalScopes.get(file);
-    const text = ctx.readFile(file);
+    const text = readReferenced(ctx, file, from.source, at);
     let result: ExtendsScope | undefined;
     if (text === undefined) {
       ctx.errors.push(missingFile(file, from.source, at, 'extended file'));
-    } else {
+    } else if (text !== null) {
       const loaded = readModel(file, text, ctx, env);
       if (loaded) {
         const m = resolveModelPaths(loaded.model, { baseDir: dirname(file), homeDir: ctx.homeDir });
@@ -273,6 +281,27 @@ function resolveExtends(
 function localPath(ref: string, baseDir: string, ctx: FileLoadContext): string | undefined {
   if (isRemoteRef(ref)) return ctx.resolveRemote?.(ref);
   return absolute(ref, { baseDir, homeDir: ctx.homeDir });
+}
+
+/**
+ * A file the model refers to: its text, undefined when there is no such file,
+ * or null when it is unusable (the problem is reported at `at`, unless its
+ * code is one to ignore, as for an implicit .env that is a directory).
+ */
+function readReferenced(
+  ctx: FileLoadContext,
+  file: string,
+  source: SourceLocator,
+  at: PathSegment[],
+  ignore: readonly string[] = [],
+): string | undefined | null {
+  try {
+    return ctx.readFile(file);
+  } catch (err) {
+    if (!(err instanceof TugError)) throw err;
+    if (!ignore.includes(err.code)) ctx.errors.push(err.location ? err : new TugError({ ...err.toInit(), path: at, location: source.locate(at) }));
+    return null;
+  }
 }
 
 function missingFile(file: string, source: SourceLocator, at: PathSegment[], what: string): TugError {

@@ -43,7 +43,7 @@ import { normalizeVolumes } from './volumes.js';
 export interface NormalizeContext extends PathContext {
   /** The environment interpolation used (OS env over .env): resolves bare `environment`/`args` keys. */
   lookupEnv(name: string): string | undefined;
-  /** Text of a file by absolute path, or undefined when it does not exist. */
+  /** Text of a file by absolute path, or undefined when it does not exist; throws a TugError when it is unusable (a directory, not UTF-8). */
   readFile(path: string): string | undefined;
   /** Parses an env file's text (dotenv rules); may throw a TugError. */
   parseEnvFile(text: string, fileName: string): Record<string, string>;
@@ -213,7 +213,13 @@ function envFileRefs(value: unknown, path: PathSegment[], st: FieldState): EnvFi
 function readEnvFiles(refs: readonly EnvFileRef[], path: PathSegment[], st: FieldState, kind: string): Record<string, string> {
   const vars: Record<string, string> = {};
   refs.forEach((ref, i) => {
-    const text = st.ctx.readFile(ref.path);
+    let text: string | undefined;
+    try {
+      text = st.ctx.readFile(ref.path);
+    } catch (err) {
+      reportAt(st.sink, err, [...path, i]);
+      return;
+    }
     if (text === undefined) {
       if (ref.required) {
         report(st.sink, new TugError({
