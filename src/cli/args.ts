@@ -1,5 +1,6 @@
 // Parsing of command-line values that have a grammar of their own.
 import { usageError } from '../core/errors.js';
+import { REPLICAS_EXPECTED, replicaCountProblem } from '../core/load/normalize/bounds.js';
 
 /** `web=3` (repeatable) → {web: 3}; every problem is a usage error naming the value. */
 export function parseScaleArgs(values: readonly string[], known: readonly string[]): Record<string, number> {
@@ -12,6 +13,8 @@ export function parseScaleArgs(values: readonly string[], known: readonly string
     if (!/^\d+$/.test(count)) {
       throw usageError(`invalid scale "${value}": "${count}" is not a whole number of replicas`, 'use a number ≥ 0, e.g. web=3');
     }
+    const problem = replicaCountProblem(Number(count));
+    if (problem) throw usageError(`invalid scale "${value}": ${problem}`, `use ${REPLICAS_EXPECTED}`);
     if (!known.includes(service)) {
       throw usageError(`no such service: ${service}`, known.length > 0 ? `services in this project: ${known.join(', ')}` : undefined);
     }

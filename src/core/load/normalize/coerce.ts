@@ -69,8 +69,18 @@ export function toBoolean(value: unknown, path: PathSegment[], sink: ErrorSink):
 const INTEGER = /^[-+]?\d+$/;
 
 export function toInteger(value: unknown, path: PathSegment[], sink: ErrorSink): number | undefined {
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  if (typeof value === 'string' && INTEGER.test(value.trim())) return Number(value.trim());
+  const n = typeof value === 'number' ? value : typeof value === 'string' && INTEGER.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (Number.isSafeInteger(n)) return n;
+  if (Number.isInteger(n)) {
+    // 1e20 or 99999999999999999999: an integer, but not one a computation can hold exactly.
+    report(sink, new TugError({
+      code: 'normalize.integer',
+      message: `${describe(value)} is too large`,
+      path,
+      expected: `an integer from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`,
+    }));
+    return undefined;
+  }
   report(sink, new TugError({
     code: 'normalize.integer',
     message: `${describe(value)} is not an integer`,

@@ -17,6 +17,7 @@ import {
   type FieldKind,
   type Raw,
 } from './coerce.js';
+import { checkNonNegative, checkRestartPolicy, toReplicaCount } from './bounds.js';
 import { isRemoteContext, resolveHostPath } from './paths.js';
 import type { NormalizeContext } from './service.js';
 
@@ -82,6 +83,7 @@ const HEALTHCHECK_CASTS: Readonly<Record<string, FieldKind>> = {
 export const normalizeHealthcheck: FieldNormalizer = (value, path, { sink }) => {
   if (!isRaw(value)) return value;
   const hc = castFields(value, HEALTHCHECK_CASTS, path, sink) as HealthcheckSpec & Raw;
+  checkNonNegative(hc.retries, [...path, 'retries'], sink);
   const test: unknown = hc.test;
   if (typeof test === 'string') hc.test = ['CMD-SHELL', test];
   else if (Array.isArray(test)) hc.test = test.map(scalarString);
@@ -106,11 +108,15 @@ const DEPLOY_SECTIONS: Readonly<Record<string, Readonly<Record<string, FieldKind
 /** replicas as a number, resource memory as bytes, restart/update durations in Go form. */
 export const normalizeDeploy: FieldNormalizer = (value, path, { sink }) => {
   if (!isRaw(value)) return value;
-  const deploy = castFields(value, { replicas: 'int' }, path, sink);
+  const deploy: Raw = { ...value };
+  if (deploy.replicas !== undefined && deploy.replicas !== null) {
+    deploy.replicas = toReplicaCount(deploy.replicas, [...path, 'replicas'], sink) ?? deploy.replicas;
+  }
   for (const section of Object.keys(DEPLOY_SECTIONS)) {
     const part = deploy[section];
     if (isRaw(part)) deploy[section] = castFields(part, DEPLOY_SECTIONS[section]!, [...path, section], sink);
   }
+  if (isRaw(deploy.restart_policy)) checkRestartPolicy(deploy.restart_policy, [...path, 'restart_policy'], sink);
   if (isRaw(deploy.resources)) {
     const resources: Raw = { ...deploy.resources };
     for (const kind of ['limits', 'reservations']) {

@@ -19,9 +19,10 @@ import {
   type FieldKind,
   type Raw,
 } from './coerce.js';
+import { checkRestart, toReplicaCount } from './bounds.js';
 import { mergeEnvironment, normalizeEnvironment } from './environment.js';
 import { resolveHostPath, type PathContext } from './paths.js';
-import { normalizePorts } from './ports.js';
+import { checkExpose, normalizePorts } from './ports.js';
 import {
   normalizeBlkio,
   normalizeBuild,
@@ -62,7 +63,6 @@ const SCALAR_FIELDS: Readonly<Record<string, FieldKind>> = {
   stdin_open: 'bool',
   tty: 'bool',
   oom_kill_disable: 'bool',
-  scale: 'int',
   cpu_count: 'int',
   cpu_percent: 'float',
   cpu_period: 'int',
@@ -141,7 +141,11 @@ const normalizeServiceNetworks: FieldNormalizer = (value, path, { sink }) => {
   return out;
 };
 
-const normalizeExpose: FieldNormalizer = (value, path, { sink }) => toStringList(value, path, sink);
+const normalizeExpose: FieldNormalizer = (value, path, { sink }) => {
+  const list = toStringList(value, path, sink);
+  checkExpose(list, path, sink);
+  return list;
+};
 
 const FIELDS: Readonly<Record<string, FieldNormalizer>> = {
   command: normalizeCommand,
@@ -174,6 +178,11 @@ const FIELDS: Readonly<Record<string, FieldNormalizer>> = {
   tmpfs: stringList,
   group_add: stringList,
   pull_policy: (value) => (value === 'if_not_present' ? 'missing' : value),
+  scale: (value, path, { sink }) => toReplicaCount(value, path, sink) ?? value,
+  restart: (value, path, { sink }) => {
+    checkRestart(value, path, sink);
+    return value;
+  },
 };
 
 interface EnvFileRef {
