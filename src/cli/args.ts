@@ -1,10 +1,11 @@
 // Parsing of command-line values that have a grammar of their own.
 import { usageError } from '../core/errors.js';
 import { REPLICAS_EXPECTED, replicaCountProblem } from '../core/load/normalize/bounds.js';
+import { dict } from '../core/dict.js';
 
 /** `web=3` (repeatable) → {web: 3}; every problem is a usage error naming the value. */
 export function parseScaleArgs(values: readonly string[], known: readonly string[]): Record<string, number> {
-  const out: Record<string, number> = {};
+  const out = dict<number>();
   for (const value of values) {
     const eq = value.indexOf('=');
     if (eq <= 0) throw usageError(`invalid scale "${value}"`, 'write SERVICE=NUMBER, e.g. web=3');

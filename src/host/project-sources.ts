@@ -12,6 +12,7 @@ import { parseYaml } from '../core/load/parse.js';
 import { chooseProjectName } from '../core/load/project-name.js';
 import { decodeText } from '../core/load/text.js';
 import { isDirectory, readText } from './read-text.js';
+import { dict, dictOf, own } from '../core/dict.js';
 
 export interface ProjectOptions {
   files?: string[];
@@ -72,7 +73,7 @@ export function projectNameOf(opts: ProjectOptions, host: HostContext = defaultH
   for (const file of files) {
     const value = parseYaml(file.path, file.content).value as { name?: unknown } | null;
     if (value && typeof value === 'object' && typeof value.name === 'string') {
-      fromFile = interpolateString(value.name, (k) => environment[k]);
+      fromFile = interpolateString(value.name, (k) => own(environment, k));
     }
   }
   return chooseProjectName({ env: environment.COMPOSE_PROJECT_NAME, fromFile, directory: workingDir }).name;
@@ -87,7 +88,7 @@ export function readEnvFiles(
   const explicit = opts.envFiles && opts.envFiles.length > 0 ? opts.envFiles : osEnv.COMPOSE_ENV_FILES?.split(',');
   if (!explicit && osEnv.COMPOSE_DISABLE_ENV_FILE && /^(1|true)$/i.test(osEnv.COMPOSE_DISABLE_ENV_FILE)) return {};
   const paths = explicit ? explicit.map((f) => resolve(host.cwd, f)) : [join(dir, '.env')];
-  const values: Record<string, string> = {};
+  const values = dict<string>();
   for (const path of paths) {
     // An implicit .env that is a directory is someone's virtualenv, not ours: skip it, as Compose does.
     if (!explicit && isDirectory(path)) continue;
@@ -101,8 +102,8 @@ export function readEnvFiles(
       });
     }
     // Later files override earlier ones; the OS environment is consulted first for ${VAR}.
-    const earlier = { ...values };
-    Object.assign(values, parseDotenv(text, (k) => osEnv[k], path, { previousFiles: (k) => earlier[k] }));
+    const earlier = dictOf(values);
+    for (const [key, value] of Object.entries(parseDotenv(text, (k) => own(osEnv, k), path, { previousFiles: (k) => own(earlier, k) }))) values[key] = value;
   }
   return values;
 }
@@ -141,7 +142,7 @@ function readStdin(): string {
 }
 
 function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return out;
 }

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, tug, tugBin } from '../helpers/cli.js';
-import { destroyHome, tempHome, uniqueProject } from '../helpers/native-env.js';
+import { destroyHome, uniqueProject, until } from '../helpers/native-env.js';
 
 const dirs: string[] = [];
 const homes: string[] = [];
@@ -124,5 +124,50 @@ describe('files that are not what they should be', () => {
     expectCleanFailure(envFile, 1);
     expect(envFile.stderr).toContain('bad.env:1:1');
     expect(envFile.stderr).toContain('byte 0xC3 at offset 0');
+  });
+});
+
+describe('names like __proto__ and constructor', () => {
+  const compose = [
+    'services:',
+    '  __proto__:',
+    '    command: ["sh", "-c", "echo proto=$$__proto__ ctor=$$constructor file=$$from_file; sleep 60"]',
+    '    environment:',
+    '      __proto__: p1',
+    '      constructor: c1',
+    '    env_file: vars.env',
+    '  constructor:',
+    '    command: ["sleep", "60"]',
+    '    depends_on: [__proto__]',
+    '',
+  ].join('\n');
+
+  it('prints them in config output, YAML and JSON', () => {
+    const { run } = setup({ 'compose.yaml': compose, 'vars.env': 'from_file=f1\n' });
+    const json = run(['config', '--format', 'json']);
+    expect(json.stderr).toBe('');
+    const model = JSON.parse(json.stdout);
+    expect(Object.keys(model.services)).toEqual(['__proto__', 'constructor']);
+    expect(model.services['__proto__'].environment).toEqual({ ['__proto__']: 'p1', constructor: 'c1', from_file: 'f1' });
+    expect(Object.keys(model.services.constructor.depends_on)).toEqual(['__proto__']);
+    const yamlOut = run(['config']).stdout;
+    expect(yamlOut).toContain('  __proto__:\n');
+    expect(yamlOut).toContain('      __proto__: p1\n');
+  });
+
+  it('runs them on the native backend, the variables reaching the process', async () => {
+    const { run } = setup({ 'compose.yaml': compose, 'vars.env': 'from_file=f1\n' });
+    const project = uniqueProject('proto');
+    const up = run(['-p', project, 'up', '-d']);
+    expect(up.stderr).not.toMatch(/error/);
+    expect(up.code).toBe(0);
+    const logs = await until(() => {
+      const out = run(['-p', project, 'logs', '--no-log-prefix', '__proto__']).stdout;
+      return out.includes('proto=') ? out : undefined;
+    }, 'the replica\'s output');
+    expect(logs.trim()).toBe('proto=p1 ctor=c1 file=f1');
+    const ps = run(['-p', project, 'ps', '--format', 'json']).stdout.trim().split('\n').map((l) => JSON.parse(l).Service);
+    expect(ps.sort()).toEqual(['__proto__', 'constructor']);
+    expect(run(['-p', project, 'down', '-t', '1']).code).toBe(0);
   });
 });

@@ -32,24 +32,21 @@ describe('names in the Compose file', () => {
     expect(Object.keys(project.services)).toEqual(['s'.repeat(63)]);
   });
 
-  it('checks keys of every section, and "." or ".." are never names', () => {
-    const errors = errorsOf(
-      'services:',
-      '  ..:',
-      '    command: [x]',
-      'volumes:',
-      '  .: {}',
-      'networks:',
-      '  _n: {}',
-      'secrets:',
-      '  -s: {file: ./s}',
-    );
+  it('checks keys of every section: "." and ".." are never names', () => {
+    const errors = errorsOf('services:', '  ..:', '    command: [x]', 'volumes:', '  .: {}', 'networks:', '  "a/b": {}');
     expect(summary(errors)).toEqual([
       '2:3 invalid name ".." in services',
       '5:3 invalid name "." in volumes',
-      '7:3 invalid name "_n" in networks',
-      '9:3 invalid name "-s" in secrets',
+      '7:3 invalid name "a/b" in networks',
     ]);
+    expect(errors[0]!.expected).toBe('a name made of letters, digits, "_", "." and "-" (not "." or ".."), at most 63 characters');
+  });
+
+  it('accepts Compose\'s other key characters, and checks an external key as the engine-side name it becomes', () => {
+    const { project } = loadFromMemory({ '/proj/compose.yaml': yaml('name: p', 'services:', '  _web: {command: [x], networks: [-n]}', 'networks:', '  -n: {}') });
+    expect(project.networks['-n']!.name).toBe('p_-n');
+    const errors = errorsOf('services:', '  web: {command: [x]}', 'volumes:', '  _v: {external: true}');
+    expect(summary(errors)).toEqual(['4:7 "_v" is not a valid volume name']);
   });
 
   it('checks the engine-side name: of networks, volumes, secrets and configs', () => {

@@ -3,6 +3,7 @@
 import { TugError, usageError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { projectNameFor, withBackend } from '../session.js';
+import { dict, own } from '../../core/dict.js';
 
 export interface ExecFlags {
   index?: string;
@@ -30,12 +31,12 @@ export async function execCommand(ctx: CliContext, service: string, command: str
 }
 
 export function parseEnvPairs(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq === 0) throw usageError(`invalid -e "${pair}"`, 'write KEY=VALUE, or KEY to pass your value through');
     if (eq < 0) {
-      const value = process.env[pair];
+      const value = own(process.env, pair);
       if (value !== undefined) out[pair] = value;
     } else out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }

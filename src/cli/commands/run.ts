@@ -15,6 +15,7 @@ import { tugVersion } from '../../version.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 import { parseEnvPairs } from './exec.js';
 import { sleep } from '../../timers.js';
+import { own } from '../../core/dict.js';
 
 export interface RunFlags {
   rm?: boolean;
@@ -29,8 +30,8 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
   const nameProblemText = flags.name === undefined ? undefined : nameProblem(CONTAINER_NAME, flags.name);
   if (nameProblemText) throw usageError(`invalid --name: ${nameProblemText}`, `use ${CONTAINER_NAME.expected}`);
   const project = loadProjectFor(ctx, [service]);
-  if (!project.services[service]) throw new TugError({ code: 'run.no-service', message: `no such service: ${service}`, exitCode: 2 });
-  const spec = project.services[service]!;
+  const spec = own(project.services, service);
+  if (!spec) throw new TugError({ code: 'run.no-service', message: `no such service: ${service}`, exitCode: 2 });
   const deps = Object.keys(spec.depends_on ?? {});
   const hostEnv = hostEnvironment(ctx.env);
   return withBackend(ctx, async (backend) => {

@@ -42,7 +42,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
   validateUpFlags(flags);
   const project = loadProjectFor(ctx, services);
   const scale = parseScaleArgs(flags.scale ?? [], Object.keys(project.services));
-  if (flags.exitCodeFrom && !project.services[flags.exitCodeFrom]) throw usageError(`no such service: ${flags.exitCodeFrom}`);
+  if (flags.exitCodeFrom && !Object.hasOwn(project.services, flags.exitCodeFrom)) throw usageError(`no such service: ${flags.exitCodeFrom}`);
   const opts = reconcileOptions(ctx, services, flags, scale);
   return withBackend(ctx, async (backend) => {
     throwBackendProblems(backend, project);

@@ -47,11 +47,11 @@ function checkReferences(name: string, svc: ServiceSpec, project: Project, error
     );
   };
   for (const net of Object.keys(svc.networks ?? {})) {
-    if (net === 'default' || net in project.networks) continue;
+    if (net === 'default' || Object.hasOwn(project.networks, net)) continue;
     unknown('network', net, project.networks, ['services', name, 'networks', net]);
   }
   (svc.volumes ?? []).forEach((m, i) => {
-    if (m.type === 'volume' && m.source && !(m.source in project.volumes)) {
+    if (m.type === 'volume' && m.source && !Object.hasOwn(project.volumes, m.source)) {
       unknown('volume', m.source, project.volumes, ['services', name, 'volumes', i]);
     }
   });
@@ -59,7 +59,7 @@ function checkReferences(name: string, svc: ServiceSpec, project: Project, error
     const declared = kind === 'secret' ? project.secrets : project.configs;
     const refs = (svc[`${kind}s`] ?? []) as { source?: string }[];
     refs.forEach((ref, i) => {
-      if (ref.source && !(ref.source in declared)) unknown(kind, ref.source, declared, ['services', name, `${kind}s`, i]);
+      if (ref.source && !Object.hasOwn(declared, ref.source)) unknown(kind, ref.source, declared, ['services', name, `${kind}s`, i]);
     });
   }
 }

@@ -13,6 +13,7 @@ import type { SourceLocator } from './source.js';
 import { closest } from './suggest.js';
 import { validateSchema } from './validate.js';
 import { stripTags, isYamlTag } from './yaml-tags.js';
+import { dict, dictOf, own } from '../dict.js';
 
 export type RawModel = Record<string, unknown>;
 
@@ -85,7 +86,7 @@ export function readModel(path: string, text: string, ctx: FileLoadContext, env 
   // Values with variables left in them are for display only (config --no-interpolate).
   if (ctx.interpolate) ctx.errors.push(...checkNames(plain as RawModel, source));
   const model = value as RawModel;
-  if ('version' in model) {
+  if (Object.hasOwn(model, 'version')) {
     ctx.warnings.push(`${path}: the attribute "version" is obsolete and ignored`);
     delete model.version;
   }
@@ -172,13 +173,14 @@ function includeEnvironment(
     : (Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file]).map((f) =>
         absolute(String(f), { baseDir, homeDir: ctx.homeDir }),
       );
-  const fromFiles: Record<string, string> = {};
+  const fromFiles = dict<string>();
   for (const f of files) {
     const text = readReferenced(ctx, f, source, ['include', index, 'env_file'], implicit ? ['file.is-directory'] : []);
     if (text === undefined || text === null) continue;
-    const earlier = { ...fromFiles };
+    const earlier = dictOf(fromFiles);
     try {
-      Object.assign(fromFiles, parseDotenv(text, (k) => env[k], f, { previousFiles: (k) => earlier[k] }));
+      const parsed = parseDotenv(text, (k) => own(env, k), f, { previousFiles: (k) => own(earlier, k) });
+      for (const [key, value] of Object.entries(parsed)) fromFiles[key] = value;
     } catch (err) {
       collect(ctx, err);
     }
@@ -206,7 +208,7 @@ function resolveExtends(
   if (!services || typeof services !== 'object') return model;
   const scope: ExtendsScope = { path, services, source };
   const externalScopes = new Map<string, ExtendsScope | undefined>();
-  const resolved: Record<string, unknown> = {};
+  const resolved = dict();
 
   const loadScope = (ref: string, from: ExtendsScope, at: PathSegment[]): ExtendsScope | undefined => {
     const file = localPath(ref, dirname(from.path), ctx);
@@ -252,7 +254,7 @@ function resolveExtends(
       );
       return svc;
     }
-    if (!(target.service in targetScope.services)) {
+    if (!Object.hasOwn(targetScope.services, target.service)) {
       const guess = closest(target.service, Object.keys(targetScope.services));
       ctx.errors.push(
         new TugError({

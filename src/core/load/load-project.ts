@@ -18,6 +18,7 @@ import { normalizeService } from './normalize/service.js';
 import { selectByProfiles } from './profiles.js';
 import { chooseProjectName } from './project-name.js';
 import type { SourceLocator } from './source.js';
+import { dict, own } from '../dict.js';
 
 export interface ConfigSource {
   /** Absolute path, or "-" for stdin. */
@@ -76,7 +77,7 @@ export function loadProject(req: LoadRequest): LoadResult {
 
   const errors: TugError[] = [];
   const located = (list: TugError[]) => list.map((e) => (e.location || !e.path ? e : e.withLocation(locate(e.path))));
-  const lookupEnv = (k: string) => req.environment[k];
+  const lookupEnv = (k: string) => own(req.environment, k);
   const normalizeCtx = {
     workingDir: req.workingDir,
     homeDir: req.homeDir,
@@ -87,7 +88,7 @@ export function loadProject(req: LoadRequest): LoadResult {
 
   if (ctx.interpolate === false) return uninterpolated(merged, name, req, ctx.warnings, locate);
 
-  const all: Record<string, ServiceSpec> = {};
+  const all = dict<ServiceSpec>();
   const rawServices = (merged.services ?? {}) as Record<string, unknown>;
   for (const svcName of Object.keys(rawServices)) {
     const raw = (rawServices[svcName] ?? {}) as Record<string, unknown>;
@@ -102,7 +103,7 @@ export function loadProject(req: LoadRequest): LoadResult {
   const configs = normalizeFileObjects(merged.configs, name, normalizeCtx, 'configs', resourceErrors);
   errors.push(...located(resourceErrors));
 
-  const unknownNamed = (req.services ?? []).filter((s) => !(s in all));
+  const unknownNamed = (req.services ?? []).filter((s) => !Object.hasOwn(all, s));
   for (const s of unknownNamed) errors.push(unknownServiceError(s, Object.keys(all)));
 
   const project = assemble(name, req, merged, all, {

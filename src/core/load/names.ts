@@ -1,6 +1,8 @@
 // The rules for every name that becomes an object name or a file name: project
-// names, the keys of services/networks/volumes/secrets/configs, container
-// names, host names and the engine-side `name:` of resources. Each follows the
+// names, container names, host names and the engine-side `name:` of resources.
+// (Keys of services/networks/volumes/secrets/configs follow the schema's
+// resource_name: Compose's characters, never "." or "..", at most 63, since a
+// service name is a DNS label on the project's networks.) Each follows the
 // engine's own rule, plus a length limit that keeps `<project>-<service>-<n>`
 // and the files named after it under the usual 255-byte file-name limit (a
 // 5,000-character name used to load, then fail `down` forever with
@@ -25,18 +27,6 @@ export const PROJECT_NAME: NameRule = {
   pattern: /^[a-z0-9][a-z0-9_-]*$/,
   max: 63,
   expected: 'lowercase letters, digits, "-" and "_", starting with a letter or digit, at most 63 characters',
-};
-
-/**
- * Keys under services/networks/volumes/secrets/configs (the schema's
- * resource_name says the same): a service name is a DNS label on the project's
- * networks, so 63 at most; a leading letter or digit rules out "." and "..".
- */
-export const RESOURCE_KEY: NameRule = {
-  what: 'name',
-  pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
-  max: 63,
-  expected: `${ALNUM_START}, at most 63 characters`,
 };
 
 /** Docker's rule for container names (at least two characters). */

@@ -9,6 +9,7 @@ import type { ObservedReplica, ObservedState } from './observed.js';
 import type { Plan, RemoveReason } from './operations.js';
 import { PlanBuilder } from './plan-builder.js';
 import { hasProcess, isStartable, stopTimeoutMs } from './replica-state.js';
+import { own } from '../dict.js';
 
 export interface DownOptions {
   /** The current project, when the file still loads; without it every replica goes. */
@@ -29,7 +30,7 @@ export function planDown(observed: ObservedState, opts: DownOptions): Plan {
     (r) => r.state !== 'removing' && (!named || named.includes(r.service)) && (opts.removeOrphans || !isOrphan(r)),
   );
 
-  const stops = emitStops(builder, replicas, (r) => stopTimeoutMs(project?.services[r.service], opts.timeoutMs));
+  const stops = emitStops(builder, replicas, (r) => stopTimeoutMs(own(project?.services, r.service), opts.timeoutMs));
   const removals = sortByName(replicas).map((r) => {
     const reason: RemoveReason = isOrphan(r) ? 'orphan' : r.oneoff ? 'oneoff' : 'down';
     return builder.add({ kind: 'remove-replica', service: r.service, name: r.name, id: r.id, reason }, [stops.get(r.name)]);

@@ -14,6 +14,7 @@ import { replicaCount } from '../load/check.js';
 import { serviceConfigHash } from '../model/hash.js';
 import { LABEL } from '../model/labels.js';
 import type { Project, ServiceSpec } from '../model/types.js';
+import { own } from '../dict.js';
 import { groupBy, pushTo } from '../multimap.js';
 import type { ObservedReplica, ObservedState } from './observed.js';
 import type { Plan, ReplicaSpec } from './operations.js';
@@ -141,11 +142,11 @@ function decideService(
     .some((d) => sharesWithParent(spec, d) && decided.get(d)!.recreate.length > 0);
   const obsolete = (r: ObservedReplica): boolean =>
     policy === 'force' ||
-    (policy === 'diverged' && (parentRecreated || r.labels[LABEL.configHash] !== hash || imageChanged(r, opts.images?.[service])));
+    (policy === 'diverged' && (parentRecreated || r.labels[LABEL.configHash] !== hash || imageChanged(r, own(opts.images, service))));
 
   // A replica already being removed is going away: replace it, but never reuse its number.
   const live = all.filter((r) => r.state !== 'removing');
-  const desired = Math.max(0, opts.scale?.[service] ?? replicaCount(spec));
+  const desired = Math.max(0, own(opts.scale, service) ?? replicaCount(spec));
   const { keep, remove } = selectScaleDown(live, desired, obsolete);
   const upToDate = keep.filter((r) => !obsolete(r));
   return {
@@ -225,7 +226,7 @@ function emitReplicaWork(
     ];
     let replicaOf: ((number: number) => ReplicaSpec) | undefined;
     const create = (number: number, after: (string | undefined)[]): { name: string; id: string } => {
-      replicaOf ??= replicaFactory(project, service, { hostEnv: opts.hostEnv, tugVersion: opts.tugVersion, image: opts.images?.[service] });
+      replicaOf ??= replicaFactory(project, service, { hostEnv: opts.hostEnv, tugVersion: opts.tugVersion, image: own(opts.images, service) });
       const replica = replicaOf(number);
       return { name: replica.name, id: builder.add({ kind: 'create-replica', service, replica }, [...before, ...after]) };
     };

@@ -6,6 +6,7 @@ import { dependsOnLabel, LABEL, replicaName } from '../model/labels.js';
 import { serviceConfigHash } from '../model/hash.js';
 import type { Project, ServiceSpec } from '../model/types.js';
 import type { ReplicaSpec } from './operations.js';
+import { dict, own } from '../dict.js';
 
 export interface ReplicaSpecOptions {
   hostEnv: Record<string, string>;
@@ -28,7 +29,7 @@ export function buildReplicaSpec(project: Project, service: string, number: numb
  */
 export function replicaFactory(project: Project, service: string, opts: ReplicaSpecOptions): (number: number) => ReplicaSpec {
   // `run` may target a profile-disabled service; compose enables it for the run.
-  const spec = project.services[service] ?? project.disabledServices[service];
+  const spec = own(project.services, service) ?? own(project.disabledServices, service);
   if (!spec) throw new Error(`replica spec: no service "${service}" in project "${project.name}"`); // a caller bug
   const oneoff = opts.oneoff ?? false;
   const labels = sharedLabels(project, service, spec, opts);
@@ -64,7 +65,7 @@ function sharedLabels(project: Project, service: string, spec: ServiceSpec, opts
   const oneoff = opts.oneoff ?? false;
   // The label carries implicit dependencies too (links, network_mode, volumes_from),
   // as compose's normalised depends_on does, so `down` orders them without the file.
-  const dependsOn: Record<string, { condition: string; restart: boolean }> = {};
+  const dependsOn = dict<{ condition: string; restart: boolean }>();
   for (const { to, edge } of serviceReferences(service, spec)) dependsOn[to] = edge;
   return {
     ...(spec.labels ?? {}),
@@ -82,19 +83,19 @@ function sharedLabels(project: Project, service: string, spec: ServiceSpec, opts
 
 /** Engine-side network names by Compose key, for the networks the service joins. */
 export function networkNames(project: Project, spec: ServiceSpec): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const key of Object.keys(spec.networks ?? {}).sort()) {
-    out[key] = project.networks[key]?.name ?? `${project.name}_${key}`;
+    out[key] = own(project.networks, key)?.name ?? `${project.name}_${key}`;
   }
   return out;
 }
 
 /** Engine-side volume names by Compose key, for the named volumes the service mounts. */
 export function volumeNames(project: Project, spec: ServiceSpec): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const mount of spec.volumes ?? []) {
     if (mount.type !== 'volume' || !mount.source) continue;
-    const declared = project.volumes[mount.source];
+    const declared = own(project.volumes, mount.source);
     if (declared) out[mount.source] = declared.name ?? `${project.name}_${mount.source}`;
   }
   return out;

@@ -4,6 +4,7 @@
 // byte size or a duration is converted here, with an error naming its path.
 import { TugError, type PathSegment } from '../../errors.js';
 import { canonicalDuration, parseBytes } from './units.js';
+import { dict } from '../../dict.js';
 
 /**
  * Where problems go. With an array, errors are collected and normalization
@@ -201,7 +202,7 @@ export function toStringMap<V extends string | null>(
   at: PathSegment[],
   sink: ErrorSink,
 ): Record<string, string | V> {
-  const out: Record<string, string | V> = {};
+  const out = dict<string | V>();
   if (Array.isArray(raw)) {
     for (let i = 0; i < raw.length; i++) {
       const entry = raw[i];

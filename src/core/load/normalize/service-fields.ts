@@ -20,6 +20,7 @@ import {
 import { checkNonNegative, checkRestartPolicy, toReplicaCount } from './bounds.js';
 import { isRemoteContext, resolveHostPath } from './paths.js';
 import type { NormalizeContext } from './service.js';
+import { dict } from '../../dict.js';
 
 export interface FieldState {
   ctx: NormalizeContext;
@@ -153,7 +154,7 @@ export const normalizeBlkio: FieldNormalizer = (value, path, { sink }) => {
 /** `nofile: 20000` or `nofile: {soft, hard}`, with numbers cast from strings. */
 export const normalizeUlimits: FieldNormalizer = (value, path, { sink }) => {
   if (!isRaw(value)) return value;
-  const out: Raw = {};
+  const out: Raw = dict();
   for (const name of Object.keys(value)) {
     const limit = value[name];
     if (isRaw(limit)) out[name] = castFields(limit, { soft: 'int', hard: 'int' }, [...path, name], sink);
@@ -185,7 +186,7 @@ export const normalizeDevices: FieldNormalizer = (value, path, { sink }) => {
 
 export const normalizeLogging: FieldNormalizer = (value) => {
   if (!isRaw(value) || !isRaw(value.options)) return value;
-  const options: Raw = {};
+  const options: Raw = dict();
   for (const key of Object.keys(value.options)) {
     const option = value.options[key];
     options[key] = option === null || typeof option === 'object' ? option : scalarString(option);
@@ -225,7 +226,7 @@ function extraHostsError(path: PathSegment[], message: string): TugError {
  * A host maps to a list because Compose allows several addresses per host.
  */
 export const normalizeExtraHosts: FieldNormalizer = (value, path, { sink }) => {
-  const out: Record<string, string[]> = {};
+  const out = dict<string[]>();
   const add = (host: string, ips: string[], at: PathSegment[]) => {
     if (host === '' || host.includes(':') || host.includes('=')) {
       report(sink, extraHostsError(at, `Bad host name ${JSON.stringify(host)} in extra_hosts`));
