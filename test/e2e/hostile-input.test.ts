@@ -171,3 +171,18 @@ describe('names like __proto__ and constructor', () => {
     expect(run(['-p', project, 'down', '-t', '1']).code).toBe(0);
   });
 });
+
+describe('deep and cyclic YAML', () => {
+  it('reports "nesting too deep at line:col" instead of a stack overflow, and cycles of aliases', () => {
+    const deep = `services:\n  web:\n    command: [x]\n    x-deep: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`;
+    const { run } = setup({ 'compose.yaml': deep, 'cycle.yaml': 'services:\n  web: &x\n    command: [x]\n    x-self: *x\n' });
+    for (const format of ['yaml', 'json']) {
+      const r = run(['config', '--format', format]);
+      expectCleanFailure(r, 1);
+      expect(r.stderr).toContain('compose.yaml:4:110: invalid YAML: nesting too deep at 4:110: more than 100 levels');
+    }
+    const cycle = run(['-f', 'cycle.yaml', 'config']);
+    expectCleanFailure(cycle, 1);
+    expect(cycle.stderr).toContain('cycle.yaml:4:13 services.web.x-self: invalid YAML: an alias refers to the node that contains it');
+  });
+});
