@@ -6,6 +6,7 @@ import { isUserError } from '../core/errors.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { makeChalk, plainChalk } from './render/colors.js';
 import { formatErrors } from './render/errors.js';
+import { parseParallel } from './args.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -41,6 +42,8 @@ export async function run(argv: string[]): Promise<number> {
   program.hook('preAction', async (thisCommand) => {
     const globals = thisCommand.opts() as GlobalOptions;
     ctx.globals = globals;
+    // Checked for every command, as Compose does: a bad value must not be ignored quietly.
+    ctx.parallel = parseParallel(globals.parallel, ctx.env.COMPOSE_PARALLEL_LIMIT);
     ctx.color = await makeChalk(globals.ansi, process.stdout, process.env);
     ctx.errColor = await makeChalk(globals.ansi, process.stderr, process.env);
   });

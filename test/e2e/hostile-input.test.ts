@@ -186,3 +186,35 @@ describe('deep and cyclic YAML', () => {
     expect(cycle.stderr).toContain('cycle.yaml:4:13 services.web.x-self: invalid YAML: an alias refers to the node that contains it');
   });
 });
+
+describe('numeric flags', () => {
+  it('refuses --parallel 0, -5 and abc, and a bad COMPOSE_PARALLEL_LIMIT, before doing anything', () => {
+    const { run } = setup();
+    const project = uniqueProject('par');
+    for (const value of ['0', '-5', 'abc']) {
+      const r = run(['--parallel', value, '-p', project, 'up', '-d']);
+      expectCleanFailure(r, 2);
+      expect(r.stderr).toContain(`invalid --parallel "${value}"`);
+    }
+    const env = run(['-p', project, 'up', '-d'], { COMPOSE_PARALLEL_LIMIT: 'lots' });
+    expectCleanFailure(env, 2);
+    expect(env.stderr).toContain('invalid COMPOSE_PARALLEL_LIMIT "lots"');
+    expect(run(['-p', project, 'ps', '-a', '-q']).stdout).toBe('');
+  });
+
+  it('checks --wait-timeout before starting anything, and accepts 30 days', () => {
+    const { run } = setup();
+    const project = uniqueProject('wt');
+    const bad = run(['-p', project, 'up', '--wait', '--wait-timeout', 'soon']);
+    expectCleanFailure(bad, 2);
+    expect(run(['-p', project, 'ps', '-a', '-q']).stdout).toBe('');
+    const up = run(['-p', project, '--parallel', '-1', 'up', '--wait', '--wait-timeout', '2592000']);
+    expect(up.stderr).toContain('all services are running and healthy');
+    expect(up.code).toBe(0);
+    for (const args of [['logs', '--index', 'abc'], ['logs', '--tail', '-3'], ['exec', '--index', '0', 'web', 'true'], ['stop', '-t', '1.5'], ['scale', 'web=1e20']]) {
+      const r = run(['-p', project, ...args]);
+      expectCleanFailure(r, 2);
+    }
+    expect(run(['-p', project, 'down', '-t', '1']).code).toBe(0);
+  });
+});
