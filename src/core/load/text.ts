@@ -57,7 +57,7 @@ function notUtf8(bytes: Uint8Array, file: string, offset: number): TugError {
   const byte = bytes[at]?.toString(16).toUpperCase().padStart(2, '0') ?? '??';
   return new TugError({
     code: 'file.not-utf8',
-    message: `${file} is not UTF-8 text: byte 0x${byte} at offset ${at} (line ${line}, column ${column}) is not valid UTF-8`,
+    message: `${file === '-' ? 'the standard input' : file} is not UTF-8 text: byte 0x${byte} at offset ${at} (line ${line}, column ${column}) is not valid UTF-8`,
     location: { file, line, column },
     expected: 'a file encoded as UTF-8',
     hint: isUtf16(bytes)
