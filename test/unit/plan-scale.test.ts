@@ -6,26 +6,19 @@ import { LABEL } from '../../src/core/model/labels.js';
 import { emptyObservedState, type ObservedState } from '../../src/core/reconcile/observed.js';
 import { planDown } from '../../src/core/reconcile/down.js';
 import { formatPlan, sortSteps } from '../../src/core/reconcile/plan.js';
-import { reconcile, type ReconcileOptions } from '../../src/core/reconcile/reconcile.js';
+import { reconcile } from '../../src/core/reconcile/reconcile.js';
 import { executePlan } from '../../src/engine/executor.js';
 import type { RuntimeBackend } from '../../src/runtime/backend.js';
 import { observedReplica } from '../helpers/apply-plan.js';
 import { loadFromMemory } from '../helpers/memory-project.js';
+import { UP_OPTIONS } from '../helpers/up-options.js';
 
 const REPLICAS = 100_000;
 // Generous: about 1.5 s on a quiet machine and 8 s on a machine loaded six
 // times over; the quadratic sort took minutes (more than 200 s here).
 const BUDGET_MS = 20_000;
 
-const UP: ReconcileOptions = {
-  recreate: 'diverged',
-  recreateDependencies: 'diverged',
-  removeOrphans: false,
-  start: true,
-  startExited: true,
-  hostEnv: {},
-  tugVersion: '0.1.0',
-};
+
 
 const project = () =>
   loadFromMemory({
@@ -48,7 +41,7 @@ function timed<T>(fn: () => T): { value: T; ms: number } {
 
 describe('planning 100,000 replicas', () => {
   it('plans and prints a fresh up in seconds, in dependency order', () => {
-    const { value: text, ms } = timed(() => formatPlan(reconcile(project(), emptyObservedState('p'), { ...UP, scale: { web: REPLICAS } })));
+    const { value: text, ms } = timed(() => formatPlan(reconcile(project(), emptyObservedState('p'), { ...UP_OPTIONS, scale: { web: REPLICAS } })));
     expect(ms).toBeLessThan(BUDGET_MS);
     const lines = text.split('\n');
     // network, REPLICAS creates and starts of web, one await, db's create and start.
@@ -60,7 +53,7 @@ describe('planning 100,000 replicas', () => {
 
   it('plans the recreation of every outdated replica in seconds', () => {
     const { value: plan, ms } = timed(() => {
-      const p = reconcile(project(), outdated(REPLICAS), { ...UP, scale: { web: REPLICAS } });
+      const p = reconcile(project(), outdated(REPLICAS), { ...UP_OPTIONS, scale: { web: REPLICAS } });
       sortSteps(p);
       return p;
     });

@@ -7,9 +7,9 @@ import { reconcile } from '../../src/core/reconcile/reconcile.js';
 import { projectToConfig } from '../../src/core/render/config.js';
 import { parseScaleArgs } from '../../src/cli/args.js';
 import { loadErrors, loadFromMemory } from '../helpers/memory-project.js';
+import { UP_OPTIONS } from '../helpers/up-options.js';
 
 const yaml = (...lines: string[]) => lines.join('\n') + '\n';
-const UP = { recreate: 'diverged', recreateDependencies: 'diverged', removeOrphans: false, start: true, startExited: true, hostEnv: {}, tugVersion: '0' } as const;
 
 describe('keys named like Object members', () => {
   const files = {
@@ -75,7 +75,7 @@ describe('keys named like Object members', () => {
     const { project } = loadFromMemory({ '/proj/compose.yaml': yaml('name: p', 'services:', '  constructor: {command: [x]}', '  __proto__: {command: [x]}') });
     const scale = parseScaleArgs(['__proto__=2'], Object.keys(project.services));
     expect(Object.hasOwn(scale, '__proto__')).toBe(true);
-    const plan = reconcile(project, emptyObservedState('p'), { ...UP, scale });
+    const plan = reconcile(project, emptyObservedState('p'), { ...UP_OPTIONS, scale });
     const creates = plan.steps.flatMap((s) => (s.op.kind === 'create-replica' ? [s.op.replica.name] : []));
     expect(creates.sort()).toEqual(['p-__proto__-1', 'p-__proto__-2', 'p-constructor-1']);
   });
