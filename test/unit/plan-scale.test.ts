@@ -18,8 +18,6 @@ const REPLICAS = 100_000;
 // times over; the quadratic sort took minutes (more than 200 s here).
 const BUDGET_MS = 20_000;
 
-
-
 const project = () =>
   loadFromMemory({
     '/proj/compose.yaml': 'name: p\nservices:\n  web:\n    command: [sleep, "1000"]\n  db:\n    command: [sleep, "1000"]\n    depends_on: [web]\n',
