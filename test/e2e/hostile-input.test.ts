@@ -218,3 +218,17 @@ describe('numeric flags', () => {
     expect(run(['-p', project, 'down', '-t', '1']).code).toBe(0);
   });
 });
+
+describe('planning speed', () => {
+  it('prints the plan for up --dry-run --scale web=100000 (it did not finish in two minutes)', () => {
+    const { run } = setup();
+    const start = performance.now();
+    const r = run(['-p', uniqueProject('dry'), 'up', '--dry-run', '--scale', 'web=100000']);
+    expect(r.code).toBe(0);
+    expect(performance.now() - start).toBeLessThan(60_000);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(1 + 2 * 100_000);
+    expect(lines.filter((l) => l.startsWith('create-replica '))).toHaveLength(100_000);
+    expect(lines.filter((l) => l.startsWith('start-replica '))).toHaveLength(100_000);
+  }, 90_000);
+});

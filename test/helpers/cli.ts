@@ -22,6 +22,7 @@ export function tug(args: string[], opts: { cwd: string; env?: Record<string, st
     input: opts.input,
     encoding: 'utf8',
     timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
