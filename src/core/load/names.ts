@@ -37,7 +37,7 @@ export const CONTAINER_NAME: NameRule = {
   expected: `${ALNUM_START}, 2 to 128 characters`,
 };
 
-/** The engine-side name of a network, volume, secret or config (Docker's volume rule). */
+/** The engine-side name of a network, volume, secret or config: Docker's characters for names. */
 export const OBJECT_NAME: NameRule = {
   what: 'name',
   pattern: /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/,
