@@ -6,18 +6,28 @@ import { isUserError } from '../core/errors.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { makeChalk, plainChalk } from './render/colors.js';
 import { formatErrors } from './render/errors.js';
+import { parseParallel } from './args.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export async function run(argv: string[]): Promise<number> {
+/** Where a run reads and writes; the process's own by default (tests run the CLI in-process with their own). */
+export interface CliIo {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const env = io.env ?? process.env;
   const ctx: CliContext = {
     globals: { ansi: 'auto' },
-    cwd: process.cwd(),
-    env: process.env,
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
+    cwd: io.cwd ?? process.cwd(),
+    env,
+    out: io.out ?? ((t) => process.stdout.write(t)),
+    err: io.err ?? ((t) => process.stderr.write(t)),
     color: plainChalk,
-    errColor: await makeChalk('auto', process.stderr, process.env),
+    errColor: await makeChalk('auto', process.stderr, env),
   };
   let exitCode = 0;
   const program = new Command('tug')
@@ -41,8 +51,10 @@ export async function run(argv: string[]): Promise<number> {
   program.hook('preAction', async (thisCommand) => {
     const globals = thisCommand.opts() as GlobalOptions;
     ctx.globals = globals;
-    ctx.color = await makeChalk(globals.ansi, process.stdout, process.env);
-    ctx.errColor = await makeChalk(globals.ansi, process.stderr, process.env);
+    // Checked for every command, as Compose does: a bad value must not be ignored quietly.
+    ctx.parallel = parseParallel(globals.parallel, ctx.env.COMPOSE_PARALLEL_LIMIT);
+    ctx.color = await makeChalk(globals.ansi, process.stdout, env);
+    ctx.errColor = await makeChalk(globals.ansi, process.stderr, env);
   });
 
   program
