@@ -39,7 +39,7 @@ export async function attach(ctx: CliContext, backend: RuntimeBackend, project: 
   const stop = (kill: boolean) =>
     applyPlans(ctx, backend, {
       project: project.name,
-      maxRounds: 1,
+      oneShot: true,
       planFor: (state) =>
         kill ? planKill(state, { services: opts.services, signal: 'SIGKILL' }) : planStop(state, { services: opts.services, timeoutMs: opts.timeoutMs }),
     }).finally(() => stopAll.abort());

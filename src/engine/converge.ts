@@ -16,6 +16,12 @@ export interface ConvergeOptions {
   parallel: number;
   /** Most plans executed (default 3); a further plan after the last one only tells whether we converged. */
   maxRounds?: number;
+  /**
+   * The plan is an action (stop, start, restart, kill), not a desired state:
+   * run the first plan and stop. Planning it again would only plan the same
+   * action again (a restart always restarts), never tell whether it converged.
+   */
+  oneShot?: boolean;
   signal?: AbortSignal;
   onEvent?: EventSink;
   waitTimeoutMs?: number;
@@ -30,7 +36,7 @@ export interface ConvergeResult {
   skipped: { stepId: string; op: Operation; reason: string }[];
   /** The very first plan was empty: nothing to do. */
   upToDate: boolean;
-  /** The last observation planned nothing (false after failures, an interrupt, or maxRounds). */
+  /** The last observation planned nothing, or a one-shot plan ran without failures (false after failures, an interrupt, or maxRounds). */
   converged: boolean;
   /** Steps still planned when maxRounds ran out. */
   pendingSteps: number;
@@ -72,6 +78,10 @@ export async function converge(opts: ConvergeOptions): Promise<ConvergeResult> {
     result.interrupted = executed.interrupted;
     // A failure is reported, not retried here: the next `up` converges from what exists.
     if (executed.failed.length > 0 || executed.interrupted) break;
+    if (opts.oneShot) {
+      result.converged = true;
+      break;
+    }
   }
   return result;
 }

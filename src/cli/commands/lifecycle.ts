@@ -28,7 +28,7 @@ export async function lifecycleCommand(ctx: CliContext, action: LifecycleAction,
   return withBackend(ctx, async (backend) => {
     await applyPlans(ctx, backend, {
       project: name,
-      maxRounds: 1,
+      oneShot: true,
       planFor: (state) => {
         switch (action) {
           case 'start':
