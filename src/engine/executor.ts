@@ -54,7 +54,7 @@ const handlers: Handlers = {
   'stop-replica': (op, ctx) => ctx.backend.stopReplica(ctx.project, op.id, op.timeoutMs),
   'kill-replica': (op, ctx) => ctx.backend.killReplica(ctx.project, op.id, op.signal),
   'remove-replica': async (op, ctx) => {
-    await ctx.backend.removeReplica(ctx.project, op.id);
+    await ctx.backend.removeReplica(ctx.project, op.id, { removeVolumes: op.removeVolumes });
     if (ctx.ids.get(op.name) === op.id) ctx.ids.delete(op.name);
   },
   'await-dependency': async (op, ctx) => {

@@ -57,6 +57,11 @@ export interface ExecOptions {
   stdin?: boolean;
 }
 
+export interface RemoveReplicaOptions {
+  /** `down -v` and `run --rm`: the replica's anonymous volumes go with it. */
+  removeVolumes: boolean;
+}
+
 export interface ProjectSummary {
   name: string;
   /** e.g. "running(3)", "exited(1)". */
@@ -122,7 +127,8 @@ export interface RuntimeBackend {
   /** stop_signal, then SIGKILL after timeoutMs. Resolves once it has exited. */
   stopReplica(project: string, id: string, timeoutMs: number): Promise<void>;
   killReplica(project: string, id: string, signal: string): Promise<void>;
-  removeReplica(project: string, id: string): Promise<void>;
+  /** Removes the replica; its anonymous volumes only with `removeVolumes`, named and external volumes never. */
+  removeReplica(project: string, id: string, opts: RemoveReplicaOptions): Promise<void>;
 
   /** Replica changes as they happen, until the signal aborts. */
   events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent>;
