@@ -21,6 +21,8 @@ export interface ContractHarness {
   project: string;
   cleanup(): Promise<void>;
   controls?: ContractControls;
+  /** Whether the backend holds a volume of that name (asked of the engine or its files, not of the backend under test). */
+  volumeExists(name: string): Promise<boolean>;
 }
 
 export interface ContractSpecOptions {
@@ -114,7 +116,7 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       const created = await h.backend.createReplica(spec());
       await start(created);
       await h.backend.stopReplica(h.project, created.id, STOP_TIMEOUT_MS);
-      await h.backend.removeReplica(h.project, created.id);
+      await h.backend.removeReplica(h.project, created.id, { removeVolumes: false });
       expect(await observed(created.name)).toBeUndefined();
     });
 
@@ -154,6 +156,48 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       expect(seen).toMatchObject({ name: volumeName, key: 'data' });
       await h.backend.removeVolume(h.project, volumeName);
       expect((await h.backend.observe(h.project)).volumes.map((v) => v.name)).not.toContain(volumeName);
+    });
+
+    it('volumes of a removed replica: plain remove keeps its anonymous volume, removeVolumes drops it, named and external never go', async () => {
+      const other = `${h.project}x`; // an external volume is one another project (or a user) made
+      const named = `${h.project}_named`;
+      const external = `${other}_ext`;
+      await h.backend.createVolume(h.project, 'named', named, {});
+      await h.backend.createVolume(other, 'ext', external, {});
+      try {
+        const withVolumes = (number: number, inheritedVolumes?: Record<string, string>): ReplicaSpec => {
+          const s = spec('app', number);
+          s.service_spec = {
+            ...s.service_spec,
+            volumes: [
+              { type: 'volume', target: '/anon' },
+              { type: 'volume', source: 'named', target: '/named' },
+              { type: 'volume', source: 'ext', target: '/ext' },
+            ],
+          };
+          s.volumeNames = { named, ext: external };
+          if (inheritedVolumes) s.inheritedVolumes = inheritedVolumes;
+          return s;
+        };
+        const first = await h.backend.createReplica(withVolumes(1));
+        const anon = (await observed(first.name))?.anonymousVolumes?.['/anon'];
+        expect(anon, 'observe reports the anonymous volume at /anon').toBeTruthy();
+        expect(Object.keys((await observed(first.name))!.anonymousVolumes!)).toEqual(['/anon']);
+        expect((await h.backend.observe(h.project)).volumes.map((v) => v.name)).toEqual([named]);
+
+        await h.backend.removeReplica(h.project, first.id, { removeVolumes: false });
+        expect(await h.volumeExists(anon!)).toBe(true);
+
+        const second = await h.backend.createReplica(withVolumes(2, { '/anon': anon! }));
+        expect((await observed(second.name))?.anonymousVolumes).toEqual({ '/anon': anon });
+        await h.backend.removeReplica(h.project, second.id, { removeVolumes: true });
+        expect(await h.volumeExists(anon!)).toBe(false);
+        expect(await h.volumeExists(named)).toBe(true);
+        expect(await h.volumeExists(external)).toBe(true);
+      } finally {
+        await h.backend.removeVolume(h.project, named);
+        await h.backend.removeVolume(other, external);
+      }
     });
 
     it('logs: a replica shows the line it printed', async () => {

@@ -27,6 +27,14 @@ describeDocker('docker backend', () => {
           await backend.close();
           await removeDockerProjectAsync(project);
         },
+        volumeExists: async (name) =>
+          (await testDocker())
+            .getVolume(name)
+            .inspect()
+            .then(
+              () => true,
+              () => false,
+            ),
       };
     },
     (project, service, number, opts) =>
@@ -76,7 +84,7 @@ describeDocker('docker backend: engine specifics', () => {
     const networks = info.NetworkSettings.Networks as Record<string, { Aliases: string[] | null }>;
     expect(Object.keys(networks).sort()).toEqual([`${name}_back`, `${name}_front`]);
     expect(networks[`${name}_back`]!.Aliases).toEqual(expect.arrayContaining([spec.name, 'web', 'api']));
-    await backend.removeReplica(name, created.id);
+    await backend.removeReplica(name, created.id, { removeVolumes: true });
     await backend.removeNetwork(name, `${name}_front`);
     await backend.removeNetwork(name, `${name}_back`);
   });

@@ -17,6 +17,7 @@ runBackendContract(
       project: `contract${++projects}`,
       cleanup: () => backend.close(),
       controls: { afterStart: (replica) => backend.emitLog(replica.name, `hello ${replica.name}`) },
+      volumeExists: async (name) => backend.hasVolume(name),
     };
   },
   (project, service, number, opts) =>
