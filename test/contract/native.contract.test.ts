@@ -2,7 +2,7 @@
 // dist/, so run `npm run build` first) running real host commands, each test
 // with its own TUG_HOME. Cleanup shuts the engine down and then makes sure
 // nothing it started is left: the engine and every replica process group.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createNativeBackend } from '../../src/runtime/native/backend.js';
@@ -21,6 +21,7 @@ runBackendContract(
     return {
       backend,
       project,
+      volumeExists: async (name) => existsSync(join(home, 'volumes', name, 'volume.json')),
       cleanup: async () => {
         await backend.shutdownEngine(project);
         await backend.close();

@@ -9,6 +9,7 @@ import { LABEL } from '../../core/model/labels.js';
 import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
 import type { ObservedReplica, ObservedState } from '../../core/reconcile/observed.js';
 import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
+import { externalResourcesOf } from '../../core/reconcile/resources.js';
 import type {
   BackendCapabilities,
   ExecOptions,
@@ -79,17 +80,8 @@ export class DockerBackend implements RuntimeBackend {
     const project = this.projects.get(plan.project);
     if (!project) return [];
     const docker = await this.docker();
-    const networks = new Set<string>();
-    const volumes = new Set<string>();
-    for (const { op } of plan.steps) {
-      if (op.kind !== 'create-replica') continue;
-      for (const key of Object.keys(op.replica.networkNames)) if (project.networks[key]?.external) networks.add(op.replica.networkNames[key]!);
-      for (const key of Object.keys(op.replica.volumeNames)) if (project.volumes[key]?.external) volumes.add(op.replica.volumeNames[key]!);
-    }
-    const checks = [
-      ...[...networks].map((n) => resources.requireNetwork(docker, n)),
-      ...[...volumes].map((v) => resources.requireVolume(docker, v)),
-    ];
+    const { networks, volumes } = externalResourcesOf(plan, project);
+    const checks = [...networks.map((n) => resources.requireNetwork(docker, n)), ...volumes.map((v) => resources.requireVolume(docker, v))];
     const results = await Promise.allSettled(checks);
     return results.flatMap((r) => (r.status === 'rejected' ? [asTugError(r.reason)] : []));
   }
