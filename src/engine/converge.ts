@@ -25,6 +25,8 @@ export interface ConvergeOptions {
   signal?: AbortSignal;
   onEvent?: EventSink;
   waitTimeoutMs?: number;
+  /** ISO time the command began (default: when converging began); see ExecuteOptions. */
+  eventsSince?: string;
 }
 
 export interface ConvergeResult {
@@ -48,6 +50,7 @@ export async function converge(opts: ConvergeOptions): Promise<ConvergeResult> {
   const maxRounds = opts.maxRounds ?? 3;
   const emit = (event: EngineEvent): void => opts.onEvent?.(event);
   const result: ConvergeResult = { rounds: 0, executed: 0, failures: [], skipped: [], upToDate: false, converged: false, pendingSteps: 0, interrupted: false };
+  const eventsSince = opts.eventsSince ?? new Date().toISOString();
 
   for (let round = 1; ; round++) {
     if (signal?.aborted) {
@@ -70,7 +73,7 @@ export async function converge(opts: ConvergeOptions): Promise<ConvergeResult> {
     }
 
     emit({ type: 'converge-round', round, steps: plan.steps.length, time: Date.now() });
-    const executed = await executePlan(plan, backend, { parallel: opts.parallel, signal, onEvent: opts.onEvent, waitTimeoutMs: opts.waitTimeoutMs });
+    const executed = await executePlan(plan, backend, { parallel: opts.parallel, signal, onEvent: opts.onEvent, waitTimeoutMs: opts.waitTimeoutMs, eventsSince });
     result.rounds = round;
     result.executed += executed.done.length;
     result.failures.push(...executed.failed);

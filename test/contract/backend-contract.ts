@@ -23,6 +23,8 @@ export interface ContractHarness {
   controls?: ContractControls;
   /** Whether the backend holds a volume of that name (asked of the engine or its files, not of the backend under test). */
   volumeExists(name: string): Promise<boolean>;
+  /** The same runtime seen by another client (another tug command); closed by cleanup. */
+  otherClient(): RuntimeBackend;
 }
 
 export interface ContractSpecOptions {
@@ -138,6 +140,29 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       await new Promise((r) => setTimeout(r, 50));
       controller.abort();
       await expect(withTimeout(drained, EVENT_TIMEOUT_MS, 'events() did not end after abort')).resolves.toBeInstanceOf(Array);
+    });
+
+    it('events: subscribe, then observe, and a change another client makes right after is never missed', async () => {
+      const created = await h.backend.createReplica(spec());
+      for (let round = 1; round <= 5; round++) {
+        await start(created);
+        // A command that just began (a fresh client) watches; one already connected acts at once.
+        const watcher = h.otherClient();
+        const controller = new AbortController();
+        const iterator = watcher.events(h.project, controller.signal)[Symbol.asyncIterator]();
+        const first = iterator.next();
+        try {
+          expect((await watcher.observe(h.project)).replicas.find((r) => r.id === created.id)?.state).toBe('running');
+          await h.backend.killReplica(h.project, created.id, 'SIGKILL');
+          const died = (async () => {
+            for (let r = await first; !r.done; r = await iterator.next()) if (r.value.action === 'die' && r.value.replica.id === created.id) return r.value;
+            throw new Error('the event stream ended');
+          })();
+          await expect(withTimeout(died, EVENT_TIMEOUT_MS, `round ${round}: the die event was missed`)).resolves.toMatchObject({ action: 'die' });
+        } finally {
+          controller.abort();
+        }
+      }
     });
 
     it('networks: create, observe, remove', async () => {

@@ -20,10 +20,17 @@ describeDocker('docker backend', () => {
     async () => {
       const project = uniqueDockerProject('contract');
       const backend = createDockerBackend({ env: process.env });
+      const others: ReturnType<typeof createDockerBackend>[] = [];
       return {
         backend,
         project,
+        otherClient: () => {
+          const other = createDockerBackend({ env: process.env });
+          others.push(other);
+          return other;
+        },
         cleanup: async () => {
+          for (const other of others) await other.close();
           await backend.close();
           await removeDockerProjectAsync(project);
         },

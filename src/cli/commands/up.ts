@@ -78,7 +78,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
       if (outcome.upToDate) ctx.err(`${ctx.errColor.green('✔')} ${project.name} is up to date; nothing to do\n`);
       if (flags.wait) {
         const timeoutMs = flags.waitTimeout ? parseTimeoutSeconds(flags.waitTimeout) : undefined;
-        await waitForServices(backend, project.name, servicesInScope(project, services), { timeoutMs, signal: interrupt.signal });
+        await waitForServices(backend, project.name, servicesInScope(project, services), { timeoutMs, signal: interrupt.signal, since: startedAt });
         ctx.err(`${ctx.errColor.green('✔')} all services are running and healthy\n`);
         return 0;
       }

@@ -12,6 +12,7 @@ import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
 import { externalResourcesOf } from '../../core/reconcile/resources.js';
 import type {
   BackendCapabilities,
+  EventOptions,
   ExecOptions,
   ImagePreparation,
   LogLine,
@@ -162,8 +163,8 @@ export class DockerBackend implements RuntimeBackend {
     this.portRange.delete(id);
   }
 
-  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent> {
-    return replicaEvents(this.connection.ready(), project, this.untilClosed(signal), this.connection.endpoint);
+  events(project: string, signal: AbortSignal, opts: EventOptions = {}): AsyncIterable<ReplicaEvent> {
+    return replicaEvents(this.connection.ready(), project, this.untilClosed(signal), this.connection.endpoint, opts.since);
   }
 
   logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {

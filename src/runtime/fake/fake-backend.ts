@@ -11,6 +11,7 @@ import { anonymousVolumeTargets } from '../../core/reconcile/replica-spec.js';
 import type { TugError } from '../../core/errors.js';
 import type {
   BackendCapabilities,
+  EventOptions,
   ExecOptions,
   LogLine,
   LogOptions,
@@ -248,7 +249,8 @@ export class FakeBackend implements RuntimeBackend {
     });
   }
 
-  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent> {
+  /** Subscribed from the call on, and observe() is never behind: `since` needs no replay. */
+  events(project: string, signal: AbortSignal, _opts?: EventOptions): AsyncIterable<ReplicaEvent> {
     return this.subscribe<ReplicaEvent>('replica', signal, [], (e) => e.replica.project === project);
   }
 

@@ -13,6 +13,7 @@ import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
 import { externalResourcesOf } from '../../core/reconcile/resources.js';
 import type {
   BackendCapabilities,
+  EventOptions,
   ExecOptions,
   LogLine,
   LogOptions,
@@ -204,7 +205,8 @@ export class NativeBackend implements RuntimeBackend {
     await this.engines.change(project, 'remove', { id, removeVolumes: opts.removeVolumes });
   }
 
-  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent> {
+  /** Nothing to replay (`since` is not needed): the engine's list is never behind its events, and observe() waits for the subscription. */
+  events(project: string, signal: AbortSignal, _opts?: EventOptions): AsyncIterable<ReplicaEvent> {
     return this.engines.events(project, signal);
   }
 
@@ -246,6 +248,8 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   private async observeReplicas(project: string): Promise<ObservedReplica[]> {
+    // Subscribe-then-observe must see everything: answer only once a stream begun before is live.
+    await this.engines.subscriptionsSettled(project);
     const client = await this.engines.get(project, false);
     if (client) {
       try {
