@@ -5,6 +5,7 @@ import type { Project } from '../core/model/types.js';
 import { openProject } from '../host/open-project.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
 import { projectOptions, warn, type CliContext } from './context.js';
+import { typedProjectName } from './session.js';
 
 export function loadProjectFor(ctx: CliContext, services: string[] = []): Project {
   const loaded = openProject(projectOptions(ctx, { services }), { cwd: ctx.cwd, env: ctx.env });
@@ -21,7 +22,7 @@ export function projectOrName(ctx: CliContext): { name: string; project?: Projec
     const project = loadProjectFor(ctx);
     return { name: project.name, project };
   } catch (err) {
-    const fallback = ctx.globals.projectName ?? ctx.env.COMPOSE_PROJECT_NAME;
+    const fallback = typedProjectName(ctx);
     const noFile = err instanceof TugError && err.code.startsWith('discover.');
     if (fallback && (noFile || isUserError(err))) {
       if (!noFile) warn(ctx, `the Compose file has problems; working from what runs for project "${fallback}"`);

@@ -3,6 +3,7 @@
 // Loading the whole project lives in project-loading.ts, imported only by the
 // commands that need it, so ps/logs/exec start fast.
 import { TugError, isUserError } from '../core/errors.js';
+import { chooseProjectName } from '../core/load/project-name.js';
 import { projectNameOf } from '../host/project-sources.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
 import { selectBackend } from '../runtime/select.js';
@@ -11,13 +12,25 @@ import { projectOptions, warn, type CliContext } from './context.js';
 
 /** Just the project's name (ps, logs, exec): fast, and indifferent to problems elsewhere in the file. */
 export function projectNameFor(ctx: CliContext): string {
-  const fallback = ctx.globals.projectName ?? ctx.env.COMPOSE_PROJECT_NAME;
   try {
     return projectNameOf(projectOptions(ctx), { cwd: ctx.cwd, env: ctx.env });
   } catch (err) {
+    const fallback = typedProjectName(ctx);
     if (fallback && isUserError(err)) return fallback;
     throw err;
   }
+}
+
+/**
+ * The name from -p or COMPOSE_PROJECT_NAME, for commands that work without
+ * the file. Checked as when the file loads: it becomes a directory name on the
+ * native backend, so "../x" must never get through (throws the usual error).
+ */
+export function typedProjectName(ctx: CliContext): string | undefined {
+  const flag = ctx.globals.projectName;
+  const env = ctx.env.COMPOSE_PROJECT_NAME;
+  if (!flag && !env) return undefined;
+  return chooseProjectName({ flag, env, directory: ctx.cwd }).name;
 }
 
 export async function withBackend<T>(ctx: CliContext, fn: (backend: RuntimeBackend) => Promise<T>): Promise<T> {

@@ -1,8 +1,8 @@
 // Volumes on the native backend through the built CLI: nothing is lost.
 // Anonymous volumes outlive plain `down` and a recreate, `down -v` removes
 // only what the file declares (and the replicas' anonymous volumes), external
-// volumes must exist and are never touched, and no volume name reaches a
-// path outside TUG_HOME/volumes.
+// volumes must exist and are never touched, and no volume or project name
+// reaches a path outside TUG_HOME.
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -108,5 +108,19 @@ describe('native backend: named and external volumes', () => {
     expect(r.stderr).toContain('invalid volume name "../../../escaped"');
     expect(existsSync(target)).toBe(false);
     expect(existsSync(join(t.home, 'escaped'))).toBe(false);
+  });
+
+  it('a project name from -p or COMPOSE_PROJECT_NAME is checked even without a file: it never becomes a path outside TUG_HOME', () => {
+    const home = join(tempHome(), 'home');
+    homes.push(join(home, '..'));
+    const noFile = tempProject({});
+    strays.push(noFile);
+    const flag = tug(['-p', '../../escaped', 'stop'], { cwd: noFile, env: { TUG_HOME: home } });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('invalid project name "../../escaped" (from -p/--project-name)');
+    const env = tug(['ps'], { cwd: noFile, env: { TUG_HOME: home, COMPOSE_PROJECT_NAME: '../escaped' } });
+    expect(env.code).toBe(1);
+    expect(existsSync(join(home, '..', 'escaped'))).toBe(false);
+    expect(existsSync(join(home, '..', '..', 'escaped'))).toBe(false);
   });
 });

@@ -25,7 +25,7 @@ import type {
 import type { RecoveredNotice } from './client.js';
 import { EnginePool, isConnectionLoss } from './engine-pool.js';
 import { execInReplica } from './exec.js';
-import { tugHome, volumeDataDir } from './home.js';
+import { isVolumeName, tugHome, volumeDataDir } from './home.js';
 import { withProjectLock } from './lock.js';
 import { readLogs } from './logs.js';
 import * as networks from './networks.js';
@@ -152,6 +152,7 @@ export class NativeBackend implements RuntimeBackend {
     const names = await readdir(join(this.home, 'projects')).catch(() => [] as string[]);
     const out: ProjectSummary[] = [];
     for (const name of names.sort()) {
+      if (!isVolumeName(name)) continue; // not a project tug made
       const replicas = await this.observeReplicas(name);
       if (replicas.length === 0) continue;
       const counts = new Map<string, number>();

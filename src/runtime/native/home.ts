@@ -35,6 +35,8 @@ export interface ProjectPaths {
 }
 
 export function projectPaths(home: string, project: string): ProjectPaths {
+  // The CLI checks project names as Compose does; this is the last line before a path.
+  if (!isVolumeName(project)) throw new TugError({ code: 'native.project-name', message: `invalid project name ${JSON.stringify(project)}` });
   const dir = join(home, 'projects', project);
   return {
     dir,
@@ -64,6 +66,7 @@ export function volumeDir(home: string, name: string): string {
   return join(home, 'volumes', name);
 }
 
+/** A name that is safe as one path component: no separator, no leading dot. */
 export function isVolumeName(name: string): boolean {
   return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name);
 }
