@@ -47,6 +47,10 @@ function specParam(params: Record<string, unknown>): ReplicaSpec {
   }
   if (typeof spec.number !== 'number' || !Number.isInteger(spec.number) || spec.number < 0) throw badParams('spec.number must be an integer ≥ 0');
   if (typeof spec.service_spec !== 'object' || spec.service_spec === null) throw badParams('spec.service_spec must be an object');
+  const inherited = spec.inheritedVolumes as unknown;
+  if (inherited !== undefined && (typeof inherited !== 'object' || inherited === null || Object.values(inherited).some((v) => typeof v !== 'string'))) {
+    throw badParams('spec.inheritedVolumes must map targets to volume names');
+  }
   // Optional maps default to empty so the rest of the engine can rely on them.
   return {
     ...spec,
