@@ -15,7 +15,8 @@ export interface EngineMethods {
   start: { params: { id: string }; result: ObservedReplica };
   stop: { params: { id: string; timeoutMs: number }; result: ObservedReplica };
   kill: { params: { id: string; signal: string }; result: ObservedReplica };
-  remove: { params: { id: string }; result: null };
+  /** `removeVolumes`: its anonymous volumes go too (absent: they stay). */
+  remove: { params: { id: string; removeVolumes?: boolean }; result: null };
   /** The spec a replica was created from (for exec: environment, working dir, user). */
   inspect: { params: { id: string }; result: { replica: ObservedReplica; spec: ReplicaSpec } };
   /** Streaming: ReplicaEvent messages. */

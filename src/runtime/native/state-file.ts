@@ -92,6 +92,8 @@ function fromRecord(spec: ReplicaSpec, rec: Record<string, unknown>): ObservedRe
     })),
     image: svc.image,
     command: words === '' ? undefined : words,
+    // A recreate planned while no engine runs must still inherit them.
+    ...(isRecord(rec.anonymousVolumes) && { anonymousVolumes: rec.anonymousVolumes as Record<string, string> }),
   };
 }
 

@@ -47,6 +47,10 @@ function specParam(params: Record<string, unknown>): ReplicaSpec {
   }
   if (typeof spec.number !== 'number' || !Number.isInteger(spec.number) || spec.number < 0) throw badParams('spec.number must be an integer ≥ 0');
   if (typeof spec.service_spec !== 'object' || spec.service_spec === null) throw badParams('spec.service_spec must be an object');
+  const inherited = spec.inheritedVolumes as unknown;
+  if (inherited !== undefined && (typeof inherited !== 'object' || inherited === null || Object.values(inherited).some((v) => typeof v !== 'string'))) {
+    throw badParams('spec.inheritedVolumes must map targets to volume names');
+  }
   // Optional maps default to empty so the rest of the engine can rely on them.
   return {
     ...spec,
@@ -68,7 +72,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     stop: async (p) => supervisor.stop(stringParam(p, 'id'), optionalTimeout(p)),
     kill: async (p) => supervisor.kill(stringParam(p, 'id'), typeof p.signal === 'string' && p.signal !== '' ? p.signal : undefined),
     remove: async (p) => {
-      await supervisor.remove(stringParam(p, 'id'));
+      await supervisor.remove(stringParam(p, 'id'), p.removeVolumes === true);
       return null;
     },
     inspect: async (p) => supervisor.inspect(stringParam(p, 'id')),

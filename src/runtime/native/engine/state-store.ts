@@ -21,6 +21,8 @@ export interface ReplicaRecord {
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
+  /** The replica's anonymous volumes (names under TUG_HOME/volumes/) by target. */
+  anonymousVolumes?: Record<string, string>;
 }
 
 export interface EngineStateFile {
