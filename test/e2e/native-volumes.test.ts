@@ -105,7 +105,8 @@ describe('native backend: named and external volumes', () => {
     strays.push(target);
     const r = t.run(['up', '-d']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('invalid volume name "../../../escaped"');
+    // Refused at load, with its location, before any path is built.
+    expect(r.stderr).toContain('compose.yaml:6:31 volumes.ext.name: "../../../escaped" is not a valid volume name');
     expect(existsSync(target)).toBe(false);
     expect(existsSync(join(t.home, 'escaped'))).toBe(false);
   });
@@ -119,7 +120,8 @@ describe('native backend: named and external volumes', () => {
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('invalid project name "../../escaped" (from -p/--project-name)');
     const env = tug(['ps'], { cwd: noFile, env: { TUG_HOME: home, COMPOSE_PROJECT_NAME: '../escaped' } });
-    expect(env.code).toBe(1);
+    expect(env.code).toBe(2);
+    expect(env.stderr).toContain('invalid project name "../escaped" (from COMPOSE_PROJECT_NAME)');
     expect(existsSync(join(home, '..', 'escaped'))).toBe(false);
     expect(existsSync(join(home, '..', '..', 'escaped'))).toBe(false);
   });
