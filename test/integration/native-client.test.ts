@@ -370,6 +370,56 @@ describe('engine client', () => {
     }
   });
 
+  it('closes the connection with a clear error when the engine sends a line past the cap', async () => {
+    const socketPath = join(mkdirP(projectPaths(home, project).dir), 'engine.sock');
+    let peerClosed = false;
+    const engine = createServer((conn) => {
+      conn.on('error', () => undefined);
+      conn.on('close', () => (peerClosed = true));
+      // 17 MiB of one line that never ends, in 1 MiB writes.
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 17 && !conn.destroyed) {
+          sent++;
+          if (!conn.write(chunk)) return void conn.once('drain', pump);
+        }
+      };
+      conn.once('data', pump);
+    });
+    await new Promise<void>((r) => engine.listen(socketPath, () => r()));
+    const client = new EngineClient(socketPath, project);
+    try {
+      const err = await client.call('ping', {}).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'native.engine-protocol' });
+      expect((err as TugError).message).toContain('more than 16777216 bytes');
+      await until(() => peerClosed);
+    } finally {
+      client.close();
+      await new Promise<void>((r) => engine.close(() => r()));
+    }
+  });
+
+  it('decodes a character split across two reads', async () => {
+    const socketPath = join(mkdirP(projectPaths(home, project).dir), 'engine.sock');
+    const engine = createServer((conn) => {
+      conn.once('data', () => {
+        const line = Buffer.from(`${JSON.stringify({ id: 1, result: { project: 'é€😀' } })}\n`);
+        const cut = line.indexOf(Buffer.from('€')) + 1; // inside the three bytes of "€"
+        conn.write(line.subarray(0, cut));
+        setTimeout(() => conn.write(line.subarray(cut)), 20);
+      });
+    });
+    await new Promise<void>((r) => engine.listen(socketPath, () => r()));
+    const client = new EngineClient(socketPath, project);
+    try {
+      expect(await client.call('ping', {})).toEqual({ project: 'é€😀' });
+    } finally {
+      client.close();
+      await new Promise<void>((r) => engine.close(() => r()));
+    }
+  });
+
   it('says clearly when no engine listens', async () => {
     const client = new EngineClient(join(home, 'nowhere.sock'), project);
     await expect(client.call('ping', {})).rejects.toMatchObject({ code: 'native.engine-unreachable' });

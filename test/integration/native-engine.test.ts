@@ -109,6 +109,19 @@ describe.skipIf(!supported)('native engine process', () => {
     expect(client.stray.map((m) => m.error?.code)).toEqual(['engine.bad-request', 'engine.bad-request']);
   });
 
+  it('drops a client whose request line passes 16 MiB, and serves the others', async () => {
+    const h = harness();
+    await h.start();
+    const flooder = await h.client();
+    const closed = new Promise<void>((resolve) => flooder.socket.once('close', () => resolve()));
+    const chunk = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 17 && !flooder.socket.destroyed; i++) flooder.socket.write(chunk);
+    await closed;
+    expect(flooder.stray.map((m) => m.error?.message)).toEqual(['request line too long']);
+    const other = await h.client();
+    expect((await other.call('ping')).project).toBe(h.project);
+  });
+
   it('stops with the stop signal, then SIGKILLs the whole process group after the timeout', async () => {
     const h = harness();
     const client = await running(h);

@@ -7,6 +7,7 @@ import { TugError } from '../../core/errors.js';
 import type { ReplicaEvent } from '../backend.js';
 import type { EngineMessage, EngineMethod, EngineMethods, EngineRequest, RecoveryReport, WireError } from './protocol.js';
 import { after } from '../../timers.js';
+import { MAX_LINE_BYTES, readLines } from './line-reader.js';
 
 /** What the CLI prints when an engine found replicas left behind by a crashed one. */
 export interface RecoveredNotice {
@@ -92,11 +93,15 @@ export class EngineClient {
       notify();
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    readMessages(socket, (msg) => {
+    readMessages(socket, this.project, (msg) => {
       if ('event' in msg) queue.push(msg.event);
       else if (msg.id === SUBSCRIBED_PING) onSubscribed?.();
       else if ('error' in msg) failure = wireError(msg.error);
       else ended = true; // a result closes the stream
+      notify();
+    }, (err) => {
+      failure = err;
+      socket.destroy();
       notify();
     });
     socket.on('close', () => {
@@ -144,12 +149,18 @@ export class EngineClient {
 
   private attach(socket: Socket): void {
     this.socket = socket;
-    readMessages(socket, (msg) => {
+    readMessages(socket, this.project, (msg) => {
       const entry = this.pending.get(msg.id);
       if (!entry) return;
       this.pending.delete(msg.id);
       if ('error' in msg) entry.reject(wireError(msg.error));
       else if ('result' in msg) entry.resolve(msg.result);
+    }, (err) => {
+      for (const [id, entry] of this.pending) {
+        this.pending.delete(id);
+        entry.reject(err);
+      }
+      socket.destroy();
     });
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;
@@ -166,7 +177,6 @@ export class EngineClient {
 function openSocket(path: string, project: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
-    socket.setEncoding('utf8');
     socket.once('connect', () => {
       socket.removeAllListeners('error');
       socket.on('error', () => socket.destroy());
@@ -185,24 +195,29 @@ function openSocket(path: string, project: string): Promise<Socket> {
   });
 }
 
-function readMessages(socket: Socket, onMessage: (msg: EngineMessage) => void): void {
-  let buffer = '';
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (line === '') continue;
+function readMessages(socket: Socket, project: string, onMessage: (msg: EngineMessage) => void, onFailure: (err: TugError) => void): void {
+  readLines(
+    socket,
+    (line) => {
       let msg: EngineMessage;
       try {
         msg = JSON.parse(line) as EngineMessage;
       } catch {
-        continue; // A garbled line is the engine's bug; it must not take the CLI down.
+        return; // A garbled line is the engine's bug; it must not take the CLI down.
       }
       onMessage(msg);
-    }
-  });
+    },
+    {
+      onTooLong: (bytes) =>
+        onFailure(
+          new TugError({
+            code: 'native.engine-protocol',
+            message: `the engine of project "${project}" sent a message of more than ${MAX_LINE_BYTES} bytes (${bytes} so far); the connection was closed`,
+            hint: 'this is a bug in tug: see engine.log in the project directory under TUG_HOME',
+          }),
+        ),
+    },
+  );
 }
 
 function wireError(e: WireError): TugError {

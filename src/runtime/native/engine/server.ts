@@ -4,9 +4,9 @@
 // crash the engine: malformed input gets {error}, a huge line drops the client.
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { StringDecoder } from 'node:string_decoder';
 import { TugError } from '../../../core/errors.js';
 import type { ReplicaEvent } from '../../backend.js';
+import { readLines } from '../line-reader.js';
 import type { EngineMessage, WireError } from '../protocol.js';
 
 /** Returned by a handler that streams instead of answering once. */
@@ -21,7 +21,6 @@ export interface RequestContext {
 
 export type Dispatch = (method: string, params: unknown, ctx: RequestContext) => Promise<unknown>;
 
-const MAX_LINE_BYTES = 16 * 1024 * 1024;
 /** A subscriber this far behind is dropped rather than buffered without bound. */
 const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
 
@@ -75,21 +74,11 @@ export class EngineServer {
   private accept(socket: Socket): void {
     this.connections.add(socket);
     this.onActivity();
-    const decoder = new StringDecoder('utf8');
-    let buffer = '';
-    socket.on('data', (chunk: Buffer) => {
-      buffer += decoder.write(chunk);
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        if (line !== '') void this.handleLine(socket, line);
-      }
-      if (buffer.length > MAX_LINE_BYTES) {
+    readLines(socket, (line) => void this.handleLine(socket, line), {
+      onTooLong: () => {
         this.send(socket, { id: 0, error: { code: 'engine.bad-request', message: 'request line too long' } });
         socket.destroySoon();
-        buffer = '';
-      }
+      },
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
