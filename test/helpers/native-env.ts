@@ -92,3 +92,15 @@ export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Whether tests that need root (mounts, chown to another user) can run. Without
+ * root they skip with a printed reason, or fail when TUG_REQUIRE_ISOLATION=1 (CI).
+ */
+export function rootAvailable(what: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  const reason = `skipping ${what}: needs root`;
+  if (process.env.TUG_REQUIRE_ISOLATION === '1') throw new Error(`${reason}, and TUG_REQUIRE_ISOLATION=1 requires it`);
+  console.warn(reason);
+  return false;
+}

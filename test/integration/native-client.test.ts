@@ -2,7 +2,7 @@
 // processes but no engine: the project lock, log reading, port checks,
 // volumes, observing from state.json, and the engine client's wire handling.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +70,7 @@ describe('project lock', () => {
     await Promise.all([first, second]);
     expect(order).toEqual(['first in', 'first out', 'second in']);
     expect(waits).toEqual([`waiting for another tug command on project ${project} (pid ${process.pid})`]);
-    expect(existsSync(projectPaths(home, project).lock)).toBe(false);
+    expect(() => lstatSync(projectPaths(home, project).lock)).toThrow(/ENOENT/);
   });
 
   it('takes over a lock left by a process that is gone', async () => {

@@ -14,6 +14,7 @@ import type { RecoveredNotice } from './client.js';
 import { EnginePool, isConnectionLoss } from './engine-pool.js';
 import { execInReplica } from './exec.js';
 import { tugHome } from './home.js';
+import { assertTrustedHome } from './home-trust.js';
 import { withProjectLock } from './lock.js';
 import { readLogs } from './logs.js';
 import * as networks from './networks.js';
@@ -101,6 +102,7 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   async observe(project: string): Promise<ObservedState> {
+    assertTrustedHome(this.home, project);
     const [replicas, nets, vols] = await Promise.all([
       this.observeReplicas(project),
       networks.listNetworks(this.home, project),
@@ -110,6 +112,7 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
+    assertTrustedHome(this.home);
     const names = await readdir(join(this.home, 'projects')).catch(() => [] as string[]);
     const out: ProjectSummary[] = [];
     for (const name of names.sort()) {
@@ -125,19 +128,23 @@ export class NativeBackend implements RuntimeBackend {
     return out;
   }
 
-  createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
+  async createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
+    assertTrustedHome(this.home, project);
     return networks.createNetwork(this.home, project, key, name, spec);
   }
 
-  removeNetwork(project: string, name: string): Promise<void> {
+  async removeNetwork(project: string, name: string): Promise<void> {
+    assertTrustedHome(this.home, project);
     return networks.removeNetwork(this.home, project, name);
   }
 
-  createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
+  async createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
+    assertTrustedHome(this.home, project);
     return volumes.createVolume(this.home, project, key, name, spec);
   }
 
-  removeVolume(project: string, name: string): Promise<void> {
+  async removeVolume(project: string, name: string): Promise<void> {
+    assertTrustedHome(this.home, project);
     return volumes.removeVolume(this.home, project, name);
   }
 
@@ -171,6 +178,7 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
+    assertTrustedHome(this.home, project);
     return readLogs(this.home, project, { ...opts, replicas: async () => (await this.observeReplicas(project)) });
   }
 

@@ -11,6 +11,7 @@ import { ensureEngine, probeEngine } from './engine-process.js';
 import { watchDir } from './fs-wait.js';
 import { sleep } from '../../timers.js';
 import { projectPaths } from './home.js';
+import { assertTrustedHome } from './home-trust.js';
 import type { EngineMethod, EngineMethods } from './protocol.js';
 
 /** How long a change waits at most for an events subscription to be confirmed. */
@@ -29,6 +30,7 @@ export class EnginePool {
 
   /** The project's engine client; with `start`, an engine is started when none answers. */
   async get(project: string, start: boolean): Promise<EngineClient | undefined> {
+    assertTrustedHome(this.home, project);
     for (;;) {
       const cached = this.clients.get(project);
       if (cached) return cached;

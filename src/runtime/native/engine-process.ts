@@ -3,12 +3,14 @@
 // in. A socket that does not answer belongs to a dead engine (killed, crashed,
 // machine rebooted): we start a new one, which recovers from state.json.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TugError } from '../../core/errors.js';
 import { EngineClient, recoveryNotice } from './client.js';
 import { projectPaths } from './home.js';
+import { assertTrustedHome, ensureProjectDir } from './home-trust.js';
+import { openAppend, readText } from './safe-fs.js';
 import { watchDir } from './fs-wait.js';
 import { isAlive, parseIdentity } from './proc-identity.js';
 import type { EngineMethods } from './protocol.js';
@@ -27,6 +29,7 @@ export function engineEntry(): string {
 
 /** A client for the running engine, or undefined when none answers. Never starts one. */
 export async function probeEngine(home: string, project: string): Promise<{ client: EngineClient; ping: PingResult } | undefined> {
+  assertTrustedHome(home, project);
   const paths = projectPaths(home, project);
   if (!existsSync(paths.socket)) return undefined;
   const client = new EngineClient(paths.socket, project);
@@ -41,9 +44,7 @@ export async function probeEngine(home: string, project: string): Promise<{ clie
 
 /** The project's engine, started when none answers. */
 export async function ensureEngine(home: string, project: string, opts: { startTimeoutMs?: number } = {}): Promise<EngineClient> {
-  const paths = projectPaths(home, project);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const paths = ensureProjectDir(home, project);
   const timeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const waiter = watchDir(paths.dir, [basename(paths.socket), basename(paths.pidFile)]);
@@ -103,7 +104,7 @@ function startEngine(home: string, project: string): StartedEngine {
       hint: 'build tug first (npm run build)',
     });
   }
-  const log = openSync(paths.engineLog, 'a', 0o600);
+  const log = openAppend(paths.engineLog);
   let exitInfo: string | undefined;
   let onExit: (() => void) | undefined;
   const promise = new Promise<void>((resolve) => (onExit = resolve));
@@ -169,7 +170,8 @@ async function waitForEngine(
 
 function readPidFile(file: string): ReturnType<typeof parseIdentity> {
   try {
-    return parseIdentity(readFileSync(file, 'utf8'));
+    const text = readText(file);
+    return text === undefined ? undefined : parseIdentity(text);
   } catch {
     return undefined;
   }
@@ -177,7 +179,7 @@ function readPidFile(file: string): ReturnType<typeof parseIdentity> {
 
 function logTail(file: string): string {
   try {
-    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-5).join('\n');
+    const lines = (readText(file) ?? '').trimEnd().split('\n').slice(-5).join('\n');
     return lines === '' ? '' : `; last lines of its log:\n${lines}`;
   } catch {
     return '';

@@ -3,12 +3,13 @@
 // an engine runs. Lines from several replicas are merged in time order;
 // `follow` keeps reading what gets appended, survives rotation, and picks up
 // replicas whose files appear later (after a scale-up or a restart).
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import type { ObservedReplica } from '../../core/reconcile/observed.js';
 import type { LogLine, LogOptions } from '../backend.js';
 import { watchDir } from './fs-wait.js';
 import { projectPaths, replicaLogFile } from './home.js';
+import { openForReading } from './safe-fs.js';
 
 export interface ReadLogsOptions extends LogOptions {
   /** The replicas to read; a function is asked again when unknown log files appear while following. */
@@ -99,7 +100,7 @@ async function discover(
 async function readWhole(replica: ObservedReplica, file: string): Promise<{ lines: TimedLine[]; ino?: number; offset: number }> {
   // Open the current file first: if it rotates while we read, `.1` is then the
   // very file we hold open, and reading it twice is avoided by comparing inodes.
-  const current = await open(file, 'r').catch(() => undefined);
+  const current = await openForReading(file).catch(() => undefined);
   try {
     const ino = current ? (await current.stat()).ino : undefined;
     const rotated = await readIfOther(`${file}.1`, ino);
@@ -113,7 +114,7 @@ async function readWhole(replica: ObservedReplica, file: string): Promise<{ line
 }
 
 async function readIfOther(file: string, ino: number | undefined): Promise<Buffer | undefined> {
-  const handle = await open(file, 'r').catch(() => undefined);
+  const handle = await openForReading(file).catch(() => undefined);
   if (!handle) return undefined;
   try {
     if ((await handle.stat()).ino === ino) return undefined;
@@ -146,7 +147,7 @@ async function readAppended(cursor: Cursor): Promise<TimedLine[]> {
 }
 
 async function readRange(replica: ObservedReplica, file: string, from: number, to: number): Promise<{ lines: TimedLine[]; consumed: number }> {
-  const handle = await open(file, 'r').catch(() => undefined);
+  const handle = await openForReading(file).catch(() => undefined);
   if (!handle) return { lines: [], consumed: 0 };
   try {
     const buf = Buffer.alloc(Math.max(0, to - from));

@@ -4,10 +4,10 @@
 // reader takes its records ({spec, state, pid, ...} in `replicas`), and also a
 // bare ObservedReplica or an entry holding one next to its spec, and ignores
 // what it does not recognise, so a format change degrades to "nothing known".
-import { readFile } from 'node:fs/promises';
 import type { ObservedReplica, ReplicaState } from '../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import { projectPaths } from './home.js';
+import { readTextAsync } from './safe-fs.js';
 
 export interface StoredReplica {
   replica: ObservedReplica;
@@ -17,7 +17,7 @@ export interface StoredReplica {
 export async function readStateFile(home: string, project: string): Promise<StoredReplica[]> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(projectPaths(home, project).state, 'utf8'));
+    parsed = JSON.parse((await readTextAsync(projectPaths(home, project).state)) ?? 'null');
   } catch {
     return [];
   }

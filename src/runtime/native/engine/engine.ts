@@ -5,10 +5,12 @@
 // idle project costs nothing. On a planned exit state.json records
 // cleanShutdown: true, which is how the next engine tells a crash apart.
 import { tugVersion } from '../../../version.js';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';
 import type { EngineMethods } from '../protocol.js';
 import { projectPaths, type ProjectPaths } from '../home.js';
+import { ensureProjectDir } from '../home-trust.js';
+import { readText, writeExclusive } from '../safe-fs.js';
 import { createHandlers, dispatcher } from './handlers.js';
 import { processAlive, selfStartTime } from './proc.js';
 import { recover } from './recovery.js';
@@ -36,18 +38,16 @@ async function claimPidFile(path: string, procStart: number): Promise<void> {
   const deadline = Date.now() + 5_000;
   for (;;) {
     try {
-      writeFileSync(path, `${process.pid} ${procStart}\n`, { flag: 'wx', mode: 0o600 });
+      writeExclusive(path, `${process.pid} ${procStart}\n`);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    let holder: [number, number] | undefined;
-    try {
-      const [pid, start] = readFileSync(path, 'utf8').trim().split(/\s+/).map(Number);
-      if (pid && start !== undefined) holder = [pid, start];
-    } catch {
-      continue; // removed meanwhile: try again
-    }
+    // A planted link is refused here (readText), not removed and retried.
+    const text = readText(path);
+    if (text === undefined) continue; // removed meanwhile: try again
+    const [pid, start] = text.trim().split(/\s+/).map(Number);
+    const holder = pid && start !== undefined ? [pid, start] : undefined;
     if (holder && holder[0] !== process.pid && processAlive(holder[0], holder[1])) {
       if (Date.now() > deadline) {
         throw new TugError({ code: 'engine.already-running', message: `an engine (pid ${holder[0]}) already serves this project` });
@@ -78,10 +78,8 @@ export class Engine {
   }
 
   async start(): Promise<void> {
-    for (const dir of [this.opts.home, this.paths.dir, this.paths.logsDir]) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    }
-    chmodSync(this.paths.dir, 0o700);
+    ensureProjectDir(this.opts.home, this.opts.project);
+    mkdirSync(this.paths.logsDir, { recursive: true, mode: 0o700 });
     await claimPidFile(this.paths.pidFile, this.procStart);
     const store = new StateStore(this.paths.state);
     const recovery = await recover(store.load(), log);

@@ -4,10 +4,11 @@
 // across both streams is then the order lines arrived, and a crash loses at
 // most what the kernel pipe still held. One rotation generation (.1) bounds the
 // disk a chatty replica can use (TUG_LOG_MAX_BYTES, default 10 MiB).
-import { closeSync, fstatSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, renameSync, rmSync, writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { sleep } from '../../../timers.js';
+import { openAppend } from '../safe-fs.js';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -109,7 +110,7 @@ export class LogWriter {
 
   private open(): void {
     if (this.fd !== undefined) return;
-    this.fd = openSync(this.file, 'a', 0o600);
+    this.fd = openAppend(this.file);
     this.size = fstatSync(this.fd).size;
   }
 

@@ -2,7 +2,7 @@
 // request out (matched by id, possibly out of order), and for `events` a stream
 // of {id, event} messages until the client hangs up. Nothing a client sends can
 // crash the engine: malformed input gets {error}, a huge line drops the client.
-import { chmodSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { TugError } from '../../../core/errors.js';
 import type { ReplicaEvent } from '../../backend.js';
@@ -51,13 +51,19 @@ export class EngineServer {
     // A socket file left by a crashed engine would make listen() fail with EADDRINUSE.
     rmSync(this.socketPath, { force: true });
     const server = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.socketPath, () => resolve());
-    });
+    // The directory is 0700 already; the socket is created owner-only too
+    // (umask at bind), rather than chmod-ed by path afterwards, which would
+    // follow whatever was put at that path in between.
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.socketPath, () => resolve());
+      });
+    } finally {
+      process.umask(umask);
+    }
     server.on('error', (err) => process.stderr.write(`${new Date().toISOString()} socket error: ${err.message}\n`));
-    // The directory is 0700 already; the socket itself is owner-only too.
-    chmodSync(this.socketPath, 0o600);
     this.server = server;
   }
 

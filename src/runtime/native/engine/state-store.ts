@@ -2,7 +2,8 @@
 // change so that a crashed engine's successor can find (and reap) process
 // groups it left behind and keep listing replicas that exited. Written
 // atomically (tmp + rename): a crash mid-write leaves the previous version.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync } from 'node:fs';
+import { readText, writeAtomic } from '../safe-fs.js';
 import type { HealthState, ReplicaState } from '../../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 
@@ -39,12 +40,8 @@ export class StateStore {
 
   /** The previous state, or undefined when there is none; a corrupt file is set aside, not fatal. */
   load(): EngineStateFile | undefined {
-    let text: string;
-    try {
-      text = readFileSync(this.path, 'utf8');
-    } catch {
-      return undefined;
-    }
+    const text = readText(this.path);
+    if (text === undefined) return undefined;
     try {
       const parsed = JSON.parse(text) as EngineStateFile;
       if (parsed && parsed.version === 1 && Array.isArray(parsed.replicas)) return parsed;
@@ -58,8 +55,6 @@ export class StateStore {
   }
 
   save(state: EngineStateFile): void {
-    const tmp = `${this.path}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(state, null, 2) + '\n', { mode: 0o600 });
-    renameSync(tmp, this.path);
+    writeAtomic(this.path, JSON.stringify(state, null, 2) + '\n');
   }
 }
