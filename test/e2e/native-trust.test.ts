@@ -64,6 +64,23 @@ describe('TUG_HOME trust', () => {
     expect(r.stderr).toContain(`${join(projectDir, 'engine.log')} is a symbolic link; tug does not follow links in its own state directory`);
     expect(readFileSync(victim, 'utf8')).toBe('');
   });
+
+  it('does not write a replica log through a planted link, and says the logs are not kept', () => {
+    const { home, dir, run, project, projectDir } = setup();
+    const victim = join(home, 'victim.txt');
+    writeFileSync(victim, '');
+    mkdirSync(join(projectDir, 'logs'), { recursive: true, mode: 0o700 });
+    symlinkSync(victim, join(projectDir, 'logs', `${project}-talker-1.jsonl`));
+    const talker = 'services:\n  talker:\n    command: ["sh", "-c", "while :; do echo secret; sleep 0.05; done"]\n';
+    writeFileSync(join(dir, 'compose.yaml'), talker);
+    expect(run(['up', '-d']).code).toBe(0);
+    let row: { Status: string; Notes: string } | undefined;
+    for (let i = 0; i < 50 && !row?.Notes; i++) {
+      row = JSON.parse(run(['ps', '--format', 'json']).stdout.split('\n')[0] ?? '{}');
+    }
+    expect(row?.Notes).toContain('logs not kept');
+    expect(readFileSync(victim, 'utf8')).toBe('');
+  });
 });
 
 describe.skipIf(!rootAvailable('the TUG_HOME ownership test'))('TUG_HOME ownership', () => {

@@ -38,6 +38,12 @@ export function tempHome(): string {
 
 /** Kill every engine and replica recorded under a TUG_HOME, then delete it. */
 export function destroyHome(home: string): void {
+  stopEverything(home);
+  rmSync(home, { recursive: true, force: true });
+}
+
+/** `down` every project under a TUG_HOME, then SIGKILL every engine and process group it recorded. */
+export function stopEverything(home: string): void {
   const projects = join(home, 'projects');
   let names: string[] = [];
   try {
@@ -64,7 +70,6 @@ export function destroyHome(home: string): void {
       }
     }
   }
-  rmSync(home, { recursive: true, force: true });
 }
 
 function recordedPids(dir: string): number[] {
@@ -74,11 +79,13 @@ function recordedPids(dir: string): number[] {
   } catch {
     /* no engine */
   }
-  try {
-    const text = readFileSync(join(dir, 'state.json'), 'utf8');
-    for (const m of text.matchAll(/"(?:pid|pgid)"\s*:\s*(\d+)/g)) pids.push(Number(m[1]));
-  } catch {
-    /* no state */
+  for (const file of ['state.json', 'state.journal']) {
+    try {
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const m of text.matchAll(/"(?:pid|pgid)"\s*:\s*(\d+)/g)) pids.push(Number(m[1]));
+    } catch {
+      /* no state */
+    }
   }
   return pids.filter((p) => Number.isInteger(p) && p > 1);
 }

@@ -34,6 +34,12 @@ export function statusText(r: ObservedReplica, now: number): string {
   }
 }
 
+/** The status with the replica's notes after it: what `ps` shows in its STATUS column. */
+function statusWithNotes(r: ObservedReplica, now: number): string {
+  const status = statusText(r, now);
+  return r.notes?.length ? `${status}; ${r.notes.join('; ')}` : status;
+}
+
 export function portText(p: PublishedPort): string {
   const host = p.hostIp && p.hostIp !== '0.0.0.0' ? p.hostIp : '0.0.0.0';
   return `${host}:${p.published}->${p.target}/${p.protocol}`;
@@ -59,12 +65,13 @@ export function psJsonLine(r: ObservedReplica, now: number): string {
     Restarts: r.restartCount,
     Pid: r.pid ?? 0,
     StartedAt: r.startedAt ?? '',
+    Notes: (r.notes ?? []).join('; '),
   });
 }
 
 export function psTable(rows: ObservedReplica[], now: number, c: Chalk): string {
   const header = ['NAME', 'SERVICE', 'STATUS', 'RESTARTS', 'PORTS'];
-  const body = rows.map((r) => [r.name, r.service, statusText(r, now), String(r.restartCount), r.ports.map(portText).join(', ')]);
+  const body = rows.map((r) => [r.name, r.service, statusWithNotes(r, now), String(r.restartCount), r.ports.map(portText).join(', ')]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ').trimEnd();
   const colored = (r: ObservedReplica, text: string) =>

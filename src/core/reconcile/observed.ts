@@ -36,6 +36,8 @@ export interface ObservedReplica {
   /** Image reference or, on native, the command line. */
   image?: string;
   command?: string;
+  /** Things about the replica a user should know that its state does not say (e.g. "logs not kept: no space left on device"). */
+  notes?: string[];
 }
 
 export interface ObservedNetwork {

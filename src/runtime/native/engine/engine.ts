@@ -11,6 +11,7 @@ import type { EngineMethods } from '../protocol.js';
 import { projectPaths, type ProjectPaths } from '../home.js';
 import { ensureProjectDir } from '../home-trust.js';
 import { readText, writeExclusive } from '../safe-fs.js';
+import { installCrashHandlers, log } from './diagnostics.js';
 import { createHandlers, dispatcher } from './handlers.js';
 import { processAlive, selfStartTime } from './proc.js';
 import { recover } from './recovery.js';
@@ -24,10 +25,6 @@ export interface EngineOptions {
   project: string;
   /** Idle time before exiting by itself (default 2 s; TUG_ENGINE_IDLE_MS). */
   idleMs?: number;
-}
-
-export function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} [${process.pid}] ${message}\n`);
 }
 
 /**
@@ -114,6 +111,13 @@ export class Engine {
     this.checkIdle();
   }
 
+  /** For a crash report: which engine, since when, supervising what. */
+  describe(): string {
+    const replicas = this.supervisor?.list() ?? [];
+    const running = replicas.filter((r) => r.state === 'running' || r.state === 'restarting').length;
+    return `of project ${this.opts.project}, up since ${this.startedAt}, ${replicas.length} replicas (${running} running)`;
+  }
+
   private refuse(method: string): TugError | undefined {
     if (this.closing && (method === 'create' || method === 'start')) {
       return new TugError({ code: 'engine.shutting-down', message: 'the engine is shutting down', hint: 'retry: a new engine will start' });
@@ -166,9 +170,7 @@ export class Engine {
 }
 
 export async function runEngine(opts: EngineOptions): Promise<void> {
-  // Replicas die with the engine (pdeathsig), so one bad code path must not
-  // take them down: log it and keep serving.
-  process.on('uncaughtException', (err) => log(`uncaught: ${err.stack ?? String(err)}`));
-  process.on('unhandledRejection', (err) => log(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
-  await new Engine(opts).start();
+  const engine = new Engine(opts);
+  installCrashHandlers(() => engine.describe());
+  await engine.start();
 }

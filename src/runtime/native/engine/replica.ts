@@ -75,7 +75,7 @@ export class Replica {
     this.stopSignal = parseSignal(spec.service_spec.stop_signal) ?? 'SIGTERM';
     const grace = spec.service_spec.stop_grace_period;
     this.graceMs = grace ? Math.max(0, parseDuration(grace)) : DEFAULT_GRACE_MS;
-    this.logs = new LogWriter(replicaLogFile(host.home, spec.project, spec.name));
+    this.logs = new LogWriter(replicaLogFile(host.home, spec.project, spec.name), (message) => host.note(message));
     if (record) {
       // A restored replica whose spec no longer plans (a bind source vanished)
       // stays listed and removable; starting it reports the problem.
@@ -274,6 +274,8 @@ export class Replica {
     if (this.startedAt) observed.startedAt = this.startedAt;
     if (this.finishedAt) observed.finishedAt = this.finishedAt;
     if (this.run) observed.pid = this.run.pid;
+    const notKept = this.logs.notKept;
+    if (notKept !== undefined) observed.notes = [`logs not kept: ${notKept}`];
     return observed;
   }
 

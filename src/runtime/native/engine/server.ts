@@ -7,6 +7,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { TugError } from '../../../core/errors.js';
 import type { ReplicaEvent } from '../../backend.js';
 import { readLines } from '../line-reader.js';
+import { log } from './diagnostics.js';
 import type { EngineMessage, WireError } from '../protocol.js';
 
 /** Returned by a handler that streams instead of answering once. */
@@ -63,7 +64,7 @@ export class EngineServer {
     } finally {
       process.umask(umask);
     }
-    server.on('error', (err) => process.stderr.write(`${new Date().toISOString()} socket error: ${err.message}\n`));
+    server.on('error', (err) => log(`socket error: ${err.message}`));
     this.server = server;
   }
 
@@ -123,7 +124,7 @@ export class EngineServer {
       const result = await this.dispatch(method, params ?? {}, ctx);
       if (result !== STREAM) message = { id, result: result ?? null };
     } catch (err) {
-      if (!(err instanceof TugError)) process.stderr.write(`${new Date().toISOString()} ${method} failed: ${(err as Error).stack ?? String(err)}\n`);
+      if (!(err instanceof TugError)) log(`${method} failed: ${(err as Error).stack ?? String(err)}`);
       message = { id, error: toWireError(err) };
     } finally {
       this.inFlight--;

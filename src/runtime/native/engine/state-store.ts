@@ -4,6 +4,7 @@
 // atomically (tmp + rename): a crash mid-write leaves the previous version.
 import { renameSync } from 'node:fs';
 import { readText, writeAtomic } from '../safe-fs.js';
+import { log } from './diagnostics.js';
 import type { HealthState, ReplicaState } from '../../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 
@@ -49,7 +50,7 @@ export class StateStore {
     } catch (err) {
       const aside = `${this.path}.corrupt-${Date.now()}`;
       renameSync(this.path, aside);
-      process.stderr.write(`${new Date().toISOString()} state.json unreadable (${(err as Error).message}); moved to ${aside}\n`);
+      log(`state.json unreadable (${(err as Error).message}); moved to ${aside}`);
       return undefined;
     }
   }
