@@ -172,12 +172,15 @@ export class EngineHarness {
   /** Ends every engine, replica group and extra pid this test produced, then deletes TUG_HOME. */
   async cleanup(): Promise<void> {
     for (const client of this.clients) client.close();
+    // Every process group the engine recorded: replicas and execs, in the snapshot or its journal.
     const groups = new Set<number>();
-    try {
-      const state = JSON.parse(readFileSync(join(this.dir, 'state.json'), 'utf8')) as { replicas: { pgid?: number }[] };
-      for (const r of state.replicas) if (r.pgid) groups.add(r.pgid);
-    } catch {
-      // no state written
+    for (const file of ['state.json', 'state.journal']) {
+      try {
+        const text = readFileSync(join(this.dir, file), 'utf8');
+        for (const m of text.matchAll(/"pgid"\s*:\s*(\d+)/g)) groups.add(Number(m[1]));
+      } catch {
+        // no state written
+      }
     }
     for (const engine of this.engines) {
       if (engine.process.exitCode === null && engine.process.signalCode === null) engine.process.kill('SIGKILL');

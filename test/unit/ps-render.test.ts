@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedReplica } from '../../src/core/reconcile/observed.js';
 import { plainChalk } from '../../src/cli/render/colors.js';
-import { psJsonLine, psTable } from '../../src/cli/render/ps.js';
+import { psJsonLine, psTable, statusText } from '../../src/cli/render/ps.js';
 
 const now = Date.parse('2024-01-01T00:10:00.000Z');
 
@@ -30,5 +30,13 @@ describe('ps rendering', () => {
     expect(json.Status).toBe('Up 5 seconds');
     expect(json.Notes).toBe('logs not kept: no space left on device');
     expect(JSON.parse(psJsonLine(replica(), now)).Notes).toBe('');
+  });
+});
+
+describe('ps status', () => {
+  it('gives no time for an exit nobody saw, and the time for one that was seen', () => {
+    expect(statusText(replica({ state: 'exited', exitCode: 137, startedAt: undefined }), now)).toBe('Exited (137)');
+    expect(statusText(replica({ state: 'exited', exitCode: 1, finishedAt: '2024-01-01T00:08:00.000Z' }), now)).toBe('Exited (1) 2 minutes ago');
+    expect(statusText(replica({ state: 'restarting', exitCode: 1 }), now)).toBe('Restarting (1)');
   });
 });

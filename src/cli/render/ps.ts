@@ -19,14 +19,16 @@ export function humanDuration(ms: number): string {
 /** "Up 5 seconds (healthy)", "Exited (1) 2 minutes ago", "Restarting (1) 3 seconds ago". */
 export function statusText(r: ObservedReplica, now: number): string {
   const since = (iso?: string) => (iso ? humanDuration(now - Date.parse(iso)) : '');
+  // An exit nobody saw (the replica died with its engine) has no time: say nothing rather than "  ago".
+  const ago = (iso?: string) => (iso ? ` ${since(iso)} ago` : '');
   switch (r.state) {
     case 'running':
       return `Up ${since(r.startedAt)}${r.health ? ` (${r.health})` : ''}`;
     case 'exited':
     case 'dead':
-      return `Exited (${r.exitCode ?? 0}) ${since(r.finishedAt)} ago`;
+      return `Exited (${r.exitCode ?? 0})${ago(r.finishedAt)}`;
     case 'restarting':
-      return `Restarting (${r.exitCode ?? 0}) ${since(r.finishedAt)} ago`;
+      return `Restarting (${r.exitCode ?? 0})${ago(r.finishedAt)}`;
     case 'created':
       return 'Created';
     default:

@@ -241,14 +241,20 @@ function engineGone(project: string, method: string): TugError {
 }
 
 export function recoveryNotice(project: string, report: RecoveryReport | undefined): RecoveredNotice | undefined {
-  if (!report || report.reaped.length === 0) return undefined;
+  if (!report) return undefined;
+  const parts: string[] = [];
   const n = report.reaped.length;
-  return {
-    project,
-    reaped: report.reaped,
-    crashedAt: report.previousEngineCrashedAt,
-    message:
+  if (n > 0) {
+    parts.push(
       `the previous engine for project ${project} stopped unexpectedly; ` +
-      `${n} replica${n === 1 ? '' : 's'} left behind ${n === 1 ? 'was' : 'were'} stopped: ${report.reaped.join(', ')}`,
-  };
+        `${n} replica${n === 1 ? '' : 's'} left behind ${n === 1 ? 'was' : 'were'} stopped: ${report.reaped.join(', ')}`,
+    );
+  }
+  if (report.stateProblem) parts.push(`the engine for project ${project} started over: ${report.stateProblem}`);
+  if (report.reapedGroups) {
+    const g = report.reapedGroups;
+    parts.push(`${g} process group${g === 1 ? '' : 's'} named only by the damaged state ${g === 1 ? 'was' : 'were'} killed`);
+  }
+  if (parts.length === 0) return undefined;
+  return { project, reaped: report.reaped, crashedAt: report.previousEngineCrashedAt, message: parts.join('; ') };
 }

@@ -7,7 +7,7 @@ import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import type { ReplicaEvent } from '../backend.js';
 
 export interface EngineMethods {
-  /** Liveness and identity; `adopted` lists replicas found alive/reaped after a crash. */
+  /** Liveness and identity; `recovered` says what this engine repaired after a crash, in the first answer only. */
   ping: { params: Record<string, never>; result: { pid: number; project: string; version: string; startedAt: string; recovered: RecoveryReport } };
   /** All replicas of the project the engine knows (running or not, one-offs too). */
   list: { params: Record<string, never>; result: ObservedReplica[] };
@@ -31,6 +31,10 @@ export interface RecoveryReport {
   reaped: string[];
   /** When the previous engine died without shutting down (ISO), if it did. */
   previousEngineCrashedAt?: string;
+  /** The saved state was damaged: what was wrong, and where it was moved. */
+  stateProblem?: string;
+  /** Process groups killed that only damaged records named. */
+  reapedGroups?: number;
 }
 
 export interface EngineRequest<M extends EngineMethod = EngineMethod> {

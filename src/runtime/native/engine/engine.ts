@@ -7,14 +7,14 @@
 import { tugVersion } from '../../../version.js';
 import { mkdirSync, rmSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';
-import type { EngineMethods } from '../protocol.js';
+import type { EngineMethods, RecoveryReport } from '../protocol.js';
 import { projectPaths, type ProjectPaths } from '../home.js';
 import { ensureProjectDir } from '../home-trust.js';
 import { readText, writeExclusive } from '../safe-fs.js';
 import { installCrashHandlers, log } from './diagnostics.js';
 import { createHandlers, dispatcher } from './handlers.js';
 import { processAlive, selfStartTime } from './proc.js';
-import { recover } from './recovery.js';
+import { recover, type PreviousState } from './recovery.js';
 import { EngineServer, type RequestContext } from './server.js';
 import { StateStore } from './state-store.js';
 import { Supervisor } from './supervisor.js';
@@ -63,6 +63,7 @@ export class Engine {
   private readonly idleMs: number;
   private supervisor!: Supervisor;
   private server!: EngineServer;
+  /** What recovery found, until a ping has carried it to a client: the user is told once, not by every command. */
   private recovered: EngineMethods['ping']['result']['recovered'] = { reaped: [] };
   private idleTimer: Timer | undefined;
   private closing = false;
@@ -78,21 +79,20 @@ export class Engine {
     ensureProjectDir(this.opts.home, this.opts.project);
     mkdirSync(this.paths.logsDir, { recursive: true, mode: 0o700 });
     await claimPidFile(this.paths.pidFile, this.procStart);
-    const store = new StateStore(this.paths.state);
-    const recovery = await recover(store.load(), log);
+    const engine = { pid: process.pid, procStart: this.procStart, startedAt: this.startedAt };
+    const store = new StateStore(this.paths, this.opts.project, engine, log);
+    const recovery = await recover(this.loadState(store), log);
     this.recovered = recovery.report;
     this.supervisor = new Supervisor({
       home: this.opts.home,
       project: this.opts.project,
       store,
-      engine: { pid: process.pid, procStart: this.procStart, startedAt: this.startedAt },
       runningAsRoot: process.getuid?.() === 0,
       emit: (event) => this.server?.broadcast(event),
       note: log,
       onActivity: () => this.checkIdle(),
     });
     this.supervisor.restore(recovery.replicas);
-    this.supervisor.persist(false);
     const handlers = createHandlers({
       supervisor: this.supervisor,
       ping: () => ({
@@ -100,7 +100,7 @@ export class Engine {
         project: this.opts.project,
         version: tugVersion(),
         startedAt: this.startedAt,
-        recovered: this.recovered,
+        recovered: this.takeRecovered(),
       }),
       shutdown: (ctx) => this.shutdown(ctx),
     });
@@ -109,6 +109,25 @@ export class Engine {
     this.installSignalHandlers();
     log(`engine for project ${this.opts.project} listening on ${this.paths.socket}`);
     this.checkIdle();
+  }
+
+  private takeRecovered(): RecoveryReport {
+    const report = this.recovered;
+    this.recovered = { reaped: [] };
+    return report;
+  }
+
+  /** The previous engine's state; a damaged one is moved aside and summed up for the recovery notice. */
+  private loadState(store: StateStore): PreviousState {
+    const loaded = store.load();
+    if (loaded.skippedLines > 0 && loaded.problems.length === 0) log(`state: skipped a torn last line of ${this.paths.journal}`);
+    if (loaded.problems.length === 0) return loaded;
+    for (const problem of loaded.problems) log(`state: ${problem}`);
+    const kept = loaded.state?.replicas.length ?? 0;
+    const problem =
+      `its saved state was damaged (${loaded.problems[0]}${loaded.problems.length > 1 ? `, and ${loaded.problems.length - 1} more problems` : ''}); ` +
+      `it was moved to ${loaded.movedTo.join(' and ')}, and ${kept} replica record${kept === 1 ? ' was' : 's were'} recovered`;
+    return { ...loaded, problem };
   }
 
   /** For a crash report: which engine, since when, supervising what. */
@@ -151,7 +170,7 @@ export class Engine {
     log(`exiting (${reason})`);
     try {
       await this.supervisor.stopAll(); // nothing runs on an idle exit; a no-op then
-      this.supervisor.persist(true);
+      this.supervisor.saveFinal();
       await this.server.close();
       rmSync(this.paths.pidFile, { force: true });
     } catch (err) {

@@ -5,6 +5,7 @@
 import { TugError } from '../../../core/errors.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { EngineMethod, EngineMethods } from '../protocol.js';
+import { specProblem, specWithDefaults } from '../state-format.js';
 import { STREAM, type Dispatch, type RequestContext } from './server.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -40,22 +41,9 @@ function optionalTimeout(params: Record<string, unknown>): number | undefined {
 }
 
 function specParam(params: Record<string, unknown>): ReplicaSpec {
-  const spec = params.spec as Partial<ReplicaSpec> | undefined;
-  if (typeof spec !== 'object' || spec === null) throw badParams('"spec" must be a replica spec object');
-  for (const key of ['project', 'service', 'name', 'projectDir'] as const) {
-    if (typeof spec[key] !== 'string' || spec[key] === '') throw badParams(`spec.${key} must be a non-empty string`);
-  }
-  if (typeof spec.number !== 'number' || !Number.isInteger(spec.number) || spec.number < 0) throw badParams('spec.number must be an integer ≥ 0');
-  if (typeof spec.service_spec !== 'object' || spec.service_spec === null) throw badParams('spec.service_spec must be an object');
-  // Optional maps default to empty so the rest of the engine can rely on them.
-  return {
-    ...spec,
-    oneoff: spec.oneoff === true,
-    labels: spec.labels ?? {},
-    networkNames: spec.networkNames ?? {},
-    volumeNames: spec.volumeNames ?? {},
-    hostEnv: spec.hostEnv ?? {},
-  } as ReplicaSpec;
+  const problem = specProblem(params.spec);
+  if (problem) throw badParams(problem === 'the spec must be an object' ? '"spec" must be a replica spec object' : problem);
+  return specWithDefaults(params.spec as Partial<ReplicaSpec>);
 }
 
 export function createHandlers(deps: HandlerDeps): HandlerTable {

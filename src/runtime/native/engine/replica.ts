@@ -25,7 +25,7 @@ import { openForwarders, type PortForwarder } from './port-forward.js';
 import { exitStatus, parseSignal, signalGroup, signalProcess } from './proc.js';
 import { Backoff, restartPolicyOf, shouldRestart, type RestartPolicy } from './restart-policy.js';
 import { awaitKilled, spawnRun, terminateRun, type Run } from './run.js';
-import type { ReplicaRecord } from './state-store.js';
+import { KILLED_WITH_ENGINE, type ReplicaRecord } from '../state-format.js';
 import { after, type Timer } from '../../../timers.js';
 
 export interface ReplicaHost {
@@ -46,6 +46,8 @@ export class Replica {
   createdAt = new Date().toISOString();
   startedAt?: string;
   finishedAt?: string;
+  /** Recovered after its engine died while it ran: it died then, at an unknown time. */
+  private killedWithEngine = false;
   private pgid?: number;
   private procStart?: number;
   private lastHealth?: HealthState;
@@ -82,6 +84,7 @@ export class Replica {
       this.plan = tryPlan(spec, host);
       const { state, restartCount, exitCode, createdAt, startedAt, finishedAt, health, pgid, procStart } = record;
       Object.assign(this, { state, restartCount, exitCode, createdAt, startedAt, finishedAt, lastHealth: health, pgid, procStart });
+      this.killedWithEngine = record.killedWithEngine === true;
     } else {
       this.plan = planLaunch(spec, host);
       for (const note of this.plan.notes) host.note(note);
@@ -133,6 +136,7 @@ export class Replica {
     this.state = 'running';
     this.startedAt = new Date().toISOString();
     this.exitCode = undefined;
+    this.killedWithEngine = false;
     if (this.healthConfig) {
       run.health = new HealthMonitor(this.healthConfig, plan, (status) => {
         this.lastHealth = status;
@@ -274,8 +278,11 @@ export class Replica {
     if (this.startedAt) observed.startedAt = this.startedAt;
     if (this.finishedAt) observed.finishedAt = this.finishedAt;
     if (this.run) observed.pid = this.run.pid;
+    const notes: string[] = [];
+    if (this.killedWithEngine) notes.push(KILLED_WITH_ENGINE);
     const notKept = this.logs.notKept;
-    if (notKept !== undefined) observed.notes = [`logs not kept: ${notKept}`];
+    if (notKept !== undefined) notes.push(`logs not kept: ${notKept}`);
+    if (notes.length > 0) observed.notes = notes;
     return observed;
   }
 
@@ -292,6 +299,7 @@ export class Replica {
       createdAt: this.createdAt,
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
+      ...(this.killedWithEngine ? { killedWithEngine: true } : {}),
     };
   }
 }

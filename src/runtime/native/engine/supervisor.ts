@@ -1,5 +1,5 @@
 // The set of replicas one engine supervises. It owns the name → Replica map,
-// turns every replica change into a state.json write and a ReplicaEvent, and
+// turns every replica change into a state write and a ReplicaEvent, and
 // answers the engine's questions ("is anything running?"). Per-replica
 // behaviour lives in replica.ts.
 import { TugError } from '../../../core/errors.js';
@@ -7,22 +7,19 @@ import type { ObservedReplica } from '../../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { ReplicaEvent, ReplicaEventAction } from '../../backend.js';
 import { Replica, type ReplicaHost } from './replica.js';
-import type { EngineStateFile, ReplicaRecord, StateStore } from './state-store.js';
+import { REPLICA_NAME, type ReplicaRecord } from '../state-format.js';
+import type { StateStore } from './state-store.js';
 
 export interface SupervisorOptions {
   home: string;
   project: string;
   store: StateStore;
-  engine: EngineStateFile['engine'];
   runningAsRoot: boolean;
   emit(event: ReplicaEvent): void;
   note(message: string): void;
   /** Called after any change, so the engine can re-check whether it may exit. */
   onActivity(): void;
 }
-
-// Replica names become file names (logs, anon dirs): no separators, no dot-dot.
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export class Supervisor implements ReplicaHost {
   private readonly replicas = new Map<string, Replica>();
@@ -34,21 +31,22 @@ export class Supervisor implements ReplicaHost {
     this.runningAsRoot = opts.runningAsRoot;
   }
 
-  /** Restores replicas from a previous engine's (recovered) records. */
+  /** Restores replicas from a previous engine's (recovered) records, and makes them the saved state. */
   restore(records: ReplicaRecord[]): void {
     for (const record of records) {
       try {
         this.replicas.set(record.spec.name, new Replica(record.spec, this, record));
       } catch (err) {
-        this.note(`dropping unreadable record ${record.spec?.name}: ${(err as Error).message}`);
+        this.note(`dropping unreadable record ${record.spec.name}: ${(err as Error).message}`);
       }
     }
+    this.opts.store.reset([...this.replicas.values()].map((r) => r.toRecord()));
   }
 
   changed(replica: Replica, action: ReplicaEventAction): void {
-    this.persist(false);
     // A replica removed meanwhile (events racing a remove) must not resurface.
     if (this.replicas.get(replica.name) === replica) {
+      this.opts.store.write(replica.toRecord());
       this.opts.emit({ action, replica: replica.observe(), time: new Date().toISOString() });
     }
     this.opts.onActivity();
@@ -58,19 +56,9 @@ export class Supervisor implements ReplicaHost {
     this.opts.note(message);
   }
 
-  persist(cleanShutdown: boolean): void {
-    try {
-      this.opts.store.save({
-        version: 1,
-        project: this.opts.project,
-        engine: this.opts.engine,
-        savedAt: new Date().toISOString(),
-        cleanShutdown,
-        replicas: [...this.replicas.values()].map((r) => r.toRecord()),
-      });
-    } catch (err) {
-      this.note(`cannot write state.json: ${(err as Error).message}`);
-    }
+  /** The last write of an engine exiting on purpose. */
+  saveFinal(): void {
+    this.opts.store.close();
   }
 
   private get(id: string): Replica {
@@ -88,7 +76,7 @@ export class Supervisor implements ReplicaHost {
         message: `replica ${spec.name} belongs to project ${spec.project}, this engine serves ${this.opts.project}`,
       });
     }
-    if (!NAME.test(spec.name)) {
+    if (!REPLICA_NAME.test(spec.name)) {
       throw new TugError({ code: 'engine.bad-name', message: `invalid replica name ${JSON.stringify(spec.name)}` });
     }
     if (this.replicas.has(spec.name)) {
@@ -127,7 +115,7 @@ export class Supervisor implements ReplicaHost {
     await replica.remove();
     const last = replica.observe();
     this.replicas.delete(id);
-    this.persist(false);
+    this.opts.store.remove(id);
     this.opts.emit({ action: 'remove', replica: { ...last, state: 'removing' }, time: new Date().toISOString() });
     this.opts.onActivity();
   }

@@ -1,0 +1,66 @@
+// What a user sees after an engine dies: `ps -a` says the replicas were
+// killed with it (no made-up exit time), the next command repairs and says
+// so once, and a damaged state file does not stop the project from working.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempProject, tug } from '../helpers/cli.js';
+import { destroyHome, isAlive, tempHome, uniqueProject, until } from '../helpers/native-env.js';
+
+const homes: string[] = [];
+afterEach(() => {
+  for (const h of homes.splice(0)) destroyHome(h);
+});
+
+function setup(compose: string) {
+  const home = tempHome();
+  homes.push(home);
+  const dir = tempProject({ 'compose.yaml': compose });
+  const project = uniqueProject('rc');
+  const run = (args: string[]) => tug(['-p', project, ...args], { cwd: dir, env: { TUG_HOME: home } });
+  const rows = () =>
+    run(['ps', '-a', '--format', 'json']).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Name: string; State: string; Status: string; ExitCode: number; Notes: string });
+  const projectDir = join(home, 'projects', project);
+  const enginePid = () => Number(readFileSync(join(projectDir, 'engine.pid'), 'utf8').split(' ')[0]);
+  return { home, dir, project, run, rows, projectDir, enginePid };
+}
+
+const NOTICE = /stopped unexpectedly; 1 replica left behind was stopped/;
+
+describe('after an engine crash', () => {
+  it('ps -a says the replicas were killed with it, and the next up repairs and says so once', async () => {
+    const { run, rows, enginePid } = setup('services:\n  app:\n    command: ["sleep", "60"]\n');
+    expect(run(['up', '-d']).code).toBe(0);
+    const engine = enginePid();
+    process.kill(engine, 'SIGKILL');
+    await until(() => !isAlive(engine), 'the engine to die');
+
+    const table = run(['ps', '-a']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toContain('Exited (137); killed with its engine, which stopped unexpectedly; exit time unknown');
+    expect(table.stdout).not.toContain(' ago');
+    expect(rows()).toEqual([expect.objectContaining({ State: 'exited', Status: 'Exited (137)', ExitCode: 137, Notes: expect.stringContaining('killed with its engine') })]);
+
+    const up = run(['up', '-d']);
+    expect(up.code).toBe(0);
+    expect(up.stderr).toMatch(NOTICE);
+    for (const args of [['ps'], ['ps', '-a'], ['up', '-d']]) {
+      const again = run(args);
+      expect(again.code).toBe(0);
+      expect(again.stderr).not.toMatch(NOTICE);
+    }
+    expect(rows()).toEqual([expect.objectContaining({ State: 'running', Notes: '' })]);
+  });
+
+  it('keeps working over a damaged state.json, telling once what was set aside', () => {
+    const { run, rows, projectDir } = setup('services:\n  app:\n    command: ["sleep", "60"]\n');
+    mkdirSync(projectDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(projectDir, 'state.json'), '{"version":1,"replicas":[null]}');
+    const up = run(['up', '-d']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toMatch(/started over: its saved state was damaged \(state\.json replicas\[0\] is not a replica record: null is not an object\); it was moved to \S+state\.json\.corrupt-\S+, and 0 replica records were recovered/);
+    expect(rows().map((r) => r.State)).toEqual(['running']);
+    const ps = run(['ps']);
+    expect(ps.stderr).not.toContain('damaged');
+  });
+});
