@@ -122,6 +122,18 @@ describe.skipIf(!supported)('native engine process', () => {
     expect((await other.call('ping')).project).toBe(h.project);
   });
 
+  it('has a replica\'s last output in its log by the time it reports the replica dead', async () => {
+    const h = harness();
+    const client = await running(h);
+    // The last line comes from a process that left the group (so it outlives the
+    // leader) and still holds the output pipe: it arrives after the leader's exit.
+    const spec = replicaSpec(h.project, 'late', { command: ['sh', '-c', 'setsid sh -c "sleep 0.3; echo last words" & exit 0'] });
+    await client.call('create', { spec });
+    await client.call('start', { id: spec.name });
+    await waitFor(() => client.events.some((e) => e.action === 'die' && e.replica.name === spec.name), 10_000, 'die');
+    expect(logLines(h.home, h.project, spec.name as string).map((l) => l.l)).toEqual(['last words']);
+  });
+
   it('stops with the stop signal, then SIGKILLs the whole process group after the timeout', async () => {
     const h = harness();
     const client = await running(h);

@@ -38,6 +38,8 @@ export interface ReplicaHost {
 }
 
 const DEFAULT_GRACE_MS = 10_000;
+/** How long 'die' waits for output still in the pipes (a descendant may hold them open). */
+const LAST_OUTPUT_MS = 500;
 
 export class Replica {
   state: ReplicaState = 'created';
@@ -164,7 +166,9 @@ export class Replica {
     }
     this.state = 'exited';
     void this.closeForwarders();
-    this.host.changed(this, 'die');
+    // 'exit' can come before the last output is read off the pipes; whoever
+    // stops reading logs at 'die' (run, attach) must find those lines written.
+    void this.logs.drain(LAST_OUTPUT_MS).then(() => this.host.changed(this, 'die'));
   }
 
   private async restartNow(): Promise<void> {
