@@ -127,7 +127,7 @@ describe.skipIf(!supported)('native engine process', () => {
     const client = await running(h);
     // The last line comes from a process that left the group (so it outlives the
     // leader) and still holds the output pipe: it arrives after the leader's exit.
-    const spec = replicaSpec(h.project, 'late', { command: ['sh', '-c', 'setsid sh -c "sleep 0.3; echo last words" & exit 0'] });
+    const spec = replicaSpec(h.project, 'late', { command: ['sh', '-c', 'setsid sh -c "sleep 0.3; echo last words" & sleep 0.1; exit 0'] });
     await client.call('create', { spec });
     await client.call('start', { id: spec.name });
     await waitFor(() => client.events.some((e) => e.action === 'die' && e.replica.name === spec.name), 10_000, 'die');
