@@ -1,10 +1,11 @@
 // What a user sees after an engine dies: `ps -a` says the replicas were
 // killed with it (no made-up exit time), the next command repairs and says
 // so once, and a damaged state file does not stop the project from working.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { tempProject, tug } from '../helpers/cli.js';
+import { tempProject, tug, tugBin } from '../helpers/cli.js';
 import { destroyHome, isAlive, tempHome, uniqueProject, until } from '../helpers/native-env.js';
 
 const homes: string[] = [];
@@ -22,7 +23,14 @@ function setup(compose: string) {
     run(['ps', '-a', '--format', 'json']).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { Name: string; State: string; Status: string; ExitCode: number; Notes: string });
   const projectDir = join(home, 'projects', project);
   const enginePid = () => Number(readFileSync(join(projectDir, 'engine.pid'), 'utf8').split(' ')[0]);
-  return { home, dir, project, run, rows, projectDir, enginePid };
+  const background = (args: string[]) => {
+    const child = spawn(process.execPath, [tugBin, '-p', project, ...args], { cwd: dir, env: { ...process.env, TUG_HOME: home, NO_COLOR: '1' } });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    return { child, err: () => err, exited };
+  };
+  return { home, dir, project, run, rows, projectDir, enginePid, background };
 }
 
 const NOTICE = /stopped unexpectedly; 1 replica left behind was stopped/;
@@ -62,5 +70,32 @@ describe('after an engine crash', () => {
     expect(rows().map((r) => r.State)).toEqual(['running']);
     const ps = run(['ps']);
     expect(ps.stderr).not.toContain('damaged');
+  });
+
+  it('an up waiting on a dependency fails at once when the engine dies, and the next up repairs', async () => {
+    const waiting = (check: string) =>
+      'services:\n  db:\n    command: ["sleep", "60"]\n    healthcheck:\n' +
+      `      test: ["CMD", "${check}"]\n      interval: 100ms\n      start_interval: 100ms\n      start_period: 1h\n` +
+      '  app:\n    command: ["sleep", "60"]\n    depends_on:\n      db:\n        condition: service_healthy\n';
+    const { dir, project, rows, run, projectDir, enginePid, background } = setup(waiting('false'));
+    const up = background(['up', '-d']);
+    await until(() => rows().some((r) => r.Name === `${project}-db-1` && r.State === 'running'), 'db to be running');
+    const engine = enginePid();
+    process.kill(engine, 'SIGKILL');
+    const killedAt = Date.now();
+    const code = await Promise.race([up.exited, new Promise((r) => setTimeout(() => r('still waiting'), 10_000))]);
+    if (code === 'still waiting') up.child.kill('SIGKILL');
+    expect(code).toBe(1);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+    expect(up.err()).toContain(`the engine for project ${project} stopped unexpectedly; run \`tug up\` again to repair`);
+    expect(() => lstatSync(join(projectDir, 'cli.lock'))).toThrow(/ENOENT/); // the lock was released
+
+    writeFileSync(join(dir, 'compose.yaml'), waiting('true'));
+    const again = run(['up', '-d']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(rows().map((r) => [r.Name, r.State]).sort()).toEqual([
+      [`${project}-app-1`, 'running'],
+      [`${project}-db-1`, 'running'],
+    ]);
   });
 });

@@ -3,6 +3,7 @@
 // matched to responses by id; each `events` stream gets its own connection,
 // so ending the stream is closing that connection.
 import { connect, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { TugError } from '../../core/errors.js';
 import type { ReplicaEvent } from '../backend.js';
 import type { EngineMessage, EngineMethod, EngineMethods, EngineRequest, RecoveryReport, WireError } from './protocol.js';
@@ -69,11 +70,18 @@ export class EngineClient {
   }
 
   /**
-   * Replica events until the signal aborts (or the engine goes away).
+   * Replica events until the signal aborts or the engine ends the stream.
    * `onSubscribed` is called once the engine has taken the subscription: a
    * ping sent after `events` on the same connection is answered only after
    * the engine processed the `events` request, so an action started after
    * that point cannot slip by unseen.
+   *
+   * An engine going away on purpose (shutdown, idle exit) ends the stream
+   * with a result first. A subscribed connection that just closes means the
+   * engine died: that throws `native.engine-stopped`, so nobody waits forever
+   * for events that will never come. A connection that closes before the
+   * subscription was confirmed reached an engine already on its way out, and
+   * simply ends.
    */
   async *events(signal: AbortSignal, onSubscribed?: () => void): AsyncGenerator<ReplicaEvent> {
     if (signal.aborted) return;
@@ -81,6 +89,7 @@ export class EngineClient {
     this.streams.add(socket);
     const queue: ReplicaEvent[] = [];
     let ended = false;
+    let subscribed = false;
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
     const notify = (): void => {
@@ -95,8 +104,10 @@ export class EngineClient {
     signal.addEventListener('abort', onAbort, { once: true });
     readMessages(socket, this.project, (msg) => {
       if ('event' in msg) queue.push(msg.event);
-      else if (msg.id === SUBSCRIBED_PING) onSubscribed?.();
-      else if ('error' in msg) failure = wireError(msg.error);
+      else if (msg.id === SUBSCRIBED_PING) {
+        subscribed = true;
+        onSubscribed?.();
+      } else if ('error' in msg) failure = wireError(msg.error);
       else ended = true; // a result closes the stream
       notify();
     }, (err) => {
@@ -105,11 +116,13 @@ export class EngineClient {
       notify();
     });
     socket.on('close', () => {
+      if (!ended && subscribed && !signal.aborted) failure ??= engineStopped(this.project, this.socketPath);
       ended = true;
       notify();
     });
     socket.write(`${JSON.stringify({ id: 1, method: 'events', params: {} } satisfies EngineRequest<'events'>)}\n`);
-    socket.write(`${JSON.stringify({ id: SUBSCRIBED_PING, method: 'ping', params: {} } satisfies EngineRequest<'ping'>)}\n`);
+    const confirm: EngineRequest<'ping'> = { id: SUBSCRIBED_PING, method: 'ping', params: { confirming: true } };
+    socket.write(`${JSON.stringify(confirm)}\n`);
     try {
       for (;;) {
         while (queue.length > 0) yield queue.shift()!;
@@ -235,8 +248,17 @@ function engineSilent(project: string, method: string, ms: number): TugError {
 function engineGone(project: string, method: string): TugError {
   return new TugError({
     code: 'native.engine-disconnected',
-    message: `the engine of project "${project}" closed the connection during "${method}"`,
+    message: `the engine for project ${project} stopped unexpectedly during "${method}"; run \`tug up\` again to repair`,
     hint: 'see engine.log in the project directory under TUG_HOME',
+  });
+}
+
+/** The engine serving an events stream died: whoever waits on it must stop waiting. */
+export function engineStopped(project: string, socketPath: string): TugError {
+  return new TugError({
+    code: 'native.engine-stopped',
+    message: `the engine for project ${project} stopped unexpectedly; run \`tug up\` again to repair`,
+    hint: `what it logged is in ${join(dirname(socketPath), 'engine.log')}`,
   });
 }
 

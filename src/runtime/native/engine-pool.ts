@@ -66,7 +66,13 @@ export class EnginePool {
     }
   }
 
-  /** Follows whichever engine runs: waits for one to appear, and for the next after one goes away. */
+  /**
+   * Follows whichever engine runs: waits for one to appear (a stream begun
+   * before any engine existed gets the one this command starts), and for the
+   * next after one went away on purpose. An engine that dies while serving
+   * the stream ends it with `native.engine-stopped` (client.ts): the waiter
+   * fails at once instead of waiting for an engine nobody will start.
+   */
   async *events(project: string, signal: AbortSignal): AsyncGenerator<ReplicaEvent> {
     let subscribed = this.beginSubscription(project); // before the first await: see the header
     try {
@@ -77,6 +83,7 @@ export class EnginePool {
           try {
             yield* client.events(signal, subscribed);
           } catch (err) {
+            if (err instanceof TugError && err.code === 'native.engine-stopped') this.forget(project, client);
             if (!isConnectionLoss(err)) throw err;
             lost = true;
           }

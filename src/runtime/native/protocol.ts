@@ -8,7 +8,8 @@ import type { ReplicaEvent } from '../backend.js';
 
 export interface EngineMethods {
   /** Liveness and identity; `recovered` says what this engine repaired after a crash, in the first answer only. */
-  ping: { params: Record<string, never>; result: { pid: number; project: string; version: string; startedAt: string; recovered: RecoveryReport } };
+  /** `confirming`: only confirming an events subscription (the recovery report is kept for a real ping). */
+  ping: { params: { confirming?: boolean }; result: { pid: number; project: string; version: string; startedAt: string; recovered: RecoveryReport } };
   /** All replicas of the project the engine knows (running or not, one-offs too). */
   list: { params: Record<string, never>; result: ObservedReplica[] };
   create: { params: { spec: ReplicaSpec }; result: ObservedReplica };

@@ -95,12 +95,12 @@ export class Engine {
     this.supervisor.restore(recovery.replicas);
     const handlers = createHandlers({
       supervisor: this.supervisor,
-      ping: () => ({
+      ping: (confirming) => ({
         pid: process.pid,
         project: this.opts.project,
         version: tugVersion(),
         startedAt: this.startedAt,
-        recovered: this.takeRecovered(),
+        recovered: confirming ? { reaped: [] } : this.takeRecovered(),
       }),
       shutdown: (ctx) => this.shutdown(ctx),
     });

@@ -18,7 +18,8 @@ export type HandlerTable = { [M in EngineMethod]: Handler<M> };
 
 export interface HandlerDeps {
   supervisor: Supervisor;
-  ping(): EngineMethods['ping']['result'];
+  /** `confirming`: a client confirming a subscription, not one that reports to the user. */
+  ping(confirming: boolean): EngineMethods['ping']['result'];
   /** Stops every replica, then (after the response is flushed) exits the engine. */
   shutdown(ctx: RequestContext): Promise<void>;
 }
@@ -49,7 +50,7 @@ function specParam(params: Record<string, unknown>): ReplicaSpec {
 export function createHandlers(deps: HandlerDeps): HandlerTable {
   const { supervisor } = deps;
   return {
-    ping: async () => deps.ping(),
+    ping: async (p) => deps.ping(p.confirming === true),
     list: async () => supervisor.list(),
     create: async (p) => supervisor.create(specParam(p)),
     start: async (p) => supervisor.start(stringParam(p, 'id')),

@@ -8,6 +8,7 @@ import { TugError } from '../../../core/errors.js';
 import type { ReplicaEvent } from '../../backend.js';
 import { readLines } from '../line-reader.js';
 import { log } from './diagnostics.js';
+import { after } from '../../../timers.js';
 import type { EngineMessage, WireError } from '../protocol.js';
 
 /** Returned by a handler that streams instead of answering once. */
@@ -142,12 +143,30 @@ export class EngineServer {
     socket.write(JSON.stringify(message) + '\n', () => done?.());
   }
 
-  /** Drops every client and removes the socket file. */
+  /**
+   * Ends every event stream with a result (an engine leaving on purpose, as
+   * opposed to one that died, whose streams just close), drops the other
+   * clients and removes the socket file.
+   */
   async close(): Promise<void> {
-    for (const socket of this.connections) socket.destroy();
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    for (const socket of this.connections) {
+      const ids = this.subscriptions.get(socket);
+      if (!ids || socket.destroyed) {
+        socket.destroy();
+        continue;
+      }
+      for (const id of ids) this.send(socket, { id, result: null });
+      socket.end();
+    }
+    // A client that does not hang up in time is cut off.
+    const cutOff = after(1_000, () => {
+      for (const socket of this.connections) socket.destroy();
+    });
+    await closed;
+    cutOff.cancel();
     rmSync(this.socketPath, { force: true });
   }
 }
