@@ -5,7 +5,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, symlinkSync,
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, tug } from '../helpers/cli.js';
-import { destroyHome, rootAvailable, tempHome, uniqueProject } from '../helpers/native-env.js';
+import { destroyHome, rootAvailable, tempHome, uniqueProject, until } from '../helpers/native-env.js';
 
 const homes: string[] = [];
 afterEach(() => {
@@ -22,7 +22,7 @@ function setup() {
   homes.push(home);
   const dir = tempProject({ 'compose.yaml': COMPOSE });
   const project = uniqueProject('tr');
-  const run = (args: string[]) => tug(['-p', project, ...args], { cwd: dir, env: { TUG_HOME: home } });
+  const run = (args: string[], env: Record<string, string> = {}) => tug(['-p', project, ...args], { cwd: dir, env: { TUG_HOME: home, ...env } });
   return { home, dir, project, run, projectDir: join(home, 'projects', project) };
 }
 
@@ -80,6 +80,30 @@ describe('TUG_HOME trust', () => {
     }
     expect(row?.Notes).toContain('logs not kept');
     expect(readFileSync(victim, 'utf8')).toBe('');
+  });
+});
+
+describe('the engine process', () => {
+  it('does not keep the CLI\'s secrets in its environment, while replicas get theirs', async () => {
+    const { dir, run, projectDir } = setup();
+    const out = join(dir, 'env.txt');
+    writeFileSync(
+      join(dir, 'compose.yaml'),
+      `services:\n  app:\n    command: ["sh", "-c", "env > ${out}; exec sleep 60"]\n    environment:\n      GREETING: hello\n`,
+    );
+    const up = run(['up', '-d'], { AWS_SECRET_ACCESS_KEY: 'hunter2-secret' });
+    expect(up.code, up.stderr).toBe(0);
+    const engine = Number(readFileSync(join(projectDir, 'engine.pid'), 'utf8').split(' ')[0]);
+    const environ = readFileSync(`/proc/${engine}/environ`, 'utf8').split('\0');
+    expect(environ.join('\n')).not.toContain('hunter2-secret');
+    expect(environ.some((v) => v.startsWith('PATH='))).toBe(true);
+    await until(() => existsSync(out) && readFileSync(out, 'utf8').includes('GREETING'), 'the replica to write its environment');
+    const replicaEnv = readFileSync(out, 'utf8').split('\n');
+    expect(replicaEnv).toContain('GREETING=hello');
+    expect(replicaEnv).toContain(`HOME=${process.env.HOME ?? '/root'}`);
+    expect(replicaEnv.some((v) => v.startsWith('PATH='))).toBe(true);
+    expect(replicaEnv.join('\n')).not.toContain('hunter2-secret');
+    expect(run(['down', '-t', '0']).code).toBe(0);
   });
 });
 

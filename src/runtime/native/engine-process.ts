@@ -17,6 +17,28 @@ import type { EngineMethods } from './protocol.js';
 
 export type PingResult = EngineMethods['ping']['result'];
 
+/**
+ * The only variables of the CLI's environment the engine gets: the ones it
+ * reads. It outlives the command that started it, so anything else (a cloud
+ * secret exported in the shell) would sit in /proc/<engine>/environ for its
+ * whole life. Replicas do not need the rest either: their environment comes
+ * from their spec (hostEnv + the Compose environment), never from the engine's.
+ */
+export const ENGINE_VARIABLES = [
+  'PATH',
+  'TUG_ENGINE_IDLE_MS',
+  'TUG_LOG_MAX_BYTES',
+  'TUG_NO_SETPRIV',
+  'TUG_FORWARD_MAX_CONNECTIONS',
+  'TUG_FORWARD_IDLE_MS',
+] as const;
+
+export function engineEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ENGINE_VARIABLES) if (env[name] !== undefined) out[name] = env[name]!;
+  return out;
+}
+
 const PING_TIMEOUT_MS = 2_000;
 const START_TIMEOUT_MS = 5_000;
 
@@ -112,6 +134,7 @@ function startEngine(home: string, project: string): StartedEngine {
     const child = spawn(process.execPath, [entry, '--home', home, '--project', project], {
       detached: true,
       stdio: ['ignore', 'ignore', log],
+      env: engineEnvironment(process.env),
     });
     const exitListener = (code: number | null, signal: NodeJS.Signals | null): void => {
       exitInfo = signal ? `killed by ${signal}` : `exit code ${code}`;
