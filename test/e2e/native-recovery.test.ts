@@ -98,4 +98,22 @@ describe('after an engine crash', () => {
       [`${project}-db-1`, 'running'],
     ]);
   });
+
+  it('says the engine is not answering instead of showing nothing, and works again once it answers', async () => {
+    const { run, rows, enginePid, project } = setup('services:\n  app:\n    command: ["sleep", "60"]\n');
+    expect(run(['up', '-d']).code).toBe(0);
+    const engine = enginePid();
+    process.kill(engine, 'SIGSTOP');
+    try {
+      for (const args of [['ps'], ['down']]) {
+        const r = run(args);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain(`the engine for project ${project} (pid ${engine}) is running but did not answer within 2 s`);
+        expect(r.stderr).toContain(`kill ${engine}`);
+      }
+    } finally {
+      process.kill(engine, 'SIGCONT');
+    }
+    expect(rows().map((r) => r.State)).toEqual(['running']);
+  });
 });

@@ -206,7 +206,8 @@ export class NativeBackend implements RuntimeBackend {
   /** Closes connections; an engine left with no replica by this backend's changes is shut down. */
   async close(): Promise<void> {
     for (const project of this.changed) {
-      const client = await this.engines.get(project, false);
+      // Closing must not fail the command: an engine that went silent is left as it is.
+      const client = await this.engines.get(project, false).catch(() => undefined);
       if (!client) continue;
       const left = await client.call('list', {}, { timeoutMs: 2_000 }).catch(() => undefined);
       if (left && left.length === 0) await client.call('shutdown', {}, { timeoutMs: 10_000 }).catch(() => undefined);

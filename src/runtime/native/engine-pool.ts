@@ -7,7 +7,7 @@
 import { TugError } from '../../core/errors.js';
 import type { ReplicaEvent } from '../backend.js';
 import { recoveryNotice, type EngineClient, type RecoveredNotice } from './client.js';
-import { ensureEngine, probeEngine } from './engine-process.js';
+import { engineSilent, ensureEngine, findEngine } from './engine-process.js';
 import { watchDir } from './fs-wait.js';
 import { sleep } from '../../timers.js';
 import { projectPaths } from './home.js';
@@ -127,9 +127,13 @@ export class EnginePool {
     let client: EngineClient | undefined;
     if (start) client = await ensureEngine(this.home, project);
     else {
-      const found = await probeEngine(this.home, project);
-      if (found) found.client.recovered = recoveryNotice(project, found.ping.recovered);
-      client = found?.client;
+      const found = await findEngine(this.home, project);
+      // An engine that is alive but silent must not pass for no engine: `ps` would show nothing, `down` would do nothing.
+      if ('silent' in found) throw engineSilent(this.home, project, found.silent);
+      if ('client' in found) {
+        found.client.recovered = recoveryNotice(project, found.ping.recovered);
+        client = found.client;
+      }
     }
     if (!client) return undefined;
     this.clients.set(project, client);

@@ -49,19 +49,43 @@ export function engineEntry(): string {
   return join(dirname(here), 'engine-main.js');
 }
 
+export interface AnsweringEngine {
+  client: EngineClient;
+  ping: PingResult;
+}
+
 /** A client for the running engine, or undefined when none answers. Never starts one. */
-export async function probeEngine(home: string, project: string): Promise<{ client: EngineClient; ping: PingResult } | undefined> {
+export async function probeEngine(home: string, project: string): Promise<AnsweringEngine | undefined> {
+  const found = await findEngine(home, project);
+  return 'client' in found ? found : undefined;
+}
+
+/**
+ * The engine as a command that must not start one sees it: answering, absent
+ * (no socket, nobody listening, its process gone), or `silent`: its process
+ * is alive but the ping went unanswered, which is not the same as absent.
+ */
+export async function findEngine(home: string, project: string): Promise<AnsweringEngine | { absent: true } | { silent: number }> {
   assertTrustedHome(home, project);
   const paths = projectPaths(home, project);
-  if (!existsSync(paths.socket)) return undefined;
+  if (!existsSync(paths.socket)) return { absent: true };
   const client = new EngineClient(paths.socket, project);
   try {
     const ping = await client.call('ping', {}, { timeoutMs: PING_TIMEOUT_MS });
     return { client, ping };
-  } catch {
+  } catch (err) {
     client.close();
-    return undefined;
+    const holder = err instanceof TugError && err.code === 'native.engine-unresponsive' ? readPidFile(paths.pidFile) : undefined;
+    return holder && isAlive(holder) ? { silent: holder.pid } : { absent: true };
   }
+}
+
+export function engineSilent(home: string, project: string, pid: number): TugError {
+  return new TugError({
+    code: 'native.engine-unresponsive',
+    message: `the engine for project ${project} (pid ${pid}) is running but did not answer within ${PING_TIMEOUT_MS / 1000} s`,
+    hint: `it may be overloaded: try again; if it stays silent, see ${projectPaths(home, project).engineLog}, and stopping it (kill ${pid}, which also stops its replicas) lets the next tug command start a fresh one`,
+  });
 }
 
 /** The project's engine, started when none answers. */
