@@ -130,9 +130,11 @@ export class EngineHarness {
     return join(this.home, 'projects', this.project);
   }
 
-  async start(env: Record<string, string> = {}): Promise<EngineHandle> {
+  /** Starts an engine; `wrapper` is a command that execs it (e.g. prlimit with limits). */
+  async start(env: Record<string, string> = {}, wrapper: string[] = []): Promise<EngineHandle> {
     const logFd = openSync(join(this.home, `engine-${this.engines.length}.log`), 'a');
-    const child = spawn(process.execPath, [engineMain, '--home', this.home, '--project', this.project], {
+    const argv = [...wrapper, process.execPath, engineMain, '--home', this.home, '--project', this.project];
+    const child = spawn(argv[0]!, argv.slice(1), {
       detached: true,
       stdio: ['ignore', 'ignore', logFd],
       env: { ...process.env, ...env },

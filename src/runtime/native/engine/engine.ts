@@ -5,13 +5,14 @@
 // idle project costs nothing. On a planned exit state.json records
 // cleanShutdown: true, which is how the next engine tells a crash apart.
 import { tugVersion } from '../../../version.js';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';
 import type { EngineMethods, RecoveryReport } from '../protocol.js';
 import { projectPaths, type ProjectPaths } from '../home.js';
 import { ensureProjectDir } from '../home-trust.js';
 import { readText, writeExclusive } from '../safe-fs.js';
 import { installCrashHandlers, log } from './diagnostics.js';
+import { ConnectionBudget, forwardLimits } from './forward-budget.js';
 import { createHandlers, dispatcher } from './handlers.js';
 import { processAlive, selfStartTime } from './proc.js';
 import { recover, type PreviousState } from './recovery.js';
@@ -83,7 +84,10 @@ export class Engine {
     const store = new StateStore(this.paths, this.opts.project, engine, log);
     const recovery = await recover(this.loadState(store), log);
     this.recovered = recovery.report;
+    const limits = forwardLimits(process.env, ownLimits());
+    log(`port forwarding: at most ${limits.maxConnections} connections at once, idle ones closed after ${Math.round(limits.idleMs / 1000)} s`);
     this.supervisor = new Supervisor({
+      forwarding: new ConnectionBudget(limits, log),
       home: this.opts.home,
       project: this.opts.project,
       store,
@@ -185,6 +189,14 @@ export class Engine {
     }
     // The client starts us in our own session; a stray hangup must not end replicas.
     process.on('SIGHUP', () => undefined);
+  }
+}
+
+function ownLimits(): string {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return '';
   }
 }
 

@@ -21,6 +21,7 @@ import { HealthMonitor, healthConfigOf, type HealthConfig } from './health.js';
 import { planLaunch, type LaunchPlan } from './launch.js';
 import { LogWriter } from './log-writer.js';
 import { anonDir } from './mounts.js';
+import type { ConnectionBudget } from './forward-budget.js';
 import { openForwarders, type PortForwarder } from './port-forward.js';
 import { exitStatus, parseSignal, signalGroup, signalProcess } from './proc.js';
 import { Backoff, restartPolicyOf, shouldRestart, type RestartPolicy } from './restart-policy.js';
@@ -31,6 +32,8 @@ import { after, type Timer } from '../../../timers.js';
 export interface ReplicaHost {
   readonly home: string;
   readonly runningAsRoot: boolean;
+  /** The engine-wide cap on forwarded connections. */
+  readonly forwarding: ConnectionBudget;
   /** Something observable changed: persist, and emit `action` when given. */
   changed(replica: Replica, action: ReplicaEventAction): void;
   /** A line for engine.log. */
@@ -111,7 +114,7 @@ export class Replica {
     this.backoff.reset();
     const plan = planLaunch(this.spec, this.host);
     this.plan = plan;
-    this.forwarders = await openForwarders(plan.ports.forwards, this.spec.service);
+    this.forwarders = await openForwarders(plan.ports.forwards, this.spec.service, this.host.forwarding);
     try {
       await this.spawnTracked(plan);
     } catch (err) {

@@ -8,6 +8,7 @@ import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { ReplicaEvent, ReplicaEventAction } from '../../backend.js';
 import { Replica, type ReplicaHost } from './replica.js';
 import { REPLICA_NAME, type ReplicaRecord } from '../state-format.js';
+import type { ConnectionBudget } from './forward-budget.js';
 import type { StateStore } from './state-store.js';
 
 export interface SupervisorOptions {
@@ -15,6 +16,7 @@ export interface SupervisorOptions {
   project: string;
   store: StateStore;
   runningAsRoot: boolean;
+  forwarding: ConnectionBudget;
   emit(event: ReplicaEvent): void;
   note(message: string): void;
   /** Called after any change, so the engine can re-check whether it may exit. */
@@ -25,10 +27,12 @@ export class Supervisor implements ReplicaHost {
   private readonly replicas = new Map<string, Replica>();
   readonly home: string;
   readonly runningAsRoot: boolean;
+  readonly forwarding: ConnectionBudget;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.home = opts.home;
     this.runningAsRoot = opts.runningAsRoot;
+    this.forwarding = opts.forwarding;
   }
 
   /** Restores replicas from a previous engine's (recovered) records, and makes them the saved state. */
