@@ -192,7 +192,9 @@ export class NativeBackend implements RuntimeBackend {
         hint: 'start it with tug up or tug start',
       });
     }
-    return execInReplica(this.home, found.spec, opts);
+    return execInReplica(this.home, found.spec, opts, async (pid, procStart) => {
+      await client!.call('adoptExec', { id, pid, procStart });
+    });
   }
 
   /** Stops every replica of the project and its engine (tests, and cleanup). */

@@ -17,6 +17,12 @@ export interface EngineMethods {
   stop: { params: { id: string; timeoutMs: number }; result: ObservedReplica };
   kill: { params: { id: string; signal: string }; result: ObservedReplica };
   remove: { params: { id: string }; result: null };
+  /**
+   * A `tug exec` command started by the CLI in its own process group: the
+   * engine ends that group with the replica (stop, exit, remove, down). When
+   * the replica is not running, the group is killed at once and this fails.
+   */
+  adoptExec: { params: { id: string; pid: number; procStart: number }; result: null };
   /** The spec a replica was created from (for exec: environment, working dir, user). */
   inspect: { params: { id: string }; result: { replica: ObservedReplica; spec: ReplicaSpec } };
   /** Streaming: ReplicaEvent messages. */

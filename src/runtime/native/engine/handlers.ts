@@ -5,7 +5,8 @@
 import { TugError } from '../../../core/errors.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { EngineMethod, EngineMethods } from '../protocol.js';
-import { specProblem, specWithDefaults } from '../state-format.js';
+import { specProblem, specWithDefaults, type ProcessGroupRecord } from '../state-format.js';
+import { readProcStat } from './proc.js';
 import { STREAM, type Dispatch, type RequestContext } from './server.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -32,6 +33,26 @@ function stringParam(params: Record<string, unknown>, key: string): string {
   const value = params[key];
   if (typeof value !== 'string' || value === '') throw badParams(`"${key}" must be a non-empty string`);
   return value;
+}
+
+function integerParam(params: Record<string, unknown>, key: string): number {
+  const value = params[key];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw badParams(`"${key}" must be a positive integer`);
+  return value;
+}
+
+/**
+ * An exec's group as the client names it: its leader must lead its group and
+ * have that start time. Undefined when the leader is gone already (a quick
+ * command): there is nothing left that can be shown to be that group.
+ */
+function execGroupParam(params: Record<string, unknown>): ProcessGroupRecord | undefined {
+  const pid = integerParam(params, 'pid');
+  const procStart = integerParam(params, 'procStart');
+  const stat = readProcStat(pid);
+  if (!stat) return undefined;
+  if (stat.pgrp !== pid || stat.startTime !== procStart) throw badParams(`process ${pid} is not the leader of its process group, or not the process named`);
+  return { pgid: pid, procStart };
 }
 
 function optionalTimeout(params: Record<string, unknown>): number | undefined {
@@ -61,6 +82,12 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       return null;
     },
     inspect: async (p) => supervisor.inspect(stringParam(p, 'id')),
+    adoptExec: async (p) => {
+      const id = stringParam(p, 'id');
+      const group = execGroupParam(p);
+      if (group) supervisor.adoptExec(id, group);
+      return null;
+    },
     events: async (_p, ctx) => {
       ctx.subscribe();
       return STREAM;

@@ -10,29 +10,7 @@
 // commands, and groups named by records too damaged to keep, are reaped too.
 import type { RecoveryReport } from '../protocol.js';
 import type { EngineState, ProcessGroupRecord, ReplicaRecord } from '../state-format.js';
-import { groupMembers, readProcStat, signalProcess, waitUntil } from './proc.js';
-
-/** SIGKILLs what is left of a recorded group; resolves to whether anything was found. */
-export async function reapGroup(pgid: number, leaderStart: number | undefined): Promise<boolean> {
-  const owned = (): ReturnType<typeof groupMembers> => {
-    const members = groupMembers(pgid);
-    const leader = readProcStat(pgid);
-    if (leaderStart === undefined) return [];
-    // The pid names a different process now: the group we recorded is gone.
-    if (leader && leader.startTime !== leaderStart && leader.state !== 'Z') return [];
-    return members.filter((m) => m.startTime >= leaderStart);
-  };
-  const first = owned();
-  if (first.length === 0) return false;
-  for (const member of first) signalProcess(member.pid, 'SIGKILL');
-  // New members can appear only from a member forking between scan and kill; repeat until empty.
-  await waitUntil(() => {
-    const rest = owned();
-    for (const member of rest) signalProcess(member.pid, 'SIGKILL');
-    return rest.length === 0;
-  }, 3_000, 20);
-  return true;
-}
+import { reapGroup } from './proc.js';
 
 export interface Recovery {
   replicas: ReplicaRecord[];

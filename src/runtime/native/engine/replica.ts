@@ -23,10 +23,10 @@ import { LogWriter } from './log-writer.js';
 import { anonDir } from './mounts.js';
 import type { ConnectionBudget } from './forward-budget.js';
 import { openForwarders, type PortForwarder } from './port-forward.js';
-import { exitStatus, parseSignal, signalGroup, signalProcess } from './proc.js';
+import { exitStatus, groupAlive, parseSignal, reapGroup, signalGroup, signalProcess } from './proc.js';
 import { Backoff, restartPolicyOf, shouldRestart, type RestartPolicy } from './restart-policy.js';
 import { awaitKilled, spawnRun, terminateRun, type Run } from './run.js';
-import { KILLED_WITH_ENGINE, type ReplicaRecord } from '../state-format.js';
+import { KILLED_WITH_ENGINE, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
 import { after, type Timer } from '../../../timers.js';
 
 export interface ReplicaHost {
@@ -36,6 +36,8 @@ export interface ReplicaHost {
   readonly forwarding: ConnectionBudget;
   /** Something observable changed: persist, and emit `action` when given. */
   changed(replica: Replica, action: ReplicaEventAction): void;
+  /** Something worth saving but not an event changed. */
+  recorded(replica: Replica): void;
   /** A line for engine.log. */
   note(message: string): void;
 }
@@ -65,6 +67,8 @@ export class Replica {
   private readonly graceMs: number;
   private run?: Run;
   private forwarders: PortForwarder[] = [];
+  /** Process groups of `tug exec` commands run in this replica: they end when its run ends. */
+  private execGroups: ProcessGroupRecord[] = [];
   private restartTimer?: Timer;
   private stopRequested = false;
   private stopping?: Promise<void>;
@@ -160,6 +164,8 @@ export class Replica {
     this.finishedAt = new Date().toISOString();
     // During a stop, terminate() gives the rest of the group its grace period.
     if (!this.stopping) signalGroup(run.pid, 'SIGKILL');
+    // As with a container, what was exec'd in it ends with it.
+    this.endExecs();
     if (!this.stopRequested && shouldRestart(this.policy, this.exitCode, this.restartCount)) {
       const delay = this.backoff.next(Date.now() - run.startedMs);
       this.state = 'restarting';
@@ -253,6 +259,23 @@ export class Replica {
     rmSync(anonDir(this.host.home, this.spec.project, this.name), { recursive: true, force: true });
   }
 
+  /** Takes a `tug exec` command's group; one started after the replica stopped is killed at once. */
+  adoptExec(group: ProcessGroupRecord): void {
+    if (!this.run) {
+      void reapGroup(group.pgid, group.procStart);
+      throw new TugError({ code: 'engine.not-running', message: `replica ${this.name} is not running` });
+    }
+    this.execGroups = [...this.execGroups.filter((g) => groupAlive(g.pgid)), group];
+    this.host.recorded(this);
+  }
+
+  private endExecs(): void {
+    const groups = this.execGroups;
+    if (groups.length === 0) return;
+    this.execGroups = [];
+    for (const group of groups) void reapGroup(group.pgid, group.procStart);
+  }
+
   private async closeForwarders(): Promise<void> {
     const open = this.forwarders;
     this.forwarders = [];
@@ -307,6 +330,7 @@ export class Replica {
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
       ...(this.killedWithEngine ? { killedWithEngine: true } : {}),
+      ...(this.execGroups.length > 0 ? { execGroups: this.execGroups } : {}),
     };
   }
 }

@@ -7,7 +7,7 @@ import type { ObservedReplica } from '../../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { ReplicaEvent, ReplicaEventAction } from '../../backend.js';
 import { Replica, type ReplicaHost } from './replica.js';
-import { REPLICA_NAME, type ReplicaRecord } from '../state-format.js';
+import { REPLICA_NAME, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
 import type { ConnectionBudget } from './forward-budget.js';
 import type { StateStore } from './state-store.js';
 
@@ -122,6 +122,15 @@ export class Supervisor implements ReplicaHost {
     this.opts.store.remove(id);
     this.opts.emit({ action: 'remove', replica: { ...last, state: 'removing' }, time: new Date().toISOString() });
     this.opts.onActivity();
+  }
+
+  adoptExec(id: string, group: ProcessGroupRecord): void {
+    this.get(id).adoptExec(group);
+  }
+
+  /** Saves a change that is not an event (an exec adopted). */
+  recorded(replica: Replica): void {
+    if (this.replicas.get(replica.name) === replica) this.opts.store.write(replica.toRecord());
   }
 
   inspect(id: string): { replica: ObservedReplica; spec: ReplicaSpec } {
