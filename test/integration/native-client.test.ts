@@ -271,6 +271,17 @@ describe('volumes and networks', () => {
     expect((await backend.observe(project)).networks.map((n) => n.name)).toEqual(['demo_a', 'demo_c']);
     await backend.close();
   });
+
+  it('reads past damaged entries of networks.json, and removing the last network leaves no file', async () => {
+    const paths = projectPaths(home, project);
+    mkdirP(paths.dir);
+    writeFileSync(paths.networks, JSON.stringify({ demo_x: null, demo_y: { key: 'y' }, demo_z: { key: 'z', labels: { a: 'b' } } }));
+    const backend = createNativeBackend({ home });
+    expect((await backend.observe(project)).networks).toEqual([{ name: 'demo_z', key: 'z', labels: { a: 'b' } }]);
+    await backend.removeNetwork(project, 'demo_z');
+    expect(existsSync(paths.networks)).toBe(false);
+    await backend.close();
+  });
 });
 
 describe('observe without an engine', () => {

@@ -31,14 +31,27 @@ export async function listNetworks(home: string, project: string): Promise<Obser
     .map(([name, entry]) => ({ name, key: entry.key, labels: entry.labels }));
 }
 
+/** The book, keeping only entries that are what they claim: a damaged file must not take ps or down with it. */
 async function readBook(file: string): Promise<NetworkBook> {
   const text = await readTextAsync(file);
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text ?? '{}');
-    return parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as NetworkBook) : {};
+    parsed = JSON.parse(text ?? '{}');
   } catch {
     return {};
   }
+  const book: NetworkBook = {};
+  if (!isObject(parsed)) return book;
+  for (const [name, entry] of Object.entries(parsed)) {
+    if (isObject(entry) && typeof entry.key === 'string' && isObject(entry.labels)) {
+      book[name] = { key: entry.key, labels: Object.fromEntries(Object.entries(entry.labels).filter(([, v]) => typeof v === 'string')) as Record<string, string> };
+    }
+  }
+  return book;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 // The executor creates networks in parallel: read-modify-write of one file
