@@ -325,6 +325,19 @@ describe('observe without an engine', () => {
   });
 });
 
+describe('observe without an engine, from damaged files', () => {
+  it('defaults what a bare entry gets wrong instead of failing', async () => {
+    const paths = projectPaths(home, project);
+    mkdirP(paths.dir);
+    const bad = { name: 'demo-web-1', service: 'web', state: 'running', ports: 'lots', labels: 7, notes: 'x', exitCode: 'no' };
+    writeFileSync(paths.state, JSON.stringify({ replicas: [bad, null, 'text'] }));
+    const backend = createNativeBackend({ home });
+    const [r] = (await backend.observe(project)).replicas;
+    expect(r).toMatchObject({ name: 'demo-web-1', state: 'exited', ports: [], labels: {}, exitCode: 137 });
+    await backend.close();
+  });
+});
+
 describe('backend validation', () => {
   it('reports every service with an image but no command', () => {
     const backend = createNativeBackend({ home });

@@ -74,16 +74,25 @@ function bareReplica(entry: unknown, project: string): StoredReplica | undefined
   return undefined;
 }
 
+/** A bare entry as an ObservedReplica: what is missing or of the wrong type is defaulted, so rendering it cannot fail. */
 function withDefaults(r: ObservedReplica, project: string): ObservedReplica {
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const ports = Array.isArray(r.ports) ? r.ports.filter((p) => isRecord(p) && typeof p.published === 'number' && typeof p.target === 'number') : [];
   return {
     ...r,
-    id: r.id ?? r.name,
-    project: r.project ?? project,
-    labels: r.labels ?? {},
-    ports: r.ports ?? [],
-    restartCount: r.restartCount ?? 0,
-    number: r.number ?? 0,
-    oneoff: r.oneoff ?? false,
+    id: str(r.id) ?? r.name,
+    project: str(r.project) ?? project,
+    labels: isRecord(r.labels) ? (r.labels as Record<string, string>) : {},
+    ports,
+    restartCount: num(r.restartCount) ?? 0,
+    number: num(r.number) ?? 0,
+    oneoff: r.oneoff === true,
+    exitCode: num(r.exitCode),
+    createdAt: str(r.createdAt),
+    startedAt: str(r.startedAt),
+    finishedAt: str(r.finishedAt),
+    notes: Array.isArray(r.notes) ? r.notes.filter((n) => typeof n === 'string') : undefined,
   };
 }
 
