@@ -5,9 +5,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, tug, tugBin } from '../helpers/cli.js';
-import { destroyHome, isAlive, tempHome, uniqueProject, until } from '../helpers/native-env.js';
+import { isAlive, tempHomes, uniqueProject, until } from '../helpers/native-env.js';
 
-const homes: string[] = [];
+const newHome = tempHomes();
 const pids: number[] = [];
 afterEach(() => {
   for (const pid of pids.splice(0)) {
@@ -17,12 +17,10 @@ afterEach(() => {
       // gone
     }
   }
-  for (const h of homes.splice(0)) destroyHome(h);
 });
 
 function setup() {
-  const home = tempHome();
-  homes.push(home);
+  const home = newHome();
   const dir = tempProject({ 'compose.yaml': 'services:\n  web:\n    command: ["sleep", "60"]\n' });
   const project = uniqueProject('ex');
   const run = (args: string[]) => tug(['-p', project, ...args], { cwd: dir, env: { TUG_HOME: home } });

@@ -5,19 +5,15 @@
 // seconds are enough to tell.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempProject, tug } from '../helpers/cli.js';
-import { destroyHome, tempHome, uniqueProject } from '../helpers/native-env.js';
+import { tempHomes, uniqueProject } from '../helpers/native-env.js';
 
-const homes: string[] = [];
-afterEach(() => {
-  for (const h of homes.splice(0)) destroyHome(h);
-});
+const newHome = tempHomes();
 
 /** A project whose compose file may name files in its own directory. */
 function setup(compose: (dir: string) => string) {
-  const home = tempHome();
-  homes.push(home);
+  const home = newHome();
   const dir = tempProject({});
   writeFileSync(join(dir, 'compose.yaml'), compose(dir));
   const project = uniqueProject('ld');

@@ -4,18 +4,14 @@
 import { spawn } from 'node:child_process';
 import { lstatSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { tempProject, tug, tugBin } from '../helpers/cli.js';
-import { destroyHome, isAlive, tempHome, uniqueProject, until } from '../helpers/native-env.js';
+import { isAlive, tempHomes, uniqueProject, until } from '../helpers/native-env.js';
 
-const homes: string[] = [];
-afterEach(() => {
-  for (const h of homes.splice(0)) destroyHome(h);
-});
+const newHome = tempHomes();
 
 function setup(compose: string) {
-  const home = tempHome();
-  homes.push(home);
+  const home = newHome();
   const dir = tempProject({ 'compose.yaml': compose });
   const project = uniqueProject('rc');
   const run = (args: string[]) => tug(['-p', project, ...args], { cwd: dir, env: { TUG_HOME: home } });

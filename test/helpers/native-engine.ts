@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } fr
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { repoRoot } from './cli.js';
 
 export const engineMain = join(repoRoot, 'dist/runtime/native/engine-main.js');
@@ -203,6 +204,20 @@ export class EngineHarness {
     }
     for (const dir of [this.home, ...this.extraDirs]) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Makes harnesses for one test file (project names start with `prefix`); each is cleaned up after its test. */
+export function engineHarnesses(prefix: string): () => EngineHarness {
+  const live: EngineHarness[] = [];
+  let counter = 0;
+  afterEach(async () => {
+    for (const h of live.splice(0)) await h.cleanup();
+  });
+  return () => {
+    const h = new EngineHarness(`${prefix}${process.pid % 10000}x${counter++}`);
+    live.push(h);
+    return h;
+  };
 }
 
 export function replicaSpec(project: string, service: string, serviceSpec: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { tugBin } from './cli.js';
 
 export async function freePort(): Promise<number> {
@@ -34,6 +35,19 @@ export function uniqueProject(prefix = 't'): string {
 
 export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), 'tug-home-'));
+}
+
+/** Makes a TUG_HOME per call; each is destroyed (engines and replicas killed) after its test. */
+export function tempHomes(): () => string {
+  const homes: string[] = [];
+  afterEach(() => {
+    for (const h of homes.splice(0)) destroyHome(h);
+  });
+  return () => {
+    const home = tempHome();
+    homes.push(home);
+    return home;
+  };
 }
 
 /** Kill every engine and replica recorded under a TUG_HOME, then delete it. */

@@ -6,25 +6,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { EngineHarness, engineMain, isAlive, replicaSpec, waitFor, type EngineClient } from '../helpers/native-engine.js';
+import { describe, expect, it } from 'vitest';
+import { engineHarnesses, EngineHarness, engineMain, isAlive, replicaSpec, waitFor, type EngineClient } from '../helpers/native-engine.js';
 
 const supported = process.platform === 'linux' && existsSync(engineMain);
 if (!supported) console.warn(`skipping native engine state tests: needs Linux and a build (${engineMain})`);
 
-let harnesses: EngineHarness[] = [];
-let counter = 0;
-
-function harness(): EngineHarness {
-  const h = new EngineHarness(`nes${process.pid % 10000}x${counter++}`);
-  harnesses.push(h);
-  return h;
-}
-
-afterEach(async () => {
-  for (const h of harnesses) await h.cleanup();
-  harnesses = [];
-});
+const harness = engineHarnesses('nes');
 
 /** Bytes the process has passed to write(2) and friends so far (files and sockets alike). */
 function bytesWritten(pid: number): number {

@@ -7,8 +7,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  engineHarnesses,
   EngineHarness,
   engineMain,
   freePort,
@@ -23,19 +24,7 @@ import {
 const supported = process.platform === 'linux' && existsSync(engineMain);
 if (!supported) console.warn(`skipping native engine process tests: needs Linux and a build (${engineMain})`);
 
-let harnesses: EngineHarness[] = [];
-let counter = 0;
-
-function harness(): EngineHarness {
-  const h = new EngineHarness(`nep${process.pid % 10000}x${counter++}`);
-  harnesses.push(h);
-  return h;
-}
-
-afterEach(async () => {
-  for (const h of harnesses) await h.cleanup();
-  harnesses = [];
-});
+const harness = engineHarnesses('nep');
 
 async function running(h: EngineHarness): Promise<EngineClient> {
   await h.start();

@@ -5,29 +5,19 @@
 import { existsSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { EngineHarness, engineMain, freePort, logLines, replicaSpec, sleep, waitFor, type EngineClient } from '../helpers/native-engine.js';
+import { engineHarnesses, type EngineHarness, engineMain, freePort, logLines, replicaSpec, sleep, waitFor, type EngineClient } from '../helpers/native-engine.js';
 
 const PRLIMIT = '/usr/bin/prlimit';
 const supported = process.platform === 'linux' && existsSync(engineMain);
 if (!supported) console.warn(`skipping port forwarding tests: needs Linux and a build (${engineMain})`);
 if (supported && !existsSync(PRLIMIT)) console.warn(`skipping the descriptor-exhaustion test: needs ${PRLIMIT} (util-linux)`);
 
-let harnesses: EngineHarness[] = [];
 let sockets: Socket[] = [];
-let counter = 0;
-
-function harness(): EngineHarness {
-  const h = new EngineHarness(`npf${process.pid % 10000}x${counter++}`);
-  harnesses.push(h);
-  return h;
-}
-
-afterEach(async () => {
+afterEach(() => {
   for (const s of sockets) s.destroy();
   sockets = [];
-  for (const h of harnesses) await h.cleanup();
-  harnesses = [];
 });
+const harness = engineHarnesses('npf');
 
 /** An echo server replica on `target`, published on `published`. */
 async function echoReplica(h: EngineHarness, client: EngineClient, service: string): Promise<number> {
