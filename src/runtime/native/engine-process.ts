@@ -24,7 +24,7 @@ export type PingResult = EngineMethods['ping']['result'];
  * whole life. Replicas do not need the rest either: their environment comes
  * from their spec (hostEnv + the Compose environment), never from the engine's.
  */
-export const ENGINE_VARIABLES = [
+const ENGINE_VARIABLES = [
   'PATH',
   'TUG_ENGINE_IDLE_MS',
   'TUG_LOG_MAX_BYTES',
@@ -33,7 +33,7 @@ export const ENGINE_VARIABLES = [
   'TUG_FORWARD_IDLE_MS',
 ] as const;
 
-export function engineEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+function engineEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of ENGINE_VARIABLES) if (env[name] !== undefined) out[name] = env[name]!;
   return out;

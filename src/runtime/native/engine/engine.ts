@@ -2,8 +2,9 @@
 // file), recovers from a crashed predecessor, serves the socket, and decides
 // when to go away: on `shutdown`, on SIGTERM/SIGINT, or by itself once no
 // replica runs or restarts and no client has been connected for a while, so an
-// idle project costs nothing. On a planned exit state.json records
-// cleanShutdown: true, which is how the next engine tells a crash apart.
+// idle project costs nothing. On a planned exit the saved state records
+// cleanShutdown: true (or is removed, when no replica is left), which is how
+// the next engine tells a crash apart. A crash is diagnostics.ts's to handle.
 import { tugVersion } from '../../../version.js';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';

@@ -146,7 +146,7 @@ export class LogWriter {
       this.failure.lastTry = now;
       return;
     }
-    const reason = err instanceof Error && (err as NodeJS.ErrnoException).code === undefined ? err.message : describeWriteError(err);
+    const reason = describeWriteError(err);
     this.failure = { reason, lostLines: lines, lastTry: now };
     this.report(`${this.file}: cannot write (${reason}); output is dropped until it can`);
   }
