@@ -71,7 +71,5 @@ function asUserError(error: Error, subject: string): TugError {
 }
 
 export function parallelism(ctx: CliContext, backend: RuntimeBackend): number {
-  const raw = ctx.globals.parallel ?? ctx.env.COMPOSE_PARALLEL_LIMIT;
-  const n = raw === undefined ? NaN : Number(raw);
-  return Number.isInteger(n) && n > 0 ? n : backend.capabilities.defaultParallelism;
+  return ctx.parallel ?? backend.capabilities.defaultParallelism;
 }

@@ -17,6 +17,8 @@ export interface GlobalOptions {
 
 export interface CliContext {
   globals: GlobalOptions;
+  /** --parallel or COMPOSE_PARALLEL_LIMIT, checked before the command runs (Infinity: no limit). */
+  parallel?: number;
   cwd: string;
   env: NodeJS.ProcessEnv;
   out: (text: string) => void;

@@ -6,18 +6,28 @@ import { isUserError } from '../core/errors.js';
 import type { CliContext, GlobalOptions } from './context.js';
 import { makeChalk, plainChalk } from './render/colors.js';
 import { formatErrors } from './render/errors.js';
+import { parseParallel } from './args.js';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-export async function run(argv: string[]): Promise<number> {
+/** Where a run reads and writes; the process's own by default (tests run the CLI in-process with their own). */
+export interface CliIo {
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const env = io.env ?? process.env;
   const ctx: CliContext = {
     globals: { ansi: 'auto' },
-    cwd: process.cwd(),
-    env: process.env,
-    out: (t) => process.stdout.write(t),
-    err: (t) => process.stderr.write(t),
+    cwd: io.cwd ?? process.cwd(),
+    env,
+    out: io.out ?? ((t) => process.stdout.write(t)),
+    err: io.err ?? ((t) => process.stderr.write(t)),
     color: plainChalk,
-    errColor: await makeChalk('auto', process.stderr, process.env),
+    errColor: await makeChalk('auto', process.stderr, env),
   };
   let exitCode = 0;
   const program = new Command('tug')
@@ -41,8 +51,10 @@ export async function run(argv: string[]): Promise<number> {
   program.hook('preAction', async (thisCommand) => {
     const globals = thisCommand.opts() as GlobalOptions;
     ctx.globals = globals;
-    ctx.color = await makeChalk(globals.ansi, process.stdout, process.env);
-    ctx.errColor = await makeChalk(globals.ansi, process.stderr, process.env);
+    // Checked for every command, as Compose does: a bad value must not be ignored quietly.
+    ctx.parallel = parseParallel(globals.parallel, ctx.env.COMPOSE_PARALLEL_LIMIT);
+    ctx.color = await makeChalk(globals.ansi, process.stdout, env);
+    ctx.errColor = await makeChalk(globals.ansi, process.stderr, env);
   });
 
   program
@@ -62,7 +74,27 @@ export async function run(argv: string[]): Promise<number> {
       exitCode = await configCommand(ctx, services, opts);
     });
 
+  program
+    .command('doctor')
+    .description('check what this machine offers for containers, and how to get what is missing')
+    .action(async () => {
+      const { doctorCommand } = await import('./commands/doctor.js');
+      exitCode = await doctorCommand(ctx);
+    });
+
+  program
+    .command('info')
+    .description('show tug\'s version, state directory and this machine\'s container capabilities')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (opts) => {
+      const { infoCommand } = await import('./commands/info.js');
+      exitCode = await infoCommand(ctx, opts);
+    });
+
   registerRuntimeCommands(program, ctx, (code) => {
+    exitCode = code;
+  });
+  registerImageCommands(program, ctx, (code) => {
     exitCode = code;
   });
 
@@ -230,5 +262,90 @@ function registerRuntimeCommands(program: Command, ctx: CliContext, setExit: (co
     .action(async (opts) => {
       const { lsCommand } = await import('./commands/ls.js');
       setExit(await lsCommand(ctx, opts));
+    });
+}
+
+/** `tug image …` on the image store, and the project-level `pull` and `images`; each module loaded only when used. */
+function registerImageCommands(program: Command, ctx: CliContext, setExit: (code: number) => void): void {
+  const image = program.command('image').description('manage the image store of tug\'s own runtime');
+  image
+    .command('ls')
+    .alias('list')
+    .description('list the images in the store')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('-q, --quiet', 'only image IDs')
+    .option('-a, --all', 'accepted for compatibility (the store keeps no intermediate images)')
+    .action(async (opts) => {
+      const { imageLsCommand } = await import('./commands/image.js');
+      setExit(await imageLsCommand(ctx, opts));
+    });
+  image
+    .command('pull')
+    .description('pull an image from a registry into the store')
+    .argument('<name>')
+    .option('--platform <os/arch[/variant]>', 'the platform to pull (default: this machine\'s)')
+    .option('-q, --quiet', 'print only the image name')
+    .action(async (name: string, opts) => {
+      const { imagePullCommand } = await import('./commands/image-pull.js');
+      setExit(await imagePullCommand(ctx, name, opts));
+    });
+  image
+    .command('load')
+    .description('load images from a docker save archive or an OCI image layout (a file, a directory, or stdin)')
+    .option('-i, --input <path>', 'the archive (default: stdin)')
+    .option('-q, --quiet', 'accepted for compatibility')
+    .action(async (opts) => {
+      const { imageLoadCommand } = await import('./commands/image-pull.js');
+      setExit(await imageLoadCommand(ctx, opts));
+    });
+  image
+    .command('inspect')
+    .description('print what the store knows of images, as JSON')
+    .argument('<name...>')
+    .option('--format <format>', 'only json')
+    .action(async (names: string[], opts) => {
+      const { imageInspectCommand } = await import('./commands/image.js');
+      setExit(await imageInspectCommand(ctx, names, opts));
+    });
+  image
+    .command('rm')
+    .alias('remove')
+    .description('remove image names, and images no name or replica uses any more')
+    .argument('<name...>')
+    .option('-f, --force', 'remove the name even when a replica uses the image')
+    .action(async (names: string[], opts) => {
+      const { imageRmCommand } = await import('./commands/image.js');
+      setExit(await imageRmCommand(ctx, names, opts));
+    });
+  image
+    .command('prune')
+    .description('remove images and layers no reference and no replica uses')
+    .option('-f, --force', 'accepted for compatibility (no prompt is shown)')
+    .option('-a, --all', 'accepted for compatibility (unnamed and unused images are both removed)')
+    .action(async () => {
+      const { imagePruneCommand } = await import('./commands/image.js');
+      setExit(await imagePruneCommand(ctx));
+    });
+
+  program
+    .command('pull')
+    .description('pull the images of the project\'s services into tug\'s image store')
+    .argument('[services...]')
+    .option('--ignore-pull-failures', 'warn about images that fail to pull and go on')
+    .option('-q, --quiet', 'no progress output')
+    .action(async (services: string[], opts) => {
+      const { pullCommand } = await import('./commands/pull.js');
+      setExit(await pullCommand(ctx, services, opts));
+    });
+
+  program
+    .command('images')
+    .description('list the images the project\'s services use, from tug\'s image store')
+    .argument('[services...]')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('-q, --quiet', 'only image IDs')
+    .action(async (services: string[], opts) => {
+      const { imagesCommand } = await import('./commands/images.js');
+      setExit(await imagesCommand(ctx, services, opts));
     });
 }

@@ -5,6 +5,7 @@ import type { Project } from '../core/model/types.js';
 import { openProject } from '../host/open-project.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
 import { projectOptions, warn, type CliContext } from './context.js';
+import { typedProjectName } from './session.js';
 
 export function loadProjectFor(ctx: CliContext, services: string[] = []): Project {
   const loaded = openProject(projectOptions(ctx, { services }), { cwd: ctx.cwd, env: ctx.env });
@@ -17,11 +18,11 @@ export function loadProjectFor(ctx: CliContext, services: string[] = []): Projec
  * the name from -p / COMPOSE_PROJECT_NAME, since these work from labels alone.
  */
 export function projectOrName(ctx: CliContext): { name: string; project?: Project } {
+  const fallback = typedProjectName(ctx);
   try {
     const project = loadProjectFor(ctx);
     return { name: project.name, project };
   } catch (err) {
-    const fallback = ctx.globals.projectName ?? ctx.env.COMPOSE_PROJECT_NAME;
     const noFile = err instanceof TugError && err.code.startsWith('discover.');
     if (fallback && (noFile || isUserError(err))) {
       if (!noFile) warn(ctx, `the Compose file has problems; working from what runs for project "${fallback}"`);

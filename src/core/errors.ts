@@ -77,10 +77,16 @@ export function usageError(message: string, hint?: string): TugError {
   return new TugError({ code: 'usage', message, hint, exitCode: 2 });
 }
 
-/** `services.web.ports[1]`: the way a user would write the path to a YAML node. */
-export function formatPath(path: readonly PathSegment[]): string {
+/**
+ * `services.web.ports[1]`: the way a user would write the path to a YAML node.
+ * With `maxSegment`, longer keys are cut (for display: a 5,000-character key
+ * should not fill the terminal).
+ */
+export function formatPath(path: readonly PathSegment[], opts: { maxSegment?: number } = {}): string {
   let out = '';
-  for (const seg of path) {
+  const max = opts.maxSegment ?? Infinity;
+  for (const whole of path) {
+    const seg = typeof whole === 'string' && whole.length > max ? `${whole.slice(0, max - 3)}...` : whole;
     if (typeof seg === 'number') out += `[${seg}]`;
     else if (/^[A-Za-z0-9_-]+$/.test(seg)) out += out === '' ? seg : `.${seg}`;
     else out += `[${JSON.stringify(seg)}]`;

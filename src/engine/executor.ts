@@ -3,6 +3,7 @@
 // a slot), one backend call per operation. It carries no decision logic: what
 // to do is the planner's business; this only does it, in order, and reports.
 import { TugError } from '../core/errors.js';
+import { pushTo } from '../core/multimap.js';
 import type { Operation, OperationKind, Plan, PlanStep } from '../core/reconcile/operations.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
 import { waitForCondition } from './conditions.js';
@@ -86,7 +87,17 @@ export async function executePlan(plan: Plan, backend: RuntimeBackend, opts: Exe
   const byId = new Map(plan.steps.map((s) => [s.id, s]));
   const waitingOn = new Map(plan.steps.map((s) => [s.id, new Set(s.after).size]));
   const settled = new Set<string>();
-  const ready = plan.steps.filter((s) => waitingOn.get(s.id) === 0);
+  // Ready steps that need a backend call wait in FIFO order for a slot; waits on
+  // dependencies hold none and start at once. Two queues, read by index, so a
+  // pump never rescans a long backlog (that made large plans quadratic).
+  const readyCalls: PlanStep[] = [];
+  let nextCall = 0;
+  const readyWaits: PlanStep[] = [];
+  const enqueue = (step: PlanStep): void => {
+    (holdsSlot(step.op) ? readyCalls : readyWaits).push(step);
+  };
+  for (const step of plan.steps) if (waitingOn.get(step.id) === 0) enqueue(step);
+  const backlog = (): number => readyCalls.length - nextCall + readyWaits.length;
   let calls = 0;
   let inFlight = 0;
   let finished = false;
@@ -106,12 +117,9 @@ export async function executePlan(plan: Plan, backend: RuntimeBackend, opts: Exe
 
     // Called whenever something changed: a step settled or the signal fired.
     function pump(): void {
-      for (let i = 0; !signal?.aborted && i < ready.length; ) {
-        const step = ready[i]!;
-        if (holdsSlot(step.op) && calls >= opts.parallel) i++;
-        else start(ready.splice(i, 1)[0]!);
-      }
-      if (inFlight === 0 && (ready.length === 0 || signal?.aborted)) finish();
+      while (!signal?.aborted && readyWaits.length > 0) start(readyWaits.shift()!);
+      while (!signal?.aborted && nextCall < readyCalls.length && calls < opts.parallel) start(readyCalls[nextCall++]!);
+      if (inFlight === 0 && (backlog() === 0 || signal?.aborted)) finish();
     }
 
     function start(step: PlanStep): void {
@@ -142,7 +150,7 @@ export async function executePlan(plan: Plan, backend: RuntimeBackend, opts: Exe
         for (const next of dependents.get(step.id) ?? []) {
           const left = waitingOn.get(next)! - 1;
           waitingOn.set(next, left);
-          if (left === 0 && !settled.has(next)) ready.push(byId.get(next)!);
+          if (left === 0 && !settled.has(next)) enqueue(byId.get(next)!);
         }
       }
       pump();
@@ -158,7 +166,8 @@ export async function executePlan(plan: Plan, backend: RuntimeBackend, opts: Exe
     function skipDependents(failed: PlanStep, error: Error): void {
       const via = new Map<string, string>();
       const queue = [failed.id];
-      for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+      for (let head = 0; head < queue.length; head++) {
+        const id = queue[head]!;
         for (const next of dependents.get(id) ?? []) {
           if (settled.has(next) || via.has(next)) continue;
           via.set(next, id);
@@ -221,13 +230,14 @@ function checkPlan(plan: Plan): Map<string, string[]> {
   for (const step of plan.steps) {
     for (const before of new Set(step.after)) {
       if (!ids.has(before)) throw invalidPlan(`step ${step.id} runs after unknown step ${before}`);
-      dependents.set(before, [...(dependents.get(before) ?? []), step.id]);
+      pushTo(dependents, before, step.id);
     }
   }
   // Kahn's algorithm: whatever is never released sits on a cycle.
   const left = new Map(plan.steps.map((s) => [s.id, new Set(s.after).size]));
   const queue = plan.steps.filter((s) => left.get(s.id) === 0).map((s) => s.id);
-  for (let id = queue.shift(); id !== undefined; id = queue.shift()) {
+  for (let head = 0; head < queue.length; head++) {
+    const id = queue[head]!;
     left.delete(id);
     for (const next of dependents.get(id) ?? []) {
       const n = left.get(next)! - 1;

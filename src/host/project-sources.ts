@@ -1,7 +1,7 @@
 // Finding a project on disk: its Compose files, its directory and the
 // interpolation environment (the process environment wins over .env). Kept
 // apart from the loader so commands that only need the project's name stay light.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TugError } from '../core/errors.js';
 import { discoverFiles } from '../core/load/discover.js';
@@ -10,6 +10,9 @@ import { interpolateString } from '../core/load/interpolate.js';
 import type { ConfigSource } from '../core/load/load-project.js';
 import { parseYaml } from '../core/load/parse.js';
 import { chooseProjectName } from '../core/load/project-name.js';
+import { decodeText } from '../core/load/text.js';
+import { isDirectory, readText } from './read-text.js';
+import { dict, dictOf, own } from '../core/dict.js';
 
 export interface ProjectOptions {
   files?: string[];
@@ -41,6 +44,7 @@ export function readProjectSources(opts: ProjectOptions, host: HostContext = def
   const osEnv = definedOnly(host.env);
   // First pass: a .env beside the project may itself set COMPOSE_FILE, COMPOSE_PROFILES...
   const firstDir = opts.projectDirectory ? resolve(host.cwd, opts.projectDirectory) : host.cwd;
+  if (opts.projectDirectory) checkProjectDirectory(firstDir);
   const early = { ...readEnvFiles(opts, firstDir, host, osEnv), ...osEnv };
   const discovery = discoverFiles({
     cwd: host.cwd,
@@ -52,7 +56,7 @@ export function readProjectSources(opts: ProjectOptions, host: HostContext = def
   const dotenv = discovery.workingDir === firstDir ? early : readEnvFiles(opts, discovery.workingDir, host, osEnv);
   const files = discovery.files.map((path) => ({
     path,
-    content: path === '-' ? (host.readStdin ?? (() => readFileSync(0, 'utf8')))() : readFileSync(path, 'utf8'),
+    content: path === '-' ? (host.readStdin ?? readStdin)() : readComposeFile(path),
   }));
   return { files, workingDir: discovery.workingDir, environment: { ...dotenv, ...osEnv }, warnings: discovery.warnings };
 }
@@ -69,7 +73,7 @@ export function projectNameOf(opts: ProjectOptions, host: HostContext = defaultH
   for (const file of files) {
     const value = parseYaml(file.path, file.content).value as { name?: unknown } | null;
     if (value && typeof value === 'object' && typeof value.name === 'string') {
-      fromFile = interpolateString(value.name, (k) => environment[k]);
+      fromFile = interpolateString(value.name, (k) => own(environment, k));
     }
   }
   return chooseProjectName({ env: environment.COMPOSE_PROJECT_NAME, fromFile, directory: workingDir }).name;
@@ -84,9 +88,11 @@ export function readEnvFiles(
   const explicit = opts.envFiles && opts.envFiles.length > 0 ? opts.envFiles : osEnv.COMPOSE_ENV_FILES?.split(',');
   if (!explicit && osEnv.COMPOSE_DISABLE_ENV_FILE && /^(1|true)$/i.test(osEnv.COMPOSE_DISABLE_ENV_FILE)) return {};
   const paths = explicit ? explicit.map((f) => resolve(host.cwd, f)) : [join(dir, '.env')];
-  const values: Record<string, string> = {};
+  const values = dict<string>();
   for (const path of paths) {
-    const text = readTextIfFile(path);
+    // An implicit .env that is a directory is someone's virtualenv, not ours: skip it, as Compose does.
+    if (!explicit && isDirectory(path)) continue;
+    const text = withHint(() => readText(path), explicit ? 'check the --env-file value' : undefined);
     if (text === undefined) {
       if (!explicit) continue;
       throw new TugError({
@@ -96,23 +102,47 @@ export function readEnvFiles(
       });
     }
     // Later files override earlier ones; the OS environment is consulted first for ${VAR}.
-    const earlier = { ...values };
-    Object.assign(values, parseDotenv(text, (k) => osEnv[k], path, { previousFiles: (k) => earlier[k] }));
+    const earlier = dictOf(values);
+    for (const [key, value] of Object.entries(parseDotenv(text, (k) => own(osEnv, k), path, { previousFiles: (k) => own(earlier, k) }))) values[key] = value;
   }
   return values;
 }
 
-export function readTextIfFile(path: string): string | undefined {
+/** Adds a hint to a file problem that has none (what the user should look at). */
+function withHint<T>(read: () => T, hint: string | undefined): T {
   try {
-    if (!statSync(path).isFile()) return undefined;
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
+    return read();
+  } catch (err) {
+    if (hint && err instanceof TugError && !err.hint) throw new TugError({ ...err.toInit(), hint });
+    throw err;
   }
 }
 
+/** --project-directory must name a directory: relative paths in the files resolve against it. */
+function checkProjectDirectory(dir: string): void {
+  if (isDirectory(dir)) return;
+  throw new TugError({
+    code: 'discover.project-directory',
+    message: `--project-directory ${dir}: ${existsSync(dir) ? 'not a directory' : 'no such directory'}`,
+    hint: 'give the directory that holds the project',
+  });
+}
+
+/** A Compose file named by -f, COMPOSE_FILE or discovery: it exists (discovery checked), so any problem is news. */
+function readComposeFile(path: string): string {
+  const text = withHint(() => readText(path), 'name a Compose file with -f (a directory goes to --project-directory)');
+  if (text === undefined) {
+    throw new TugError({ code: 'discover.missing-file', message: `Compose file not found: ${path}`, hint: 'check the -f / COMPOSE_FILE value' });
+  }
+  return text;
+}
+
+function readStdin(): string {
+  return decodeText(readFileSync(0), '-');
+}
+
 function definedOnly(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const [k, v] of Object.entries(env)) if (v !== undefined) out[k] = v;
   return out;
 }

@@ -15,12 +15,14 @@ export interface CliResult {
 }
 
 export function tug(args: string[], opts: { cwd: string; env?: Record<string, string>; input?: string }): CliResult {
-  const r = spawnSync(process.execPath, [tugBin, ...args], {
+  // `--` as the bin's shebang has it: Node 20 would otherwise take tug's --env-file for its own.
+  const r = spawnSync(process.execPath, ['--', tugBin, ...args], {
     cwd: opts.cwd,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', NO_COLOR: '1', ...opts.env },
     input: opts.input,
     encoding: 'utf8',
     timeout: 60_000,
+    maxBuffer: 64 * 1024 * 1024,
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { describe } from 'vitest';
 import { openConnection } from '../../src/runtime/docker/connection.js';
-import { tarBuffer } from '../../src/runtime/docker/tar-writer.js';
+import { packBuffer } from '../../src/runtime/tar/pack.js';
 
 /** The local image docker tests run: the host's busybox, imported (no registry needed). */
 export const TEST_IMAGE = 'tug-test/busybox:latest';
@@ -49,7 +49,7 @@ export async function ensureTestImage(): Promise<void> {
     // missing: import it below
   }
   const now = Date.now() / 1000;
-  const archive = tarBuffer([
+  const archive = await packBuffer([
     { name: 'bin/', type: 'directory', mode: 0o755, mtime: now },
     { name: 'bin/busybox', type: 'file', mode: 0o755, mtime: now, body: readFileSync('/bin/busybox') },
     ...APPLETS.map((a) => ({ name: `bin/${a}`, type: 'symlink' as const, mode: 0o777, mtime: now, linkname: 'busybox' })),

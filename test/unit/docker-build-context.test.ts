@@ -6,10 +6,11 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildContext, isExcluded, parseDockerignore } from '../../src/runtime/docker/build-context.js';
-import { tarBuffer } from '../../src/runtime/docker/tar-writer.js';
+import { ignoreMatcher } from '../../src/runtime/context/ignore.js';
+import { buildContext } from '../../src/runtime/docker/build-context.js';
+import { packBuffer } from '../../src/runtime/tar/pack.js';
 
-const excluded = (rules: string, path: string) => isExcluded(path, parseDockerignore(rules));
+const excluded = (rules: string, path: string) => ignoreMatcher(rules).ignores(path);
 
 describe('.dockerignore rules', () => {
   it('* stays within a segment, ** spans directories', () => {
@@ -35,7 +36,8 @@ describe('.dockerignore rules', () => {
   });
 
   it('comments and blank lines are skipped', () => {
-    expect(parseDockerignore('# a comment\n\n   \n*.tmp\n')).toHaveLength(1);
+    expect(excluded('# a comment\n\n   \n*.tmp\n', 'x.tmp')).toBe(true);
+    expect(excluded('# a comment\n\n   \n*.tmp\n', '# a comment')).toBe(false);
   });
 });
 
@@ -82,14 +84,45 @@ describe('build context archive', () => {
     expect(files).toContain('a.txt');
   });
 
-  it('long names survive (ustar prefix and pax headers)', () => {
+  it('<Dockerfile>.dockerignore beside the Dockerfile wins over .dockerignore', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tug-ctx-'));
+    const ctxDir = join(dir, 'app');
+    mkdirSync(join(ctxDir, 'docker'), { recursive: true });
+    writeFileSync(join(ctxDir, 'docker', 'web.Dockerfile'), 'FROM scratch\n');
+    writeFileSync(join(ctxDir, 'docker', 'web.Dockerfile.dockerignore'), '*.secret\n');
+    writeFileSync(join(ctxDir, '.dockerignore'), '*.txt\n');
+    writeFileSync(join(ctxDir, 'a.txt'), 'a');
+    writeFileSync(join(ctxDir, 'b.secret'), 'b');
+    const { files } = await listing(ctxDir, { dockerfile: 'docker/web.Dockerfile' });
+    expect(files).toContain('a.txt');
+    expect(files).not.toContain('b.secret');
+    expect(files).toContain('docker/web.Dockerfile');
+  });
+
+  it('a file that changes size while it is sent still makes a valid archive', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'tug-tar-'));
+    const file = join(dir, 'grows.txt');
+    writeFileSync(file, 'abc');
+    const archive = join(dir, 'out.tar');
+    writeFileSync(
+      archive,
+      await packBuffer([
+        { name: 'grows.txt', type: 'file', mode: 0o644, path: file, size: 2 },
+        { name: 'shrank.txt', type: 'file', mode: 0o644, path: file, size: 5 },
+      ]),
+    );
+    expect(execFileSync('tar', ['-xOf', archive, 'grows.txt'], { encoding: 'utf8' })).toBe('ab');
+    expect(execFileSync('tar', ['-xOf', archive, 'shrank.txt']).length).toBe(5);
+  });
+
+  it('long names survive (ustar prefix and pax headers)', async () => {
     dir = mkdtempSync(join(tmpdir(), 'tug-tar-'));
     const deep = `${'d'.repeat(60)}/${'e'.repeat(60)}/${'f'.repeat(60)}.txt`;
     const flat = `${'g'.repeat(180)}.txt`;
     const archive = join(dir, 'long.tar');
     writeFileSync(
       archive,
-      tarBuffer([
+      await packBuffer([
         { name: deep, type: 'file', mode: 0o644, body: Buffer.from('deep') },
         { name: flat, type: 'file', mode: 0o644, body: Buffer.from('flat') },
         { name: 'link', type: 'symlink', mode: 0o777, linkname: 'target' },

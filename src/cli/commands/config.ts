@@ -36,7 +36,7 @@ export async function configCommand(ctx: CliContext, names: string[], flags: Con
   if (flags.profiles) return lines(allProfiles({ ...project.services, ...project.disabledServices })), 0;
   if (flags.hash !== undefined) {
     const wanted = flags.hash === '*' ? Object.keys(project.services).sort() : flags.hash.split(',').map((s) => s.trim());
-    const unknown = wanted.filter((s) => !project.services[s]);
+    const unknown = wanted.filter((s) => !Object.hasOwn(project.services, s));
     if (unknown.length > 0) throw usageError(`no such service: ${unknown.join(', ')}`);
     return lines(wanted.map((s) => `${s} ${serviceConfigHash(project.services[s]!)}`)), 0;
   }

@@ -3,6 +3,8 @@
 import { TugError, usageError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { projectNameFor, withBackend } from '../session.js';
+import { dict, own } from '../../core/dict.js';
+import { parseReplicaIndex } from '../args.js';
 
 export interface ExecFlags {
   index?: string;
@@ -14,8 +16,7 @@ export interface ExecFlags {
 
 export async function execCommand(ctx: CliContext, service: string, command: string[], flags: ExecFlags): Promise<number> {
   if (command.length === 0) throw usageError('exec needs a command to run', 'e.g. tug exec web sh');
-  const index = flags.index === undefined ? 1 : Number(flags.index);
-  if (!Number.isInteger(index) || index < 1) throw usageError(`invalid --index "${flags.index}"`, 'replica numbers start at 1');
+  const index = parseReplicaIndex(flags.index) ?? 1;
   const env = parseEnvPairs(flags.env ?? []);
   const name = projectNameFor(ctx);
   return withBackend(ctx, async (backend) => {
@@ -30,12 +31,12 @@ export async function execCommand(ctx: CliContext, service: string, command: str
 }
 
 export function parseEnvPairs(pairs: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq === 0) throw usageError(`invalid -e "${pair}"`, 'write KEY=VALUE, or KEY to pass your value through');
     if (eq < 0) {
-      const value = process.env[pair];
+      const value = own(process.env, pair);
       if (value !== undefined) out[pair] = value;
     } else out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }

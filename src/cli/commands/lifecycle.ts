@@ -4,7 +4,7 @@ import { usageError } from '../../core/errors.js';
 import { planKill, planRestart, planStart, planStop } from '../../core/reconcile/down.js';
 import { waitForServices } from '../../engine/conditions.js';
 import { applyPlans } from '../apply.js';
-import { parseTimeoutSeconds } from '../args.js';
+import { parseTimeoutSeconds, parseWaitTimeout } from '../args.js';
 import type { CliContext } from '../context.js';
 import { withBackend } from '../session.js';
 import { projectOrName } from '../project-loading.js';
@@ -21,6 +21,7 @@ export interface LifecycleFlags {
 export async function lifecycleCommand(ctx: CliContext, action: LifecycleAction, services: string[], flags: LifecycleFlags): Promise<number> {
   const { name, project } = projectOrName(ctx);
   const timeoutMs = parseTimeoutSeconds(flags.timeout);
+  const waitTimeoutMs = parseWaitTimeout(flags.waitTimeout);
   const only = services.length > 0 ? services : undefined;
   const known = project ? Object.keys(project.services) : undefined;
   for (const s of services) if (known && !known.includes(s)) throw usageError(`no such service: ${s}`);
@@ -45,7 +46,7 @@ export async function lifecycleCommand(ctx: CliContext, action: LifecycleAction,
     if (action === 'start' && flags.wait) {
       const observed = await backend.observe(name);
       const targets = only ?? [...new Set(observed.replicas.map((r) => r.service))];
-      await waitForServices(backend, name, targets, { timeoutMs: parseTimeoutSeconds(flags.waitTimeout) });
+      await waitForServices(backend, name, targets, { timeoutMs: waitTimeoutMs });
     }
     return 0;
   });

@@ -1,8 +1,7 @@
 // `tug logs`: the replicas' output merged in time order; -f keeps following,
 // including replicas that appear later (after a scale) or restart.
-import { usageError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
-import { parseTimeArg } from '../args.js';
+import { parseReplicaIndex, parseTail, parseTimeArg } from '../args.js';
 import { plainChalk } from '../render/colors.js';
 import { createLogFormatter } from '../render/log-prefix.js';
 import { interruptController, projectNameFor, withBackend } from '../session.js';
@@ -20,6 +19,7 @@ export interface LogsFlags {
 
 export async function logsCommand(ctx: CliContext, services: string[], flags: LogsFlags): Promise<number> {
   const tail = parseTail(flags.tail);
+  const index = parseReplicaIndex(flags.index);
   const now = Date.now();
   const since = parseTimeArg(flags.since, now, '--since');
   const until = parseTimeArg(flags.until, now, '--until');
@@ -34,7 +34,6 @@ export async function logsCommand(ctx: CliContext, services: string[], flags: Lo
     });
     const interrupt = interruptController();
     try {
-      const index = flags.index === undefined ? undefined : Number(flags.index);
       for await (const line of backend.logs(name, {
         services: services.length > 0 ? services : undefined,
         tail,
@@ -53,10 +52,4 @@ export async function logsCommand(ctx: CliContext, services: string[], flags: Lo
     }
     return interrupt.interrupted() ? 130 : 0;
   });
-}
-
-function parseTail(value: string | undefined): number | undefined {
-  if (value === undefined || value === 'all') return undefined;
-  if (!/^\d+$/.test(value)) throw usageError(`invalid --tail "${value}"`, 'a number of lines, or "all"');
-  return Number(value);
 }

@@ -1,7 +1,8 @@
 // `tug run SVC [CMD…]`: a one-off replica of a service, its dependencies
 // started first (unless --no-deps); prints its output and exits with its code.
 import { randomBytes } from 'node:crypto';
-import { TugError } from '../../core/errors.js';
+import { TugError, usageError } from '../../core/errors.js';
+import { CONTAINER_NAME, nameProblem } from '../../core/load/names.js';
 import { reconcile } from '../../core/reconcile/reconcile.js';
 import { buildReplicaSpec } from '../../core/reconcile/replica-spec.js';
 import { planResourcesFor } from '../../core/reconcile/resources.js';
@@ -14,6 +15,7 @@ import { tugVersion } from '../../version.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 import { parseEnvPairs } from './exec.js';
 import { sleep } from '../../timers.js';
+import { own } from '../../core/dict.js';
 
 export interface RunFlags {
   rm?: boolean;
@@ -24,9 +26,12 @@ export interface RunFlags {
 }
 
 export async function runCommand(ctx: CliContext, service: string, command: string[], flags: RunFlags): Promise<number> {
+  // The name becomes the replica's name, and with it file names: check it before anything runs.
+  const nameProblemText = flags.name === undefined ? undefined : nameProblem(CONTAINER_NAME, flags.name);
+  if (nameProblemText) throw usageError(`invalid --name: ${nameProblemText}`, `use ${CONTAINER_NAME.expected}`);
   const project = loadProjectFor(ctx, [service]);
-  if (!project.services[service]) throw new TugError({ code: 'run.no-service', message: `no such service: ${service}`, exitCode: 2 });
-  const spec = project.services[service]!;
+  const spec = own(project.services, service);
+  if (!spec) throw new TugError({ code: 'run.no-service', message: `no such service: ${service}`, exitCode: 2 });
   const deps = Object.keys(spec.depends_on ?? {});
   const hostEnv = hostEnvironment(ctx.env);
   return withBackend(ctx, async (backend) => {

@@ -7,7 +7,7 @@ import { formatPlan } from '../../core/reconcile/plan.js';
 import { findOrphans, reconcile, type ReconcileOptions } from '../../core/reconcile/reconcile.js';
 import { waitForServices } from '../../engine/conditions.js';
 import { applyPlans } from '../apply.js';
-import { parseScaleArgs, parseTimeoutSeconds } from '../args.js';
+import { parseScaleArgs, parseTimeoutSeconds, parseWaitTimeout } from '../args.js';
 import { attach } from '../attach.js';
 import { withImageProgress } from '../render/image-progress.js';
 import { warn, type CliContext } from '../context.js';
@@ -40,10 +40,13 @@ export interface UpFlags {
 
 export async function upCommand(ctx: CliContext, services: string[], flags: UpFlags): Promise<number> {
   validateUpFlags(flags);
+  // Every numeric flag is checked before anything is loaded or started.
+  const timeoutMs = parseTimeoutSeconds(flags.timeout);
+  const waitTimeoutMs = parseWaitTimeout(flags.waitTimeout);
   const project = loadProjectFor(ctx, services);
   const scale = parseScaleArgs(flags.scale ?? [], Object.keys(project.services));
-  if (flags.exitCodeFrom && !project.services[flags.exitCodeFrom]) throw usageError(`no such service: ${flags.exitCodeFrom}`);
-  const opts = reconcileOptions(ctx, services, flags, scale);
+  if (flags.exitCodeFrom && !Object.hasOwn(project.services, flags.exitCodeFrom)) throw usageError(`no such service: ${flags.exitCodeFrom}`);
+  const opts = reconcileOptions(ctx, services, flags, scale, timeoutMs);
   return withBackend(ctx, async (backend) => {
     throwBackendProblems(backend, project);
     noteIgnoredImages(ctx, project, backend.capabilities.images);
@@ -77,8 +80,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
       });
       if (outcome.upToDate) ctx.err(`${ctx.errColor.green('✔')} ${project.name} is up to date; nothing to do\n`);
       if (flags.wait) {
-        const timeoutMs = flags.waitTimeout ? parseTimeoutSeconds(flags.waitTimeout) : undefined;
-        await waitForServices(backend, project.name, servicesInScope(project, services), { timeoutMs, signal: interrupt.signal });
+        await waitForServices(backend, project.name, servicesInScope(project, services), { timeoutMs: waitTimeoutMs, signal: interrupt.signal });
         ctx.err(`${ctx.errColor.green('✔')} all services are running and healthy\n`);
         return 0;
       }
@@ -104,6 +106,7 @@ function reconcileOptions(
   services: string[],
   flags: UpFlags,
   scale: Record<string, number>,
+  timeoutMs: number | undefined,
 ): ReconcileOptions {
   return {
     services: services.length > 0 ? services : undefined,
@@ -114,7 +117,7 @@ function reconcileOptions(
     removeOrphans: Boolean(flags.removeOrphans),
     start: flags.start,
     startExited: true,
-    timeoutMs: parseTimeoutSeconds(flags.timeout),
+    timeoutMs,
     hostEnv: hostEnvironment(ctx.env),
     tugVersion: tugVersion(),
   };

@@ -12,7 +12,7 @@ export function formatUserError(err: TugError, c: Chalk, cwd: string): string {
     where.push(`${file}:${err.location.line}:${err.location.column}`);
   }
   // Messages often name the path or what was expected already; say each thing once.
-  const path = err.path && err.path.length > 0 ? formatPath(err.path) : '';
+  const path = err.path && err.path.length > 0 ? formatPath(err.path, { maxSegment: 60 }) : '';
   if (path && !err.message.includes(path)) where.push(path);
   const head = where.length > 0 ? `${c.bold(where.join(' '))}: ` : '';
   const lines = [`${c.red('error')} ${head}${err.message}`];

@@ -1,7 +1,8 @@
 // Pull and build progress. On a terminal: one listr2 task whose output keeps a
 // line per layer being pulled (with its percentage) and the last build lines
 // per service. Elsewhere: plain lines, build output as it comes and a pull's
-// layer steps once each.
+// layer steps once each; with --progress json, one JSON line per event
+// (byte counts included) on stderr.
 import type { ImageProgress } from '../../runtime/backend.js';
 import type { CliContext } from '../context.js';
 import { resolveMode } from './progress.js';
@@ -10,7 +11,8 @@ const BUILD_LINES_SHOWN = 4;
 
 export async function withImageProgress<T>(ctx: CliContext, run: (onProgress: (p: ImageProgress) => void) => Promise<T>): Promise<T> {
   const mode = resolveMode(ctx.globals.progress ?? 'auto', Boolean(process.stderr.isTTY));
-  if (mode === 'quiet' || mode === 'json') return run(() => {});
+  if (mode === 'quiet') return run(() => {});
+  if (mode === 'json') return run((p) => ctx.err(JSON.stringify({ type: 'image', time: new Date().toISOString(), ...p }) + '\n'));
   if (mode !== 'tty') return run(plainPrinter(ctx));
   const { Listr } = await import('listr2');
   let result: T | undefined;

@@ -109,9 +109,11 @@ export class Graph<E> {
       // the call stack, and the stack itself is the path we report.
       const path: string[] = [start];
       const onPath = new Set<string>([start]);
-      const pending: string[][] = [this.dependenciesOf(start)];
+      // Each frame is a node's sorted dependencies and how many were followed.
+      const pending: { deps: string[]; at: number }[] = [{ deps: this.dependenciesOf(start), at: 0 }];
       while (path.length > 0) {
-        const next = pending[pending.length - 1]!.shift();
+        const frame = pending[pending.length - 1]!;
+        const next = frame.deps[frame.at++];
         if (next === undefined) {
           const finished = path.pop()!;
           onPath.delete(finished);
@@ -123,7 +125,7 @@ export class Graph<E> {
         if (done.has(next)) continue;
         path.push(next);
         onPath.add(next);
-        pending.push(this.dependenciesOf(next));
+        pending.push({ deps: this.dependenciesOf(next), at: 0 });
       }
     }
     return undefined;
@@ -163,7 +165,8 @@ export class Graph<E> {
   /** Adds to `into` everything reachable from `starts` along `adjacency`. */
   private closure(starts: string[], adjacency: Map<string, Map<string, E>>, into: Set<string>): void {
     const queue = [...starts];
-    for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+    for (let head = 0; head < queue.length; head++) {
+      const key = queue[head]!;
       for (const next of adjacency.get(key)!.keys()) {
         if (!into.has(next)) {
           into.add(next);

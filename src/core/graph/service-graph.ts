@@ -6,6 +6,7 @@
 import { TugError, throwIfAny, type PathSegment, type SourceLocation } from '../errors.js';
 import type { DependsOnSpec, Project, ServiceSpec } from '../model/types.js';
 import { formatCycle, Graph } from './graph.js';
+import { own } from '../dict.js';
 
 /** Where an edge was declared: `depends_on` or the field that implies it. */
 export type EdgeSource = 'depends_on' | 'links' | 'volumes_from' | 'network_mode' | 'ipc' | 'pid' | 'uts' | 'cgroup';
@@ -47,12 +48,12 @@ export function buildServiceGraph(project: Project, locate?: Locate): Graph<Serv
 
   for (const from of names) {
     for (const { to, edge } of serviceReferences(from, project.services[from]!)) {
-      if (to in project.services) {
+      if (Object.hasOwn(project.services, to)) {
         graph.addEdge(from, to, edge);
         continue;
       }
       if (!edge.required) continue; // an optional dependency that is absent is simply not waited for
-      const disabled = project.disabledServices[to];
+      const disabled = own(project.disabledServices, to);
       errors.push(
         disabled
           ? disabledDependency(from, to, disabled, edge, locate)

@@ -6,6 +6,7 @@
 // It stays pure: no timers and no polling. Progress is driven only by visits
 // settling and by the abort signal firing.
 import { TugError } from '../errors.js';
+import { pushTo } from '../multimap.js';
 import { formatCycle, type Graph } from './graph.js';
 
 export type Direction = 'dependencies-first' | 'dependents-first';
@@ -118,7 +119,8 @@ export function traverse<E>(graph: Graph<E>, direction: Direction, visit: Visit,
     // Marks everything downstream of a failed node as never to be visited.
     function block(failed: string): void {
       const queue = [failed];
-      for (let key = queue.shift(); key !== undefined; key = queue.shift()) {
+      for (let head = 0; head < queue.length; head++) {
+        const key = queue[head]!;
         for (const next of after(key)) {
           if (blockedVia.has(next)) continue;
           blockedVia.set(next, key);
@@ -187,14 +189,14 @@ function traversalError(
     for (let via = blockedVia.get(key); via !== undefined; via = blockedVia.get(via)) chain.push(via);
     return chain;
   };
-  const isEndOfChain = (key: string): boolean => ![...blockedVia.values()].includes(key);
+  const passedThrough = new Set(blockedVia.values());
   const chainsByFailure = new Map<string, string[][]>();
   for (const key of [...blockedVia.keys()].sort()) {
     const chain = chainOf(key);
     const root = chain[chain.length - 1]!;
     (byKey.get(root)!.blocked as string[]).push(key);
     // One line per longest chain; the shorter ones it contains would only repeat it.
-    if (isEndOfChain(key)) chainsByFailure.set(root, [...(chainsByFailure.get(root) ?? []), chain]);
+    if (!passedThrough.has(key)) pushTo(chainsByFailure, root, chain);
   }
   for (const f of failures) {
     (f.blocked as string[]).sort();

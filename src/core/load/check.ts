@@ -47,11 +47,11 @@ function checkReferences(name: string, svc: ServiceSpec, project: Project, error
     );
   };
   for (const net of Object.keys(svc.networks ?? {})) {
-    if (net === 'default' || net in project.networks) continue;
+    if (net === 'default' || Object.hasOwn(project.networks, net)) continue;
     unknown('network', net, project.networks, ['services', name, 'networks', net]);
   }
   (svc.volumes ?? []).forEach((m, i) => {
-    if (m.type === 'volume' && m.source && !(m.source in project.volumes)) {
+    if (m.type === 'volume' && m.source && !Object.hasOwn(project.volumes, m.source)) {
       unknown('volume', m.source, project.volumes, ['services', name, 'volumes', i]);
     }
   });
@@ -59,7 +59,7 @@ function checkReferences(name: string, svc: ServiceSpec, project: Project, error
     const declared = kind === 'secret' ? project.secrets : project.configs;
     const refs = (svc[`${kind}s`] ?? []) as { source?: string }[];
     refs.forEach((ref, i) => {
-      if (ref.source && !(ref.source in declared)) unknown(kind, ref.source, declared, ['services', name, `${kind}s`, i]);
+      if (ref.source && !Object.hasOwn(declared, ref.source)) unknown(kind, ref.source, declared, ['services', name, `${kind}s`, i]);
     });
   }
 }
@@ -67,22 +67,31 @@ function checkReferences(name: string, svc: ServiceSpec, project: Project, error
 interface PortClaim {
   service: string;
   index: number;
-  hostIp: string;
-  protocol: string;
 }
 
-/** Only fixed single ports can clash at load time; ranges and random ports are allocated later. */
+/** The claims on one host port and protocol: by host IP, and the one on every address if any. */
+interface PortClaims {
+  anyAddress?: PortClaim;
+  byIp: Map<string, PortClaim>;
+}
+
+/**
+ * Only fixed single ports can clash at load time; ranges and random ports are
+ * allocated later. A claim on every address (no host_ip, 0.0.0.0, ::) clashes
+ * with any other claim on the port; specific addresses clash only when equal.
+ */
 function checkPublishedPorts(project: Project): TugError[] {
-  const claims = new Map<string, PortClaim[]>();
+  const claims = new Map<string, PortClaims>();
   const errors: TugError[] = [];
   for (const [service, svc] of Object.entries(project.services)) {
     (svc.ports ?? []).forEach((port: PortSpec, index) => {
       if (!port.published || !/^\d+$/.test(port.published)) return;
       const key = `${port.published}/${port.protocol}`;
-      const claim = { service, index, hostIp: port.host_ip ?? '', protocol: port.protocol };
-      const clash = (claims.get(key) ?? []).find(
-        (c) => c.hostIp === '' || claim.hostIp === '' || c.hostIp === claim.hostIp || isWildcard(c.hostIp) || isWildcard(claim.hostIp),
-      );
+      const hostIp = port.host_ip ?? '';
+      const everywhere = hostIp === '' || isWildcard(hostIp);
+      let onPort = claims.get(key);
+      if (!onPort) claims.set(key, (onPort = { byIp: new Map() }));
+      const clash = onPort.anyAddress ?? (everywhere ? onPort.byIp.values().next().value : onPort.byIp.get(hostIp));
       if (clash) {
         const holder = clash.service === service ? `another entry of "${service}"` : `service "${clash.service}"`;
         errors.push(
@@ -95,7 +104,9 @@ function checkPublishedPorts(project: Project): TugError[] {
           }),
         );
       }
-      claims.set(key, [...(claims.get(key) ?? []), claim]);
+      const claim = { service, index };
+      if (everywhere) onPort.anyAddress ??= claim;
+      else if (!onPort.byIp.has(hostIp)) onPort.byIp.set(hostIp, claim);
     });
   }
   return errors;

@@ -4,6 +4,7 @@
 import { TugError, type PathSegment } from '../errors.js';
 import { interpolateString } from './interpolate.js';
 import { YamlTag } from './yaml-tags.js';
+import { dict, own, put } from '../dict.js';
 
 export interface InterpolationOutcome {
   value: unknown;
@@ -15,7 +16,7 @@ export interface InterpolationOutcome {
 export function interpolateModel(value: unknown, env: Readonly<Record<string, string>>): InterpolationOutcome {
   const errors: TugError[] = [];
   const unset = new Set<string>();
-  const lookup = (name: string) => (Object.prototype.hasOwnProperty.call(env, name) ? env[name] : undefined);
+  const lookup = (name: string) => own(env, name);
   const onUnset = (name: string) => unset.add(name);
   const path: PathSegment[] = [];
 
@@ -41,10 +42,11 @@ export function interpolateModel(value: unknown, env: Readonly<Record<string, st
     }
     if (v instanceof YamlTag) return new YamlTag(v.tag, walk(v.value));
     if (v !== null && typeof v === 'object') {
+      // An ordinary object (the schema validator needs one), written safely.
       const out: Record<string, unknown> = {};
       for (const key of Object.keys(v)) {
         path.push(key);
-        out[key] = walk((v as Record<string, unknown>)[key]);
+        put(out, key, walk((v as Record<string, unknown>)[key]));
         path.pop();
       }
       return out;
@@ -60,7 +62,7 @@ export function escapeDollars(value: unknown): unknown {
   if (typeof value === 'string') return value.includes('$') ? value.replaceAll('$', '$$$$') : value;
   if (Array.isArray(value)) return value.map(escapeDollars);
   if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
+    const out = dict();
     for (const [k, v] of Object.entries(value)) out[k] = escapeDollars(v);
     return out;
   }

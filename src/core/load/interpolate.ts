@@ -15,6 +15,7 @@
 //   the operator actually uses them: an unused branch never warns or fails.
 
 import { formatPath, TugError, type PathSegment } from '../errors.js';
+import { MAX_NESTING } from './nesting.js';
 
 export type VariableLookup = (name: string) => string | undefined;
 export type UnsetVariableHandler = (name: string) => void;
@@ -66,7 +67,9 @@ export function interpolateString(
   return substitute(template, { template, lookup, onUnset, path });
 }
 
-function substitute(text: string, ctx: Context): string {
+function substitute(text: string, ctx: Context, depth = 0): string {
+  // `${A:-${B:-${C…}}}` recurses once per level: bounded like nesting in the YAML itself.
+  if (depth > MAX_NESTING) throw tooDeep(ctx);
   let out = '';
   let i = 0;
   for (;;) {
@@ -78,7 +81,7 @@ function substitute(text: string, ctx: Context): string {
       out += '$';
       i = dollar + 2;
     } else if (next === 0x7b /* { */) {
-      const braced = substituteBraced(text, dollar, ctx);
+      const braced = substituteBraced(text, dollar, ctx, depth);
       out += braced.value;
       i = braced.end;
     } else {
@@ -95,7 +98,7 @@ function substitute(text: string, ctx: Context): string {
 }
 
 /** `${…}` starting at `start` (the `$`). Returns the replacement and the index after `}`. */
-function substituteBraced(text: string, start: number, ctx: Context): { value: string; end: number } {
+function substituteBraced(text: string, start: number, ctx: Context, depth: number): { value: string; end: number } {
   const nameStart = start + 2;
   const name = matchName(text, nameStart);
   if (name === undefined) throw syntaxError(ctx);
@@ -108,28 +111,28 @@ function substituteBraced(text: string, start: number, ctx: Context): { value: s
   const close = findClosingBrace(text, argStart);
   if (close === -1) throw syntaxError(ctx);
   const arg = text.slice(argStart, close);
-  return { value: applyOperator(name, op, arg, ctx), end: close + 1 };
+  return { value: applyOperator(name, op, arg, ctx, depth + 1), end: close + 1 };
 }
 
-function applyOperator(name: string, op: Operator, arg: string, ctx: Context): string {
+function applyOperator(name: string, op: Operator, arg: string, ctx: Context, depth: number): string {
   const value = ctx.lookup(name);
   const set = value !== undefined;
   const nonEmpty = set && value !== '';
   switch (op) {
     case ':-':
-      return nonEmpty ? value : substitute(arg, ctx);
+      return nonEmpty ? value : substitute(arg, ctx, depth);
     case '-':
-      return set ? value : substitute(arg, ctx);
+      return set ? value : substitute(arg, ctx, depth);
     case ':+':
-      return nonEmpty ? substitute(arg, ctx) : (value ?? '');
+      return nonEmpty ? substitute(arg, ctx, depth) : (value ?? '');
     case '+':
-      return set ? substitute(arg, ctx) : '';
+      return set ? substitute(arg, ctx, depth) : '';
     case ':?':
       if (nonEmpty) return value;
-      throw new MissingVariableError(name, substitute(arg, ctx), ctx.path);
+      throw new MissingVariableError(name, substitute(arg, ctx, depth), ctx.path);
     case '?':
       if (set) return value;
-      throw new MissingVariableError(name, substitute(arg, ctx), ctx.path);
+      throw new MissingVariableError(name, substitute(arg, ctx, depth), ctx.path);
   }
 }
 
@@ -175,6 +178,16 @@ function findClosingBrace(text: string, from: number): number {
   }
   const last = text.lastIndexOf('}');
   return last >= from ? last : -1;
+}
+
+function tooDeep(ctx: Context): TugError {
+  const where = ctx.path && ctx.path.length > 0 ? ` for ${formatPath(ctx.path)}` : '';
+  return new TugError({
+    code: 'interpolate.too-deep',
+    message: `invalid interpolation format${where}: \${…} nested more than ${MAX_NESTING} levels deep`,
+    path: ctx.path ? [...ctx.path] : undefined,
+    hint: 'nest defaults a few levels at most',
+  });
 }
 
 function syntaxError(ctx: Context): TugError {

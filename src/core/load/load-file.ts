@@ -6,12 +6,14 @@ import { TugError, type PathSegment } from '../errors.js';
 import { parseDotenv } from './dotenv.js';
 import { interpolateModel } from './interpolate-model.js';
 import { mergeExtended, mergeModels } from './merge.js';
+import { checkNames } from './names.js';
 import { parseYaml } from './parse.js';
 import { resolveModelPaths, absolute, isRemoteRef } from './resolve-paths.js';
 import type { SourceLocator } from './source.js';
 import { closest } from './suggest.js';
 import { validateSchema } from './validate.js';
 import { stripTags, isYamlTag } from './yaml-tags.js';
+import { dict, dictOf, own } from '../dict.js';
 
 export type RawModel = Record<string, unknown>;
 
@@ -19,6 +21,10 @@ export interface FileLoadContext {
   environment: Readonly<Record<string, string>>;
   interpolate: boolean;
   homeDir: string;
+  /**
+   * Text of a file by absolute path; undefined when there is no such file.
+   * Throws a TugError when something unusable is there (a directory, not UTF-8).
+   */
   readFile(path: string): string | undefined;
   /** Maps a remote reference (`remote:x`, `git::…`) to a local file, when a loader for it exists. */
   resolveRemote?(ref: string): string | undefined;
@@ -73,11 +79,14 @@ export function readModel(path: string, text: string, ctx: FileLoadContext, env 
     }
     for (const e of outcome.errors) ctx.errors.push(locateError(e, source));
   }
-  const schemaErrors = validateSchema(stripTags(value), source);
+  const plain = stripTags(value);
+  const schemaErrors = validateSchema(plain, source);
   ctx.errors.push(...schemaErrors);
   if (schemaErrors.length > 0) return undefined;
+  // Values with variables left in them are for display only (config --no-interpolate).
+  if (ctx.interpolate) ctx.errors.push(...checkNames(plain as RawModel, source));
   const model = value as RawModel;
-  if ('version' in model) {
+  if (Object.hasOwn(model, 'version')) {
     ctx.warnings.push(`${path}: the attribute "version" is obsolete and ignored`);
     delete model.version;
   }
@@ -122,7 +131,7 @@ function resolveIncludes(
     const projectDir = typeof spec.project_directory === 'string'
       ? absolute(spec.project_directory, { baseDir, homeDir: ctx.homeDir })
       : dirname(paths[0] ?? baseDir);
-    const includedEnv = includeEnvironment(spec, projectDir, baseDir, ctx, env);
+    const includedEnv = includeEnvironment(spec, index, source, projectDir, baseDir, ctx, env);
     for (const p of paths) {
       if (p !== undefined && stack.includes(p)) {
         ctx.errors.push(
@@ -135,7 +144,8 @@ function resolveIncludes(
         );
         continue;
       }
-      const text = p === undefined ? undefined : ctx.readFile(p);
+      const text = p === undefined ? undefined : readReferenced(ctx, p, source, ['include', index]);
+      if (text === null) continue;
       if (text === undefined || p === undefined) {
         ctx.errors.push(missingFile(String(p ?? spec.path), source, ['include', index], 'included file'));
         continue;
@@ -150,23 +160,27 @@ function resolveIncludes(
 
 function includeEnvironment(
   spec: Record<string, unknown>,
+  index: number,
+  source: SourceLocator,
   projectDir: string,
   baseDir: string,
   ctx: FileLoadContext,
   env: Readonly<Record<string, string>>,
 ): Record<string, string> {
-  const files = spec.env_file === undefined
+  const implicit = spec.env_file === undefined;
+  const files = implicit
     ? [`${projectDir}/.env`]
     : (Array.isArray(spec.env_file) ? spec.env_file : [spec.env_file]).map((f) =>
         absolute(String(f), { baseDir, homeDir: ctx.homeDir }),
       );
-  const fromFiles: Record<string, string> = {};
+  const fromFiles = dict<string>();
   for (const f of files) {
-    const text = f === undefined ? undefined : ctx.readFile(f);
-    if (text === undefined || f === undefined) continue;
-    const earlier = { ...fromFiles };
+    const text = readReferenced(ctx, f, source, ['include', index, 'env_file'], implicit ? ['file.is-directory'] : []);
+    if (text === undefined || text === null) continue;
+    const earlier = dictOf(fromFiles);
     try {
-      Object.assign(fromFiles, parseDotenv(text, (k) => env[k], f, { previousFiles: (k) => earlier[k] }));
+      const parsed = parseDotenv(text, (k) => own(env, k), f, { previousFiles: (k) => own(earlier, k) });
+      for (const [key, value] of Object.entries(parsed)) fromFiles[key] = value;
     } catch (err) {
       collect(ctx, err);
     }
@@ -194,7 +208,7 @@ function resolveExtends(
   if (!services || typeof services !== 'object') return model;
   const scope: ExtendsScope = { path, services, source };
   const externalScopes = new Map<string, ExtendsScope | undefined>();
-  const resolved: Record<string, unknown> = {};
+  const resolved = dict();
 
   const loadScope = (ref: string, from: ExtendsScope, at: PathSegment[]): ExtendsScope | undefined => {
     const file = localPath(ref, dirname(from.path), ctx);
@@ -204,11 +218,11 @@ function resolveExtends(
     }
     if (file === scope.path) return scope;
     if (externalScopes.has(file)) return externalScopes.get(file);
-    const text = ctx.readFile(file);
+    const text = readReferenced(ctx, file, from.source, at);
     let result: ExtendsScope | undefined;
     if (text === undefined) {
       ctx.errors.push(missingFile(file, from.source, at, 'extended file'));
-    } else {
+    } else if (text !== null) {
       const loaded = readModel(file, text, ctx, env);
       if (loaded) {
         const m = resolveModelPaths(loaded.model, { baseDir: dirname(file), homeDir: ctx.homeDir });
@@ -240,7 +254,7 @@ function resolveExtends(
       );
       return svc;
     }
-    if (!(target.service in targetScope.services)) {
+    if (!Object.hasOwn(targetScope.services, target.service)) {
       const guess = closest(target.service, Object.keys(targetScope.services));
       ctx.errors.push(
         new TugError({
@@ -269,6 +283,27 @@ function resolveExtends(
 function localPath(ref: string, baseDir: string, ctx: FileLoadContext): string | undefined {
   if (isRemoteRef(ref)) return ctx.resolveRemote?.(ref);
   return absolute(ref, { baseDir, homeDir: ctx.homeDir });
+}
+
+/**
+ * A file the model refers to: its text, undefined when there is no such file,
+ * or null when it is unusable (the problem is reported at `at`, unless its
+ * code is one to ignore, as for an implicit .env that is a directory).
+ */
+function readReferenced(
+  ctx: FileLoadContext,
+  file: string,
+  source: SourceLocator,
+  at: PathSegment[],
+  ignore: readonly string[] = [],
+): string | undefined | null {
+  try {
+    return ctx.readFile(file);
+  } catch (err) {
+    if (!(err instanceof TugError)) throw err;
+    if (!ignore.includes(err.code)) ctx.errors.push(err.location ? err : new TugError({ ...err.toInit(), path: at, location: source.locate(at) }));
+    return null;
+  }
 }
 
 function missingFile(file: string, source: SourceLocator, at: PathSegment[], what: string): TugError {

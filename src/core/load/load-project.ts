@@ -5,6 +5,7 @@ import { ConfigErrors, TugError, type PathSegment } from '../errors.js';
 import { buildServiceGraph } from '../graph/service-graph.js';
 import type { Project, ServiceSpec } from '../model/types.js';
 import { checkProject } from './check.js';
+import { checkWatchRules, missingWatchPaths, warningText } from './check-watch.js';
 import { parseDotenv } from './dotenv.js';
 import { loadComposeFile, type FileLoadContext, type RawModel } from './load-file.js';
 import { mergeModels } from './merge.js';
@@ -18,6 +19,7 @@ import { normalizeService } from './normalize/service.js';
 import { selectByProfiles } from './profiles.js';
 import { chooseProjectName } from './project-name.js';
 import type { SourceLocator } from './source.js';
+import { dict, own } from '../dict.js';
 
 export interface ConfigSource {
   /** Absolute path, or "-" for stdin. */
@@ -33,6 +35,8 @@ export interface LoadRequest {
   environment: Readonly<Record<string, string>>;
   homeDir: string;
   readFile(path: string): string | undefined;
+  /** Whether a file or directory exists; when given, missing `develop.watch` paths are warned about. */
+  pathExists?(path: string): boolean;
   /** Maps remote references (`remote:x`, `git::…`) in extends/include to local files. */
   resolveRemote?(ref: string): string | undefined;
   /** -p value, if given. */
@@ -72,16 +76,11 @@ export function loadProject(req: LoadRequest): LoadResult {
   const locate = locatorOver(ctx.sources);
   if (ctx.errors.length > 0) throw new ConfigErrors(ctx.errors);
 
-  const { name } = chooseProjectName({
-    flag: req.projectName,
-    env: req.environment.COMPOSE_PROJECT_NAME,
-    fromFile: typeof merged.name === 'string' ? merged.name : undefined,
-    directory: req.workingDir,
-  });
+  const name = projectNameOf(req, merged, locate);
 
   const errors: TugError[] = [];
   const located = (list: TugError[]) => list.map((e) => (e.location || !e.path ? e : e.withLocation(locate(e.path))));
-  const lookupEnv = (k: string) => req.environment[k];
+  const lookupEnv = (k: string) => own(req.environment, k);
   const normalizeCtx = {
     workingDir: req.workingDir,
     homeDir: req.homeDir,
@@ -92,7 +91,7 @@ export function loadProject(req: LoadRequest): LoadResult {
 
   if (ctx.interpolate === false) return uninterpolated(merged, name, req, ctx.warnings, locate);
 
-  const all: Record<string, ServiceSpec> = {};
+  const all = dict<ServiceSpec>();
   const rawServices = (merged.services ?? {}) as Record<string, unknown>;
   for (const svcName of Object.keys(rawServices)) {
     const raw = (rawServices[svcName] ?? {}) as Record<string, unknown>;
@@ -107,7 +106,7 @@ export function loadProject(req: LoadRequest): LoadResult {
   const configs = normalizeFileObjects(merged.configs, name, normalizeCtx, 'configs', resourceErrors);
   errors.push(...located(resourceErrors));
 
-  const unknownNamed = (req.services ?? []).filter((s) => !(s in all));
+  const unknownNamed = (req.services ?? []).filter((s) => !Object.hasOwn(all, s));
   for (const s of unknownNamed) errors.push(unknownServiceError(s, Object.keys(all)));
 
   const project = assemble(name, req, merged, all, {
@@ -118,8 +117,11 @@ export function loadProject(req: LoadRequest): LoadResult {
   });
   project.networks = addImplicitDefaultNetwork(networks, project.services, name);
   errors.push(...located(checkProject(project)));
+  errors.push(...located(checkWatchRules(project)));
   errors.push(...graphErrors(project, locate));
   if (errors.length > 0) throw new ConfigErrors(errors);
+  const exists = req.pathExists;
+  if (exists) ctx.warnings.push(...missingWatchPaths(project, (p) => exists(p)).map((w) => warningText(w, locate)));
   return { project, warnings: ctx.warnings, locate };
 }
 
@@ -163,6 +165,20 @@ function assemble(
     extensions: Object.fromEntries(Object.entries(merged).filter(([k]) => k.startsWith('x-'))),
     ...rest,
   };
+}
+
+function projectNameOf(req: LoadRequest, merged: RawModel, locate: LoadResult['locate']): string {
+  try {
+    return chooseProjectName({
+      flag: req.projectName,
+      env: req.environment.COMPOSE_PROJECT_NAME,
+      fromFile: typeof merged.name === 'string' ? merged.name : undefined,
+      directory: req.workingDir,
+    }).name;
+  } catch (err) {
+    if (err instanceof TugError && err.path) throw err.withLocation(locate(err.path));
+    throw err;
+  }
 }
 
 /** Dependency problems join the other semantic errors, so a user sees them all at once. */

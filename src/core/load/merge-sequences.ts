@@ -5,6 +5,7 @@
 // an override that may still carry YamlTag wrappers; it returns tag-free data.
 
 import { stripTags, YamlTag } from './yaml-tags.js';
+import { dict, dictOf } from '../dict.js';
 
 export type RawMap = Record<string, unknown>;
 export type Merger = (base: unknown, override: unknown) => unknown;
@@ -30,17 +31,17 @@ function toKeyMap(value: unknown, separators: RegExp, onDuplicate?: (prev: unkno
   if (value === null || value === undefined) return {};
   if (isMap(value)) return value;
   if (!Array.isArray(value)) return undefined;
-  const out: RawMap = {};
+  const out: RawMap = dict();
   for (const entry of value) {
     if (entry instanceof YamlTag) continue; // a tag on a list entry has nothing to reset
     const [key, val] = splitKeyValue(entry, separators);
-    out[key] = onDuplicate && key in out ? onDuplicate(out[key], val) : val;
+    out[key] = onDuplicate && Object.hasOwn(out, key) ? onDuplicate(out[key], val) : val;
   }
   return out;
 }
 
 function mergeKeyMaps(base: RawMap, override: RawMap): RawMap {
-  const out: RawMap = { ...base };
+  const out: RawMap = dictOf(base);
   for (const [key, value] of Object.entries(override)) {
     if (value instanceof YamlTag && value.tag === '!reset') delete out[key];
     else out[key] = stripTags(value);

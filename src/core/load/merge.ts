@@ -27,20 +27,11 @@ import {
   type Merger,
   type RawMap,
 } from './merge-sequences.js';
+import { dict, dictOf, own } from '../dict.js';
 
 type Rules = Readonly<Record<string, Merger>>;
 
 const NO_RULES: Rules = {};
-
-/** `out[key] = value`, without letting a `__proto__` key reach the prototype. */
-function put(out: RawMap, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-  else out[key] = value;
-}
-
-function own(map: RawMap | Rules, key: string): unknown {
-  return Object.hasOwn(map, key) ? (map as RawMap)[key] : undefined;
-}
 
 /**
  * Merge one value. A missing or null override keeps the base (an empty key in a
@@ -61,16 +52,17 @@ function mergeValue(base: unknown, override: unknown, merger: Merger | undefined
  * their own (the services of `services:`, the networks of a service, …).
  */
 function mergeMap(base: RawMap, override: RawMap, rules: Rules, entry?: Merger): RawMap {
-  const out: RawMap = { ...base };
+  // No prototype, so a "__proto__" key is stored like any other.
+  const out: RawMap = dictOf(base);
   for (const key of Object.keys(override)) {
     const value = override[key];
     if (value instanceof YamlTag) {
       if (value.tag === '!reset') delete out[key];
-      else put(out, key, stripTags(value.value));
+      else out[key] = stripTags(value.value);
       continue;
     }
-    const merger = (own(rules, key) as Merger | undefined) ?? entry;
-    put(out, key, mergeValue(own(base, key), value, merger));
+    const merger = own(rules, key) ?? entry;
+    out[key] = mergeValue(own(base, key), value, merger);
   }
   return out;
 }
@@ -90,8 +82,8 @@ function entriesMerger(entry: Merger): Merger {
 function namesToMap(value: unknown, entryFor: (name: string) => unknown): RawMap | undefined {
   if (isMap(value)) return value;
   if (!Array.isArray(value)) return undefined;
-  const out: RawMap = {};
-  for (const name of stripTags(value) as unknown[]) put(out, String(name), entryFor(String(name)));
+  const out: RawMap = dict();
+  for (const name of stripTags(value) as unknown[]) out[String(name)] = entryFor(String(name));
   return out;
 }
 

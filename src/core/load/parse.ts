@@ -13,6 +13,7 @@ import type {
   Pair,
 } from 'yaml';
 import { ConfigErrors, TugError, type PathSegment, type SourceLocation } from '../errors.js';
+import { findNestingProblem, MAX_NESTING, type NestingProblem } from './nesting.js';
 import type { SourceLocator } from './source.js';
 import { YamlTag, type MergeTag } from './yaml-tags.js';
 
@@ -46,12 +47,14 @@ function yamlLib(): YamlModule {
 export function parseYaml(file: string, text: string): ParsedYaml {
   let value: unknown;
   try {
-    value = jsYaml.load(text, { schema: COMPOSE_SCHEMA, filename: file });
+    value = jsYaml.load(text, { schema: COMPOSE_SCHEMA, filename: file, maxDepth: MAX_NESTING, maxTotalMergeKeys: MAX_MERGE_KEYS } as jsYaml.LoadOptions);
   } catch (err) {
     throw syntaxErrors(file, text, err);
   }
   if (value === undefined) value = null;
   const source = new DocumentLocator(file, text);
+  const nesting = findNestingProblem(value);
+  if (nesting) throw nestingError(nesting, source);
   // Without a "*" there is no alias, so nothing can multiply.
   const expanded = text.includes('*') ? countExpanded(value) : 0;
   if (expanded > MAX_EXPANDED_NODES) {
@@ -65,8 +68,67 @@ export function parseYaml(file: string, text: string): ParsedYaml {
   return { value, source };
 }
 
+/** `<<: *x` merges, in all; js-yaml's default (10,000) refuses a large but ordinary file. */
+const MAX_MERGE_KEYS = 1_000_000;
+
+/** Past this, the `yaml` library (used to list every syntax error) runs out of memory or stack. */
+const MAX_ROUGH_NESTING = 300;
+
+function nestingError(found: NestingProblem, source: SourceLocator): TugError {
+  const location = source.locate(found.path);
+  return found.problem === 'cycle'
+    ? new TugError({
+        code: 'yaml.alias-cycle',
+        message: 'invalid YAML: an alias refers to the node that contains it, which would repeat forever',
+        location,
+        path: found.path,
+        hint: 'an alias (*name) may only refer to an anchor (&name) outside the node it appears in',
+      })
+    : tooDeep(location, ' (aliases count with the nodes they repeat)');
+}
+
+function tooDeep(location: SourceLocation, detail = ''): TugError {
+  return new TugError({
+    code: 'yaml.too-deep',
+    message: `invalid YAML: nesting too deep at ${location.line}:${location.column}: more than ${MAX_NESTING} levels of lists and mappings${detail}`,
+    location,
+    hint: 'a Compose file needs a dozen levels at most; flatten the structure',
+  });
+}
+
+/** An upper bound on how deeply `text` nests: brackets of flow collections, plus indentation and "- " at line starts. */
+function roughNesting(text: string): number {
+  let max = 0;
+  let flow = 0;
+  let lineStart = true;
+  let block = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a) {
+      lineStart = true;
+      block = 0;
+    } else if (lineStart && (c === 0x20 || c === 0x2d /* - */)) {
+      block++;
+    } else {
+      lineStart = false;
+      if (c === 0x5b || c === 0x7b) flow++;
+      else if ((c === 0x5d || c === 0x7d) && flow > 0) flow--;
+    }
+    max = Math.max(max, flow + block);
+  }
+  return max;
+}
+
 /** Every syntax error with its position, from the `yaml` library (js-yaml stops at the first). */
 function syntaxErrors(file: string, text: string, first: unknown): ConfigErrors {
+  const mark = (first as { mark?: { line: number; column: number } }).mark;
+  const reason = (first as { reason?: string }).reason ?? String(first);
+  const at = { file, line: (mark?.line ?? 0) + 1, column: (mark?.column ?? 0) + 1 };
+  if (reason.startsWith('nesting exceeded maxDepth')) return new ConfigErrors([tooDeep(at)]);
+  // Deep text is too much for the `yaml` library: report js-yaml's one error.
+  if (roughNesting(text) > MAX_ROUGH_NESTING) {
+    return new ConfigErrors([new TugError({ code: 'yaml.syntax', message: `invalid YAML: ${reason}`, location: at })]);
+  }
   const { LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true, prettyErrors: false, uniqueKeys: true, customTags: LENIENT_TAGS as never });
@@ -80,15 +142,7 @@ function syntaxErrors(file: string, text: string, first: unknown): ConfigErrors 
     });
   });
   if (errors.length > 0) return new ConfigErrors(errors);
-  const mark = (first as { mark?: { line: number; column: number } }).mark;
-  const reason = (first as { reason?: string }).reason ?? String(first);
-  return new ConfigErrors([
-    new TugError({
-      code: 'yaml.syntax',
-      message: `invalid YAML: ${reason}`,
-      location: { file, line: (mark?.line ?? 0) + 1, column: (mark?.column ?? 0) + 1 },
-    }),
-  ]);
+  return new ConfigErrors([new TugError({ code: 'yaml.syntax', message: `invalid YAML: ${reason}`, location: at })]);
 }
 
 const identity = (v: unknown) => v;

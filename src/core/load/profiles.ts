@@ -2,6 +2,7 @@
 // always on; otherwise it needs an active profile (or "*"). Naming a disabled
 // service on the command line switches on all of its profiles, as Compose does.
 import type { ServiceSpec } from '../model/types.js';
+import { dict, own } from '../dict.js';
 
 export interface ProfileSelection {
   enabled: Record<string, ServiceSpec>;
@@ -16,10 +17,10 @@ export function selectByProfiles(
 ): ProfileSelection {
   const active = new Set(requestedProfiles.filter((p) => p !== ''));
   for (const name of namedServices) {
-    for (const p of services[name]?.profiles ?? []) active.add(p);
+    for (const p of own(services, name)?.profiles ?? []) active.add(p);
   }
-  const enabled: Record<string, ServiceSpec> = {};
-  const disabled: Record<string, ServiceSpec> = {};
+  const enabled = dict<ServiceSpec>();
+  const disabled = dict<ServiceSpec>();
   for (const [name, svc] of Object.entries(services)) {
     const profiles = svc.profiles ?? [];
     const on = profiles.length === 0 || active.has('*') || profiles.some((p) => active.has(p));

@@ -4,6 +4,7 @@
 // base or an `include`. After this step a path no longer depends on where it came from.
 import { isAbsolute, resolve } from 'node:path';
 import { isYamlTag, YamlTag } from './yaml-tags.js';
+import { dict } from '../dict.js';
 
 export interface PathBase {
   baseDir: string;
@@ -109,7 +110,7 @@ function mapList(value: unknown, fn: (v: unknown) => unknown): unknown {
 
 function mapEntries(value: unknown, fn: (v: unknown) => unknown): unknown {
   if (!isObject(value)) return value;
-  const out: Raw = {};
+  const out: Raw = dict();
   for (const [k, v] of Object.entries(value)) out[k] = fn(v);
   return out;
 }

@@ -7,6 +7,7 @@ import {
   validateCompose,
   type ComposeSchemaError,
 } from './generated/compose-validator.js';
+import { shown } from './names.js';
 import type { SourceLocator } from './source.js';
 import { closest } from './suggest.js';
 import { TYPE_ORDER, expectedOf, typePhrase, annotation, resolve, asNode, unescapePointer, pointerToPath, valueAt, show, joinOr, type SchemaNode } from './schema-text.js';
@@ -26,8 +27,8 @@ interface Problem {
   error: ComposeSchemaError;
   /** Set when a combinator (anyOf/oneOf) failed on type alone: its wording. */
   collapsedExpected?: string;
-  /** Set for an invalid map key (propertyNames): the key and what names look like. */
-  badName?: { name: string; expected?: string };
+  /** Set for an invalid map key (propertyNames): the key, what names look like, and the length limit it broke. */
+  badName?: { name: string; expected?: string; maxLength?: number };
 }
 
 /** Validate `value` against the Compose schema. Returns every problem found; never throws. */
@@ -121,14 +122,16 @@ function foldCombinator(stack: Problem[], error: ComposeSchemaError): void {
 function foldPropertyName(stack: Problem[], error: ComposeSchemaError): void {
   const at = error.instancePath;
   let expected: string | undefined;
+  let maxLength: number | undefined;
   while (stack.length > 0) {
     const top = stack[stack.length - 1]!.error;
     if (top.instancePath !== at || OBJECT_KEYWORDS.has(top.keyword)) break;
     stack.pop();
     expected ??= annotation(top.parentSchema);
+    if (top.keyword === 'maxLength') maxLength = Number(top.params['limit']);
   }
   const name = String(error.params['propertyName'] ?? '');
-  stack.push({ error, badName: { name, expected } });
+  stack.push({ error, badName: { name, expected, maxLength } });
 }
 
 // ---------------------------------------------------------------------------
@@ -141,10 +144,13 @@ function toTugError(problem: Problem, value: unknown, source: SourceLocator): Tu
   const node = error.parentSchema ?? {};
 
   if (problem.badName) {
-    const keyPath = [...path, problem.badName.name];
+    const { name, maxLength } = problem.badName;
+    const keyPath = [...path, name];
     return new TugError({
       code: 'schema.name',
-      message: `invalid name ${JSON.stringify(problem.badName.name)} in ${where}`,
+      message: maxLength !== undefined
+        ? `invalid name ${shown(name)} in ${where}: it is ${name.length} characters long, more than the ${maxLength} allowed`
+        : `invalid name ${shown(name)} in ${where}`,
       location: source.locate(keyPath, { key: true }),
       path: keyPath,
       expected: problem.badName.expected ?? 'a valid name',

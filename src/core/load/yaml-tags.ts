@@ -1,6 +1,7 @@
 // The Compose merge tags. `!reset` deletes what earlier files set at this key;
 // `!override` replaces it wholesale instead of merging. The parser wraps the
 // tagged value in a YamlTag; merge unwraps it; every other stage sees plain data.
+import { put } from '../dict.js';
 
 export type MergeTag = '!reset' | '!override';
 
@@ -37,8 +38,12 @@ export function stripTags(value: unknown): unknown {
     for (let i = 0; i < entries.length; i++) {
       const [k, v] = entries[i]!;
       const stripped = stripTags(v);
-      if (stripped !== v && !out) out = Object.fromEntries(entries.slice(0, i));
-      if (out && stripped !== undefined) out[k] = stripped;
+      if (stripped !== v && !out) {
+        // An ordinary object: the schema validator sees it next.
+        out = {};
+        for (const [key, value] of entries.slice(0, i)) put(out, key, value);
+      }
+      if (out && stripped !== undefined) put(out, k, stripped);
     }
     return out ?? value;
   }

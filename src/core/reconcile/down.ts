@@ -3,11 +3,13 @@
 // dependency order comes from the depends_on label on each replica.
 import { LABEL } from '../model/labels.js';
 import type { Project } from '../model/types.js';
+import { groupBy } from '../multimap.js';
 import { graphFromLabels, labelOrder } from './label-graph.js';
 import type { ObservedReplica, ObservedState } from './observed.js';
 import type { Plan, RemoveReason } from './operations.js';
 import { PlanBuilder } from './plan-builder.js';
 import { hasProcess, isStartable, stopTimeoutMs } from './replica-state.js';
+import { own } from '../dict.js';
 
 export interface DownOptions {
   /** The current project, when the file still loads; without it every replica goes. */
@@ -28,7 +30,7 @@ export function planDown(observed: ObservedState, opts: DownOptions): Plan {
     (r) => r.state !== 'removing' && (!named || named.includes(r.service)) && (opts.removeOrphans || !isOrphan(r)),
   );
 
-  const stops = emitStops(builder, replicas, (r) => stopTimeoutMs(project?.services[r.service], opts.timeoutMs));
+  const stops = emitStops(builder, replicas, (r) => stopTimeoutMs(own(project?.services, r.service), opts.timeoutMs));
   const removals = sortByName(replicas).map((r) => {
     const reason: RemoveReason = isOrphan(r) ? 'orphan' : r.oneoff ? 'oneoff' : 'down';
     return builder.add({ kind: 'remove-replica', service: r.service, name: r.name, id: r.id, reason }, [stops.get(r.name)]);
@@ -91,12 +93,13 @@ function emitStops(
   timeoutOf: (r: ObservedReplica) => number,
 ): Map<string, string> {
   const graph = graphFromLabels(replicas);
+  const running = groupBy(replicas.filter(hasProcess), (r) => r.service);
   const byName = new Map<string, string>();
   // What a dependency must wait for: this service's stops, or if it had none, its dependents' frontier.
   const frontier = new Map<string, string[]>();
   for (const service of labelOrder(graph, 'dependents-first')) {
     const after = [...new Set(graph.dependentsOf(service).flatMap((t) => frontier.get(t) ?? []))];
-    const mine = sortByName(replicas.filter((r) => r.service === service && hasProcess(r))).map((r) => {
+    const mine = sortByName(running.get(service) ?? []).map((r) => {
       const id = builder.add({ kind: 'stop-replica', service, name: r.name, id: r.id, timeoutMs: timeoutOf(r) }, after);
       byName.set(r.name, id);
       return id;
@@ -118,9 +121,10 @@ function emitStarts(
   stops: Map<string, string>,
 ): void {
   const graph = graphFromLabels(present);
+  const startable = groupBy(toStart, (r) => r.service);
   const startIds = new Map<string, string[]>();
   for (const service of labelOrder(graph, 'dependencies-first')) {
-    const mine = sortByName(toStart.filter((r) => r.service === service));
+    const mine = sortByName(startable.get(service) ?? []);
     if (mine.length === 0) continue;
     const awaits = graph.dependenciesOf(service).map((dependency) => {
       const { condition } = graph.edge(service, dependency)!;

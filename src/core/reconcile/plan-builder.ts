@@ -18,8 +18,9 @@ export class PlanBuilder {
 
   /** Makes `id` also wait for `more` (used when a later decision adds an ordering). */
   addAfter(id: string, more: Iterable<string>): void {
-    const step = this.steps.find((s) => s.id === id);
-    if (!step) throw new Error(`plan: no step ${id}`); // a planner bug
+    // Ids are positions + 1, so the step is found without a search.
+    const step = this.steps[Number(id) - 1];
+    if (!step || step.id !== id) throw new Error(`plan: no step ${id}`); // a planner bug
     step.after = [...new Set([...step.after, ...more])].filter((a) => a !== id).sort(byNumericId);
   }
 

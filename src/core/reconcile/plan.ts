@@ -4,6 +4,7 @@
 import { formatDuration } from '../load/normalize/units.js';
 import type { Operation, Plan, PlanStep } from './operations.js';
 import { byNumericId } from './plan-builder.js';
+import { ReadyQueue } from './ready-queue.js';
 
 export const EMPTY_PLAN_TEXT = '(nothing to do)';
 
@@ -61,33 +62,45 @@ export function formatPlan(plan: Plan): string {
 /**
  * Steps in topological order; among the ready ones, the lowest id first, so the
  * order follows the planner's (networks, volumes, replicas, orphans). Throws on
- * a cycle or an unknown `after` id: either is a planner bug.
+ * a cycle or an unknown `after` id: either is a planner bug. O(n log n + edges):
+ * ids are ranked once, and the ready steps wait in a heap of ranks.
  */
 export function sortSteps(plan: Plan): PlanStep[] {
-  const ids = new Set(plan.steps.map((s) => s.id));
-  const waiting = new Map<string, number>();
-  const released = new Map<string, string[]>();
-  for (const step of plan.steps) {
+  const { ranked, rankOf } = rankSteps(plan.steps);
+  const waiting = new Array<number>(ranked.length);
+  const released: number[][] = ranked.map(() => []);
+  ranked.forEach((step, i) => {
     const deps = new Set(step.after);
     for (const dep of deps) {
-      if (!ids.has(dep)) throw new Error(`plan: step ${step.id} waits for unknown step ${dep}`);
-      released.set(dep, [...(released.get(dep) ?? []), step.id]);
+      const at = rankOf(dep);
+      if (at === undefined) throw new Error(`plan: step ${step.id} waits for unknown step ${dep}`);
+      released[at]!.push(i);
     }
-    waiting.set(step.id, deps.size);
-  }
-  const byId = new Map(plan.steps.map((s) => [s.id, s] as const));
-  const ready = plan.steps.filter((s) => waiting.get(s.id) === 0).map((s) => s.id);
+    waiting[i] = deps.size;
+  });
+  const ready = new ReadyQueue();
+  for (let i = 0; i < waiting.length; i++) if (waiting[i] === 0) ready.push(i);
   const out: PlanStep[] = [];
-  while (ready.length > 0) {
-    ready.sort(byNumericId);
-    const id = ready.shift()!;
-    out.push(byId.get(id)!);
-    for (const next of released.get(id) ?? []) {
-      const left = waiting.get(next)! - 1;
-      waiting.set(next, left);
-      if (left === 0) ready.push(next);
-    }
+  for (let i = ready.pop(); i !== undefined; i = ready.pop()) {
+    out.push(ranked[i]!);
+    for (const next of released[i]!) if (--waiting[next]! === 0) ready.push(next);
   }
   if (out.length !== plan.steps.length) throw new Error('plan: steps wait for each other in a cycle');
   return out;
+}
+
+/** Steps by ascending id, and each id's position. A builder's ids are already "1", "2", …: no sort, no map. */
+function rankSteps(steps: readonly PlanStep[]): { ranked: readonly PlanStep[]; rankOf: (id: string) => number | undefined } {
+  if (steps.every((s, i) => s.id === String(i + 1))) {
+    return {
+      ranked: steps,
+      rankOf: (id) => {
+        const at = Number(id) - 1;
+        return steps[at]?.id === id ? at : undefined;
+      },
+    };
+  }
+  const ranked = [...steps].sort((a, b) => byNumericId(a.id, b.id));
+  const rank = new Map(ranked.map((s, i) => [s.id, i] as const));
+  return { ranked, rankOf: (id) => rank.get(id) };
 }

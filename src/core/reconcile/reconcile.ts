@@ -14,10 +14,12 @@ import { replicaCount } from '../load/check.js';
 import { serviceConfigHash } from '../model/hash.js';
 import { LABEL } from '../model/labels.js';
 import type { Project, ServiceSpec } from '../model/types.js';
+import { own } from '../dict.js';
+import { groupBy, pushTo } from '../multimap.js';
 import type { ObservedReplica, ObservedState } from './observed.js';
-import type { Plan } from './operations.js';
+import type { Plan, ReplicaSpec } from './operations.js';
 import { PlanBuilder } from './plan-builder.js';
-import { buildReplicaSpec } from './replica-spec.js';
+import { replicaFactory } from './replica-spec.js';
 import { hasProcess, isStartable, stopTimeoutMs } from './replica-state.js';
 import { planResources, type ResourceSteps } from './resources.js';
 import { nextReplicaNumbers, selectScaleDown } from './scale.js';
@@ -94,8 +96,10 @@ export function reconcile(project: Project, observed: ObservedState, opts: Recon
   const resources = planResources(builder, project, upOrder, observed);
 
   const decisions = new Map<string, ServiceDecision>();
+  const replicasOf = groupBy(observed.replicas.filter((r) => !r.oneoff), (r) => r.service);
   for (const service of upOrder) {
-    decisions.set(service, decideService(project, observed, scope, service, targeted.has(service), decisions, opts));
+    const observedReplicas = replicasOf.get(service) ?? [];
+    decisions.set(service, decideService(project, observedReplicas, scope, service, targeted.has(service), decisions, opts));
   }
   if (opts.start) markRestarts(scope, decisions);
 
@@ -123,7 +127,7 @@ export function findOrphans(project: Project, observed: ObservedState): Observed
 
 function decideService(
   project: Project,
-  observed: ObservedState,
+  all: readonly ObservedReplica[],
   scope: Graph<ServiceEdge>,
   service: string,
   targeted: boolean,
@@ -138,12 +142,11 @@ function decideService(
     .some((d) => sharesWithParent(spec, d) && decided.get(d)!.recreate.length > 0);
   const obsolete = (r: ObservedReplica): boolean =>
     policy === 'force' ||
-    (policy === 'diverged' && (parentRecreated || r.labels[LABEL.configHash] !== hash || imageChanged(r, opts.images?.[service])));
+    (policy === 'diverged' && (parentRecreated || r.labels[LABEL.configHash] !== hash || imageChanged(r, own(opts.images, service))));
 
-  const all = observed.replicas.filter((r) => r.service === service && !r.oneoff);
   // A replica already being removed is going away: replace it, but never reuse its number.
   const live = all.filter((r) => r.state !== 'removing');
-  const desired = Math.max(0, opts.scale?.[service] ?? replicaCount(spec));
+  const desired = Math.max(0, own(opts.scale, service) ?? replicaCount(spec));
   const { keep, remove } = selectScaleDown(live, desired, obsolete);
   const upToDate = keep.filter((r) => !obsolete(r));
   return {
@@ -221,8 +224,10 @@ function emitReplicaWork(
         .filter((dep) => sharesWithParent(d.spec, dep))
         .flatMap((dep) => createIds.get(dep) ?? []),
     ];
+    let replicaOf: ((number: number) => ReplicaSpec) | undefined;
     const create = (number: number, after: (string | undefined)[]): { name: string; id: string } => {
-      const replica = buildReplicaSpec(project, service, number, { hostEnv: opts.hostEnv, tugVersion: opts.tugVersion, image: opts.images?.[service] });
+      replicaOf ??= replicaFactory(project, service, { hostEnv: opts.hostEnv, tugVersion: opts.tugVersion, image: own(opts.images, service) });
+      const replica = replicaOf(number);
       return { name: replica.name, id: builder.add({ kind: 'create-replica', service, replica }, [...before, ...after]) };
     };
     const remove = (r: ObservedReplica, reason: 'scale-down' | 'recreate'): string =>
@@ -273,7 +278,7 @@ function emitOrphans(builder: PlanBuilder, project: Project, observed: ObservedS
 function orderCreatesAfterRemovals(builder: PlanBuilder): void {
   const removals = new Map<string, string[]>();
   for (const step of builder.all()) {
-    if (step.op.kind === 'remove-replica') removals.set(step.op.name, [...(removals.get(step.op.name) ?? []), step.id]);
+    if (step.op.kind === 'remove-replica') pushTo(removals, step.op.name, step.id);
   }
   for (const step of builder.all()) {
     if (step.op.kind !== 'create-replica') continue;

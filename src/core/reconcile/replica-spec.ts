@@ -6,6 +6,7 @@ import { dependsOnLabel, LABEL, replicaName } from '../model/labels.js';
 import { serviceConfigHash } from '../model/hash.js';
 import type { Project, ServiceSpec } from '../model/types.js';
 import type { ReplicaSpec } from './operations.js';
+import { dict, own } from '../dict.js';
 
 export interface ReplicaSpecOptions {
   hostEnv: Record<string, string>;
@@ -18,24 +19,36 @@ export interface ReplicaSpecOptions {
 }
 
 export function buildReplicaSpec(project: Project, service: string, number: number, opts: ReplicaSpecOptions): ReplicaSpec {
+  return replicaFactory(project, service, opts)(number);
+}
+
+/**
+ * What a service's replicas share (the config hash, labels, resource names) is
+ * computed once; the returned function names and numbers one replica. Planning
+ * 100,000 replicas hashed the service 100,000 times before.
+ */
+export function replicaFactory(project: Project, service: string, opts: ReplicaSpecOptions): (number: number) => ReplicaSpec {
   // `run` may target a profile-disabled service; compose enables it for the run.
-  const spec = project.services[service] ?? project.disabledServices[service];
+  const spec = own(project.services, service) ?? own(project.disabledServices, service);
   if (!spec) throw new Error(`replica spec: no service "${service}" in project "${project.name}"`); // a caller bug
   const oneoff = opts.oneoff ?? false;
-  const replica: ReplicaSpec = {
+  const labels = sharedLabels(project, service, spec, opts);
+  const networks = networkNames(project, spec);
+  const volumes = volumeNames(project, spec);
+  return (number) => ({
     project: project.name,
     service,
     number: oneoff ? 0 : number,
     name: nameOf(project.name, service, number, spec, oneoff, opts.slug),
     oneoff,
-    labels: replicaLabels(project, service, number, spec, opts),
+    // Compose gives one-offs a slug and no container number.
+    labels: oneoff ? { ...labels, [LABEL.slug]: opts.slug ?? '' } : { ...labels, [LABEL.number]: String(number) },
     service_spec: spec,
     projectDir: project.workingDir,
-    networkNames: networkNames(project, spec),
-    volumeNames: volumeNames(project, spec),
+    networkNames: networks,
+    volumeNames: volumes,
     hostEnv: opts.hostEnv,
-  };
-  return replica;
+  });
 }
 
 function nameOf(project: string, service: string, number: number, spec: ServiceSpec, oneoff: boolean, slug?: string): string {
@@ -47,19 +60,14 @@ function nameOf(project: string, service: string, number: number, spec: ServiceS
   return replicaName(project, service, number, number === 1 ? spec.container_name : undefined);
 }
 
-function replicaLabels(
-  project: Project,
-  service: string,
-  number: number,
-  spec: ServiceSpec,
-  opts: ReplicaSpecOptions,
-): Record<string, string> {
+/** Every label but the replica's number or slug. */
+function sharedLabels(project: Project, service: string, spec: ServiceSpec, opts: ReplicaSpecOptions): Record<string, string> {
   const oneoff = opts.oneoff ?? false;
   // The label carries implicit dependencies too (links, network_mode, volumes_from),
   // as compose's normalised depends_on does, so `down` orders them without the file.
-  const dependsOn: Record<string, { condition: string; restart: boolean }> = {};
+  const dependsOn = dict<{ condition: string; restart: boolean }>();
   for (const { to, edge } of serviceReferences(service, spec)) dependsOn[to] = edge;
-  const labels: Record<string, string> = {
+  return {
     ...(spec.labels ?? {}),
     [LABEL.project]: project.name,
     [LABEL.service]: service,
@@ -71,27 +79,23 @@ function replicaLabels(
     [LABEL.configFiles]: project.configFiles.join(','),
     [LABEL.tugVersion]: opts.tugVersion,
   };
-  // Compose gives one-offs a slug and no container number.
-  if (oneoff) labels[LABEL.slug] = opts.slug ?? '';
-  else labels[LABEL.number] = String(number);
-  return labels;
 }
 
 /** Engine-side network names by Compose key, for the networks the service joins. */
 export function networkNames(project: Project, spec: ServiceSpec): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const key of Object.keys(spec.networks ?? {}).sort()) {
-    out[key] = project.networks[key]?.name ?? `${project.name}_${key}`;
+    out[key] = own(project.networks, key)?.name ?? `${project.name}_${key}`;
   }
   return out;
 }
 
 /** Engine-side volume names by Compose key, for the named volumes the service mounts. */
 export function volumeNames(project: Project, spec: ServiceSpec): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out = dict<string>();
   for (const mount of spec.volumes ?? []) {
     if (mount.type !== 'volume' || !mount.source) continue;
-    const declared = project.volumes[mount.source];
+    const declared = own(project.volumes, mount.source);
     if (declared) out[mount.source] = declared.name ?? `${project.name}_${mount.source}`;
   }
   return out;

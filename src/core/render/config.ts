@@ -3,6 +3,7 @@
 import { createRequire } from 'node:module';
 import { escapeDollars } from '../load/interpolate-model.js';
 import type { Project } from '../model/types.js';
+import { dict } from '../dict.js';
 
 export type ConfigFormat = 'yaml' | 'json';
 
@@ -29,7 +30,7 @@ export function renderConfig(project: Project, format: ConfigFormat, opts: { esc
 function sortDeep(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortDeep);
   if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
+  const out = dict();
   for (const key of Object.keys(value).sort()) {
     const v = (value as Record<string, unknown>)[key];
     if (v !== undefined) out[key] = sortDeep(v);

@@ -9,7 +9,7 @@ import type { ObservedReplica } from '../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import { engineError, engineMessage, isConflict, isNotFound, isNotModified, statusOf } from './engine-errors.js';
 import { anonymousVolumes, projectFilter } from './observe.js';
-import { tarBuffer } from './tar-writer.js';
+import { packBuffer } from '../tar/pack.js';
 import { toCreateOptions, type CreateContext, type CreateOptions, type FileInjection } from './to-create-options.js';
 
 export interface CreateInputs {
@@ -40,7 +40,7 @@ export async function createContainer(docker: Dockerode, spec: ReplicaSpec, inpu
     for (const extra of options.extraNetworks) {
       await docker.getNetwork(extra.network).connect({ Container: container.id, EndpointConfig: extra.endpoint });
     }
-    if (options.injections.length > 0) await container.putArchive(injectionArchive(options.injections), { path: '/' });
+    if (options.injections.length > 0) await container.putArchive(await injectionArchive(options.injections), { path: '/' });
   } catch (err) {
     // Half-made containers would block the next attempt with a name conflict.
     await container.remove({ force: true, v: true }).catch(() => undefined);
@@ -211,9 +211,9 @@ function createdSnapshot(id: string, spec: ReplicaSpec, options: CreateOptions):
 }
 
 /** The files as one archive unpacked at "/"; the engine creates missing parent directories. */
-function injectionArchive(files: readonly FileInjection[]): Buffer {
+function injectionArchive(files: readonly FileInjection[]): Promise<Buffer> {
   const mtime = Date.now() / 1000;
-  return tarBuffer(
+  return packBuffer(
     files.map((f) => ({
       name: f.path.replace(/^\/+/, ''),
       type: 'file' as const,

@@ -12,6 +12,7 @@ import { buildContext } from './build-context.js';
 import { engineError, isNotFound } from './engine-errors.js';
 import { readJsonLines } from './streams.js';
 import { imageName } from './to-create-options.js';
+import { pushTo } from '../../core/multimap.js';
 
 export type ImageAction = 'use' | 'pull' | 'build' | 'pull-or-build';
 
@@ -50,7 +51,7 @@ export async function prepareImages(docker: Dockerode, project: Project, service
     const svc = project.services[service] ?? project.disabledServices[service];
     if (!svc) continue;
     const image = imageName(project.name, service, svc);
-    byImage.set(image, [...(byImage.get(image) ?? []), service]);
+    pushTo(byImage, image, service);
   }
   const ids: Record<string, string> = {};
   const errors: TugError[] = [];

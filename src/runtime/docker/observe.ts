@@ -9,6 +9,7 @@ import type { HealthState, ObservedReplica, ObservedState, PublishedPort, Replic
 import type { ProjectSummary } from '../backend.js';
 import { isNotFound } from './engine-errors.js';
 import type { EngineLister } from './engine-reader.js';
+import { pushTo } from '../../core/multimap.js';
 
 const STATES: ReadonlySet<string> = new Set(['created', 'running', 'restarting', 'paused', 'exited', 'dead', 'removing']);
 const NEEDS_INSPECT: ReadonlySet<ReplicaState> = new Set(['exited', 'dead', 'restarting']);
@@ -66,7 +67,7 @@ export async function listProjects(docker: EngineLister): Promise<ProjectSummary
   const byProject = new Map<string, Dockerode.ContainerInfo[]>();
   for (const c of containers) {
     const name = c.Labels[LABEL.project]!;
-    byProject.set(name, [...(byProject.get(name) ?? []), c]);
+    pushTo(byProject, name, c);
   }
   return [...byProject.keys()].sort().map((name) => {
     const members = byProject.get(name)!;

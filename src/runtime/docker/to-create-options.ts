@@ -8,6 +8,7 @@ import { parseDuration } from '../../core/load/normalize/units.js';
 import type { FileObjectSpec, HealthcheckSpec, PortSpec, ServiceNetworkSpec, ServiceSpec } from '../../core/model/types.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import { resolveReference, toHostConfig, type HostConfig } from './create-host-config.js';
+import type { ImageHealthcheck } from '../../core/images/image-config.js';
 
 export interface CreateContext {
   /** The container (ID or name) of another service of the project, for `service:x` references and links. */
@@ -28,15 +29,6 @@ export interface EndpointConfig {
   Links?: string[];
 }
 
-export interface HealthConfig {
-  Test?: string[];
-  Interval?: number;
-  Timeout?: number;
-  StartPeriod?: number;
-  StartInterval?: number;
-  Retries?: number;
-}
-
 /** The JSON body of POST /containers/create, as far as tug fills it. */
 export interface ContainerCreateBody {
   Image: string;
@@ -50,7 +42,7 @@ export interface ContainerCreateBody {
   MacAddress?: string;
   Labels: Record<string, string>;
   ExposedPorts?: Record<string, Record<string, never>>;
-  Healthcheck?: HealthConfig;
+  Healthcheck?: ImageHealthcheck;
   StopSignal?: string;
   StopTimeout?: number;
   Tty?: boolean;
@@ -212,13 +204,13 @@ export function portBindings(ports: readonly PortSpec[]): Record<string, { HostI
   return out;
 }
 
-function healthcheck(hc: HealthcheckSpec | undefined): HealthConfig | undefined {
+function healthcheck(hc: HealthcheckSpec | undefined): ImageHealthcheck | undefined {
   if (!hc) return undefined;
   if (hc.disable === true) return { Test: ['NONE'] };
-  const out: HealthConfig = {};
+  const out: ImageHealthcheck = {};
   if (hc.test && hc.test.length > 0) out.Test = [...hc.test];
   const ns = (d: string | undefined) => (d === undefined ? undefined : Math.round(parseDuration(d) * NS_PER_MS));
-  const fields: [keyof HealthConfig, string | undefined][] = [
+  const fields: [keyof ImageHealthcheck, string | undefined][] = [
     ['Interval', hc.interval],
     ['Timeout', hc.timeout],
     ['StartPeriod', hc.start_period],

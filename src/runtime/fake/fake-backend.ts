@@ -20,6 +20,7 @@ import type {
 } from '../backend.js';
 import { channel as asyncChannel } from '../channel.js';
 import { CallRecorder, type FakeCall, type FaultKind } from './call-recorder.js';
+import { pushTo } from '../../core/multimap.js';
 
 export type { FakeCall, FaultKind };
 
@@ -125,7 +126,7 @@ export class FakeBackend implements RuntimeBackend {
 
   async listProjects(): Promise<ProjectSummary[]> {
     const byProject = new Map<string, ObservedReplica[]>();
-    for (const { observed } of this.replicas.values()) byProject.set(observed.project, [...(byProject.get(observed.project) ?? []), observed]);
+    for (const { observed } of this.replicas.values()) pushTo(byProject, observed.project, observed);
     return [...byProject].sort(([a], [b]) => a.localeCompare(b)).map(([name, replicas]) => {
       const counts = new Map<string, number>();
       for (const r of replicas) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);

@@ -17,6 +17,7 @@ import { TugError } from '../../core/errors.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import type { ExecOptions } from '../backend.js';
 import { planLaunch, type LaunchPlan } from './engine/launch.js';
+import { dictOf } from '../../core/dict.js';
 import { processStartTime } from './proc-identity.js';
 
 /** Hands the exec's group to the engine; rejects (and the group is killed) when the replica is not running. */
@@ -90,9 +91,11 @@ function launchOf(home: string, spec: ReplicaSpec): LaunchPlan | undefined {
 
 /** The host variables the replica got, its Compose environment, then the exec's own -e values. */
 export function replicaEnvironment(spec: ReplicaSpec, extra: Record<string, string> = {}): Record<string, string> {
-  const env: Record<string, string> = { ...spec.hostEnv };
+  // No prototype: a variable named __proto__ must reach the process like any other.
+  const env = dictOf<string>(spec.hostEnv);
   for (const [k, v] of Object.entries(spec.service_spec.environment ?? {})) if (v !== null && v !== undefined) env[k] = v;
-  return { ...env, ...extra };
+  for (const [k, v] of Object.entries(extra)) env[k] = v;
+  return env;
 }
 
 export function workingDir(spec: ReplicaSpec, override?: string): string {

@@ -4,6 +4,7 @@
 // byte size or a duration is converted here, with an error naming its path.
 import { TugError, type PathSegment } from '../../errors.js';
 import { canonicalDuration, parseBytes } from './units.js';
+import { dict } from '../../dict.js';
 
 /**
  * Where problems go. With an array, errors are collected and normalization
@@ -69,8 +70,18 @@ export function toBoolean(value: unknown, path: PathSegment[], sink: ErrorSink):
 const INTEGER = /^[-+]?\d+$/;
 
 export function toInteger(value: unknown, path: PathSegment[], sink: ErrorSink): number | undefined {
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  if (typeof value === 'string' && INTEGER.test(value.trim())) return Number(value.trim());
+  const n = typeof value === 'number' ? value : typeof value === 'string' && INTEGER.test(value.trim()) ? Number(value.trim()) : NaN;
+  if (Number.isSafeInteger(n)) return n;
+  if (Number.isInteger(n)) {
+    // 1e20 or 99999999999999999999: an integer, but not one a computation can hold exactly.
+    report(sink, new TugError({
+      code: 'normalize.integer',
+      message: `${describe(value)} is too large`,
+      path,
+      expected: `an integer from ${Number.MIN_SAFE_INTEGER} to ${Number.MAX_SAFE_INTEGER}`,
+    }));
+    return undefined;
+  }
   report(sink, new TugError({
     code: 'normalize.integer',
     message: `${describe(value)} is not an integer`,
@@ -191,7 +202,7 @@ export function toStringMap<V extends string | null>(
   at: PathSegment[],
   sink: ErrorSink,
 ): Record<string, string | V> {
-  const out: Record<string, string | V> = {};
+  const out = dict<string | V>();
   if (Array.isArray(raw)) {
     for (let i = 0; i < raw.length; i++) {
       const entry = raw[i];

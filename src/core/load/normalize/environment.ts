@@ -4,6 +4,7 @@
 // kept with null, which `config` prints as a key without a value.
 import type { PathSegment } from '../../errors.js';
 import { toStringMap, type ErrorSink } from './coerce.js';
+import { dictOf } from '../../dict.js';
 
 export type EnvironmentMap = Record<string, string | null>;
 
@@ -24,7 +25,7 @@ export function normalizeEnvironment(
  * keeps the file's value when NAME is unset.
  */
 export function mergeEnvironment(fromFiles: Readonly<Record<string, string>>, own: EnvironmentMap): EnvironmentMap {
-  const out: EnvironmentMap = { ...fromFiles };
+  const out: EnvironmentMap = dictOf(fromFiles);
   for (const key of Object.keys(own)) {
     const value = own[key] as string | null;
     if (value !== null || !Object.hasOwn(out, key)) out[key] = value;

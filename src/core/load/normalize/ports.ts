@@ -21,13 +21,23 @@ class PortSyntaxError {
   ) {}
 }
 
-/** "80" or "8000-8005", decimal, 0–65535, start ≤ end (go-connections ParsePortRange). */
+const PORT_EXPECTED = 'a port number from 1 to 65535';
+
+/**
+ * "80" or "8000-8005", decimal, 1–65535, start ≤ end (go-connections
+ * ParsePortRange, without port 0: no replica listens on it, and "any free
+ * port" is written by leaving `published` out).
+ */
 function parseRange(text: string, role: string): PortRange {
   const dash = text.indexOf('-');
   const start = parsePortNumber(dash < 0 ? text : text.slice(0, dash));
   const end = dash < 0 ? start : parsePortNumber(text.slice(dash + 1));
   if (start === undefined || end === undefined) {
-    throw new PortSyntaxError(`${JSON.stringify(text)} is not a valid ${role} port or range`);
+    throw new PortSyntaxError(`${JSON.stringify(text)} is not a valid ${role} port or range`, `${PORT_EXPECTED}, or a range such as 8000-8005`);
+  }
+  if (start === 0 || end === 0) {
+    const hint = role === 'host' ? '; leave the host port out for a random one' : '';
+    throw new PortSyntaxError(`port 0 is not a valid ${role} port${hint}`, PORT_EXPECTED);
   }
   if (end < start) throw new PortSyntaxError(`the ${role} port range ${text} ends before it starts`);
   return { start, end };
@@ -141,16 +151,26 @@ function normalizeLongPort(raw: Record<string, unknown>, path: PathSegment[], si
   }
   const target = toInteger(raw.target, [...path, 'target'], sink);
   if (target === undefined) return undefined;
-  if (target < 0 || target > 65535) {
-    report(sink, new TugError({ code: 'normalize.port', message: `Port ${target} is out of range`, path: [...path, 'target'], expected: 'a port number from 0 to 65535' }));
+  if (target < 1 || target > 65535) {
+    report(sink, new TugError({ code: 'normalize.port', message: `Port ${target} is not a valid container port`, path: [...path, 'target'], expected: PORT_EXPECTED }));
     return undefined;
+  }
+  const published = isSet(raw.published) ? scalarString(raw.published) : undefined;
+  if (published !== undefined) {
+    try {
+      parseRange(published, 'host');
+    } catch (err) {
+      if (!(err instanceof PortSyntaxError)) throw err;
+      report(sink, new TugError({ code: 'normalize.port', message: `Invalid published port: ${err.why}`, path: [...path, 'published'], expected: err.expected }));
+      return undefined;
+    }
   }
   const port = {} as PortSpec & Record<string, unknown>;
   if (isSet(raw.name)) port.name = scalarString(raw.name);
   port.mode = isSet(raw.mode) ? (raw.mode as PortSpec['mode']) : 'ingress';
   if (isSet(raw.host_ip)) port.host_ip = scalarString(raw.host_ip);
   port.target = target;
-  if (isSet(raw.published)) port.published = scalarString(raw.published);
+  if (published !== undefined) port.published = published;
   port.protocol = (isSet(raw.protocol) ? scalarString(raw.protocol).toLowerCase() : 'tcp') as Protocol;
   if (isSet(raw.app_protocol)) port.app_protocol = scalarString(raw.app_protocol);
   for (const key in raw) if (!LONG_FORM_KEYS.has(key)) port[key] = raw[key]; // x-* extensions
@@ -214,4 +234,20 @@ export function normalizePorts(raw: readonly unknown[], at: PathSegment[] = ['po
     }
   }
   return out;
+}
+
+/** `expose:` entries: "80", "8000-8010" or "53/udp", each port from 1 to 65535 (kept as written). */
+export function checkExpose(entries: readonly string[], at: PathSegment[], sink: ErrorSink): void {
+  entries.forEach((entry, i) => {
+    const [ports = '', protocol, ...rest] = entry.split('/');
+    try {
+      if (rest.length > 0 || (protocol !== undefined && !PROTOCOLS.has(protocol.toLowerCase()))) {
+        throw new PortSyntaxError(`unknown protocol ${JSON.stringify(entry.slice(ports.length + 1))}`, 'a protocol of tcp, udp or sctp');
+      }
+      parseRange(ports, 'container');
+    } catch (err) {
+      if (!(err instanceof PortSyntaxError)) throw err;
+      report(sink, new TugError({ code: 'normalize.port', message: `Invalid exposed port ${JSON.stringify(entry)}: ${err.why}`, path: [...at, i], expected: err.expected }));
+    }
+  });
 }

@@ -7,6 +7,8 @@ import { TugError, type PathSegment } from '../../errors.js';
 import type { FileObjectSpec, NetworkSpec, ServiceSpec, VolumeSpec } from '../../model/types.js';
 import { castFields, isRaw, report, scalarString, toStringMap, typeError, type ErrorSink, type FieldKind, type Raw } from './coerce.js';
 import { resolveHostPath, type PathContext } from './paths.js';
+import { dict } from '../../dict.js';
+import { nameProblem, OBJECT_NAME } from '../names.js';
 
 const NETWORK_CASTS: Readonly<Record<string, FieldKind>> = {
   external: 'bool',
@@ -60,10 +62,18 @@ function normalizeEntry(
   const name = entry.name === undefined || entry.name === null
     ? entry.external === true ? key : `${projectName}_${key}`
     : scalarString(entry.name);
+  // An external resource is found by its key: the key is then the engine-side name, under the engine's rule.
+  if (entry.external === true && (entry.name === undefined || entry.name === null)) checkEngineName(kind, key, path, sink);
   // name first, as `docker compose config` prints it.
   const result: Raw = { name, ...entry };
   result.name = name;
   return result;
+}
+
+function checkEngineName(kind: Kind, name: string, path: PathSegment[], sink: ErrorSink): void {
+  const rule = { ...OBJECT_NAME, what: `${kind.slice(0, -1)} name` };
+  const problem = nameProblem(rule, name);
+  if (problem) report(sink, new TugError({ code: 'name.invalid', message: problem, path, expected: rule.expected, hint: 'give it a valid name: with name: ...' }));
 }
 
 function entriesOf(raw: unknown, kind: Kind, sink: ErrorSink): [string, unknown][] {
@@ -76,7 +86,7 @@ function entriesOf(raw: unknown, kind: Kind, sink: ErrorSink): [string, unknown]
 }
 
 export function normalizeNetworks(raw: unknown, projectName: string, _ctx: PathContext, sink?: ErrorSink): Record<string, NetworkSpec> {
-  const out: Record<string, NetworkSpec> = {};
+  const out = dict<NetworkSpec>();
   for (const [key, value] of entriesOf(raw, 'networks', sink)) {
     const entry = normalizeEntry('networks', key, value, projectName, NETWORK_CASTS, sink);
     if (entry) out[key] = entry as NetworkSpec;
@@ -92,7 +102,7 @@ function isLocalBind(volume: Raw): boolean {
 }
 
 export function normalizeVolumesTop(raw: unknown, projectName: string, ctx: PathContext, sink?: ErrorSink): Record<string, VolumeSpec> {
-  const out: Record<string, VolumeSpec> = {};
+  const out = dict<VolumeSpec>();
   for (const [key, value] of entriesOf(raw, 'volumes', sink)) {
     const entry = normalizeEntry('volumes', key, value, projectName, EXTERNAL_CAST, sink);
     if (!entry) continue;
@@ -113,7 +123,7 @@ export function normalizeFileObjects(
   kind: 'secrets' | 'configs' = 'secrets',
   sink?: ErrorSink,
 ): Record<string, FileObjectSpec> {
-  const out: Record<string, FileObjectSpec> = {};
+  const out = dict<FileObjectSpec>();
   for (const [key, value] of entriesOf(raw, kind, sink)) {
     const entry = normalizeEntry(kind, key, value, projectName, EXTERNAL_CAST, sink);
     if (!entry) continue;

@@ -17,8 +17,11 @@ import {
   type FieldKind,
   type Raw,
 } from './coerce.js';
+import { checkNonNegative, checkRestartPolicy, toReplicaCount } from './bounds.js';
+import { normalizeWatchRule } from './develop.js';
 import { isRemoteContext, resolveHostPath } from './paths.js';
 import type { NormalizeContext } from './service.js';
+import { dict } from '../../dict.js';
 
 export interface FieldState {
   ctx: NormalizeContext;
@@ -82,6 +85,7 @@ const HEALTHCHECK_CASTS: Readonly<Record<string, FieldKind>> = {
 export const normalizeHealthcheck: FieldNormalizer = (value, path, { sink }) => {
   if (!isRaw(value)) return value;
   const hc = castFields(value, HEALTHCHECK_CASTS, path, sink) as HealthcheckSpec & Raw;
+  checkNonNegative(hc.retries, [...path, 'retries'], sink);
   const test: unknown = hc.test;
   if (typeof test === 'string') hc.test = ['CMD-SHELL', test];
   else if (Array.isArray(test)) hc.test = test.map(scalarString);
@@ -106,11 +110,15 @@ const DEPLOY_SECTIONS: Readonly<Record<string, Readonly<Record<string, FieldKind
 /** replicas as a number, resource memory as bytes, restart/update durations in Go form. */
 export const normalizeDeploy: FieldNormalizer = (value, path, { sink }) => {
   if (!isRaw(value)) return value;
-  const deploy = castFields(value, { replicas: 'int' }, path, sink);
+  const deploy: Raw = { ...value };
+  if (deploy.replicas !== undefined && deploy.replicas !== null) {
+    deploy.replicas = toReplicaCount(deploy.replicas, [...path, 'replicas'], sink) ?? deploy.replicas;
+  }
   for (const section of Object.keys(DEPLOY_SECTIONS)) {
     const part = deploy[section];
     if (isRaw(part)) deploy[section] = castFields(part, DEPLOY_SECTIONS[section]!, [...path, section], sink);
   }
+  if (isRaw(deploy.restart_policy)) checkRestartPolicy(deploy.restart_policy, [...path, 'restart_policy'], sink);
   if (isRaw(deploy.resources)) {
     const resources: Raw = { ...deploy.resources };
     for (const kind of ['limits', 'reservations']) {
@@ -147,7 +155,7 @@ export const normalizeBlkio: FieldNormalizer = (value, path, { sink }) => {
 /** `nofile: 20000` or `nofile: {soft, hard}`, with numbers cast from strings. */
 export const normalizeUlimits: FieldNormalizer = (value, path, { sink }) => {
   if (!isRaw(value)) return value;
-  const out: Raw = {};
+  const out: Raw = dict();
   for (const name of Object.keys(value)) {
     const limit = value[name];
     if (isRaw(limit)) out[name] = castFields(limit, { soft: 'int', hard: 'int' }, [...path, name], sink);
@@ -179,7 +187,7 @@ export const normalizeDevices: FieldNormalizer = (value, path, { sink }) => {
 
 export const normalizeLogging: FieldNormalizer = (value) => {
   if (!isRaw(value) || !isRaw(value.options)) return value;
-  const options: Raw = {};
+  const options: Raw = dict();
   for (const key of Object.keys(value.options)) {
     const option = value.options[key];
     options[key] = option === null || typeof option === 'object' ? option : scalarString(option);
@@ -187,17 +195,18 @@ export const normalizeLogging: FieldNormalizer = (value) => {
   return { ...value, options };
 };
 
-/** Watch paths become absolute; a rule with a list of paths becomes one rule per path. */
-export const normalizeDevelop: FieldNormalizer = (value, _path, { ctx }) => {
+/** Watch rules in long form (see develop.ts); a rule with a list of paths becomes one rule per path. */
+export const normalizeDevelop: FieldNormalizer = (value, path, { ctx, sink }) => {
   if (!isRaw(value) || !Array.isArray(value.watch)) return value;
   const watch: unknown[] = [];
-  for (const rule of value.watch) {
+  value.watch.forEach((rule: unknown, i) => {
+    const at = [...path, 'watch', i];
     if (!isRaw(rule)) watch.push(rule);
-    else if (typeof rule.path === 'string') watch.push({ ...rule, path: resolveHostPath(rule.path, ctx) });
+    else if (typeof rule.path === 'string') watch.push(normalizeWatchRule(rule, rule.path, at, ctx, sink));
     else if (Array.isArray(rule.path)) {
-      for (const p of rule.path) watch.push({ ...rule, path: typeof p === 'string' ? resolveHostPath(p, ctx) : p });
+      for (const p of rule.path) watch.push(typeof p === 'string' ? normalizeWatchRule(rule, p, at, ctx, sink) : { ...rule, path: p });
     } else watch.push(rule);
-  }
+  });
   return { ...value, watch };
 };
 
@@ -219,7 +228,7 @@ function extraHostsError(path: PathSegment[], message: string): TugError {
  * A host maps to a list because Compose allows several addresses per host.
  */
 export const normalizeExtraHosts: FieldNormalizer = (value, path, { sink }) => {
-  const out: Record<string, string[]> = {};
+  const out = dict<string[]>();
   const add = (host: string, ips: string[], at: PathSegment[]) => {
     if (host === '' || host.includes(':') || host.includes('=')) {
       report(sink, extraHostsError(at, `Bad host name ${JSON.stringify(host)} in extra_hosts`));

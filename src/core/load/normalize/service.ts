@@ -19,9 +19,10 @@ import {
   type FieldKind,
   type Raw,
 } from './coerce.js';
+import { checkRestart, toReplicaCount } from './bounds.js';
 import { mergeEnvironment, normalizeEnvironment } from './environment.js';
 import { resolveHostPath, type PathContext } from './paths.js';
-import { normalizePorts } from './ports.js';
+import { checkExpose, normalizePorts } from './ports.js';
 import {
   normalizeBlkio,
   normalizeBuild,
@@ -39,11 +40,12 @@ import {
 } from './service-fields.js';
 import { splitShellWords } from './shell-words.js';
 import { normalizeVolumes } from './volumes.js';
+import { dict, dictOf, own } from '../../dict.js';
 
 export interface NormalizeContext extends PathContext {
   /** The environment interpolation used (OS env over .env): resolves bare `environment`/`args` keys. */
   lookupEnv(name: string): string | undefined;
-  /** Text of a file by absolute path, or undefined when it does not exist. */
+  /** Text of a file by absolute path, or undefined when it does not exist; throws a TugError when it is unusable (a directory, not UTF-8). */
   readFile(path: string): string | undefined;
   /** Parses an env file's text (dotenv rules); may throw a TugError. */
   parseEnvFile(text: string, fileName: string): Record<string, string>;
@@ -62,7 +64,6 @@ const SCALAR_FIELDS: Readonly<Record<string, FieldKind>> = {
   stdin_open: 'bool',
   tty: 'bool',
   oom_kill_disable: 'bool',
-  scale: 'int',
   cpu_count: 'int',
   cpu_percent: 'float',
   cpu_period: 'int',
@@ -101,7 +102,7 @@ const labelMap: FieldNormalizer = (value, path, { sink }) => toStringMap(value, 
 const stringList: FieldNormalizer = (value, path, { sink }) => toStringList(value, path, sink);
 
 const normalizeDependsOn: FieldNormalizer = (value, path, { sink }) => {
-  const out: Record<string, DependsOnSpec> = {};
+  const out = dict<DependsOnSpec>();
   if (Array.isArray(value)) {
     for (const name of value) out[scalarString(name)] = { condition: DEPENDENCY_CONDITION_DEFAULT, required: true, restart: false };
     return out;
@@ -126,12 +127,12 @@ const normalizeDependsOn: FieldNormalizer = (value, path, { sink }) => {
 
 const normalizeServiceNetworks: FieldNormalizer = (value, path, { sink }) => {
   if (Array.isArray(value)) {
-    const out: Record<string, null> = {};
+    const out = dict<null>();
     for (const name of value) out[scalarString(name)] = null;
     return out;
   }
   if (!isRaw(value)) return value;
-  const out: Raw = {};
+  const out: Raw = dict();
   for (const name of Object.keys(value)) {
     const attachment = value[name];
     out[name] = isRaw(attachment)
@@ -141,7 +142,11 @@ const normalizeServiceNetworks: FieldNormalizer = (value, path, { sink }) => {
   return out;
 };
 
-const normalizeExpose: FieldNormalizer = (value, path, { sink }) => toStringList(value, path, sink);
+const normalizeExpose: FieldNormalizer = (value, path, { sink }) => {
+  const list = toStringList(value, path, sink);
+  checkExpose(list, path, sink);
+  return list;
+};
 
 const FIELDS: Readonly<Record<string, FieldNormalizer>> = {
   command: normalizeCommand,
@@ -174,6 +179,11 @@ const FIELDS: Readonly<Record<string, FieldNormalizer>> = {
   tmpfs: stringList,
   group_add: stringList,
   pull_policy: (value) => (value === 'if_not_present' ? 'missing' : value),
+  scale: (value, path, { sink }) => toReplicaCount(value, path, sink) ?? value,
+  restart: (value, path, { sink }) => {
+    checkRestart(value, path, sink);
+    return value;
+  },
 };
 
 interface EnvFileRef {
@@ -211,9 +221,15 @@ function envFileRefs(value: unknown, path: PathSegment[], st: FieldState): EnvFi
  * required file is an error; a missing optional one is skipped.
  */
 function readEnvFiles(refs: readonly EnvFileRef[], path: PathSegment[], st: FieldState, kind: string): Record<string, string> {
-  const vars: Record<string, string> = {};
+  const vars = dict<string>();
   refs.forEach((ref, i) => {
-    const text = st.ctx.readFile(ref.path);
+    let text: string | undefined;
+    try {
+      text = st.ctx.readFile(ref.path);
+    } catch (err) {
+      reportAt(st.sink, err, [...path, i]);
+      return;
+    }
     if (text === undefined) {
       if (ref.required) {
         report(st.sink, new TugError({
@@ -226,7 +242,7 @@ function readEnvFiles(refs: readonly EnvFileRef[], path: PathSegment[], st: Fiel
       return;
     }
     try {
-      Object.assign(vars, st.ctx.parseEnvFile(text, ref.path));
+      for (const [key, value] of Object.entries(st.ctx.parseEnvFile(text, ref.path))) vars[key] = value;
     } catch (err) {
       reportAt(st.sink, err, [...path, i]);
     }
@@ -236,7 +252,7 @@ function readEnvFiles(refs: readonly EnvFileRef[], path: PathSegment[], st: Fiel
 
 /** depends_on entries Compose infers: links, `service:x` namespaces, volumes_from. */
 function addImplicitDependencies(out: Raw): void {
-  const deps: Record<string, DependsOnSpec> = isRaw(out.depends_on) ? (out.depends_on as Record<string, DependsOnSpec>) : {};
+  const deps: Record<string, DependsOnSpec> = isRaw(out.depends_on) ? (out.depends_on as Record<string, DependsOnSpec>) : dict();
   const add = (name: string, restart: boolean) => {
     if (name !== '' && !Object.hasOwn(deps, name)) deps[name] = { condition: DEPENDENCY_CONDITION_DEFAULT, required: true, restart };
   };
@@ -270,14 +286,15 @@ export function normalizeService(name: string, raw: Record<string, unknown>, ctx
   const errors: TugError[] = [];
   const st: FieldState = { ctx, sink: errors };
   const at: PathSegment[] = ['services', name];
-  const out: Raw = {};
+  const out: Raw = dict();
 
   for (const key of Object.keys(raw)) {
     const value = raw[key];
     if (value === undefined) continue;
-    const field = FIELDS[key];
+    const field = own(FIELDS, key);
+    const scalar = own(SCALAR_FIELDS, key);
     if (field !== undefined) out[key] = value === null && key !== 'command' && key !== 'entrypoint' ? value : field(value, [...at, key], st);
-    else if (SCALAR_FIELDS[key] !== undefined && value !== null) out[key] = castValue(SCALAR_FIELDS[key]!, value, [...at, key], errors) ?? value;
+    else if (scalar !== undefined && value !== null) out[key] = castValue(scalar, value, [...at, key], errors) ?? value;
     else out[key] = value;
   }
 
@@ -292,7 +309,7 @@ export function normalizeService(name: string, raw: Record<string, unknown>, ctx
     const refs = envFileRefs(raw.label_file, [...at, 'label_file'], st);
     out.label_file = refs.map((ref) => ref.path);
     const fromFiles = readEnvFiles(refs, [...at, 'label_file'], st, 'label-file');
-    out.labels = { ...fromFiles, ...(isRaw(out.labels) ? out.labels : {}) };
+    out.labels = dictOf([...Object.entries(fromFiles), ...Object.entries(isRaw(out.labels) ? out.labels : {})]);
   }
 
   // A service with no network of its own joins the project's default network.

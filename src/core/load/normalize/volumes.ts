@@ -70,7 +70,7 @@ function canonicalBind(bind: NonNullable<VolumeMount['bind']>): NonNullable<Volu
   if (bind.selinux !== undefined) out.selinux = bind.selinux;
   if (bind.propagation !== undefined) out.propagation = bind.propagation;
   if (bind.create_host_path !== undefined) out.create_host_path = bind.create_host_path;
-  for (const key of Object.keys(bind)) if (!(key in out)) out[key] = bind[key];
+  for (const key of Object.keys(bind)) if (!Object.hasOwn(out, key)) out[key] = bind[key];
   return out;
 }
 

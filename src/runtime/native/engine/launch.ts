@@ -11,6 +11,7 @@ import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import { isDirectory, planMounts } from './mounts.js';
 import { planPorts, type PortPlan } from './port-forward.js';
 import { resolveUser } from './user.js';
+import { dictOf } from '../../../core/dict.js';
 
 export interface LaunchPlan {
   /** What is spawned (after the init wrapper, before setpriv). */
@@ -75,7 +76,8 @@ function displayCommand(argv: string[]): string {
 }
 
 function replicaEnv(spec: ReplicaSpec, volumeEnv: Record<string, string>, userHome: string | undefined): Record<string, string> {
-  const env: Record<string, string> = { PATH: DEFAULT_PATH, ...spec.hostEnv };
+  // No prototype: a variable named __proto__ must reach the process like any other.
+  const env = dictOf<string>({ PATH: DEFAULT_PATH, ...spec.hostEnv });
   if (userHome !== undefined) env.HOME = userHome;
   for (const [key, value] of Object.entries(spec.service_spec.environment ?? {})) {
     if (value !== null && value !== undefined) env[key] = value;

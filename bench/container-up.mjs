@@ -1,0 +1,195 @@
+// 100 isolated replicas brought up and down with tug's container runtime
+// pieces (dist/): one bridge, a network namespace, veth and address per
+// replica, a host-root bundle, and `runc run -d` under tug-shim, eight at a
+// time; then all removed in batches. Side by side in the same run: the same
+// project through tug's docker backend (`tug --backend docker up -d` /
+// `down`) and in process mode (`tug up -d` / `down`). Also the memory tug adds
+// per isolated replica (the shim's RSS and PSS from smaps_rollup) next to the
+// workload's, and the DNS lookup latency of a service name from inside a
+// replica. Prints medians; writes bench/results/container-up.json; never fails
+// on time. Usage (root): node bench/container-up.mjs [replicas=100] [runs=3]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { fmt, median, timeCommand, writeResult } from './lib.mjs';
+
+const dist = (p) => new URL(`../dist/runtime/native/container/${p}`, import.meta.url).href;
+const { parseCgroupMounts } = await import(dist('cgroups/cgroup-layout.js'));
+const { runtimeRoot } = await import(dist('container-bundle.js'));
+const { ContainerDriver } = await import(dist('container-driver.js'));
+const { findExecutable } = await import(dist('executables.js'));
+const { Ledger } = await import(dist('ledger.js'));
+const { findOciRuntime, OciRuntime } = await import(dist('oci-runtime.js'));
+const { HostRootSource } = await import(dist('rootfs/host-root.js'));
+const { ensureShim } = await import(dist('shim/shim-binary.js'));
+const { ProjectNetworks } = await import(dist('network/project-networks.js'));
+const { netnsPath } = await import(dist('network/attach.js'));
+const { gatewayOf } = await import(dist('network/bridges.js'));
+const { NameTable } = await import(dist('dns/name-table.js'));
+const { DnsServer } = await import(dist('dns/dns-server.js'));
+const { replicaEndpoints } = await import(dist('dns/endpoints.js'));
+
+const replicas = Number(process.argv[2] ?? 100);
+const runs = Number(process.argv[3] ?? 3);
+const root = fileURLToPath(new URL('..', import.meta.url));
+const resultPath = join(root, 'bench/results/container-up.json');
+if (process.getuid?.() !== 0 || !findExecutable('runc')) {
+  console.log('container-up benchmark skipped: needs root and runc (scripts/setup-isolation.sh)');
+  writeResult(resultPath, { skipped: 'needs root and runc' });
+  process.exit(0);
+}
+
+const ip = findExecutable('ip');
+const iptables = findExecutable('iptables');
+const iptablesRestore = findExecutable('iptables-restore');
+const xargs = findExecutable('xargs');
+const cgroups = parseCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
+
+function smaps(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+    return { rss: kb('Rss'), pss: kb('Pss') };
+  } catch {
+    return { rss: NaN, pss: NaN };
+  }
+}
+
+async function eachLimited(items, limit, fn) {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]);
+  }));
+}
+
+async function isolatedRun(i) {
+  const home = mkdtempSync(join(tmpdir(), 'tug-bench-ctr-'));
+  const projectDir = mkdtempSync(join(tmpdir(), 'tug-bench-ctr-project-'));
+  const project = `benchctr${process.pid}x${i}`;
+  const ledger = new Ledger(join(home, 'projects', project, 'isolation.jsonl'));
+  const sweepCtx = { home, cgroups, ip, iptables, iptablesRestore, xargs };
+  const driver = new ContainerDriver({
+    home,
+    project,
+    runtime: new OciRuntime(findOciRuntime(), runtimeRoot(home, project)),
+    supervision: { kind: 'shim', path: ensureShim(home) },
+    rootfs: new HostRootSource({ overlayfs: true }),
+    cgroups,
+    ledger,
+    sweep: sweepCtx,
+  });
+  const networks = new ProjectNetworks({ home, project, ledger, tools: { ip, iptables, iptablesRestore }, sweep: sweepCtx });
+  const table = new NameTable();
+  const dns = new DnsServer({ table, upstreams: [] });
+  const specs = Array.from({ length: replicas }, (_, n) => ({
+    project,
+    service: 'web',
+    number: n + 1,
+    name: `${project}-web-${n + 1}`,
+    oneoff: false,
+    labels: {},
+    service_spec: { command: ['/bin/busybox', 'sleep', '100000'], networks: { default: null } },
+    projectDir,
+    networkNames: { default: `${project}_default` },
+    volumeNames: {},
+    hostEnv: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
+  }));
+
+  const t0 = process.hrtime.bigint();
+  const [plan] = await networks.create([{ key: 'default', name: `${project}_default`, spec: {} }]);
+  await dns.listen({ name: plan.name, gateway: gatewayOf(plan), subnet: plan.allocation.subnet, internal: false });
+  const reqs = specs.map((s) => networks.planAttachment(s));
+  await networks.attach(reqs);
+  const runsOf = new Map();
+  await eachLimited(specs.map((s, n) => [s, reqs[n]]), 8, async ([spec, req]) => {
+    const bundle = driver.create(spec, {
+      network: { kind: 'path', path: netnsPath(req.netns) },
+      etc: { kind: 'generated', addresses: req.links.map((l) => l.address), nameservers: [gatewayOf(plan)] },
+    });
+    const run = await driver.start(bundle);
+    run.stdout.resume();
+    run.stderr.resume();
+    runsOf.set(spec.name, { bundle, run });
+    for (const e of replicaEndpoints(spec, networks.addresses(req))) table.set(e);
+  });
+  const upMs = Number(process.hrtime.bigint() - t0) / 1e6;
+
+  const memory = [...runsOf.values()].map(({ run }) => ({ shim: smaps(run.supervisor.pid), workload: smaps(run.pid) }));
+  const lookup = await dnsLookups(reqs[0], gatewayOf(plan), 200);
+
+  const t1 = process.hrtime.bigint();
+  for (const { run } of runsOf.values()) run.signal('SIGKILL');
+  await Promise.all([...runsOf.values()].map(({ run }) => run.exited));
+  const problems = await driver.remove(specs.map((s) => s.name));
+  await dns.close();
+  problems.push(...(await networks.remove(plan.name)));
+  const downMs = Number(process.hrtime.bigint() - t1) / 1e6;
+  rmSync(home, { recursive: true, force: true });
+  rmSync(projectDir, { recursive: true, force: true });
+  return { upMs, downMs, memory, lookup, problems };
+}
+
+/** Lookups of the service name from inside the first replica's network namespace (a Node UDP client there). */
+async function dnsLookups(req, gateway, n) {
+  const { execFile } = await import('node:child_process');
+  return new Promise((resolve) => {
+    execFile(ip, ['netns', 'exec', req.netns, process.execPath, join(root, 'bench/dns-client.mjs'), gateway, 'web', String(n)], (err, stdout) => {
+      resolve(err ? { p50Us: null, p99Us: null, samples: 0 } : JSON.parse(stdout));
+    });
+  });
+}
+
+// The same project through the tug CLI: docker backend and process mode.
+const cliHome = mkdtempSync(join(tmpdir(), 'tug-bench-home-'));
+const cliDir = mkdtempSync(join(tmpdir(), 'tug-bench-ctr-cli-'));
+writeFileSync(join(cliDir, 'compose.yaml'), `services:\n  web:\n    image: tug-test/busybox:latest\n    command: ["sleep", "100000"]\n    scale: ${replicas}\n`);
+const tugBin = join(root, 'dist/cli/main.js');
+function cliRun(backend, project) {
+  const args = (...a) => [tugBin, '--backend', backend, '--progress', 'quiet', '-p', project, ...a];
+  const env = { TUG_HOME: cliHome, NO_COLOR: '1' };
+  const up = timeCommand('node', args('up', '-d'), { runs: 1, cwd: cliDir, env });
+  const down = timeCommand('node', args('down', '-t', '0'), { runs: 1, cwd: cliDir, env });
+  return { upMs: up.median, downMs: down.median, failure: up.failure ?? down.failure };
+}
+const dockerUp = spawnSync('docker', ['image', 'inspect', 'tug-test/busybox:latest'], { stdio: 'ignore' }).status === 0;
+
+const isolated = [];
+const docker = [];
+const processMode = [];
+for (let i = 0; i < runs; i++) {
+  isolated.push(await isolatedRun(i));
+  processMode.push(cliRun('native', `benchctrproc${i}`));
+  if (dockerUp) docker.push(cliRun('docker', `benchctrdock${i}`));
+}
+rmSync(cliHome, { recursive: true, force: true });
+rmSync(cliDir, { recursive: true, force: true });
+
+const med = (xs, k) => (xs.length && xs.every((x) => x[k] !== null) ? median(xs.map((x) => x[k])) : null);
+const mem = isolated.flatMap((r) => r.memory);
+const shimRss = median(mem.map((m) => m.shim.rss));
+const shimPss = median(mem.map((m) => m.shim.pss));
+const workRss = median(mem.map((m) => m.workload.rss));
+const lookupP50 = median(isolated.map((r) => r.lookup.p50Us).filter((x) => x !== null));
+const lookupP99 = median(isolated.map((r) => r.lookup.p99Us).filter((x) => x !== null));
+console.log(`${replicas} replicas, ${runs} runs (medians)`);
+console.log(`isolated (tug container runtime): up ${fmt(med(isolated, 'upMs'))}, down ${fmt(med(isolated, 'downMs'))}   (targets: up < 3000 ms, down < 2000 ms)`);
+console.log(`docker backend (tug --backend docker): up ${fmt(med(docker, 'upMs'))}, down ${fmt(med(docker, 'downMs'))}${dockerUp ? '' : ' (skipped: no tug-test/busybox image)'}`);
+console.log(`process mode (tug, native): up ${fmt(med(processMode, 'upMs'))}, down ${fmt(med(processMode, 'downMs'))}`);
+console.log(`memory tug adds per isolated replica (tug-shim): RSS ${shimRss} kB, PSS ${shimPss} kB (workload busybox sleep: RSS ${workRss} kB; target < 2048 kB)`);
+console.log(`DNS: lookup of the service name (${replicas} addresses) from inside a replica: p50 ${lookupP50} µs, p99 ${lookupP99} µs`);
+const problems = isolated.flatMap((r) => r.problems);
+if (problems.length) console.log(`cleanup problems: ${problems.join('; ')}`);
+writeResult(resultPath, {
+  date: new Date().toISOString(),
+  replicas,
+  runs,
+  isolated: { upMs: med(isolated, 'upMs'), downMs: med(isolated, 'downMs'), samples: isolated.map(({ upMs, downMs }) => ({ upMs, downMs })) },
+  docker: { upMs: med(docker, 'upMs'), downMs: med(docker, 'downMs'), samples: docker },
+  processMode: { upMs: med(processMode, 'upMs'), downMs: med(processMode, 'downMs'), samples: processMode },
+  memoryPerReplicaKb: { shimRss, shimPss, workloadRss: workRss },
+  dnsLookupUs: { p50: lookupP50, p99: lookupP99 },
+  problems,
+});
+process.exit(0);

@@ -1,0 +1,82 @@
+// Making sure the images of a project's services are in the store, per
+// pull_policy (or `--pull`): the piece the native backend's prepareImages
+// calls, and what `tug pull` runs. Services naming one image share one pull.
+// Resolves to the image ID per service, which becomes part of the recreate
+// decision (the `com.docker.compose.image` label), as on the docker backend.
+import { TugError } from '../../core/errors.js';
+import { parsePlatform, type Platform } from '../../core/images/platform.js';
+import { pullDecision } from '../../core/images/pull-policy.js';
+import { formatReference, parseReference } from '../../core/images/reference.js';
+import type { Project, ServiceSpec } from '../../core/model/types.js';
+import type { ImageProgress } from '../backend.js';
+import { pullImage, type PullOptions } from './registry/pull.js';
+import { inParallel } from './store/commit-image.js';
+import type { ImageStore } from './store/image-store.js';
+
+export interface StoreImageOptions {
+  env: PullOptions['env'];
+  /** `up --pull` / `tug pull`: overrides each service's pull_policy. */
+  pull?: string;
+  onProgress?: (p: ImageProgress) => void;
+  signal?: AbortSignal;
+  now?: Date;
+  retryDelayMs?: number;
+}
+
+export interface StoreImageResult {
+  /** Image ID per service that has one. */
+  ids: Record<string, string>;
+  /** Per service: why its image could not be made ready. */
+  failures: Record<string, TugError>;
+}
+
+const PARALLEL_IMAGES = 3;
+
+export async function prepareStoreImages(store: ImageStore, project: Project, services: string[], opts: StoreImageOptions): Promise<StoreImageResult> {
+  const refs = await store.readRefs();
+  const now = opts.now ?? new Date();
+  const result: StoreImageResult = { ids: {}, failures: {} };
+  const pulls = new Map<string, { services: string[]; platform?: Platform }>();
+  for (const service of services) {
+    const spec = project.services[service] ?? project.disabledServices[service];
+    if (!spec) continue;
+    try {
+      const reference = spec.image ? formatReference(parseReference(spec.image)) : undefined;
+      const stored = reference ? refs[reference] : undefined;
+      const action = pullDecision({ service, spec, now, ...(stored && { storedAt: stored.updated }), ...(opts.pull !== undefined && { flag: opts.pull }) });
+      if (action === 'skip') continue;
+      if (action === 'use') result.ids[service] = stored!.id;
+      else {
+        const platform = platformOf(spec);
+        const key = `${reference}|${platform ? JSON.stringify(platform) : ''}`;
+        const entry = pulls.get(key) ?? { services: [], ...(platform && { platform }) };
+        entry.services.push(service);
+        pulls.set(key, entry);
+      }
+    } catch (err) {
+      if (!(err instanceof TugError)) throw err;
+      result.failures[service] = err; // its message names the service
+    }
+  }
+  await inParallel([...pulls.values()], PARALLEL_IMAGES, async ({ services: names, platform }) => {
+    const spec = (project.services[names[0]!] ?? project.disabledServices[names[0]!])!;
+    try {
+      const { record } = await pullImage(store, spec.image!, {
+        env: opts.env,
+        ...(platform && { platform }),
+        ...(opts.signal && { signal: opts.signal }),
+        ...(opts.retryDelayMs !== undefined && { retryDelayMs: opts.retryDelayMs }),
+        onProgress: (p) => opts.onProgress?.({ service: names.join(','), image: spec.image!, ...p }),
+      });
+      for (const n of names) result.ids[n] = record.id;
+    } catch (err) {
+      if (!(err instanceof TugError)) throw err;
+      for (const n of names) result.failures[n] = new TugError({ ...err.toInit(), message: `service "${n}": ${err.message}` });
+    }
+  });
+  return result;
+}
+
+function platformOf(spec: ServiceSpec): Platform | undefined {
+  return typeof spec.platform === 'string' && spec.platform !== '' ? parsePlatform(spec.platform) : undefined;
+}

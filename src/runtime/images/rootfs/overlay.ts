@@ -1,0 +1,142 @@
+// A replica's root filesystem from an image: overlayfs with the image's
+// unpacked layers as lower directories (shared by every replica) and a private
+// upper and work directory under the replica's own directory. The upper
+// directory survives unmounts, so a restarted replica keeps what it wrote;
+// cleanup() removes it with the replica. mount(2) takes one page of options
+// and silently truncates the rest, so the lower directories are named by
+// their short links under l/ relative to the mount's working directory (12+1
+// bytes a layer: hundreds fit), as Docker's overlay2 does. While mounted, the
+// replica holds a lease on the image so prune keeps its layers.
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { readFile, rm, lstat, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { TugError } from '../../../core/errors.js';
+import type { ImageRecord, ImageStore } from '../store/image-store.js';
+import { shortLayerName } from '../unpack/unpack-layer.js';
+
+/** The shape every root filesystem source has (host root, image overlay). */
+export interface RootfsSource {
+  /** Mounts (idempotent: an existing mount is reused) and returns the root path. */
+  prepare(): Promise<{ path: string; readonly: boolean }>;
+  /** Unmounts and removes everything the replica wrote, and its lease. */
+  cleanup(): Promise<void>;
+}
+
+export interface OverlayRootfs extends RootfsSource {
+  /** Unmounts but keeps the upper directory (the replica stopped, it may start again). */
+  unmount(): Promise<void>;
+  /** Bytes the replica wrote (its upper directory). */
+  diskUsage(): Promise<number>;
+}
+
+export interface OverlayRootfsOptions {
+  store: ImageStore;
+  image: ImageRecord;
+  /** A directory owned by the replica; upper/, work/ and rootfs/ are made inside. */
+  dir: string;
+  /** Names the replica's lease, e.g. "<project>.<replica>". */
+  leaseId: string;
+}
+
+/** One page minus the NUL: beyond this the kernel would see a truncated option string. */
+const MAX_MOUNT_DATA = 4095;
+/** containerd's and containers/storage's limit. */
+const MAX_LAYERS = 500;
+
+export function overlayRootfs(opts: OverlayRootfsOptions): OverlayRootfs {
+  const { store, image, dir } = opts;
+  const upper = join(dir, 'upper');
+  const work = join(dir, 'work');
+  const target = join(dir, 'rootfs');
+  const unmount = async () => {
+    if (await isMountPoint(target)) await run('umount', [target], dir).catch(() => run('umount', ['-l', target], dir));
+  };
+  return {
+    async prepare() {
+      if (/[,:\\]/.test(dir)) throw new TugError({ code: 'rootfs.path-invalid', message: `the replica directory ${dir} contains ",", ":" or "\\", which overlayfs options cannot carry` });
+      const layers = image.layers.map((l) => l.diffId);
+      if (layers.length > MAX_LAYERS) throw tooMany(image, `${layers.length} layers (at most ${MAX_LAYERS})`);
+      const missing = layers.filter((d) => !store.hasLayer(d));
+      if (missing.length > 0) throw new TugError({ code: 'rootfs.layer-missing', message: `image ${image.id} lacks unpacked layers (${missing.join(', ')})`, hint: 'pull or load the image again' });
+      await store.putLease(opts.leaseId, { images: [image.id], layers });
+      for (const d of [upper, work, target]) mkdirSync(d, { recursive: true, mode: 0o755 });
+      if (await isMountPoint(target)) return { path: target, readonly: false };
+      // Topmost layer first; an image without layers gets an empty lower directory.
+      const lowers = layers.length > 0 ? await Promise.all([...layers].reverse().map((d) => shortLayerName(store, d))) : [emptyLower(dir)];
+      const options = `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
+      if (Buffer.byteLength(options) > MAX_MOUNT_DATA) throw tooMany(image, `its mount options need ${Buffer.byteLength(options)} bytes (one page is ${MAX_MOUNT_DATA})`);
+      await run('mount', ['-t', 'overlay', 'overlay', '-o', options, target], store.layout.shortLinksDir);
+      return { path: target, readonly: false };
+    },
+    unmount,
+    async cleanup() {
+      await unmount();
+      if (await isMountPoint(target)) throw new TugError({ code: 'rootfs.busy', message: `cannot unmount ${target}; it is still in use` });
+      await rm(dir, { recursive: true, force: true });
+      await store.removeLease(opts.leaseId);
+    },
+    diskUsage: () => treeSize(upper),
+  };
+}
+
+function emptyLower(dir: string): string {
+  const empty = join(dir, 'empty');
+  mkdirSync(empty, { recursive: true, mode: 0o755 });
+  return empty;
+}
+
+function tooMany(image: ImageRecord, why: string): TugError {
+  return new TugError({ code: 'rootfs.too-many-layers', message: `image ${image.id} cannot be mounted: ${why}`, hint: 'rebuild the image with fewer layers (squash some RUN steps)' });
+}
+
+/** Whether `path` is a mount point in this mount namespace (/proc/self/mountinfo, octal escapes undone). */
+export async function isMountPoint(path: string): Promise<boolean> {
+  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  for (const line of info.split('\n')) {
+    const field = line.split(' ')[4];
+    if (field && field.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))) === path) return true;
+  }
+  return false;
+}
+
+/** util-linux mount/umount, no shell; the working directory makes the relative lowerdirs resolve. */
+function run(program: string, args: string[], cwd: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(program, args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', (err) => reject(new TugError({ code: 'rootfs.mount-failed', message: `cannot run ${program}: ${err.message}` })));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve()
+        : reject(new TugError({ code: 'rootfs.mount-failed', message: `${program} ${args.at(-1)} failed: ${stderr.trim() || `exit ${code}`}`, hint: program === 'mount' ? 'overlay mounts need root and a kernel with overlayfs' : undefined })),
+    );
+  });
+}
+
+/** Bytes of the files under `dir` (hard links counted once). */
+export async function treeSize(dir: string): Promise<number> {
+  const seen = new Set<number>();
+  let total = 0;
+  const walk = async (d: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = await readdir(d);
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      const p = join(d, n);
+      const st = await lstat(p).catch(() => undefined);
+      if (!st) continue;
+      if (st.isDirectory()) await walk(p);
+      else if (!seen.has(st.ino)) {
+        seen.add(st.ino);
+        total += st.size;
+      }
+    }
+  };
+  await walk(dir);
+  return total;
+}

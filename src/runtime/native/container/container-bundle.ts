@@ -1,0 +1,190 @@
+// One replica's OCI bundle, written to projects/<p>/containers/<replica>/:
+// its generated /etc files, materialized secrets and configs, the volume
+// directories it mounts, the root filesystem from its RootfsSource, and the
+// config.json from oci-config.ts. This is the container-mode counterpart of
+// process mode's planLaunch + prepareDirs.
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TugError, throwIfAny } from '../../../core/errors.js';
+import type { FileObjectSpec } from '../../../core/model/types.js';
+import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import { anonDir } from '../engine/mounts.js';
+import { projectPaths, volumeDataDir } from '../home.js';
+import type { CgroupMounts } from './cgroups/cgroup-layout.js';
+import { swapAccounting } from './cgroups/cgroup-files.js';
+import { resolveContainerUser } from './container-user.js';
+import { hostnameFile, hostsFile, resolvConf } from './etc-files.js';
+import { INIT_TARGET } from './init-binary.js';
+import { readTextFile } from './read-file.js';
+import { replicaCgroup } from './names.js';
+import { hostnameOf, toOciConfig, type NetworkNamespace } from './oci-config.js';
+import { planFileGrants, replicaMounts, type FileGrant, type MountContext } from './oci-mounts.js';
+import { serializeOciConfig, type OciConfig, type OciMount } from './oci-spec.js';
+import type { MountTarget, PreparedRootfs, RootfsSource } from './rootfs/rootfs-source.js';
+
+export type EtcInput =
+  | { kind: 'generated'; addresses: readonly string[]; nameservers: readonly string[] }
+  /** network_mode: host: the host's own files. */
+  | { kind: 'host' };
+
+export interface BundleInputs {
+  home: string;
+  rootfs: RootfsSource;
+  cgroups: CgroupMounts;
+  network: NetworkNamespace;
+  etc: EtcInput;
+  secrets?: Readonly<Record<string, FileObjectSpec>>;
+  configs?: Readonly<Record<string, FileObjectSpec>>;
+  initPath?: string;
+  inheritedMounts?: readonly OciMount[];
+  join?: { pid?: string; ipc?: string };
+}
+
+export interface ContainerBundle {
+  id: string;
+  dir: string;
+  config: OciConfig;
+  notes: string[];
+  rootfs: PreparedRootfs;
+  cgroupsPath: string;
+}
+
+/** Where the project's replicas share root-filesystem skeletons (removed with the project). */
+export function sharedRootfsDir(home: string, project: string): string {
+  return join(projectPaths(home, project).dir, 'rootfs');
+}
+
+export function containersDir(home: string, project: string): string {
+  return join(projectPaths(home, project).dir, 'containers');
+}
+
+export function bundleDir(home: string, project: string, replica: string): string {
+  return join(containersDir(home, project), replica);
+}
+
+/** The runtime's state directory (`--root`) for a project. */
+export function runtimeRoot(home: string, project: string): string {
+  return join(projectPaths(home, project).dir, 'runc');
+}
+
+function anonymousDir(home: string, spec: ReplicaSpec, target: string): string {
+  return join(anonDir(home, spec.project, spec.name), target.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'root');
+}
+
+function writeEtcFiles(dir: string, spec: ReplicaSpec, etc: EtcInput): Record<string, string> {
+  const files: Record<string, string> = {
+    '/etc/hostname': join(dir, 'hostname'),
+    '/etc/hosts': join(dir, 'hosts'),
+    '/etc/resolv.conf': join(dir, 'resolv.conf'),
+  };
+  const svc = spec.service_spec;
+  if (etc.kind === 'host') {
+    for (const [inside, outside] of Object.entries(files)) writeFileSync(outside, readTextFile(inside) ?? '');
+    return files;
+  }
+  const hostname = hostnameOf(spec, []);
+  const extraHosts = (typeof svc.extra_hosts === 'object' && svc.extra_hosts !== null ? svc.extra_hosts : {}) as Record<string, string[]>;
+  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+  writeFileSync(files['/etc/hostname']!, hostnameFile(hostname));
+  writeFileSync(files['/etc/hosts']!, hostsFile({ hostname, domainname: typeof svc.domainname === 'string' ? svc.domainname : undefined, addresses: etc.addresses, extraHosts }));
+  writeFileSync(files['/etc/resolv.conf']!, resolvConf({ nameservers: etc.nameservers, search: list(svc.dns_search), options: list(svc.dns_opt) }));
+  return files;
+}
+
+/** Host files for the grants: the object's own file when it needs no change, else a private copy. */
+function materializeGrants(dir: string, grants: readonly FileGrant[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  grants.forEach((g, i) => {
+    if (g.file !== undefined && g.mode === undefined && g.uid === undefined && g.gid === undefined) {
+      out[g.target] = g.file;
+      return;
+    }
+    const path = join(dir, 'grants', String(i));
+    mkdirSync(join(dir, 'grants'), { recursive: true, mode: 0o700 });
+    if (g.file !== undefined) copyFileSync(g.file, path);
+    else writeFileSync(path, g.content ?? '');
+    chmodSync(path, g.mode ?? 0o444);
+    if (g.uid !== undefined || g.gid !== undefined) chownSync(path, Number(g.uid ?? 0), Number(g.gid ?? 0));
+    out[g.target] = path;
+  });
+  return out;
+}
+
+/** Named and anonymous volume directories exist; bind sources exist (or are created when allowed). */
+function prepareVolumes(home: string, spec: ReplicaSpec, sink: TugError[]): void {
+  (spec.service_spec.volumes ?? []).forEach((m, i) => {
+    if (m.type === 'volume') {
+      mkdirSync(m.source ? volumeDataDir(home, spec.volumeNames[m.source] ?? m.source) : anonymousDir(home, spec, m.target), { recursive: true });
+    } else if (m.type === 'bind' && m.source && !existsSync(m.source)) {
+      if (m.bind?.create_host_path === true) mkdirSync(m.source, { recursive: true });
+      else {
+        sink.push(new TugError({
+          code: 'container.bind-source',
+          message: `service ${spec.service}: bind source ${m.source} does not exist`,
+          path: ['services', spec.service, 'volumes', i],
+          hint: 'create it, or use the short syntax ("./dir:/target"), which creates a missing directory',
+        }));
+      }
+    }
+  });
+}
+
+function kindOf(mount: OciMount): MountTarget['kind'] {
+  if (mount.type !== 'bind') return 'dir';
+  try {
+    return statSync(mount.source).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return 'dir';
+  }
+}
+
+/** Writes the bundle; throws TugErrors (all at once) for what the user can fix. */
+export function writeBundle(spec: ReplicaSpec, inputs: BundleInputs): ContainerBundle {
+  const dir = bundleDir(inputs.home, spec.project, spec.name);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const sink: TugError[] = [];
+  const grants = planFileGrants(spec, inputs.secrets ?? {}, inputs.configs ?? {}, sink);
+  prepareVolumes(inputs.home, spec, sink);
+  throwIfAny(sink);
+  const mountCtx: MountContext = {
+    volumes: {
+      named: (name) => volumeDataDir(inputs.home, name),
+      anonymous: (target) => anonymousDir(inputs.home, spec, target),
+    },
+    grantSources: materializeGrants(dir, grants),
+    etcFiles: writeEtcFiles(dir, spec, inputs.etc),
+    inheritedMounts: inputs.inheritedMounts,
+  };
+  const targets: MountTarget[] = replicaMounts(spec, grants, mountCtx, sink).map((m) => ({ path: m.destination, kind: kindOf(m) }));
+  throwIfAny(sink);
+  if (spec.service_spec.init === true) targets.push({ path: INIT_TARGET, kind: 'file' });
+  const rootfs = inputs.rootfs.prepare({ spec, dir, sharedDir: sharedRootfsDir(inputs.home, spec.project), targets });
+  const svc = spec.service_spec;
+  const user = resolveContainerUser(
+    spec.service,
+    typeof svc.user === 'string' ? svc.user : svc.user === undefined ? undefined : String(svc.user),
+    Array.isArray(svc.group_add) ? svc.group_add.map(String) : [],
+    rootfs.readFile('/etc/passwd') ?? '',
+    rootfs.readFile('/etc/group') ?? '',
+  );
+  const cgroupsPath = replicaCgroup(inputs.home, spec.project, spec.name);
+  const { config, notes } = toOciConfig(spec, {
+    rootfs,
+    user,
+    mounts: mountCtx,
+    grants,
+    network: inputs.network,
+    join: inputs.join,
+    cgroupsPath,
+    initPath: inputs.initPath,
+    resources: { swapAccounting: swapAccounting(inputs.cgroups) },
+  });
+  writeFileSync(join(dir, 'config.json'), serializeOciConfig(config), { mode: 0o600 });
+  return { id: spec.name, dir, config, notes, rootfs, cgroupsPath };
+}
+
+/** Removes the bundle directory and what its root filesystem source made. */
+export function removeBundle(dir: string, rootfs: RootfsSource, hostMounts: readonly string[] = []): void {
+  rootfs.cleanup(dir, hostMounts);
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,118 @@
+// The container lifecycle of one project's replicas, in the shape the engine's
+// Replica needs: create (write the bundle) → start (→ pid, exit, stdout,
+// stderr) → finish (exit status, OOM) → start again on restart → remove. Every
+// object is recorded in the ledger before it exists, so `recover()` in the next
+// engine removes exactly what a crashed one left.
+import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { CgroupMounts } from './cgroups/cgroup-layout.js';
+import { readCgroupSample } from './cgroups/cgroup-files.js';
+import { parseNetDev, type CgroupSample, type NetworkCounters } from './cgroups/cgroup-stats.js';
+import { bundleDir, sharedRootfsDir, writeBundle, type BundleInputs, type ContainerBundle } from './container-bundle.js';
+import { startContainer, type ContainerExit, type ContainerRun, type Supervision } from './container-run.js';
+import type { Ledger } from './ledger.js';
+import { replicaCgroup } from './names.js';
+import { execProcess, type ExecRequest } from './oci-config.js';
+import { readTextFile } from './read-file.js';
+import type { ExecHandle, OciRuntime } from './oci-runtime.js';
+import type { RootfsSource } from './rootfs/rootfs-source.js';
+import { sweep, type SweepContext } from './sweep.js';
+
+export interface ContainerDriverOptions {
+  home: string;
+  project: string;
+  runtime: OciRuntime;
+  supervision: Supervision;
+  rootfs: RootfsSource;
+  cgroups: CgroupMounts;
+  ledger: Ledger;
+  sweep: SweepContext;
+  initPath?: string;
+}
+
+export interface FinishedRun {
+  exitCode: number;
+  /** The kernel killed a process of the container for lack of memory. */
+  oomKilled: boolean;
+}
+
+export interface ContainerStatsSample {
+  cgroup: CgroupSample;
+  network: NetworkCounters;
+  /** When it was taken (process.hrtime.bigint), for CPU %. */
+  at: bigint;
+}
+
+export type ReplicaBundleInputs = Omit<BundleInputs, 'home' | 'rootfs' | 'cgroups' | 'initPath'>;
+
+export class ContainerDriver {
+  /** Replicas started by this driver, whose runtime state a restart must delete first. */
+  private readonly started = new Set<string>();
+
+  constructor(readonly opts: ContainerDriverOptions) {}
+
+  /** Writes the replica's bundle; a TugError (all problems at once) for what the user can fix. */
+  create(spec: ReplicaSpec, inputs: ReplicaBundleInputs): ContainerBundle {
+    const { ledger, home, rootfs, cgroups, initPath, runtime } = this.opts;
+    const bundle = writeBundleRecorded(spec, { ...inputs, home, rootfs, cgroups, initPath }, ledger);
+    ledger.add([{ owner: spec.name, kind: 'container', id: bundle.id, runtime: runtime.binary.path, root: runtime.root }]);
+    return bundle;
+  }
+
+  /**
+   * Starts the container. On a restart, the previous run's runtime state is
+   * deleted first (`finish` normally did that already); a fresh create has none.
+   */
+  async start(bundle: ContainerBundle): Promise<ContainerRun> {
+    if (this.started.has(bundle.id)) await this.opts.runtime.remove(bundle.id);
+    this.started.add(bundle.id);
+    return startContainer({ runtime: this.opts.runtime, supervision: this.opts.supervision, id: bundle.id, bundle: bundle.dir });
+  }
+
+  /** After `run.exited`: the status, OOM included (read before the runtime removes the cgroup), and the runtime state gone. */
+  async finish(bundle: ContainerBundle, exit: ContainerExit): Promise<FinishedRun> {
+    const oomKilled = (readCgroupSample(this.opts.cgroups, bundle.cgroupsPath).oomKills ?? 0) > 0;
+    await this.opts.runtime.remove(bundle.id);
+    return { exitCode: exit.code, oomKilled };
+  }
+
+  /** Runs a command inside the running container (exec, health probes), as its user, in its directory, with its environment. */
+  exec(bundle: ContainerBundle, req: ExecRequest, stdin: 'ignore' | 'pipe' = 'ignore'): ExecHandle {
+    return this.opts.runtime.exec(bundle.id, bundle.dir, execProcess(bundle.config.process, req), stdin);
+  }
+
+  sample(bundle: ContainerBundle, run: ContainerRun | undefined): ContainerStatsSample {
+    // /proc/<init>/net/dev lists the container's own namespace; gone once it exited.
+    const netDev = run ? readTextFile(`/proc/${run.pid}/net/dev`) : undefined;
+    const network: NetworkCounters = netDev ? parseNetDev(netDev) : { rxBytes: 0, txBytes: 0 };
+    return { cgroup: readCgroupSample(this.opts.cgroups, bundle.cgroupsPath), network, at: process.hrtime.bigint() };
+  }
+
+  /**
+   * Removes everything recorded for the replicas (container, cgroup, bundle,
+   * namespace, veths), batched across them; returns what could not go.
+   */
+  remove(replicas: string | readonly string[]): Promise<string[]> {
+    for (const r of typeof replicas === 'string' ? [replicas] : replicas) this.started.delete(r);
+    return sweep(this.opts.ledger, this.opts.sweep, replicas);
+  }
+
+  /**
+   * Everything the project has (replicas, networks, shared skeletons): at
+   * engine start, what a previous engine left; at `down`, what is left after
+   * the replicas and networks were removed.
+   */
+  recover(): Promise<string[]> {
+    return sweep(this.opts.ledger, this.opts.sweep);
+  }
+}
+
+function writeBundleRecorded(spec: ReplicaSpec, inputs: BundleInputs, ledger: Ledger): ContainerBundle {
+  // Recorded before they exist: the project's shared skeletons (owned by the
+  // project, so they go with it), the bundle directory, the cgroup runc will make.
+  ledger.add([
+    { owner: spec.project, kind: 'dir', path: sharedRootfsDir(inputs.home, spec.project) },
+    { owner: spec.name, kind: 'dir', path: bundleDir(inputs.home, spec.project, spec.name) },
+    { owner: spec.name, kind: 'cgroup', path: replicaCgroup(inputs.home, spec.project, spec.name) },
+  ]);
+  return writeBundle(spec, inputs);
+}

@@ -1,0 +1,188 @@
+// One run of a container, supervised so that tug knows its exit status, owns
+// its stdout/stderr and can signal it. Two supervisors, chosen by
+// supervision.ts with the memory figures measured on these machines:
+//   shim        tug-shim (shim/shim-source.ts), a child subreaper that runs
+//               `runc run -d`: ~0.7 MB RSS per container; the container writes
+//               straight into our pipes. It SIGKILLs the container when the
+//               engine dies (its stdin closes), even if the engine was SIGKILLed.
+//   foreground  `runc run` stays the container's parent: no compiler needed,
+//               but ~10 MB RSS per container, and a SIGKILLed engine leaves the
+//               container running until the next engine removes it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { TugError } from '../../../core/errors.js';
+import { after, sleep } from '../../../timers.js';
+import { lastRuntimeError, signalNumber, type OciRuntime } from './oci-runtime.js';
+
+export type Supervision = { kind: 'shim'; path: string } | { kind: 'foreground' };
+
+export interface ContainerExit {
+  /** The init's exit code, or 128 + the signal that killed it. */
+  code: number;
+  /** The supervisor vanished without reporting: the container may still run and must be removed. */
+  lost?: boolean;
+}
+
+export interface ContainerRun {
+  readonly id: string;
+  /** The container's init, as the host sees it. */
+  readonly pid: number;
+  /** The process supervising it (the shim, or the foreground runc). */
+  readonly supervisor: ChildProcess;
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  readonly exited: Promise<ContainerExit>;
+  /** Delivers a signal to the container's init (never to a recycled pid). */
+  signal(signal: NodeJS.Signals | number): void;
+}
+
+export interface StartOptions {
+  runtime: OciRuntime;
+  supervision: Supervision;
+  id: string;
+  bundle: string;
+  /** Give up on a container that has not started after this long (default 30 s). */
+  timeoutMs?: number;
+}
+
+export function bundleFiles(bundle: string): { pidFile: string; runtimeLog: string } {
+  return { pidFile: join(bundle, 'init.pid'), runtimeLog: join(bundle, 'runtime.log') };
+}
+
+function startFailure(id: string, why: string): TugError {
+  return new TugError({ code: 'container.start-failed', message: `cannot start container ${id}: ${why}` });
+}
+
+export async function startContainer(opts: StartOptions): Promise<ContainerRun> {
+  const { pidFile, runtimeLog } = bundleFiles(opts.bundle);
+  rmSync(pidFile, { force: true });
+  rmSync(runtimeLog, { force: true });
+  const logArgs = ['--log', runtimeLog, '--log-format', 'json', ...opts.runtime.globalArgs];
+  return opts.supervision.kind === 'shim'
+    ? startWithShim(opts, opts.supervision.path, logArgs, pidFile, runtimeLog)
+    : startInForeground(opts, logArgs, pidFile, runtimeLog);
+}
+
+function startWithShim(opts: StartOptions, shim: string, logArgs: string[], pidFile: string, runtimeLog: string): Promise<ContainerRun> {
+  const argv = [pidFile, opts.runtime.binary.path, ...logArgs, 'run', '-d', '--pid-file', pidFile, '--bundle', opts.bundle, opts.id];
+  const child = spawn(shim, argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
+  const stdout = held(child.stdout!);
+  const stderr = held(child.stderr!);
+  const control = child.stdin as Writable;
+  control.on('error', () => undefined);
+  let reportedExit: number | undefined;
+  const exited = new Promise<ContainerExit>((resolve) => {
+    child.once('exit', (code, signal) => {
+      if (reportedExit !== undefined) resolve({ code: reportedExit });
+      else resolve({ code: code ?? 128 + (signal ? signalNumber(signal) : 0), lost: true });
+    });
+  });
+  return new Promise<ContainerRun>((resolve, reject) => {
+    let started = false;
+    const timer = after(opts.timeoutMs ?? 30_000, () => {
+      if (started) return;
+      child.kill('SIGKILL');
+      reject(startFailure(opts.id, 'the runtime did not start it in time'));
+    });
+    child.once('error', (err) => {
+      timer.cancel();
+      reject(startFailure(opts.id, err.message));
+    });
+    readLines(child.stdio[3] as Readable, (line) => {
+      const [word, value] = line.split(' ');
+      const n = Number(value);
+      if (word === 'pid' && !started) {
+        started = true;
+        timer.cancel();
+        resolve({
+          id: opts.id,
+          pid: n,
+          supervisor: child,
+          stdout,
+          stderr,
+          exited,
+          signal: (signal) => {
+            if (reportedExit === undefined) control.write(`${signalNumber(signal)}\n`);
+          },
+        });
+      } else if (word === 'exit') reportedExit = n;
+      else if (word === 'failed' && !started) {
+        timer.cancel();
+        reject(startFailure(opts.id, lastRuntimeError(runtimeLog) ?? `the runtime exited with status ${n}`));
+      }
+    });
+    void exited.then(() => {
+      if (started) return;
+      timer.cancel();
+      reject(startFailure(opts.id, lastRuntimeError(runtimeLog) ?? 'its supervisor exited'));
+    });
+  });
+}
+
+async function startInForeground(opts: StartOptions, logArgs: string[], pidFile: string, runtimeLog: string): Promise<ContainerRun> {
+  const argv = [...logArgs, 'run', '--pid-file', pidFile, '--bundle', opts.bundle, opts.id];
+  const child = spawn(opts.runtime.binary.path, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const stdout = held(child.stdout!);
+  const stderr = held(child.stderr!);
+  let gone = false;
+  const exited = new Promise<ContainerExit>((resolve) => {
+    child.once('error', () => resolve({ code: 127, lost: true }));
+    child.once('exit', (code, signal) => {
+      gone = true;
+      // runc exits with the container's status; a signal here hit runc itself.
+      resolve(signal ? { code: 128 + signalNumber(signal), lost: true } : { code: code ?? 1 });
+    });
+  });
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') {
+    if (gone) throw startFailure(opts.id, lastRuntimeError(runtimeLog) ?? 'the runtime exited');
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      await opts.runtime.remove(opts.id).catch(() => undefined);
+      throw startFailure(opts.id, 'the runtime did not start it in time');
+    }
+    await sleep(5);
+  }
+  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  return {
+    id: opts.id,
+    pid,
+    supervisor: child,
+    stdout,
+    stderr,
+    exited,
+    signal: (signal) => {
+      if (gone) return;
+      // runc forwards what it receives, except SIGKILL, which would kill runc itself.
+      if (signalNumber(signal) === 9) void opts.runtime.kill(opts.id, 'KILL');
+      else child.kill(signal);
+    },
+  };
+}
+
+/**
+ * The stream, held until someone reads it. Node resumes (and so discards) a
+ * child's unread output when the child exits, and a short-lived container
+ * exits before the log writer attaches: a pipe into a PassThrough reads it at
+ * once and keeps it, with backpressure, until it is consumed.
+ */
+export function held(stream: Readable): Readable {
+  const keep = new PassThrough();
+  stream.pipe(keep);
+  return keep;
+}
+
+function readLines(stream: Readable, onLine: (line: string) => void): void {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      onLine(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+    }
+  });
+}

@@ -1,0 +1,66 @@
+// How each service runs: as a container or as a host process. Pure. The
+// choice comes from, in order: the service's `x-tug: {isolation: ...}`, the
+// `--isolation` flag, TUG_ISOLATION, else `auto`. `auto` runs a service with
+// an image as a container (it needs a root filesystem; image root filesystems
+// come with the next issue) and one without as a host process, as today.
+// Where a container is asked for and this machine cannot give one, the error
+// names every such service and what is missing, before anything starts.
+import { TugError } from '../../../core/errors.js';
+import type { ServiceSpec } from '../../../core/model/types.js';
+import type { CapabilityReport } from './capability-report.js';
+
+export type IsolationSetting = 'auto' | 'container' | 'process';
+export type Isolation = 'container' | 'process';
+
+const SETTINGS: readonly string[] = ['auto', 'container', 'process'];
+
+export interface IsolationInputs {
+  /** `--isolation`, when given. */
+  flag?: string;
+  /** TUG_ISOLATION, when set. */
+  env?: string;
+  report: CapabilityReport;
+  /** Whether image root filesystems are available (false until the image source lands). */
+  imageRootfs: boolean;
+}
+
+export function parseIsolation(value: string, origin: string): IsolationSetting {
+  if (SETTINGS.includes(value)) return value as IsolationSetting;
+  throw new TugError({ code: 'usage', message: `${origin}: unknown isolation "${value}"`, expected: 'auto, container or process', exitCode: 2 });
+}
+
+function serviceSetting(name: string, spec: ServiceSpec): IsolationSetting | undefined {
+  const ext = spec['x-tug'];
+  if (typeof ext !== 'object' || ext === null || !('isolation' in ext)) return undefined;
+  const value = (ext as { isolation: unknown }).isolation;
+  if (typeof value === 'string' && SETTINGS.includes(value)) return value as IsolationSetting;
+  throw new TugError({
+    code: 'config.isolation',
+    message: `service ${name}: x-tug.isolation must be auto, container or process, not ${JSON.stringify(value)}`,
+    path: ['services', name, 'x-tug', 'isolation'],
+  });
+}
+
+/** The isolation of every service, or one TugError naming each service that cannot run as asked. */
+export function decideIsolation(services: Readonly<Record<string, ServiceSpec>>, inputs: IsolationInputs): Record<string, Isolation> {
+  const global = inputs.flag !== undefined ? parseIsolation(inputs.flag, '--isolation') : inputs.env ? parseIsolation(inputs.env, 'TUG_ISOLATION') : 'auto';
+  const out: Record<string, Isolation> = {};
+  const impossible: string[] = [];
+  for (const [name, spec] of Object.entries(services)) {
+    const setting = serviceSetting(name, spec) ?? global;
+    const hasImage = typeof spec.image === 'string' && spec.image !== '';
+    const auto = hasImage && inputs.imageRootfs && inputs.report.containers.available ? 'container' : 'process';
+    const mode: Isolation = setting === 'auto' ? auto : setting;
+    if (mode === 'container' && !inputs.report.containers.available) impossible.push(name);
+    out[name] = mode;
+  }
+  if (impossible.length > 0) {
+    const fixes = inputs.report.capabilities.filter((c) => c.status === 'missing' && c.fix).map((c) => c.fix!);
+    throw new TugError({
+      code: 'container.unavailable',
+      message: `${impossible.length === 1 ? 'service' : 'services'} ${impossible.join(', ')} must run as ${impossible.length === 1 ? 'a container' : 'containers'}, but this machine cannot run containers: missing ${inputs.report.containers.missing.join(' and ')}`,
+      hint: [...new Set(fixes)].join('; ') || 'run `tug doctor` to see what is missing, or use --isolation process',
+    });
+  }
+  return out;
+}

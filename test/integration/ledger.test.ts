@@ -1,0 +1,53 @@
+// The crash records: what was added and not forgotten survives a restart,
+// including after a crash mid-append.
+import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Ledger, type LedgerEntry } from '../../src/runtime/native/container/ledger.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function file(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tug-ledger-'));
+  dirs.push(d);
+  return join(d, 'projects', 'p', 'isolation.jsonl');
+}
+
+const a: LedgerEntry = { owner: 'p-web-1', kind: 'netns', name: 'tug-1' };
+const b: LedgerEntry = { owner: 'p-web-1', kind: 'link', name: 'tugv1' };
+const c: LedgerEntry = { owner: 'p_default', kind: 'link', name: 'tugb1' };
+
+describe('the ledger', () => {
+  it('keeps what was added and not forgotten, by owner, across instances', () => {
+    const f = file();
+    const ledger = new Ledger(f);
+    ledger.add([a, b, c, a]);
+    ledger.forget([b]);
+    expect(new Ledger(f).entries()).toEqual([a, c]);
+    expect(new Ledger(f).entries(['p-web-1'])).toEqual([a]);
+    expect(Ledger.read(f)).toEqual([a, c]);
+  });
+
+  it('survives a torn last line: the records after it are kept', () => {
+    const f = file();
+    new Ledger(f).add([a]);
+    appendFileSync(f, '{"op":"add","entry":{"owner":"p-web-2","kind":"ne');
+    const next = new Ledger(f);
+    next.add([c]);
+    expect(Ledger.read(f)).toEqual([a, c]);
+    expect(readFileSync(f, 'utf8').split('\n').filter(Boolean)).toHaveLength(3);
+  });
+
+  it('compacts a log that is mostly forgotten', () => {
+    const f = file();
+    const ledger = new Ledger(f);
+    const many = Array.from({ length: 300 }, (_, i): LedgerEntry => ({ owner: `r${i}`, kind: 'dir', path: `/h/${i}` }));
+    ledger.add([...many, c]);
+    ledger.forget(many);
+    expect(readFileSync(f, 'utf8').trim().split('\n')).toHaveLength(1);
+    expect(Ledger.read(f)).toEqual([c]);
+  });
+});
