@@ -17,6 +17,8 @@ export interface ApplyOptions {
   /** Run the backend's preflight checks (ports...) on the first plan. */
   preflight?: boolean;
   maxRounds?: number;
+  /** Lifecycle plans (stop, start, restart, kill): executed once, never re-planned (see converge). */
+  oneShot?: boolean;
 }
 
 export interface ApplyOutcome {
@@ -42,6 +44,7 @@ export async function applyPlans(ctx: CliContext, backend: RuntimeBackend, opts:
       project: opts.project,
       parallel,
       maxRounds: opts.maxRounds,
+      oneShot: opts.oneShot,
       signal: opts.signal,
       onEvent: (e) => progress.event(e),
       planFor: (observed, round) => {

@@ -5,6 +5,7 @@
 import type { Project } from '../core/model/types.js';
 import { planKill, planStop } from '../core/reconcile/down.js';
 import type { ObservedReplica } from '../core/reconcile/observed.js';
+import { watchReplicas, type Verdict } from '../engine/conditions.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
 import { applyPlans } from './apply.js';
 import type { CliContext } from './context.js';
@@ -39,7 +40,7 @@ export async function attach(ctx: CliContext, backend: RuntimeBackend, project: 
   const stop = (kill: boolean) =>
     applyPlans(ctx, backend, {
       project: project.name,
-      maxRounds: 1,
+      oneShot: true,
       planFor: (state) =>
         kill ? planKill(state, { services: opts.services, signal: 'SIGKILL' }) : planStop(state, { services: opts.services, timeoutMs: opts.timeoutMs }),
     }).finally(() => stopAll.abort());
@@ -65,38 +66,23 @@ export async function attach(ctx: CliContext, backend: RuntimeBackend, project: 
     if (!stopAll.signal.aborted) throw err;
   });
 
-  /** True when attach is over: a replica exited under an abort flag, or nothing runs any more. */
-  const settled = async (exited: ObservedReplica | undefined): Promise<boolean> => {
-    if (exited && opts.abortOnExit && (!opts.exitCodeFrom || opts.exitCodeFrom === exited.service)) {
+  // Exits are watched from the start of `up` (opts.since): a replica that
+  // exited before this subscribed is seen even where the engine still lists it
+  // as running, and the watch judges event snapshots, never a fresh listing.
+  let exited: ObservedReplica | undefined;
+  const exits = watchReplicas(backend, project.name, (all) => attachVerdict(all.map((w) => w.replica), opts, (r) => (exited = r)), {
+    signal: stopAll.signal,
+    since: opts.since,
+  })
+    .then(() => {
+      if (!exited) return stopAll.abort(); // nothing runs any more
       exitCode = exited.exitCode ?? 0;
       ctx.err(`${exited.name} exited with code ${exitCode}; aborting\n`);
       stopping ??= stop(false);
-      return true;
-    }
-    if (opts.abortOnExit) return false;
-    const now = await backend.observe(project.name);
-    const alive = now.replicas.some((x) => opts.services.includes(x.service) && !x.oneoff && (x.state === 'running' || x.state === 'restarting'));
-    if (!alive) stopAll.abort();
-    return !alive;
-  };
-  const relevantExit = (r: ObservedReplica) => !r.oneoff && opts.services.includes(r.service) && r.state === 'exited';
-
-  const exits = (async () => {
-    const events = backend.events(project.name, stopAll.signal)[Symbol.asyncIterator]();
-    const firstEvent = events.next();
-    // A replica may have exited before we subscribed (a quick one-shot): look once at what is there.
-    const current = await backend.observe(project.name);
-    const early = current.replicas.find((r) => relevantExit(r) && (!opts.since || (r.finishedAt ?? '') >= opts.since));
-    if (early && (await settled(early))) return;
-    if (!early && !opts.abortOnExit && (await settled(undefined))) return;
-    for (let next = await firstEvent; !next.done; next = await events.next()) {
-      const event = next.value;
-      if (event.action !== 'die' || !relevantExit(event.replica)) continue;
-      if (await settled(event.replica)) return;
-    }
-  })().catch((err) => {
-    if (!stopAll.signal.aborted) throw err;
-  });
+    })
+    .catch((err) => {
+      if (!stopAll.signal.aborted) throw err;
+    });
 
   try {
     await Promise.race([exits, new Promise((resolve) => stopAll.signal.addEventListener('abort', resolve, { once: true }))]);
@@ -113,4 +99,27 @@ export async function attach(ctx: CliContext, backend: RuntimeBackend, project: 
     exitCode = from?.exitCode ?? exitCode;
   }
   return exitCode;
+}
+
+/**
+ * When attach is over: with an abort flag, once a replica of the services
+ * (of --exit-code-from's service, when given) has exited (`onExit` learns
+ * which); without, once none of them runs any more. `up` started every
+ * replica it attaches to, so one found exited has exited since, or was
+ * listed as running when `up` planned (a lagging engine list) and has
+ * exited all the same.
+ */
+export function attachVerdict(
+  replicas: readonly ObservedReplica[],
+  opts: Pick<AttachOptions, 'services' | 'abortOnExit' | 'exitCodeFrom'>,
+  onExit: (replica: ObservedReplica) => void,
+): Verdict {
+  const mine = replicas.filter((r) => !r.oneoff && opts.services.includes(r.service)).sort((a, b) => a.name.localeCompare(b.name));
+  if (opts.abortOnExit) {
+    const exited = mine.find((r) => r.state === 'exited' && (!opts.exitCodeFrom || opts.exitCodeFrom === r.service));
+    if (!exited) return { met: false, pending: [] };
+    onExit(exited);
+    return { met: true };
+  }
+  return mine.some((r) => r.state === 'running' || r.state === 'restarting') ? { met: false, pending: [] } : { met: true };
 }

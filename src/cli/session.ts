@@ -15,6 +15,7 @@ export function projectNameFor(ctx: CliContext): string {
   try {
     return projectNameOf(projectOptions(ctx), { cwd: ctx.cwd, env: ctx.env });
   } catch (err) {
+    const fallback = typedProjectName(ctx);
     if (fallback && isUserError(err)) return fallback;
     throw err;
   }

@@ -1,6 +1,8 @@
-// Waiting for replicas to reach a state: depends_on conditions and `up --wait`.
-// It is event-driven, not polled: subscribe to backend events first, observe
-// once (so a change between the two is not missed), then judge again on every
+// Waiting for replicas to reach a state: depends_on conditions, `up --wait`
+// and an attached `up` watching for exits. It is event-driven, not polled:
+// subscribe to backend events first (from the start of the command, so a
+// backend that replays misses nothing that happened meanwhile), observe once
+// (so a change between the two is not missed), then judge again on every
 // event's snapshot until the condition is met, fails, times out or is aborted.
 import { TugError } from '../core/errors.js';
 import type { DependencyCondition } from '../core/model/types.js';
@@ -11,6 +13,8 @@ import { after, type Timer } from '../timers.js';
 export interface WaitOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** ISO time the command began: changes since then count, even those made before the wait subscribed. */
+  since?: string;
 }
 
 /** A replica as the waiter knows it, and whether it has ever been started. */
@@ -42,9 +46,7 @@ export function waitForCondition(
   });
 }
 
-export interface WaitForServicesOptions {
-  timeoutMs?: number;
-  signal?: AbortSignal;
+export interface WaitForServicesOptions extends WaitOptions {
   /** One-shot services (consumed with service_completed_successfully): they must exit 0. */
   completedServices?: string[];
 }
@@ -137,14 +139,17 @@ function combine(verdicts: Verdict[]): Verdict {
   return pending.length === 0 ? MET : { met: false, pending };
 }
 
-interface WatchOptions extends WaitOptions {
-  timeoutError: (pending: string[]) => TugError;
+export interface WatchOptions extends WaitOptions {
+  /** Needed with timeoutMs. */
+  timeoutError?: (pending: string[]) => TugError;
 }
 
 /**
  * Subscribes, observes once, then re-judges on each event until the verdict is
- * met (resolve) or carries an error (reject). Replicas are tracked by name from
- * event snapshots; no event ever causes another observe.
+ * met (resolve) or carries an error (reject). Replicas are tracked by backend
+ * id from event snapshots (a recreated replica's predecessor has the same
+ * name), and a snapshot of a replica that is gone drops it; no event ever
+ * causes another observe, since an observation may lag behind the events.
  */
 export async function watchReplicas(
   backend: RuntimeBackend,
@@ -160,19 +165,22 @@ export async function watchReplicas(
   let onAbort: (() => void) | undefined;
   // Rejects on timeout or abort; raced against every await below.
   const stopped = new Promise<never>((_, reject) => {
-    if (opts.timeoutMs !== undefined) timer = after(opts.timeoutMs, () => reject(opts.timeoutError(pendingOf(verdict))));
+    if (opts.timeoutMs !== undefined) {
+      const timeoutError = opts.timeoutError ?? ((pending: string[]) => new TugError({ code: 'wait.timeout', message: `timed out: ${pending.join(', ')}` }));
+      timer = after(opts.timeoutMs, () => reject(timeoutError(pendingOf(verdict))));
+    }
     onAbort = () => reject(interrupted());
     opts.signal?.addEventListener('abort', onAbort, { once: true });
   });
   stopped.catch(() => {});
 
   const record = (replica: ObservedReplica, removed = false): void => {
-    if (removed) return void known.delete(replica.name);
-    const started = (known.get(replica.name)?.started ?? false) || hasBeenStarted(replica);
-    known.set(replica.name, { replica, started });
+    if (removed || replica.state === 'removing') return void known.delete(replica.id);
+    const started = (known.get(replica.id)?.started ?? false) || hasBeenStarted(replica);
+    known.set(replica.id, { replica, started });
   };
 
-  const iterator = backend.events(project, unsubscribe.signal)[Symbol.asyncIterator]();
+  const iterator = backend.events(project, unsubscribe.signal, { since: opts.since })[Symbol.asyncIterator]();
   try {
     // Asking for the first event before observing makes lazy (generator) streams subscribe now.
     let next = iterator.next();

@@ -16,9 +16,17 @@ export interface ConvergeOptions {
   parallel: number;
   /** Most plans executed (default 3); a further plan after the last one only tells whether we converged. */
   maxRounds?: number;
+  /**
+   * The plan is an action (stop, start, restart, kill), not a desired state:
+   * run the first plan and stop. Planning it again would only plan the same
+   * action again (a restart always restarts), never tell whether it converged.
+   */
+  oneShot?: boolean;
   signal?: AbortSignal;
   onEvent?: EventSink;
   waitTimeoutMs?: number;
+  /** ISO time the command began (default: when converging began); see ExecuteOptions. */
+  eventsSince?: string;
 }
 
 export interface ConvergeResult {
@@ -30,7 +38,7 @@ export interface ConvergeResult {
   skipped: { stepId: string; op: Operation; reason: string }[];
   /** The very first plan was empty: nothing to do. */
   upToDate: boolean;
-  /** The last observation planned nothing (false after failures, an interrupt, or maxRounds). */
+  /** The last observation planned nothing, or a one-shot plan ran without failures (false after failures, an interrupt, or maxRounds). */
   converged: boolean;
   /** Steps still planned when maxRounds ran out. */
   pendingSteps: number;
@@ -42,6 +50,7 @@ export async function converge(opts: ConvergeOptions): Promise<ConvergeResult> {
   const maxRounds = opts.maxRounds ?? 3;
   const emit = (event: EngineEvent): void => opts.onEvent?.(event);
   const result: ConvergeResult = { rounds: 0, executed: 0, failures: [], skipped: [], upToDate: false, converged: false, pendingSteps: 0, interrupted: false };
+  const eventsSince = opts.eventsSince ?? new Date().toISOString();
 
   for (let round = 1; ; round++) {
     if (signal?.aborted) {
@@ -64,7 +73,7 @@ export async function converge(opts: ConvergeOptions): Promise<ConvergeResult> {
     }
 
     emit({ type: 'converge-round', round, steps: plan.steps.length, time: Date.now() });
-    const executed = await executePlan(plan, backend, { parallel: opts.parallel, signal, onEvent: opts.onEvent, waitTimeoutMs: opts.waitTimeoutMs });
+    const executed = await executePlan(plan, backend, { parallel: opts.parallel, signal, onEvent: opts.onEvent, waitTimeoutMs: opts.waitTimeoutMs, eventsSince });
     result.rounds = round;
     result.executed += executed.done.length;
     result.failures.push(...executed.failed);
@@ -72,6 +81,10 @@ export async function converge(opts: ConvergeOptions): Promise<ConvergeResult> {
     result.interrupted = executed.interrupted;
     // A failure is reported, not retried here: the next `up` converges from what exists.
     if (executed.failed.length > 0 || executed.interrupted) break;
+    if (opts.oneShot) {
+      result.converged = true;
+      break;
+    }
   }
   return result;
 }

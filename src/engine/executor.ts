@@ -17,6 +17,8 @@ export interface ExecuteOptions {
   onEvent?: EventSink;
   /** Bound on each depends_on wait; none by default, as in Compose. */
   waitTimeoutMs?: number;
+  /** ISO time the command began: depends_on waits count what happened since (default: when this plan began). */
+  eventsSince?: string;
 }
 
 export interface ExecutionResult {
@@ -34,6 +36,7 @@ interface StepContext {
   ids: Map<string, string>;
   signal: AbortSignal | undefined;
   waitTimeoutMs: number | undefined;
+  eventsSince: string;
   emit: (event: DistributiveOmit<EngineEvent, 'time'>) => void;
 }
 
@@ -55,13 +58,15 @@ const handlers: Handlers = {
   'stop-replica': (op, ctx) => ctx.backend.stopReplica(ctx.project, op.id, op.timeoutMs),
   'kill-replica': (op, ctx) => ctx.backend.killReplica(ctx.project, op.id, op.signal),
   'remove-replica': async (op, ctx) => {
-    await ctx.backend.removeReplica(ctx.project, op.id);
+    await ctx.backend.removeReplica(ctx.project, op.id, { removeVolumes: op.removeVolumes });
     if (ctx.ids.get(op.name) === op.id) ctx.ids.delete(op.name);
   },
   'await-dependency': async (op, ctx) => {
     ctx.emit({ type: 'waiting', service: op.service, dependency: op.dependency, condition: op.condition });
     try {
-      await waitForCondition(ctx.backend, ctx.project, op.dependency, op.condition, { signal: ctx.signal, timeoutMs: ctx.waitTimeoutMs });
+      // A dependency that exited before this wait subscribed (a quick one-shot) is still seen.
+      const wait = { signal: ctx.signal, timeoutMs: ctx.waitTimeoutMs, since: ctx.eventsSince };
+      await waitForCondition(ctx.backend, ctx.project, op.dependency, op.condition, wait);
     } catch (err) {
       if (op.required || isInterrupted(err)) throw err;
       ctx.emit({ type: 'warning', message: `${op.service}: optional dependency "${op.dependency}" not met, continuing: ${messageOf(err)}` });
@@ -81,7 +86,9 @@ export async function executePlan(plan: Plan, backend: RuntimeBackend, opts: Exe
   const dependents = checkPlan(plan);
   const { signal, onEvent } = opts;
   const emit = (event: DistributiveOmit<EngineEvent, 'time'>): void => onEvent?.({ ...event, time: Date.now() } as EngineEvent);
-  const ctx: StepContext = { backend, project: plan.project, ids: await knownIds(plan, backend), signal, waitTimeoutMs: opts.waitTimeoutMs, emit };
+  const eventsSince = opts.eventsSince ?? new Date().toISOString();
+  const ids = await knownIds(plan, backend);
+  const ctx: StepContext = { backend, project: plan.project, ids, signal, waitTimeoutMs: opts.waitTimeoutMs, eventsSince, emit };
 
   const result: ExecutionResult = { done: [], failed: [], skipped: [], interrupted: false };
   const byId = new Map(plan.steps.map((s) => [s.id, s]));

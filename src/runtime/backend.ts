@@ -27,6 +27,11 @@ export interface ReplicaEvent {
   time: string;
 }
 
+export interface EventOptions {
+  /** ISO time, at the latest now: changes from then on are reported (the start of the command that waits). */
+  since?: string;
+}
+
 export interface LogLine {
   replica: string;
   service: string;
@@ -55,6 +60,11 @@ export interface ExecOptions {
   tty?: boolean;
   /** Interactive: pass our stdin through. */
   stdin?: boolean;
+}
+
+export interface RemoveReplicaOptions {
+  /** `down -v` and `run --rm`: the replica's anonymous volumes go with it. */
+  removeVolumes: boolean;
 }
 
 export interface ProjectSummary {
@@ -122,10 +132,20 @@ export interface RuntimeBackend {
   /** stop_signal, then SIGKILL after timeoutMs. Resolves once it has exited. */
   stopReplica(project: string, id: string, timeoutMs: number): Promise<void>;
   killReplica(project: string, id: string, signal: string): Promise<void>;
-  removeReplica(project: string, id: string): Promise<void>;
+  /** Removes the replica; its anonymous volumes only with `removeVolumes`, named and external volumes never. */
+  removeReplica(project: string, id: string, opts: RemoveReplicaOptions): Promise<void>;
 
-  /** Replica changes as they happen, until the signal aborts. */
-  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent>;
+  /**
+   * Replica changes as they happen, until the signal aborts. Each event
+   * carries a fresh snapshot; a replica that is gone is reported `removing`.
+   * A caller that subscribes and then observes misses nothing: a backend
+   * whose observe() can lag behind its events replays the events since
+   * `opts.since` (docker: Engine 20.10 emits `die` before its container list
+   * says the container stopped); one whose observe() is never behind (native,
+   * fake) makes sure the subscription is live before the next observe()
+   * answers, and replays nothing.
+   */
+  events(project: string, signal: AbortSignal, opts?: EventOptions): AsyncIterable<ReplicaEvent>;
   logs(project: string, opts: LogOptions): AsyncIterable<LogLine>;
   /** Runs a command in a replica's environment, stdio attached; resolves to its exit code. */
   exec(project: string, id: string, opts: ExecOptions): Promise<number>;

@@ -21,6 +21,10 @@ export interface ContractHarness {
   project: string;
   cleanup(): Promise<void>;
   controls?: ContractControls;
+  /** Whether the backend holds a volume of that name (asked of the engine or its files, not of the backend under test). */
+  volumeExists(name: string): Promise<boolean>;
+  /** The same runtime seen by another client (another tug command); closed by cleanup. */
+  otherClient(): RuntimeBackend;
 }
 
 export interface ContractSpecOptions {
@@ -114,7 +118,7 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       const created = await h.backend.createReplica(spec());
       await start(created);
       await h.backend.stopReplica(h.project, created.id, STOP_TIMEOUT_MS);
-      await h.backend.removeReplica(h.project, created.id);
+      await h.backend.removeReplica(h.project, created.id, { removeVolumes: false });
       expect(await observed(created.name)).toBeUndefined();
     });
 
@@ -138,6 +142,29 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       await expect(withTimeout(drained, EVENT_TIMEOUT_MS, 'events() did not end after abort')).resolves.toBeInstanceOf(Array);
     });
 
+    it('events: subscribe, then observe, and a change another client makes right after is never missed', async () => {
+      const created = await h.backend.createReplica(spec());
+      for (let round = 1; round <= 5; round++) {
+        await start(created);
+        // A command that just began (a fresh client) watches; one already connected acts at once.
+        const watcher = h.otherClient();
+        const controller = new AbortController();
+        const iterator = watcher.events(h.project, controller.signal)[Symbol.asyncIterator]();
+        const first = iterator.next();
+        try {
+          expect((await watcher.observe(h.project)).replicas.find((r) => r.id === created.id)?.state).toBe('running');
+          await h.backend.killReplica(h.project, created.id, 'SIGKILL');
+          const died = (async () => {
+            for (let r = await first; !r.done; r = await iterator.next()) if (r.value.action === 'die' && r.value.replica.id === created.id) return r.value;
+            throw new Error('the event stream ended');
+          })();
+          await expect(withTimeout(died, EVENT_TIMEOUT_MS, `round ${round}: the die event was missed`)).resolves.toMatchObject({ action: 'die' });
+        } finally {
+          controller.abort();
+        }
+      }
+    });
+
     it('networks: create, observe, remove', async () => {
       const networkName = `${h.project}_front`;
       await h.backend.createNetwork(h.project, 'front', networkName, { labels: { 'test.contract': 'yes' } });
@@ -154,6 +181,48 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       expect(seen).toMatchObject({ name: volumeName, key: 'data' });
       await h.backend.removeVolume(h.project, volumeName);
       expect((await h.backend.observe(h.project)).volumes.map((v) => v.name)).not.toContain(volumeName);
+    });
+
+    it('volumes of a removed replica: plain remove keeps its anonymous volume, removeVolumes drops it, named and external never go', async () => {
+      const other = `${h.project}x`; // an external volume is one another project (or a user) made
+      const named = `${h.project}_named`;
+      const external = `${other}_ext`;
+      await h.backend.createVolume(h.project, 'named', named, {});
+      await h.backend.createVolume(other, 'ext', external, {});
+      try {
+        const withVolumes = (number: number, inheritedVolumes?: Record<string, string>): ReplicaSpec => {
+          const s = spec('app', number);
+          s.service_spec = {
+            ...s.service_spec,
+            volumes: [
+              { type: 'volume', target: '/anon' },
+              { type: 'volume', source: 'named', target: '/named' },
+              { type: 'volume', source: 'ext', target: '/ext' },
+            ],
+          };
+          s.volumeNames = { named, ext: external };
+          if (inheritedVolumes) s.inheritedVolumes = inheritedVolumes;
+          return s;
+        };
+        const first = await h.backend.createReplica(withVolumes(1));
+        const anon = (await observed(first.name))?.anonymousVolumes?.['/anon'];
+        expect(anon, 'observe reports the anonymous volume at /anon').toBeTruthy();
+        expect(Object.keys((await observed(first.name))!.anonymousVolumes!)).toEqual(['/anon']);
+        expect((await h.backend.observe(h.project)).volumes.map((v) => v.name)).toEqual([named]);
+
+        await h.backend.removeReplica(h.project, first.id, { removeVolumes: false });
+        expect(await h.volumeExists(anon!)).toBe(true);
+
+        const second = await h.backend.createReplica(withVolumes(2, { '/anon': anon! }));
+        expect((await observed(second.name))?.anonymousVolumes).toEqual({ '/anon': anon });
+        await h.backend.removeReplica(h.project, second.id, { removeVolumes: true });
+        expect(await h.volumeExists(anon!)).toBe(false);
+        expect(await h.volumeExists(named)).toBe(true);
+        expect(await h.volumeExists(external)).toBe(true);
+      } finally {
+        await h.backend.removeVolume(h.project, named);
+        await h.backend.removeVolume(other, external);
+      }
     });
 
     it('logs: a replica shows the line it printed', async () => {

@@ -20,13 +20,28 @@ describeDocker('docker backend', () => {
     async () => {
       const project = uniqueDockerProject('contract');
       const backend = createDockerBackend({ env: process.env });
+      const others: ReturnType<typeof createDockerBackend>[] = [];
       return {
         backend,
         project,
+        otherClient: () => {
+          const other = createDockerBackend({ env: process.env });
+          others.push(other);
+          return other;
+        },
         cleanup: async () => {
+          for (const other of others) await other.close();
           await backend.close();
           await removeDockerProjectAsync(project);
         },
+        volumeExists: async (name) =>
+          (await testDocker())
+            .getVolume(name)
+            .inspect()
+            .then(
+              () => true,
+              () => false,
+            ),
       };
     },
     (project, service, number, opts) =>
@@ -76,7 +91,7 @@ describeDocker('docker backend: engine specifics', () => {
     const networks = info.NetworkSettings.Networks as Record<string, { Aliases: string[] | null }>;
     expect(Object.keys(networks).sort()).toEqual([`${name}_back`, `${name}_front`]);
     expect(networks[`${name}_back`]!.Aliases).toEqual(expect.arrayContaining([spec.name, 'web', 'api']));
-    await backend.removeReplica(name, created.id);
+    await backend.removeReplica(name, created.id, { removeVolumes: true });
     await backend.removeNetwork(name, `${name}_front`);
     await backend.removeNetwork(name, `${name}_back`);
   });

@@ -17,6 +17,8 @@ runBackendContract(
       project: `contract${++projects}`,
       cleanup: () => backend.close(),
       controls: { afterStart: (replica) => backend.emitLog(replica.name, `hello ${replica.name}`) },
+      volumeExists: async (name) => backend.hasVolume(name),
+      otherClient: () => backend, // one in-memory runtime: every client is this one
     };
   },
   (project, service, number, opts) =>

@@ -2,10 +2,10 @@
 // dist/, so run `npm run build` first) running real host commands, each test
 // with its own TUG_HOME. Cleanup shuts the engine down and then makes sure
 // nothing it started is left: the engine and every replica process group.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createNativeBackend } from '../../src/runtime/native/backend.js';
+import { createNativeBackend, type NativeBackend } from '../../src/runtime/native/backend.js';
 import { projectPaths } from '../../src/runtime/native/home.js';
 import { isAlive, parseIdentity } from '../../src/runtime/native/proc-identity.js';
 import { contractSpec, runBackendContract } from './backend-contract.js';
@@ -18,11 +18,19 @@ runBackendContract(
     const home = mkdtempSync(join(tmpdir(), 'tug-contract-native-'));
     const project = `contract${++projects}`;
     const backend = createNativeBackend({ home });
+    const others: NativeBackend[] = [];
     return {
       backend,
       project,
+      volumeExists: async (name) => existsSync(join(home, 'volumes', name, 'volume.json')),
+      otherClient: () => {
+        const other = createNativeBackend({ home });
+        others.push(other);
+        return other;
+      },
       cleanup: async () => {
         await backend.shutdownEngine(project);
+        for (const other of others) await other.close();
         await backend.close();
         await killLeftovers(home, project);
         rmSync(home, { recursive: true, force: true });

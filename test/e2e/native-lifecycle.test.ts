@@ -104,13 +104,29 @@ describe('one-off and lifecycle commands', () => {
     expect(run(['start']).code).toBe(0);
     expect(rows().every((r) => r.State === 'running')).toBe(true);
     const before = rows().find((r) => r.Service === 'b')!.Pid;
-    expect(run(['restart', 'b']).code).toBe(0);
+    const restarted = run(['restart', 'b']);
+    expect(restarted.code).toBe(0);
+    expect(restarted.stderr, 'a restart is done once, not re-planned until it "converges"').not.toMatch(/giving up|still \d+ step/);
     const after = rows().find((r) => r.Service === 'b')!;
     expect(after.State).toBe('running');
     expect(after.Pid).not.toBe(before);
     expect(run(['kill', 'a']).code).toBe(0);
     await until(() => rows().find((r) => r.Service === 'a')!.State === 'exited', 'a to be killed');
     expect(run(['start', 'nosuch']).code).toBe(2);
+  });
+
+  it('start of a one-shot and kill of an always-restarting service each act once, with no leftover-work warning', async () => {
+    const { run, rows } = setup(
+      'services:\n  once:\n    command: ["true"]\n  keeper:\n    command: ["sleep", "60"]\n    restart: always\n',
+    );
+    expect(run(['up', '-d']).code).toBe(0);
+    await until(() => rows().find((r) => r.Service === 'once')?.State === 'exited', 'the one-shot to exit');
+    const started = run(['start', 'once']);
+    expect(started.code).toBe(0);
+    expect(started.stderr).not.toMatch(/giving up|still \d+ step/);
+    const killed = run(['kill', 'keeper']);
+    expect(killed.code).toBe(0);
+    expect(killed.stderr).not.toMatch(/giving up|still \d+ step/);
   });
 
   it('ls lists the project with its state', () => {

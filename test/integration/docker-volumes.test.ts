@@ -1,7 +1,10 @@
-// The docker backend through the built CLI: named volumes outlive `down`,
-// `down -v` removes declared and anonymous volumes but never external ones,
-// anonymous volumes survive a recreate, and bind mounts see the project files.
+// The docker backend through the built CLI: named and anonymous volumes
+// outlive `down`, `down -v` removes the declared and anonymous ones but never
+// external ones (whatever they are called), anonymous volumes survive a
+// recreate, and bind mounts see the project files.
+import { tmpdir } from 'node:os';
 import { afterEach, beforeAll, expect, it } from 'vitest';
+import { tug } from '../helpers/cli.js';
 import { describeDocker } from '../helpers/docker.js';
 import { IDLE, IMAGE, docker, dockerProject, lines, requireTestImage, service, teardownDockerProjects } from '../helpers/docker-project.js';
 import { uniqueProject } from '../helpers/native-env.js';
@@ -67,6 +70,61 @@ describeDocker('docker backend: volumes', () => {
     expect(kept.stdout.trim()).toBe('kept');
   });
 
+  it('plain down keeps anonymous volumes (as Compose does); only down -v removes them', slow, () => {
+    const t = setup({ 'compose.yaml': `services:\n${service('app', 'echo kept > /anon/file; exec sleep 100000', '    volumes: ["/anon"]\n')}` });
+    t.ok(['up', '-d']);
+    const first = mounts(`${t.project}-app-1`)['/anon']!;
+    t.onTeardown(() => docker(['volume', 'rm', '-f', first]));
+    t.ok(['down', '-t', '0']);
+    expect(volumeExists(first), 'plain down keeps the anonymous volume').toBe(true);
+    expect(docker(['run', '--rm', '-v', `${first}:/anon`, IMAGE, 'cat', '/anon/file']).stdout.trim()).toBe('kept');
+    t.ok(['up', '-d']);
+    const second = mounts(`${t.project}-app-1`)['/anon']!;
+    t.ok(['down', '-v', '-t', '0']);
+    expect(volumeExists(second)).toBe(false);
+  });
+
+  it('an external volume with a 64-hex name is never taken for anonymous: it survives down and down -v', slow, () => {
+    const extName = [...Array(64)].map((_, i) => '0123456789abcdef'[(i * 7 + process.pid) % 16]).join('');
+    const t = setup({
+      'compose.yaml':
+        'services:\n' +
+        service('app', 'echo mine > /ext/file; exec sleep 100000', '    volumes: ["ext:/ext"]\n') +
+        `volumes:\n  ext:\n    external: true\n    name: ${extName}\n`,
+    });
+    t.external(extName);
+    t.ok(['up', '-d']);
+    t.ok(['down', '-t', '0']);
+    expect(volumeExists(extName), 'plain down').toBe(true);
+    t.ok(['up', '-d']);
+    t.ok(['down', '-v', '-t', '0']);
+    expect(volumeExists(extName), 'down -v').toBe(true);
+    expect(docker(['run', '--rm', '-v', `${extName}:/ext`, IMAGE, 'cat', '/ext/file']).stdout.trim()).toBe('mine');
+  });
+
+  it('down -v keeps a labelled volume the file now declares external; without the file it keeps named volumes and says why', slow, () => {
+    const t = setup({
+      'compose.yaml': `services:\n${service('app', IDLE, '    volumes: ["data:/data", "logs:/logs"]\n')}volumes:\n  data: {}\n  logs: {}\n`,
+    });
+    t.ok(['up', '-d']);
+    const logs = `${t.project}_logs`;
+    t.rewrite(`services:\n${service('app', IDLE, '    volumes: ["data:/data", "logs:/logs"]\n')}volumes:\n  data: {}\n  logs:\n    external: true\n    name: ${logs}\n`);
+    const down = t.ok(['down', '-v', '-t', '0']);
+    expect(volumeExists(`${t.project}_data`)).toBe(false);
+    expect(volumeExists(logs), 'now external: kept').toBe(true);
+    expect(down.stderr).toContain(`kept volume ${logs}`);
+    t.onTeardown(() => docker(['volume', 'rm', '-f', logs]));
+
+    // No file at all: `-p NAME down -v` cannot tell what is still declared.
+    t.rewrite(`services:\n${service('app', IDLE, '    volumes: ["data:/data"]\n')}volumes:\n  data: {}\n`);
+    t.ok(['up', '-d']);
+    const blind = tug(['--backend', 'docker', '-p', t.project, '--progress', 'plain', 'down', '-v', '-t', '0'], { cwd: tmpdir(), env: t.env });
+    expect(blind.code, blind.stderr).toBe(0);
+    expect(volumeExists(`${t.project}_data`)).toBe(true);
+    expect(blind.stderr).toContain(`${t.project}_data`);
+    expect(blind.stderr).toContain('the Compose file could not be loaded');
+  });
+
   it('an external volume that does not exist is refused before anything is created', slow, () => {
     const t = setup({
       'compose.yaml': `services:\n${service('app', IDLE, '    volumes: ["ext:/ext"]\n')}volumes:\n  ext:\n    external: true\n    name: tug-test-missing-${process.pid}\n`,
@@ -77,16 +135,26 @@ describeDocker('docker backend: volumes', () => {
     expect(lines(docker(['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${t.project}`]).stdout)).toEqual([]);
   });
 
-  it('a recreated container keeps its anonymous volume', slow, () => {
-    const file = (v: string) => `services:\n${service('db', IDLE, `    volumes: ["/var/lib/db"]\n    environment:\n      VERSION: "${v}"\n`)}`;
-    const t = setup({ 'compose.yaml': file('1') });
+  it('a recreated container keeps its anonymous volumes (the spec\'s and the image\'s), and down -v then removes them', slow, () => {
+    const file = (v: string) =>
+      'services:\n' +
+      `  db:\n    image: tug-test/${t.project}-db\n    build:\n      dockerfile_inline: |\n        FROM ${IMAGE}\n        VOLUME /image-data\n` +
+      `    command: ["sh", "-c", ${JSON.stringify(IDLE)}]\n    volumes: ["/var/lib/db"]\n    environment:\n      VERSION: "${v}"\n`;
+    const t = setup({ 'compose.yaml': 'services: {}\n' });
+    t.onTeardown(() => docker(['rmi', '-f', `tug-test/${t.project}-db`]));
+    t.rewrite(file('1'));
     t.ok(['up', '-d']);
-    t.ok(['exec', '-T', 'db', 'sh', '-c', 'echo precious > /var/lib/db/row']);
-    const before = docker(['inspect', '-f', '{{.Id}}', `${t.project}-db-1`]).stdout.trim();
+    t.ok(['exec', '-T', 'db', 'sh', '-c', 'echo precious > /var/lib/db/row; echo baked > /image-data/row']);
+    const before = mounts(`${t.project}-db-1`);
+    const id = docker(['inspect', '-f', '{{.Id}}', `${t.project}-db-1`]).stdout.trim();
     t.rewrite(file('2'));
     t.ok(['up', '-d']);
-    expect(docker(['inspect', '-f', '{{.Id}}', `${t.project}-db-1`]).stdout.trim()).not.toBe(before);
-    expect(t.ok(['exec', '-T', 'db', 'cat', '/var/lib/db/row']).stdout.trim()).toBe('precious');
+    expect(docker(['inspect', '-f', '{{.Id}}', `${t.project}-db-1`]).stdout.trim()).not.toBe(id);
+    expect(t.ok(['exec', '-T', 'db', 'cat', '/var/lib/db/row', '/image-data/row']).stdout.trim()).toBe('precious\nbaked');
+    expect(mounts(`${t.project}-db-1`)).toEqual(before);
+    t.ok(['down', '-v', '-t', '0']);
+    expect(volumeExists(before['/var/lib/db']!), 'the inherited anonymous volume goes with down -v').toBe(false);
+    expect(volumeExists(before['/image-data']!)).toBe(false);
   });
 
   it('a relative bind mount shows the project directory\'s files', slow, () => {

@@ -119,7 +119,7 @@ describe('native engine process', () => {
     await b.startReplica(project, created.id);
     const engine = enginePid()!;
     await b.stopReplica(project, created.id, 2_000);
-    await b.removeReplica(project, created.id);
+    await b.removeReplica(project, created.id, { removeVolumes: true });
     await b.close();
     await waitFor(() => !isAlive(engine));
     expect(enginePid()).toBeUndefined();

@@ -3,7 +3,7 @@
 // restart back-off, health checks, crash recovery, idle exit, port forwarding.
 // (test/integration/native-backend.test.ts covers it through the backend.)
 // Needs the build (npm test builds first) and Linux (/proc, process groups).
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import {
   waitFor,
   type EngineClient,
 } from '../helpers/native-engine.js';
+import { createVolume } from '../../src/runtime/native/volumes.js';
 
 const supported = process.platform === 'linux' && existsSync(engineMain);
 if (!supported) console.warn(`skipping native engine process tests: needs Linux and a build (${engineMain})`);
@@ -234,6 +235,7 @@ describe.skipIf(!supported)('native engine process', () => {
       },
       { number: 2, volumeNames: { data: `${h.project}_data` } },
     );
+    await createVolume(h.home, h.project, 'data', `${h.project}_data`, {});
     await client.call('create', { spec });
     await client.call('start', { id: spec.name });
     await waitFor(async () => (await replica(client, spec.name)).state === 'exited', 5_000, 'exit');
@@ -243,11 +245,45 @@ describe.skipIf(!supported)('native engine process', () => {
     expect(env).not.toHaveProperty('UNSET_ME');
     expect(env.TUG_VOLUME_DATA).toBe(join(h.home, 'volumes', `${h.project}_data`, 'data'));
     expect(statSync(env.TUG_VOLUME_DATA!).isDirectory()).toBe(true);
-    expect(env.TUG_VOLUME_CACHE).toBe(join(h.dir, 'anon', spec.name as string, 'cache'));
+    // The anonymous volume is a volume of its own, with the name the replica's record gives it.
+    const anon = (await replica(client, spec.name)).anonymousVolumes['/cache'];
+    expect(anon).toMatch(/^[0-9a-f]{64}$/);
+    expect(env.TUG_VOLUME_CACHE).toBe(join(h.home, 'volumes', anon, 'data'));
+    expect(JSON.parse(readFileSync(join(h.home, 'volumes', anon, 'volume.json'), 'utf8'))).toMatchObject({ labels: {}, anonymous: true });
     await client.call('remove', { id: spec.name });
-    expect(existsSync(env.TUG_VOLUME_CACHE!)).toBe(false);
+    expect(existsSync(env.TUG_VOLUME_CACHE!), 'a plain remove keeps the anonymous volume').toBe(true);
     expect(existsSync(join(h.dir, 'logs', `${spec.name as string}.jsonl`))).toBe(false);
     expect(await client.call('list')).toEqual([]);
+    // A replica inheriting it mounts the same directory; removing that one with its volumes deletes it.
+    await client.call('create', { spec: { ...spec, inheritedVolumes: { '/cache': anon } } });
+    expect((await replica(client, spec.name)).anonymousVolumes).toEqual({ '/cache': anon });
+    await client.call('remove', { id: spec.name, removeVolumes: true });
+    expect(existsSync(join(h.home, 'volumes', anon))).toBe(false);
+    expect(existsSync(env.TUG_VOLUME_DATA!), 'named volumes never go with a replica').toBe(true);
+  });
+
+  it('a volume name never becomes a path outside TUG_HOME/volumes, and a missing volume is an error, not made up', async () => {
+    const h = harness();
+    const client = await running(h);
+    const escape = join(h.home, '..', `escaped-${h.project}`);
+    const mounting = (name: string, inheritedVolumes?: Record<string, string>) =>
+      replicaSpec(h.project, 'v', { command: ['true'], volumes: [{ type: 'volume', source: 'ext', target: '/ext' }, { type: 'volume', target: '/anon' }] }, {
+        volumeNames: { ext: name },
+        ...(inheritedVolumes && { inheritedVolumes }),
+      });
+    await expect(client.call('create', { spec: mounting(`../../escaped-${h.project}`) })).rejects.toThrow(/native.volume-name/);
+    await expect(client.call('create', { spec: mounting('nowhere') })).rejects.toThrow(/engine.volume-missing: service v: volume nowhere does not exist/);
+    expect(existsSync(escape)).toBe(false);
+    expect(existsSync(join(h.home, 'volumes', 'nowhere'))).toBe(false);
+    // A refused create leaves no anonymous volume behind.
+    expect(readdirSync(join(h.home, 'volumes'))).toEqual([]);
+    // An inherited name that is not one of tug's anonymous volumes is not adopted (nor is a path).
+    await createVolume(h.home, 'other', 'ext', 'someones', {});
+    await client.call('create', { spec: mounting('someones', { '/anon': 'someones' }) });
+    const anon = (await replica(client, `${h.project}-v-1`)).anonymousVolumes['/anon'];
+    expect(anon).toMatch(/^[0-9a-f]{64}$/);
+    await client.call('remove', { id: `${h.project}-v-1`, removeVolumes: true });
+    expect(existsSync(join(h.home, 'volumes', 'someones', 'volume.json'))).toBe(true);
   });
 
   it('forwards a published TCP port to a different target port', async () => {

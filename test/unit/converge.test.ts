@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedState } from '../../src/core/reconcile/observed.js';
 import type { Plan, PlanStep } from '../../src/core/reconcile/operations.js';
+import { planRestart } from '../../src/core/reconcile/down.js';
 import { converge } from '../../src/engine/converge.js';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { FakeBackend } from '../../src/runtime/fake/fake-backend.js';
@@ -78,6 +79,18 @@ describe('converge', () => {
     expect(result).toMatchObject({ rounds: 2, executed: 2, converged: false, pendingSteps: 1 });
     expect(events.filter((e) => e.type === 'converge-round')).toHaveLength(2);
     expect(events.find((e) => e.type === 'warning')).toMatchObject({ message: 'still 1 step(s) to do after 2 round(s); giving up' });
+  });
+
+  it('runs a lifecycle plan once: a restart is not planned again to check convergence', async () => {
+    const fake = new FakeBackend();
+    await converge({ backend: fake, project: PROJECT, planFor, parallel: 4 });
+    const events: EngineEvent[] = [];
+    const restart = (o: ObservedState) => planRestart(o, {});
+    const result = await converge({ backend: fake, project: PROJECT, planFor: restart, parallel: 4, oneShot: true, onEvent: (e) => events.push(e) });
+    expect(result).toMatchObject({ rounds: 1, converged: true, pendingSteps: 0, failures: [] });
+    expect(events.filter((e) => e.type === 'warning')).toEqual([]);
+    expect(fake.callsOf('stopReplica')).toHaveLength(2);
+    expect(fake.callsOf('startReplica')).toHaveLength(4);
   });
 
   it('does nothing once interrupted', async () => {

@@ -2,6 +2,7 @@
 // (canonical) form the loader produces.
 import { describe, expect, it } from 'vitest';
 import { TugError } from '../../src/core/errors.js';
+import { parseTargetsLabel } from '../../src/core/model/labels.js';
 import type { ServiceSpec } from '../../src/core/model/types.js';
 import type { ReplicaSpec } from '../../src/core/reconcile/operations.js';
 import { publishesPortRange, toCreateOptions, type CreateContext } from '../../src/runtime/docker/to-create-options.js';
@@ -290,12 +291,37 @@ describe('toCreateOptions: host settings and resources', () => {
   });
 });
 
-describe('toCreateOptions: a recreate keeps anonymous volumes', () => {
-  it('anonymous mounts take the replaced container volumes; image volumes stay where they were unless the spec mounts there', () => {
+describe('toCreateOptions: anonymous volumes', () => {
+  it('the label records every anonymous target: unnamed volume mounts and the image VOLUMEs nothing mounts over', () => {
+    const { body } = create(
+      {
+        image: 'x',
+        volumes: [
+          { type: 'volume', target: '/var/lib/db', volume: {} },
+          { type: 'volume', source: 'data', target: '/data' },
+          { type: 'bind', source: '/srv/cfg', target: '/cfg' },
+        ],
+        tmpfs: ['/scratch'],
+      },
+      { volumeNames: { data: 'shop_data' } },
+      { imageVolumes: ['/cfg', '/data', '/scratch/', '/image-volume', '/odd,path'] },
+    );
+    expect(body.Labels['dev.tug.anonymous-volumes']).toBe('/image-volume,/odd%2Cpath,/var/lib/db');
+    expect(parseTargetsLabel(body.Labels['dev.tug.anonymous-volumes'])).toEqual(['/image-volume', '/odd,path', '/var/lib/db']);
+  });
+
+  it('no anonymous volume, no label; with volumes_from the image VOLUMEs may be the other container\'s, so they are not counted', () => {
+    expect(create({ image: 'x', volumes: [{ type: 'volume', source: 'data', target: '/data' }] }, { volumeNames: { data: 'shop_data' } }).body.Labels).not.toHaveProperty(
+      'dev.tug.anonymous-volumes',
+    );
+    expect(create({ image: 'x', volumes_from: ['container:data'] }, {}, { imageVolumes: ['/data'] }).body.Labels).not.toHaveProperty('dev.tug.anonymous-volumes');
+  });
+
+  it('a recreate mounts the replaced replica\'s volumes at the anonymous targets, and nowhere else', () => {
     const { body } = create(
       { image: 'x', volumes: [{ type: 'volume', target: '/var/lib/db', volume: {} }, { type: 'bind', source: '/srv/cfg', target: '/cfg' }] },
-      {},
-      { inheritedVolumes: { '/var/lib/db': 'a'.repeat(64), '/image-volume': 'b'.repeat(64), '/cfg': 'c'.repeat(64) } },
+      { inheritedVolumes: { '/var/lib/db': 'a'.repeat(64), '/image-volume': 'b'.repeat(64), '/cfg': 'c'.repeat(64), '/gone': 'd'.repeat(64) } },
+      { imageVolumes: ['/image-volume'] },
     );
     expect(body.HostConfig.Mounts).toEqual([
       { Type: 'volume', Source: 'a'.repeat(64), Target: '/var/lib/db' },

@@ -77,6 +77,23 @@ describe('observe from a container listing', () => {
     expect(fromListing(listing('running', 'Up 1 second (health: starting)')).health).toBe('starting');
   });
 
+  it('anonymous volumes are the mounts at the targets the label records, whatever the volume names', () => {
+    const hex = (c: string) => c.repeat(64);
+    const c = {
+      ...(listing('running', 'Up 1 second') as object),
+      Labels: { 'com.docker.compose.project': 'shop', 'dev.tug.anonymous-volumes': '/anon' },
+      Mounts: [
+        { Type: 'volume', Name: hex('a'), Destination: '/anon' },
+        { Type: 'volume', Name: hex('e'), Destination: '/external' },
+        { Type: 'bind', Source: '/srv', Destination: '/srv' },
+      ],
+    } as never;
+    expect(fromListing(c).anonymousVolumes).toEqual({ '/anon': hex('a') });
+    // Without tug's label (made by another tool) nothing is taken for anonymous, not even a 64-hex name.
+    const unlabelled = { ...(c as object), Labels: { 'com.docker.compose.project': 'shop' } } as never;
+    expect(fromListing(unlabelled).anonymousVolumes).toBeUndefined();
+  });
+
   it('human durations', () => {
     expect(approximateAge('Less than a second')).toBe(0);
     expect(approximateAge('About a minute')).toBe(60_000);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { LABEL } from '../../src/core/model/labels.js';
 import type { Project } from '../../src/core/model/types.js';
-import { planDown, planKill, planRestart, planStart, planStop } from '../../src/core/reconcile/down.js';
+import { downVolumes, planDown, planKill, planRestart, planStart, planStop } from '../../src/core/reconcile/down.js';
 import { emptyObservedState, type ObservedState } from '../../src/core/reconcile/observed.js';
 import { formatPlan } from '../../src/core/reconcile/plan.js';
 import { reconcile } from '../../src/core/reconcile/reconcile.js';
@@ -67,6 +67,56 @@ describe('planDown', () => {
     expect(text).not.toContain('outside');
   });
 
+  it('plain down removes replicas but keeps their anonymous volumes; -v removes them with the replicas', () => {
+    const plain = formatPlan(planDown(running(), { project: app(), removeVolumes: false, removeOrphans: false }));
+    expect(plain).toContain('remove-replica p-db-1 (down) after stop-replica p-db-1');
+    expect(plain).not.toContain('anonymous');
+    expect(plain).not.toContain('remove-volume');
+    const withVolumes = formatPlan(planDown(running(), { project: app(), removeVolumes: true, removeOrphans: false }));
+    expect(withVolumes).toContain('remove-replica p-db-1 (down, with its anonymous volumes) after stop-replica p-db-1');
+  });
+
+  it('-v removes only the declared, non-external volumes: a labelled volume now external or no longer declared stays', () => {
+    const project = load(
+      'services:',
+      '  db: {image: db, volumes: [pg:/data, logs:/logs]}',
+      'volumes:',
+      '  pg: {}',
+      '  logs: {external: true, name: p_logs}',
+    );
+    const observed = running(project);
+    // Made by an earlier version of the file, when logs was not external and cache existed.
+    observed.volumes.push(
+      { name: 'p_logs', key: 'logs', labels: { [LABEL.project]: 'p', [LABEL.volume]: 'logs' } },
+      { name: 'p_cache', key: 'cache', labels: { [LABEL.project]: 'p', [LABEL.volume]: 'cache' } },
+    );
+    const text = formatPlan(planDown(observed, { project, removeVolumes: true, removeOrphans: false }));
+    expect(text.split('\n').filter((l) => l.startsWith('remove-volume'))).toEqual(['remove-volume p_pg after remove-replica p-db-1']);
+    expect(downVolumes(observed, project)).toEqual({
+      remove: ['p_pg'],
+      kept: [
+        { name: 'p_cache', reason: 'undeclared' },
+        { name: 'p_logs', reason: 'external' },
+      ],
+    });
+  });
+
+  it('-v without the file removes the replicas\' anonymous volumes and keeps every named volume, saying why', () => {
+    const observed = running();
+    const text = formatPlan(planDown(observed, { removeVolumes: true, removeOrphans: false }));
+    expect(text).not.toContain('remove-volume');
+    expect(text).toContain('remove-replica p-db-1 (down, with its anonymous volumes)');
+    expect(downVolumes(observed, undefined)).toEqual({ remove: [], kept: [{ name: 'p_pg', reason: 'no-file' }] });
+  });
+
+  it('a labelled network the file now declares external is left alone', () => {
+    const project = load('services:', '  web: {image: web, networks: [front]}', 'networks:', '  front: {external: true, name: p_front}');
+    const observed = running(project);
+    observed.networks.push({ name: 'p_front', key: 'front', labels: { [LABEL.project]: 'p', [LABEL.network]: 'front' } });
+    const text = formatPlan(planDown(observed, { project, removeVolumes: false, removeOrphans: false }));
+    expect(text).not.toContain('remove-network p_front');
+  });
+
   it('works without the file: order from labels, every replica removed, -t honoured', () => {
     const observed = running();
     observed.replicas.push(
@@ -88,6 +138,10 @@ describe('planDown', () => {
     observed.replicas.push(observedReplica('p-old-1', 'old', 1, 'running', {}));
     const without = formatPlan(planDown(observed, { project, removeVolumes: false, removeOrphans: false }));
     expect(without).not.toContain('p-old-1');
+    // As Compose: even with -v, orphans go without their anonymous volumes.
+    expect(formatPlan(planDown(observed, { project, removeVolumes: true, removeOrphans: true }))).toContain(
+      'remove-replica p-old-1 (orphan) after stop-replica p-old-1',
+    );
     expect(formatPlan(planDown(observed, { project, removeVolumes: false, removeOrphans: true }))).toBe(
       [
         'stop-replica p-old-1 (10s)',
@@ -99,13 +153,13 @@ describe('planDown', () => {
     );
   });
 
-  it('with services named, removes only their replicas and keeps networks and volumes', () => {
+  it('with services named, removes only their replicas (with their anonymous volumes) and keeps networks and named volumes', () => {
     expect(formatPlan(planDown(running(), { services: ['cache'], removeVolumes: true, removeOrphans: false }))).toBe(
       [
         'stop-replica p-cache-1 (10s)',
         'stop-replica p-cache-2 (10s)',
-        'remove-replica p-cache-1 (down) after stop-replica p-cache-1',
-        'remove-replica p-cache-2 (down) after stop-replica p-cache-2',
+        'remove-replica p-cache-1 (down, with its anonymous volumes) after stop-replica p-cache-1',
+        'remove-replica p-cache-2 (down, with its anonymous volumes) after stop-replica p-cache-2',
       ].join('\n'),
     );
   });

@@ -224,6 +224,27 @@ describe('reconcile: recreate', () => {
     );
   });
 
+  it('the replacement keeps the old replica\'s anonymous volumes; the old one is removed without them', () => {
+    const project = load('services:', '  db: {image: db, volumes: [/var/lib/db, /cache]}');
+    const observed = converge(project, emptyObservedState('p'));
+    observed.replicas[0]!.anonymousVolumes = { '/var/lib/db': 'vol-db', '/cache': 'vol-cache' };
+    const edited = load('services:', '  db: {image: db, volumes: [/var/lib/db, /cache], environment: {V: "2"}}');
+    const recreate = reconcile(edited, observed, UP);
+    expect(formatPlan(recreate)).toBe(
+      [
+        'stop-replica p-db-1 (10s)',
+        'remove-replica p-db-1 (recreate) after stop-replica p-db-1',
+        'create-replica p-db-1 (keeps the anonymous volumes at /cache, /var/lib/db) after remove-replica p-db-1',
+        'start-replica p-db-1 after create-replica p-db-1',
+      ].join('\n'),
+    );
+    const created = recreate.steps.find((s) => s.op.kind === 'create-replica')!.op;
+    expect(created.kind === 'create-replica' && created.replica.inheritedVolumes).toEqual({ '/var/lib/db': 'vol-db', '/cache': 'vol-cache' });
+    // Scale-down keeps them too, as Compose does; only down -v and run --rm remove them.
+    const scaled = reconcile(project, observed, { ...UP, scale: { db: 0 } });
+    expect(scaled.steps.find((s) => s.op.kind === 'remove-replica')!.op).toMatchObject({ reason: 'scale-down', removeVolumes: false });
+  });
+
   it('recreates a replica whose image changed, and nothing when the image is the same', () => {
     const observed = converge(app(), emptyObservedState('p'), { images: { api: 'sha256:aaa', web: 'sha256:www' } });
     expect(observed.replicas.find((r) => r.service === 'api')!.labels[LABEL.image]).toBe('sha256:aaa');

@@ -27,9 +27,10 @@ export async function lifecycleCommand(ctx: CliContext, action: LifecycleAction,
   for (const s of services) if (known && !known.includes(s)) throw usageError(`no such service: ${s}`);
   const signal = normalizeSignal(flags.signal ?? 'SIGKILL');
   return withBackend(ctx, async (backend) => {
+    const startedAt = new Date().toISOString();
     await applyPlans(ctx, backend, {
       project: name,
-      maxRounds: 1,
+      oneShot: true,
       planFor: (state) => {
         switch (action) {
           case 'start':
@@ -46,7 +47,7 @@ export async function lifecycleCommand(ctx: CliContext, action: LifecycleAction,
     if (action === 'start' && flags.wait) {
       const observed = await backend.observe(name);
       const targets = only ?? [...new Set(observed.replicas.map((r) => r.service))];
-      await waitForServices(backend, name, targets, { timeoutMs: waitTimeoutMs });
+      await waitForServices(backend, name, targets, { timeoutMs: waitTimeoutMs, since: startedAt });
     }
     return 0;
   });

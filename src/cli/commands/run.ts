@@ -95,7 +95,8 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
       return code;
     } finally {
       interrupt.dispose();
-      if (flags.rm) await backend.removeReplica(project.name, created.id).catch(() => undefined);
+      // Like `docker run --rm`: the one-off's anonymous volumes go with it.
+      if (flags.rm) await backend.removeReplica(project.name, created.id, { removeVolumes: true }).catch(() => undefined);
     }
   });
 }

@@ -80,7 +80,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
       });
       if (outcome.upToDate) ctx.err(`${ctx.errColor.green('✔')} ${project.name} is up to date; nothing to do\n`);
       if (flags.wait) {
-        await waitForServices(backend, project.name, servicesInScope(project, services), { timeoutMs: waitTimeoutMs, signal: interrupt.signal });
+        await waitForServices(backend, project.name, servicesInScope(project, services), { timeoutMs: waitTimeoutMs, signal: interrupt.signal, since: startedAt });
         ctx.err(`${ctx.errColor.green('✔')} all services are running and healthy\n`);
         return 0;
       }

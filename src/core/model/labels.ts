@@ -18,7 +18,23 @@ export const LABEL = {
   volume: 'com.docker.compose.volume',
   /** Which tool made it; Compose tools ignore unknown labels. */
   tugVersion: 'dev.tug.version',
+  /**
+   * The targets where a container has anonymous volumes (its own, not shared
+   * through volumes_from). Engine API 1.41 marks no volume as anonymous, so
+   * tug records at create which mounts are, instead of guessing from names.
+   */
+  anonymousVolumes: 'dev.tug.anonymous-volumes',
 } as const;
+
+/** Mount targets as one label value: comma-separated, "%" and "," escaped so that any path survives. */
+export function targetsLabel(targets: readonly string[]): string {
+  return targets.map((t) => t.replace(/%/g, '%25').replace(/,/g, '%2C')).join(',');
+}
+
+export function parseTargetsLabel(value: string | undefined): string[] {
+  if (!value) return [];
+  return value.split(',').filter((t) => t !== '').map((t) => t.replace(/%2C/gi, ',').replace(/%25/g, '%'));
+}
 
 /** `<project>-<service>-<n>`, or the service's container_name. */
 export function replicaName(project: string, service: string, number: number, containerName?: string): string {

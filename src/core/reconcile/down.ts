@@ -12,7 +12,7 @@ import { hasProcess, isStartable, stopTimeoutMs } from './replica-state.js';
 import { own } from '../dict.js';
 
 export interface DownOptions {
-  /** The current project, when the file still loads; without it every replica goes. */
+  /** The current project, when the file still loads; without it every replica goes, and no named volume (see downVolumes). */
   project?: Project;
   services?: string[];
   removeVolumes: boolean;
@@ -33,22 +33,57 @@ export function planDown(observed: ObservedState, opts: DownOptions): Plan {
   const stops = emitStops(builder, replicas, (r) => stopTimeoutMs(own(project?.services, r.service), opts.timeoutMs));
   const removals = sortByName(replicas).map((r) => {
     const reason: RemoveReason = isOrphan(r) ? 'orphan' : r.oneoff ? 'oneoff' : 'down';
-    return builder.add({ kind: 'remove-replica', service: r.service, name: r.name, id: r.id, reason }, [stops.get(r.name)]);
+    // As Compose: -v takes the anonymous volumes of the replicas it removes, orphans' excepted.
+    const removeVolumes = opts.removeVolumes && reason !== 'orphan';
+    return builder.add({ kind: 'remove-replica', service: r.service, name: r.name, id: r.id, reason, removeVolumes }, [stops.get(r.name)]);
   });
 
   // Naming services tears down only their replicas; shared networks and volumes stay.
   if (named) return builder.build();
-  const ours = (labels: Record<string, string>): boolean => labels[LABEL.project] === observed.project;
-  for (const network of sortByName(observed.networks.filter((n) => ours(n.labels)))) {
+  // A network the file now calls external is someone else's to remove, label or not.
+  const external = new Set(Object.entries(project?.networks ?? {}).flatMap(([key, n]) => (n.external ? [n.name ?? `${project!.name}_${key}`] : [])));
+  for (const network of sortByName(observed.networks.filter((n) => isOurs(observed, n.labels) && !external.has(n.name)))) {
     builder.add({ kind: 'remove-network', name: network.name }, removals);
   }
   if (opts.removeVolumes) {
-    // External volumes carry no project label, so they are never removed.
-    for (const volume of sortByName(observed.volumes.filter((v) => ours(v.labels)))) {
-      builder.add({ kind: 'remove-volume', name: volume.name }, removals);
-    }
+    for (const name of downVolumes(observed, project).remove) builder.add({ kind: 'remove-volume', name }, removals);
   }
   return builder.build();
+}
+
+/** Why `down -v` left a volume that carries the project's label. */
+export type KeptVolumeReason = 'external' | 'undeclared' | 'no-file';
+
+export interface DownVolumes {
+  /** Named volumes `down -v` removes: declared by the file, not external, and made for this project. */
+  remove: string[];
+  kept: { name: string; reason: KeptVolumeReason }[];
+}
+
+/**
+ * The project's named volumes under `down -v`. Only what the file declares
+ * (and not as external) goes: a label says tug once made the volume, not that
+ * the file still wants it gone. Without the file nothing can be told, so
+ * every named volume stays. Anonymous volumes go with their replicas.
+ */
+export function downVolumes(observed: ObservedState, project: Project | undefined): DownVolumes {
+  const declared = new Map<string, boolean>();
+  for (const [key, v] of Object.entries(project?.volumes ?? {})) {
+    declared.set(v.name ?? `${project!.name}_${key}`, v.external === true);
+  }
+  const out: DownVolumes = { remove: [], kept: [] };
+  for (const volume of sortByName(observed.volumes.filter((v) => isOurs(observed, v.labels)))) {
+    const isExternal = declared.get(volume.name);
+    if (!project) out.kept.push({ name: volume.name, reason: 'no-file' });
+    else if (isExternal === undefined) out.kept.push({ name: volume.name, reason: 'undeclared' });
+    else if (isExternal) out.kept.push({ name: volume.name, reason: 'external' });
+    else out.remove.push(volume.name);
+  }
+  return out;
+}
+
+function isOurs(observed: ObservedState, labels: Record<string, string>): boolean {
+  return labels[LABEL.project] === observed.project;
 }
 
 export function planStop(observed: ObservedState, opts: { services?: string[]; timeoutMs?: number }): Plan {

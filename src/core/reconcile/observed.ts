@@ -36,6 +36,12 @@ export interface ObservedReplica {
   /** Image reference or, on native, the command line. */
   image?: string;
   command?: string;
+  /**
+   * The replica's own anonymous volumes: backend volume name by target, from
+   * the backend's record of what it created (never guessed from a name). A
+   * recreate inherits them; `down -v` removes them with the replica.
+   */
+  anonymousVolumes?: Record<string, string>;
   /** Things about the replica a user should know that its state does not say (e.g. "logs not kept: no space left on device"). */
   notes?: string[];
 }

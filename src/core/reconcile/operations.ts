@@ -22,6 +22,12 @@ export interface ReplicaSpec {
   volumeNames: Record<string, string>;
   /** Variables from the invoking user's environment a host process needs (PATH, HOME, LANG, ...). */
   hostEnv: Record<string, string>;
+  /**
+   * Backend volume names by target: the anonymous volumes of the replica this
+   * one replaces. A backend mounts them instead of making new ones, so a
+   * recreate keeps anonymous data, as Compose does.
+   */
+  inheritedVolumes?: Record<string, string>;
 }
 
 export type RemoveReason = 'scale-down' | 'orphan' | 'down' | 'recreate' | 'oneoff';
@@ -35,7 +41,15 @@ export type Operation =
   | { kind: 'start-replica'; service: string; name: string }
   | { kind: 'stop-replica'; service: string; name: string; id: string; timeoutMs: number }
   | { kind: 'kill-replica'; service: string; name: string; id: string; signal: string }
-  | { kind: 'remove-replica'; service: string; name: string; id: string; reason: RemoveReason }
+  | {
+      kind: 'remove-replica';
+      service: string;
+      name: string;
+      id: string;
+      reason: RemoveReason;
+      /** Its anonymous volumes go too (`down -v`, `run --rm`); otherwise they stay, as with Compose. */
+      removeVolumes: boolean;
+    }
   | {
       kind: 'await-dependency';
       /** The service that waits. */

@@ -21,7 +21,11 @@ export function describeStep(op: Operation): string {
     case 'kill-replica':
       return `${base} (${op.signal})`;
     case 'remove-replica':
-      return `${base} (${op.reason})`;
+      return `${base} (${op.reason}${op.removeVolumes ? ', with its anonymous volumes' : ''})`;
+    case 'create-replica': {
+      const inherited = Object.keys(op.replica.inheritedVolumes ?? {}).sort();
+      return inherited.length > 0 ? `${base} (keeps the anonymous volumes at ${inherited.join(', ')})` : base;
+    }
     case 'await-dependency':
       return `${base} (${op.condition}${op.required ? '' : ', optional'})`;
     default:

@@ -225,18 +225,22 @@ function emitReplicaWork(
         .flatMap((dep) => createIds.get(dep) ?? []),
     ];
     let replicaOf: ((number: number) => ReplicaSpec) | undefined;
-    const create = (number: number, after: (string | undefined)[]): { name: string; id: string } => {
+    const create = (number: number, after: (string | undefined)[], replaced?: ObservedReplica): { name: string; id: string } => {
       replicaOf ??= replicaFactory(project, service, { hostEnv: opts.hostEnv, tugVersion: opts.tugVersion, image: own(opts.images, service) });
       const replica = replicaOf(number);
+      // The replacement mounts the old replica's anonymous volumes (-V/--renew-anon-volumes is not implemented).
+      const inherited = replaced?.anonymousVolumes;
+      if (inherited && Object.keys(inherited).length > 0) replica.inheritedVolumes = { ...inherited };
       return { name: replica.name, id: builder.add({ kind: 'create-replica', service, replica }, [...before, ...after]) };
     };
+    // Compose keeps the anonymous volumes of replicas removed by a scale-down or a recreate.
     const remove = (r: ObservedReplica, reason: 'scale-down' | 'recreate'): string =>
-      builder.add({ kind: 'remove-replica', service, name: r.name, id: r.id, reason }, [stopIds.get(r.name)]);
+      builder.add({ kind: 'remove-replica', service, name: r.name, id: r.id, reason, removeVolumes: false }, [stopIds.get(r.name)]);
 
     for (const r of d.remove) remove(r, 'scale-down');
     const toStart: { name: string; after: string | undefined }[] = [];
     for (const r of d.recreate) {
-      const created = create(r.number, [remove(r, 'recreate')]);
+      const created = create(r.number, [remove(r, 'recreate')], r);
       toStart.push({ name: created.name, after: created.id });
     }
     for (const number of d.create) {
@@ -270,7 +274,8 @@ function emitOrphans(builder: PlanBuilder, project: Project, observed: ObservedS
     const stop = hasProcess(r)
       ? builder.add({ kind: 'stop-replica', service: r.service, name: r.name, id: r.id, timeoutMs })
       : undefined;
-    builder.add({ kind: 'remove-replica', service: r.service, name: r.name, id: r.id, reason: 'orphan' }, [stop]);
+    // As Compose: --remove-orphans keeps their anonymous volumes.
+    builder.add({ kind: 'remove-replica', service: r.service, name: r.name, id: r.id, reason: 'orphan', removeVolumes: false }, [stop]);
   }
 }
 

@@ -100,3 +100,8 @@ export function volumeNames(project: Project, spec: ServiceSpec): Record<string,
   }
   return out;
 }
+
+/** Targets of the volume mounts the service leaves unnamed: each gets an anonymous volume of its own. */
+export function anonymousVolumeTargets(spec: ServiceSpec): string[] {
+  return [...new Set((spec.volumes ?? []).flatMap((m) => (m.type === 'volume' && !m.source ? [m.target] : [])))];
+}

@@ -5,16 +5,20 @@
 // non-atomically, so those starts take turns.
 import type Dockerode from 'dockerode';
 import { TugError } from '../../core/errors.js';
+import { LABEL } from '../../core/model/labels.js';
 import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
 import type { ObservedReplica, ObservedState } from '../../core/reconcile/observed.js';
 import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
+import { externalResourcesOf } from '../../core/reconcile/resources.js';
 import type {
   BackendCapabilities,
+  EventOptions,
   ExecOptions,
   ImagePreparation,
   LogLine,
   LogOptions,
   ProjectSummary,
+  RemoveReplicaOptions,
   ReplicaEvent,
   RuntimeBackend,
 } from '../backend.js';
@@ -28,11 +32,8 @@ import { readLogs } from './logs.js';
 import * as resources from './networks-volumes.js';
 import { listProjects, observeProject } from './observe.js';
 import type { EngineLister } from './engine-reader.js';
-import { publishesPortRange } from './to-create-options.js';
+import { imageName, publishesPortRange } from './to-create-options.js';
 import { validateForDocker } from './validate.js';
-import { after, type Timer } from '../../timers.js';
-
-const VOLUME_CLAIM_MS = 60_000;
 
 export interface DockerBackendOptions {
   /** Where DOCKER_HOST (and DOCKER_TLS_VERIFY, DOCKER_CERT_PATH) come from. */
@@ -54,10 +55,8 @@ export class DockerBackend implements RuntimeBackend {
   /** Containers this backend created, and whether they publish a host port range. */
   private readonly portRange = new Map<string, boolean>();
   private startTurn: Promise<void> = Promise.resolve();
-  /** Anonymous volumes of containers seen by observe(), by container ID. */
-  private readonly listedMounts = new Map<string, containers.RemovedContainer>();
-  /** Anonymous volumes of removed containers, by container name, until a replacement claims them. */
-  private readonly orphanedVolumes = new Map<string, { volumes: Record<string, string>; timer: Timer }>();
+  /** The VOLUME targets of images, by image ID (an ID never changes what it names). */
+  private readonly imageVolumes = new Map<string, Promise<string[]>>();
   /** Aborted by close(): ends every event and log stream still open, so the process can exit. */
   private closing = new AbortController();
   private readonly stdio: ExecStdio | undefined;
@@ -82,17 +81,8 @@ export class DockerBackend implements RuntimeBackend {
     const project = this.projects.get(plan.project);
     if (!project) return [];
     const docker = await this.docker();
-    const networks = new Set<string>();
-    const volumes = new Set<string>();
-    for (const { op } of plan.steps) {
-      if (op.kind !== 'create-replica') continue;
-      for (const key of Object.keys(op.replica.networkNames)) if (project.networks[key]?.external) networks.add(op.replica.networkNames[key]!);
-      for (const key of Object.keys(op.replica.volumeNames)) if (project.volumes[key]?.external) volumes.add(op.replica.volumeNames[key]!);
-    }
-    const checks = [
-      ...[...networks].map((n) => resources.requireNetwork(docker, n)),
-      ...[...volumes].map((v) => resources.requireVolume(docker, v)),
-    ];
+    const { networks, volumes } = externalResourcesOf(plan, project);
+    const checks = [...networks.map((n) => resources.requireNetwork(docker, n)), ...volumes.map((v) => resources.requireVolume(docker, v))];
     const results = await Promise.allSettled(checks);
     return results.flatMap((r) => (r.status === 'rejected' ? [asTugError(r.reason)] : []));
   }
@@ -103,9 +93,7 @@ export class DockerBackend implements RuntimeBackend {
   }
 
   async observe(project: string): Promise<ObservedState> {
-    return this.read(`observe project ${project}`, (r) =>
-      observeProject(r, project, (id, name, anonymousVolumes) => this.listedMounts.set(id, { name, anonymousVolumes })),
-    );
+    return this.read(`observe project ${project}`, (r) => observeProject(r, project));
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
@@ -142,13 +130,10 @@ export class DockerBackend implements RuntimeBackend {
     const externalNetworks = new Set(
       Object.entries(spec.networkNames).flatMap(([key, name]) => (project?.networks[key]?.external ? [name] : [])),
     );
-    const inheritedVolumes = this.claimVolumes(spec.name);
+    const imageVolumes = await this.imageVolumesOf(spec);
     const created = await this.call(`create container ${spec.name}`, (d) =>
-      containers.createContainer(d, spec, { secrets: project?.secrets, configs: project?.configs, externalNetworks, inheritedVolumes }),
-    ).catch(async (err: unknown) => {
-      if (inheritedVolumes) await containers.removeVolumes(await this.docker(), Object.values(inheritedVolumes));
-      throw err;
-    });
+      containers.createContainer(d, spec, { secrets: project?.secrets, configs: project?.configs, externalNetworks, imageVolumes }),
+    );
     const range = publishesPortRange(spec.service_spec);
     this.portRange.set(created.id, range);
     this.portRange.set(created.name, range);
@@ -173,16 +158,13 @@ export class DockerBackend implements RuntimeBackend {
     return this.call(`kill container ${containers.shortId(id)}`, (d) => containers.killContainer(d, id, signal));
   }
 
-  async removeReplica(_project: string, id: string): Promise<void> {
-    const known = this.listedMounts.get(id);
-    const removed = await this.call(`remove container ${containers.shortId(id)}`, (d) => containers.removeContainer(d, id, known));
+  async removeReplica(_project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
+    await this.call(`remove container ${containers.shortId(id)}`, (d) => containers.removeContainer(d, id, opts.removeVolumes));
     this.portRange.delete(id);
-    this.listedMounts.delete(id);
-    if (removed) this.keepVolumes(removed);
   }
 
-  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent> {
-    return replicaEvents(this.connection.ready(), project, this.untilClosed(signal), this.connection.endpoint);
+  events(project: string, signal: AbortSignal, opts: EventOptions = {}): AsyncIterable<ReplicaEvent> {
+    return replicaEvents(this.connection.ready(), project, this.untilClosed(signal), this.connection.endpoint, opts.since);
   }
 
   logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
@@ -199,36 +181,28 @@ export class DockerBackend implements RuntimeBackend {
   }
 
   async close(): Promise<void> {
-    const unclaimed = [...this.orphanedVolumes.keys()].flatMap((name) => Object.values(this.claimVolumes(name) ?? {}));
-    if (unclaimed.length > 0) await containers.removeVolumes(await this.docker(), unclaimed).catch(() => undefined);
     this.closing.abort();
     this.closing = new AbortController();
     this.projects.clear();
     this.portRange.clear();
-    this.listedMounts.clear();
+    this.imageVolumes.clear();
   }
 
   /**
-   * A recreate removes the old container before creating the new one, so its
-   * anonymous volumes wait here for the replacement (by name); unclaimed ones
-   * are removed a minute later or at close(), as if removed with the container.
+   * The image's VOLUME targets, so the label written at create lists every
+   * anonymous volume the container gets. An image that cannot be inspected
+   * yields none: the create then fails with its own, clearer error.
    */
-  private keepVolumes(removed: containers.RemovedContainer): void {
-    const earlier = this.claimVolumes(removed.name);
-    if (earlier) void this.docker().then((d) => containers.removeVolumes(d, Object.values(earlier)), () => undefined);
-    const timer = after(VOLUME_CLAIM_MS, () => {
-      const volumes = this.claimVolumes(removed.name);
-      if (volumes) void this.docker().then((d) => containers.removeVolumes(d, Object.values(volumes)), () => undefined);
-    }).unref();
-    this.orphanedVolumes.set(removed.name, { volumes: removed.anonymousVolumes, timer });
-  }
-
-  private claimVolumes(name: string): Record<string, string> | undefined {
-    const kept = this.orphanedVolumes.get(name);
-    if (!kept) return undefined;
-    kept.timer.cancel();
-    this.orphanedVolumes.delete(name);
-    return kept.volumes;
+  private async imageVolumesOf(spec: ReplicaSpec): Promise<string[]> {
+    const image = spec.labels[LABEL.image] ?? imageName(spec.project, spec.service, spec.service_spec);
+    const cached = this.imageVolumes.get(image);
+    if (cached) return cached;
+    const found = this.docker()
+      .then((d) => d.getImage(image).inspect())
+      .then((info) => Object.keys(info.Config?.Volumes ?? {}), () => []);
+    // Only an image ID is sure to name the same image next time.
+    if (spec.labels[LABEL.image]) this.imageVolumes.set(image, found);
+    return found;
   }
 
   private untilClosed(signal: AbortSignal | undefined): AbortSignal {

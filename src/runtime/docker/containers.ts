@@ -13,8 +13,8 @@ import { packBuffer } from '../tar/pack.js';
 import { toCreateOptions, type CreateContext, type CreateOptions, type FileInjection } from './to-create-options.js';
 
 export interface CreateInputs {
-  /** Anonymous volumes of the container this one replaces, by target. */
-  inheritedVolumes?: Record<string, string>;
+  /** Targets of the image's VOLUMEs, so the container's anonymous volumes are all on record. */
+  imageVolumes?: readonly string[];
   /** The project's top-level secrets/configs and external flags, when the backend has seen the project. */
   secrets?: CreateContext['secrets'];
   configs?: CreateContext['configs'];
@@ -28,7 +28,7 @@ export async function createContainer(docker: Dockerode, spec: ReplicaSpec, inpu
     containerOf: containerOf && ((service) => containerOf.get(service)),
     secrets: inputs.secrets,
     configs: inputs.configs,
-    inheritedVolumes: inputs.inheritedVolumes,
+    imageVolumes: inputs.imageVolumes,
   });
   let container: Dockerode.Container;
   try {
@@ -43,13 +43,10 @@ export async function createContainer(docker: Dockerode, spec: ReplicaSpec, inpu
     if (options.injections.length > 0) await container.putArchive(await injectionArchive(options.injections), { path: '/' });
   } catch (err) {
     // Half-made containers would block the next attempt with a name conflict.
+    // (Inherited volumes are mounted by name, so `v` leaves them for the retry.)
     await container.remove({ force: true, v: true }).catch(() => undefined);
     throw createError(err, spec, options, inputs);
   }
-  // Inherited volumes the new container does not mount (its spec mounts something else there) go.
-  const used = new Set((options.body.HostConfig.Mounts ?? []).map((m) => m.Source));
-  const unused = Object.values(inputs.inheritedVolumes ?? {}).filter((v) => !used.has(v));
-  if (unused.length > 0) await removeVolumes(docker, unused);
   return createdSnapshot(container.id, spec, options);
 }
 
@@ -87,40 +84,37 @@ export async function killContainer(docker: Dockerode, id: string, signal: strin
   }
 }
 
-/** A removed container's anonymous volumes, by target, kept for the container that replaces it. */
-export interface RemovedContainer {
-  name: string;
-  anonymousVolumes: Record<string, string>;
-}
-
 /**
- * Removes the container. Its anonymous volumes are removed with it, unless it
- * has some: then they are left for the caller, which hands them to a
- * replacement (a recreate) or removes them. `known` (from a listing) spares
- * the inspect that otherwise finds them.
+ * Removes the container, and with `removeVolumes` its anonymous volumes: the
+ * ones the engine made for it (`v`), and the ones it inherited from a
+ * recreate, which it mounts by name and so the engine no longer counts as
+ * anonymous; the label says which. Named and external volumes never go.
  */
-export async function removeContainer(docker: Dockerode, id: string, known?: RemovedContainer): Promise<RemovedContainer | undefined> {
+export async function removeContainer(docker: Dockerode, id: string, removeVolumes: boolean): Promise<void> {
   const container = docker.getContainer(id);
-  let removed: RemovedContainer | undefined;
   try {
-    if (known) removed = known;
-    else {
-      const info = await container.inspect();
-      removed = { name: info.Name.replace(/^\//, ''), anonymousVolumes: anonymousVolumes(info.Mounts) };
-    }
-    const keep = Object.keys(removed.anonymousVolumes).length > 0;
-    await container.remove({ force: true, v: !keep });
-    return keep ? removed : undefined;
+    const own = removeVolumes ? ownAnonymousVolumes(await container.inspect()) : [];
+    await container.remove({ force: true, v: removeVolumes });
+    await Promise.all(own.map((name) => removeUnusedVolume(docker, name)));
   } catch (err) {
-    if (isNotFound(err)) return undefined;
-    if (isConflict(err) && /already in progress/.test(engineMessage(err))) return undefined;
+    if (isNotFound(err)) return;
+    if (isConflict(err) && /already in progress/.test(engineMessage(err))) return;
     throw engineError(err, `remove container ${shortId(id)}`);
   }
 }
 
-/** Removes volumes no container uses any more; ones still in use are left alone. */
-export async function removeVolumes(docker: Dockerode, names: readonly string[]): Promise<void> {
-  await Promise.all(names.map((name) => docker.getVolume(name).remove().catch(() => undefined)));
+function ownAnonymousVolumes(info: Dockerode.ContainerInspectInfo): string[] {
+  return Object.values(anonymousVolumes(info.Config.Labels ?? {}, info.Mounts));
+}
+
+/** A volume another container still mounts (volumes_from) is left to it. */
+async function removeUnusedVolume(docker: Dockerode, name: string): Promise<void> {
+  try {
+    await docker.getVolume(name).remove();
+  } catch (err) {
+    if (isNotFound(err) || isConflict(err)) return;
+    throw engineError(err, `remove volume ${name}`);
+  }
 }
 
 /** True when the container publishes a host port range (inspect; for containers this process did not create). */

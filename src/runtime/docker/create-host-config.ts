@@ -4,6 +4,7 @@
 import { posix } from 'node:path';
 import type { FileObjectSpec, ServiceSpec, VolumeMount } from '../../core/model/types.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
+import { anonymousVolumeTargets } from '../../core/reconcile/replica-spec.js';
 import { TugError } from '../../core/errors.js';
 import type { CreateContext, FileInjection } from './to-create-options.js';
 
@@ -40,8 +41,7 @@ export function toHostConfig(spec: ReplicaSpec, ctx: CreateContext): { hostConfi
   const binds: string[] = [];
   const mounts: MountConfig[] = [];
   for (const m of svc.volumes ?? []) addMount(m, spec, binds, mounts);
-  const tmpfsPaths = Array.isArray(svc.tmpfs) ? (svc.tmpfs as unknown[]).map((t) => String(t).split(':')[0]!) : [];
-  inheritVolumes(ctx.inheritedVolumes, [...(svc.volumes ?? []).map((m) => m.target), ...tmpfsPaths], mounts);
+  inheritVolumes(spec.inheritedVolumes, imageVolumeTargets(spec, ctx.imageVolumes), mounts);
   const injections: FileInjection[] = [];
   addFileGrants(svc.secrets, ctx.secrets, '/run/secrets', binds, injections);
   addFileGrants(svc.configs, ctx.configs, '/', binds, injections);
@@ -98,18 +98,40 @@ function addMount(m: VolumeMount, spec: ReplicaSpec, binds: string[], mounts: Mo
 }
 
 /**
- * The replaced container's anonymous volumes: the spec's anonymous mounts take
- * them over, and the others (the image's VOLUMEs) are mounted where they were,
- * unless the spec now mounts something else there.
+ * Where the container gets anonymous volumes: the spec's unnamed volume
+ * mounts, and the image's VOLUMEs the spec mounts nothing at (the engine makes
+ * one for each). Written into a label at create, so what is anonymous is a
+ * recorded fact, never guessed from a volume's name.
  */
-function inheritVolumes(inherited: Readonly<Record<string, string>> | undefined, declared: readonly string[], mounts: MountConfig[]): void {
+export function anonymousTargets(spec: ReplicaSpec, imageVolumes: readonly string[] | undefined): string[] {
+  return [...new Set([...anonymousVolumeTargets(spec.service_spec), ...imageVolumeTargets(spec, imageVolumes)])].sort();
+}
+
+/**
+ * The image's VOLUMEs nothing in the spec mounts over. With volumes_from they
+ * may come from the other container, so none are counted as this one's own.
+ */
+function imageVolumeTargets(spec: ReplicaSpec, imageVolumes: readonly string[] | undefined): string[] {
+  const svc = spec.service_spec;
+  if (!imageVolumes || imageVolumes.length === 0 || (svc.volumes_from?.length ?? 0) > 0) return [];
+  const tmpfsPaths = Array.isArray(svc.tmpfs) ? (svc.tmpfs as unknown[]).map((t) => String(t).split(':')[0]!) : [];
+  const taken = new Set([...(svc.volumes ?? []).map((m) => cleanTarget(m.target)), ...tmpfsPaths.map(cleanTarget)]);
+  return imageVolumes.map(cleanTarget).filter((t) => !taken.has(t));
+}
+
+function cleanTarget(target: string): string {
+  const clean = posix.normalize(target);
+  return clean.length > 1 ? clean.replace(/\/+$/, '') : clean;
+}
+
+/** A recreate: the replaced container's anonymous volumes are mounted at the same anonymous targets of the new one. */
+function inheritVolumes(inherited: Readonly<Record<string, string>> | undefined, imageTargets: readonly string[], mounts: MountConfig[]): void {
   if (!inherited) return;
   for (const mount of mounts) {
     if (mount.Type === 'volume' && mount.Source === undefined && inherited[mount.Target]) mount.Source = inherited[mount.Target];
   }
-  const taken = new Set(declared);
-  for (const [target, volume] of Object.entries(inherited)) {
-    if (!taken.has(target)) mounts.push({ Type: 'volume', Source: volume, Target: target });
+  for (const target of imageTargets) {
+    if (inherited[target]) mounts.push({ Type: 'volume', Source: inherited[target], Target: target });
   }
 }
 

@@ -1,8 +1,14 @@
 // Replica changes as the engine reports them: GET /events filtered on
 // containers of the project, each mapped to a ReplicaEvent with a fresh
-// snapshot (one inspect per event, in arrival order). The subscription starts
-// when events() is called and asks for events since that moment, so a change
-// made right after the call is not lost while the request is in flight.
+// snapshot (one inspect per event, in arrival order). The subscription asks
+// for events since the caller's `since` (else the moment of the call), so a
+// change made while the request is in flight is not lost, and neither is a
+// `die` that Engine 20.10 sends before its container list stops saying
+// "running" (the list is updated after the exit is cleaned up; an inspect
+// waits for that, so snapshots are right). The replay reaches LIST_LAG_MS
+// further back, for a replica that exited just before the command began and
+// is still listed as running. Snapshots are current, so a replayed event
+// never tells anything stale.
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { ObservedReplica } from '../../core/reconcile/observed.js';
@@ -30,6 +36,13 @@ const ACTIONS: Readonly<Record<string, ReplicaEventAction>> = {
   destroy: 'remove',
 };
 
+/**
+ * How long the engine may go on listing an exited container as running:
+ * measured at 1.5-2 s with a few networks and published ports on a loaded
+ * machine; replaying more is harmless, since every snapshot is current.
+ */
+const LIST_LAG_MS = 10_000;
+
 /** "health_status: healthy" → health; the other container actions by name; the rest (exec_*, attach…) are not replica changes. */
 export function toAction(engineAction: string | undefined): ReplicaEventAction | undefined {
   if (!engineAction) return undefined;
@@ -44,16 +57,18 @@ export function engineTime(ms: number): string {
   return `${seconds}.${String(nanos).padStart(9, '0')}`;
 }
 
-/** `docker` may still be connecting: `since` is fixed now, so nothing from this moment on is missed. */
+/** `docker` may still be connecting: `since` is fixed now (or earlier, when asked), so nothing from then on is missed. */
 export function replicaEvents(
   client: Dockerode | Promise<Dockerode>,
   project: string,
   signal: AbortSignal,
   endpoint?: string,
+  sinceIso?: string,
 ): AsyncIterable<ReplicaEvent> {
   let stream: Readable | undefined;
   const events = channel<ReplicaEvent>(signal, () => stream?.destroy());
-  const since = engineTime(Date.now());
+  const asked = sinceIso === undefined ? NaN : Date.parse(sinceIso);
+  const since = engineTime(Number.isNaN(asked) ? Date.now() : Math.min(asked, Date.now()) - LIST_LAG_MS);
   let chain = Promise.resolve();
 
   let docker: Dockerode;
@@ -89,8 +104,6 @@ async function snapshot(docker: Dockerode, id: string, action: ReplicaEventActio
       if (!isNotFound(err)) throw err;
     }
   }
-  // Gone already: what the event itself says.
-  const replica = fromEventActor(id, attributes);
-  if (action === 'die' || action === 'stop' || action === 'kill') replica.state = 'exited';
-  return replica;
+  // Gone already (a replayed event of a removed container, say): what the event itself says, as removed.
+  return fromEventActor(id, attributes);
 }

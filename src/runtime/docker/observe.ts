@@ -4,7 +4,7 @@
 // containers that have stopped (exited, dead, restarting) are inspected, for
 // the exact times `attach` and the dependency waits compare against.
 import type Dockerode from 'dockerode';
-import { LABEL } from '../../core/model/labels.js';
+import { LABEL, parseTargetsLabel } from '../../core/model/labels.js';
 import type { HealthState, ObservedReplica, ObservedState, PublishedPort, ReplicaState } from '../../core/reconcile/observed.js';
 import type { ProjectSummary } from '../backend.js';
 import { isNotFound } from './engine-errors.js';
@@ -20,21 +20,23 @@ export function projectFilter(project: string): { label: string[] } {
   return { label: [`${LABEL.project}=${project}`, LABEL.configHash] };
 }
 
-const ANONYMOUS_VOLUME = /^[0-9a-f]{64}$/;
-
-/** Volume mounts whose volume has a generated (64-hex) name, by target. */
-export function anonymousVolumes(mounts: readonly { Type?: string; Name?: string; Destination: string }[] | undefined): Record<string, string> {
+/**
+ * A container's own anonymous volumes, by target: its volume mounts at the
+ * targets tug recorded as anonymous when it created the container. Nothing
+ * else counts, whatever the volume is called (an external volume may well
+ * have a 64-hex name).
+ */
+export function anonymousVolumes(
+  labels: Record<string, string>,
+  mounts: readonly { Type?: string; Name?: string; Destination: string }[] | undefined,
+): Record<string, string> {
+  const targets = new Set(parseTargetsLabel(labels[LABEL.anonymousVolumes]));
   const out: Record<string, string> = {};
-  for (const m of mounts ?? []) if (m.Type === 'volume' && m.Name && ANONYMOUS_VOLUME.test(m.Name)) out[m.Destination] = m.Name;
+  for (const m of mounts ?? []) if (m.Type === 'volume' && m.Name && targets.has(m.Destination)) out[m.Destination] = m.Name;
   return out;
 }
 
-/** `onMounts` learns each container's anonymous volumes from the listing, so removing it needs no inspect. */
-export async function observeProject(
-  docker: EngineLister,
-  project: string,
-  onMounts?: (id: string, name: string, volumes: Record<string, string>) => void,
-): Promise<ObservedState> {
+export async function observeProject(docker: EngineLister, project: string): Promise<ObservedState> {
   const labelFilter = { label: [`${LABEL.project}=${project}`] };
   const [containers, networks, volumes] = await Promise.all([
     docker.listContainers({ all: true, filters: projectFilter(project) }),
@@ -44,7 +46,6 @@ export async function observeProject(
   const replicas = await Promise.all(
     containers.map(async (c) => {
       const listed = fromListing(c);
-      onMounts?.(c.Id, listed.name, anonymousVolumes(c.Mounts));
       if (!NEEDS_INSPECT.has(listed.state)) return listed;
       try {
         return fromInspect(await docker.getContainer(c.Id).inspect());
@@ -98,6 +99,7 @@ export function fromListing(c: Dockerode.ContainerInfo, now = Date.now()): Obser
     .map((p) => ({ hostIp: p.IP ?? '', published: p.PublicPort, target: p.PrivatePort, protocol: toProtocol(p.Type) }));
   replica.image = c.Image;
   replica.command = c.Command;
+  setAnonymousVolumes(replica, c.Mounts);
   return replica;
 }
 
@@ -116,7 +118,13 @@ export function fromInspect(info: Dockerode.ContainerInspectInfo): ObservedRepli
   replica.ports = portsFromInspect(info.NetworkSettings?.Ports as Record<string, { HostIp: string; HostPort: string }[] | null> | undefined);
   replica.image = info.Config.Image;
   replica.command = [info.Path, ...(info.Args ?? [])].join(' ');
+  setAnonymousVolumes(replica, info.Mounts);
   return replica;
+}
+
+function setAnonymousVolumes(replica: ObservedReplica, mounts: readonly { Type?: string; Name?: string; Destination: string }[] | undefined): void {
+  const volumes = anonymousVolumes(replica.labels, mounts);
+  if (Object.keys(volumes).length > 0) replica.anonymousVolumes = volumes;
 }
 
 /** What a `destroy` event still tells about a container that is gone. */

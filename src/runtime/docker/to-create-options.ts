@@ -7,17 +7,15 @@
 import { parseDuration } from '../../core/load/normalize/units.js';
 import type { FileObjectSpec, HealthcheckSpec, PortSpec, ServiceNetworkSpec, ServiceSpec } from '../../core/model/types.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
-import { resolveReference, toHostConfig, type HostConfig } from './create-host-config.js';
 import type { ImageHealthcheck } from '../../core/images/image-config.js';
+import { LABEL, targetsLabel } from '../../core/model/labels.js';
+import { anonymousTargets, resolveReference, toHostConfig, type HostConfig } from './create-host-config.js';
 
 export interface CreateContext {
   /** The container (ID or name) of another service of the project, for `service:x` references and links. */
   containerOf?(service: string): string | undefined;
-  /**
-   * Anonymous volumes of the container this one replaces, by target path: a
-   * recreated container keeps its anonymous data, as with Compose.
-   */
-  inheritedVolumes?: Readonly<Record<string, string>>;
+  /** The targets of the image's VOLUMEs (from its config): the engine gives each an anonymous volume. */
+  imageVolumes?: readonly string[];
   /** The project's top-level secrets and configs, by name (file sources become read-only binds). */
   secrets?: Readonly<Record<string, FileObjectSpec>>;
   configs?: Readonly<Record<string, FileObjectSpec>>;
@@ -84,6 +82,8 @@ export function toCreateOptions(spec: ReplicaSpec, ctx: CreateContext = {}): Cre
     Labels: { ...(svc.labels ?? {}), ...spec.labels },
     HostConfig: hostConfig,
   };
+  const anonymous = anonymousTargets(spec, ctx.imageVolumes);
+  if (anonymous.length > 0) body.Labels[LABEL.anonymousVolumes] = targetsLabel(anonymous);
   if (svc.command) body.Cmd = [...svc.command];
   if (svc.entrypoint) body.Entrypoint = [...svc.entrypoint];
   const env = environment(svc.environment);

@@ -7,14 +7,17 @@ import { LABEL } from '../../core/model/labels.js';
 import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
 import type { HealthState, ObservedNetwork, ObservedReplica, ObservedState, ObservedVolume } from '../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
+import { anonymousVolumeTargets } from '../../core/reconcile/replica-spec.js';
 import type { TugError } from '../../core/errors.js';
 import type {
   BackendCapabilities,
+  EventOptions,
   ExecOptions,
   LogLine,
   LogOptions,
   ProjectSummary,
   ReplicaEvent,
+  RemoveReplicaOptions,
   ReplicaEventAction,
   RuntimeBackend,
 } from '../backend.js';
@@ -51,6 +54,8 @@ export class FakeBackend implements RuntimeBackend {
   private readonly replicas = new Map<string, FakeReplica>();
   private readonly networks = new Map<string, ObservedNetwork & { project: string }>();
   private readonly volumes = new Map<string, ObservedVolume & { project: string }>();
+  /** Anonymous volumes by name: unlabelled, never listed as a project's volumes. */
+  private readonly anonymous = new Set<string>();
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   private nextId = 1;
 
@@ -102,6 +107,11 @@ export class FakeBackend implements RuntimeBackend {
   /** The name of the replica with backend id `id` (the id itself when unknown). */
   nameById(id: string): string {
     return this.nameOf(id);
+  }
+
+  /** Whether a volume of that name exists (named or anonymous), as the engine would say. */
+  hasVolume(name: string): boolean {
+    return this.volumes.has(name) || this.anonymous.has(name);
   }
 
   replica(name: string): ObservedReplica | undefined {
@@ -172,6 +182,7 @@ export class FakeBackend implements RuntimeBackend {
     return this.recorder.call('createReplica', [spec], 'create', () => spec.name, () => {
       if (this.find(spec.name)) throw new Error(`replica name "${spec.name}" is already in use`);
       const command = spec.service_spec.command?.join(' ');
+      const anonymousVolumes = this.anonymousVolumesFor(spec);
       const observed: ObservedReplica = {
         id: `fake-${(this.nextId++).toString(16).padStart(8, '0')}`,
         name: spec.name,
@@ -186,6 +197,7 @@ export class FakeBackend implements RuntimeBackend {
         ports: [],
         ...(spec.service_spec.image !== undefined && { image: spec.service_spec.image }),
         ...(command !== undefined && { command }),
+        ...(Object.keys(anonymousVolumes).length > 0 && { anonymousVolumes }),
       };
       const replica = { observed, spec, logs: [] };
       this.replicas.set(observed.id, replica);
@@ -228,16 +240,18 @@ export class FakeBackend implements RuntimeBackend {
     });
   }
 
-  async removeReplica(project: string, id: string): Promise<void> {
-    await this.recorder.call('removeReplica', [project, id], 'remove', () => this.nameOf(id), () => {
+  async removeReplica(project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
+    await this.recorder.call('removeReplica', [project, id, opts], 'remove', () => this.nameOf(id), () => {
       const r = this.byId(project, id);
       if (r.observed.state === 'running') throw new Error(`cannot remove running replica ${r.observed.name}: stop it first`);
       this.replicas.delete(id);
+      if (opts.removeVolumes) for (const name of Object.values(r.observed.anonymousVolumes ?? {})) this.anonymous.delete(name);
       this.publish('remove', r);
     });
   }
 
-  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent> {
+  /** Subscribed from the call on, and observe() is never behind: `since` needs no replay. */
+  events(project: string, signal: AbortSignal, _opts?: EventOptions): AsyncIterable<ReplicaEvent> {
     return this.subscribe<ReplicaEvent>('replica', signal, [], (e) => e.replica.project === project);
   }
 
@@ -287,6 +301,18 @@ export class FakeBackend implements RuntimeBackend {
       this.emitter.on('close', close);
     }
     return channel;
+  }
+
+  /** One anonymous volume per unnamed target: the inherited one when it still exists, else a new one. */
+  private anonymousVolumesFor(spec: ReplicaSpec): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const target of anonymousVolumeTargets(spec.service_spec)) {
+      const inherited = spec.inheritedVolumes?.[target];
+      const name = inherited && this.anonymous.has(inherited) ? inherited : `fake-anon-${(this.nextId++).toString(16).padStart(8, '0')}`;
+      this.anonymous.add(name);
+      out[target] = name;
+    }
+    return out;
   }
 
   private markExited(r: FakeReplica, code: number): void {

@@ -2,6 +2,7 @@
 // supervised by one engine process per project (started on demand, reached
 // over its socket); networks, volumes and logs live in files under TUG_HOME,
 // so `ps`, `logs` and `ls` work without an engine and never start one.
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TugError } from '../../core/errors.js';
@@ -9,11 +10,22 @@ import { LABEL } from '../../core/model/labels.js';
 import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
 import type { ObservedReplica, ObservedState } from '../../core/reconcile/observed.js';
 import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
-import type { BackendCapabilities, ExecOptions, LogLine, LogOptions, ProjectSummary, ReplicaEvent, RuntimeBackend } from '../backend.js';
+import { externalResourcesOf } from '../../core/reconcile/resources.js';
+import type {
+  BackendCapabilities,
+  EventOptions,
+  ExecOptions,
+  LogLine,
+  LogOptions,
+  ProjectSummary,
+  RemoveReplicaOptions,
+  ReplicaEvent,
+  RuntimeBackend,
+} from '../backend.js';
 import type { RecoveredNotice } from './client.js';
 import { EnginePool, isConnectionLoss } from './engine-pool.js';
 import { execInReplica } from './exec.js';
-import { tugHome } from './home.js';
+import { isVolumeName, tugHome, volumeDataDir } from './home.js';
 import { assertTrustedHome } from './home-trust.js';
 import { withProjectLock } from './lock.js';
 import { readLogs } from './logs.js';
@@ -42,6 +54,8 @@ export class NativeBackend implements RuntimeBackend {
   private readonly engines: EnginePool;
   /** Projects whose replicas this backend changed: their engine may be idle at close. */
   private readonly changed = new Set<string>();
+  /** Projects seen in validate(): which of their volumes are external. */
+  private readonly projects = new Map<string, Project>();
 
   constructor(opts: NativeBackendOptions = {}) {
     this.home = opts.home ?? tugHome();
@@ -52,6 +66,7 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   validate(project: Project): TugError[] {
+    this.projects.set(project.name, project);
     const errors: TugError[] = [];
     for (const [name, svc] of Object.entries(project.services)) {
       const hasCommand = (svc.command?.length ?? 0) > 0 || (svc.entrypoint?.length ?? 0) > 0;
@@ -71,6 +86,30 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   async preflight(plan: Plan, observed: ObservedState): Promise<TugError[]> {
+    return [...this.missingExternalVolumes(plan), ...(await this.portProblems(plan, observed))];
+  }
+
+  /** External volumes must exist already: the engine never makes one up (Compose: "external volume not found"). */
+  private missingExternalVolumes(plan: Plan): TugError[] {
+    const project = this.projects.get(plan.project);
+    if (!project) return [];
+    return externalResourcesOf(plan, project).volumes.flatMap((name) => {
+      try {
+        if (existsSync(volumeDataDir(this.home, name))) return [];
+      } catch (err) {
+        return [err as TugError]; // a name that cannot be a directory
+      }
+      return [
+        new TugError({
+          code: 'native.external-volume',
+          message: `volume ${name} declared as external, but could not be found`,
+          hint: `create it first (mkdir -p ${volumeDataDir(this.home, name)}), or remove external: true`,
+        }),
+      ];
+    });
+  }
+
+  private async portProblems(plan: Plan, observed: ObservedState): Promise<TugError[]> {
     const created = new Map<string, ReplicaSpec>();
     const releasing = new Set<string>();
     for (const { op } of plan.steps) {
@@ -116,6 +155,7 @@ export class NativeBackend implements RuntimeBackend {
     const names = await readdir(join(this.home, 'projects')).catch(() => [] as string[]);
     const out: ProjectSummary[] = [];
     for (const name of names.sort()) {
+      if (!isVolumeName(name)) continue; // not a project tug made
       const replicas = await this.observeReplicas(name);
       if (replicas.length === 0) continue;
       const counts = new Map<string, number>();
@@ -168,12 +208,13 @@ export class NativeBackend implements RuntimeBackend {
     await this.engines.change(project, 'kill', { id, signal });
   }
 
-  async removeReplica(project: string, id: string): Promise<void> {
+  async removeReplica(project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
     this.changed.add(project);
-    await this.engines.change(project, 'remove', { id });
+    await this.engines.change(project, 'remove', { id, removeVolumes: opts.removeVolumes });
   }
 
-  events(project: string, signal: AbortSignal): AsyncIterable<ReplicaEvent> {
+  /** Nothing to replay (`since` is not needed): the engine's list is never behind its events, and observe() waits for the subscription. */
+  events(project: string, signal: AbortSignal, _opts?: EventOptions): AsyncIterable<ReplicaEvent> {
     return this.engines.events(project, signal);
   }
 
@@ -192,7 +233,7 @@ export class NativeBackend implements RuntimeBackend {
         hint: 'start it with tug up or tug start',
       });
     }
-    return execInReplica(this.home, found.spec, opts, async (pid, procStart) => {
+    return execInReplica(this.home, found.spec, opts, found.replica.anonymousVolumes ?? {}, async (pid, procStart) => {
       await client!.call('adoptExec', { id, pid, procStart });
     });
   }
@@ -219,6 +260,8 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   private async observeReplicas(project: string): Promise<ObservedReplica[]> {
+    // Subscribe-then-observe must see everything: answer only once a stream begun before is live.
+    await this.engines.subscriptionsSettled(project);
     const client = await this.engines.get(project, false);
     if (client) {
       try {

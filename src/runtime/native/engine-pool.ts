@@ -52,7 +52,7 @@ export class EnginePool {
   async change<M extends EngineMethod>(project: string, method: M, params: EngineMethods[M]['params']): Promise<EngineMethods[M]['result']> {
     for (let attempt = 0; ; attempt++) {
       const client = (await this.get(project, true))!;
-      await Promise.all(this.subscribing.get(project) ?? []);
+      await this.subscriptionsSettled(project);
       try {
         return await client.call(method, params);
       } catch (err) {
@@ -64,6 +64,15 @@ export class EnginePool {
         if (code === 'engine.shutting-down') await sleep(100);
       }
     }
+  }
+
+  /**
+   * Resolves once every events stream begun so far for the project has its
+   * subscription confirmed (or its short fallback passed): an observation made
+   * after this cannot miss a change the stream would not report.
+   */
+  async subscriptionsSettled(project: string): Promise<void> {
+    await Promise.all(this.subscribing.get(project) ?? []);
   }
 
   /**

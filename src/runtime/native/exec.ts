@@ -26,10 +26,20 @@ export type AdoptExec = (pid: number, procStart: number) => Promise<void>;
 /** What a terminal or a supervisor sends the CLI, passed on to the command. */
 const RELAYED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGWINCH'];
 
-export function execInReplica(home: string, spec: ReplicaSpec, opts: ExecOptions, adopt: AdoptExec): Promise<number> {
+/**
+ * `anonymousVolumes`: the replica's, as the engine reports them, so TUG_VOLUME_* point where the replica's do;
+ * `adopt`: hands the command's process group to the engine.
+ */
+export function execInReplica(
+  home: string,
+  spec: ReplicaSpec,
+  opts: ExecOptions,
+  anonymousVolumes: Record<string, string>,
+  adopt: AdoptExec,
+): Promise<number> {
   const [file, ...args] = opts.command;
   if (!file) throw new TugError({ code: 'native.exec-empty', message: 'exec needs a command to run', exitCode: 2 });
-  const launch = launchOf(home, spec);
+  const launch = launchOf(home, spec, anonymousVolumes);
   const env = { ...(launch?.env ?? replicaEnvironment(spec)), ...opts.env };
   const cwd = opts.workdir ? workingDir(spec, opts.workdir) : (launch?.cwd ?? workingDir(spec));
   const ids = opts.user || !launch ? userIds(opts.user ?? spec.service_spec.user, spec.name) : { uid: launch.uid, gid: launch.gid };
@@ -81,9 +91,9 @@ export function execInReplica(home: string, spec: ReplicaSpec, opts: ExecOptions
 }
 
 /** What the engine gave the replica (environment with TUG_* and volume paths, working dir, user), when it can be worked out again. */
-function launchOf(home: string, spec: ReplicaSpec): LaunchPlan | undefined {
+function launchOf(home: string, spec: ReplicaSpec, anonymousVolumes: Record<string, string>): LaunchPlan | undefined {
   try {
-    return planLaunch(spec, { home, runningAsRoot: process.getuid?.() === 0 });
+    return planLaunch(spec, { home, runningAsRoot: process.getuid?.() === 0 }, anonymousVolumes);
   } catch {
     return undefined; // e.g. a bind source removed since: fall back to the spec alone
   }

@@ -12,10 +12,11 @@
 //       state.journal              changes since the snapshot, one JSON line each
 //       networks.json              networks "created" for the project (bookkeeping in process mode)
 //       logs/<replica>.jsonl       {"t": ISO time, "s": "stdout"|"stderr", "l": line}, rotated to .1
-//     volumes/<name>/data/         a named volume's contents
-//     volumes/<name>/volume.json   its labels and spec
+//     volumes/<name>/data/         a volume's contents (named, or anonymous: 64 random hex digits)
+//     volumes/<name>/volume.json   its labels and spec, or that it is anonymous
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { TugError } from '../../core/errors.js';
 
 export function tugHome(env: Readonly<Record<string, string | undefined>> = process.env): string {
   if (env.TUG_HOME) return env.TUG_HOME;
@@ -36,6 +37,8 @@ export interface ProjectPaths {
 }
 
 export function projectPaths(home: string, project: string): ProjectPaths {
+  // The CLI checks project names as Compose does; this is the last line before a path.
+  if (!isVolumeName(project)) throw new TugError({ code: 'native.project-name', message: `invalid project name ${JSON.stringify(project)}` });
   const dir = join(home, 'projects', project);
   return {
     dir,
@@ -54,8 +57,21 @@ export function replicaLogFile(home: string, project: string, replica: string): 
   return join(projectPaths(home, project).logsDir, `${replica}.jsonl`);
 }
 
+/** Every volume path is made here, from a checked name: nothing may climb out of volumes/ ("../x", "a/b"). */
 export function volumeDir(home: string, name: string): string {
+  if (!isVolumeName(name)) {
+    throw new TugError({
+      code: 'native.volume-name',
+      message: `invalid volume name ${JSON.stringify(name)}`,
+      hint: 'volume names use letters, digits, "_", "." and "-", and start with a letter or digit',
+    });
+  }
   return join(home, 'volumes', name);
+}
+
+/** A name that is safe as one path component: no separator, no leading dot. */
+export function isVolumeName(name: string): boolean {
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name);
 }
 
 export function volumeDataDir(home: string, name: string): string {

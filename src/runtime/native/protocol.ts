@@ -16,7 +16,8 @@ export interface EngineMethods {
   start: { params: { id: string }; result: ObservedReplica };
   stop: { params: { id: string; timeoutMs: number }; result: ObservedReplica };
   kill: { params: { id: string; signal: string }; result: ObservedReplica };
-  remove: { params: { id: string }; result: null };
+  /** `removeVolumes`: its anonymous volumes go too (absent: they stay). */
+  remove: { params: { id: string; removeVolumes?: boolean }; result: null };
   /**
    * A `tug exec` command started by the CLI in its own process group: the
    * engine ends that group with the replica (stop, exit, remove, down). When

@@ -129,6 +129,8 @@ function fromRecord(spec: ReplicaSpec, rec: Record<string, unknown>): ObservedRe
     image: svc.image,
     command: words === '' ? undefined : words,
     ...(rec.killedWithEngine === true ? { notes: [KILLED_WITH_ENGINE] } : {}),
+    // A recreate planned while no engine runs must still inherit them.
+    ...(isRecord(rec.anonymousVolumes) && { anonymousVolumes: rec.anonymousVolumes as Record<string, string> }),
   };
 }
 

@@ -44,6 +44,8 @@ export interface ReplicaRecord {
   killedWithEngine?: boolean;
   /** `tug exec` commands run in it: ended with the replica. */
   execGroups?: ProcessGroupRecord[];
+  /** The replica's anonymous volumes (names under TUG_HOME/volumes/) by target. */
+  anonymousVolumes?: Record<string, string>;
 }
 
 /** What changes over a replica's life: the record without its spec and creation time. */
@@ -221,6 +223,10 @@ export function specProblem(value: unknown): string | undefined {
   for (const key of ['labels', 'networkNames', 'volumeNames', 'hostEnv'] as const) {
     if (value[key] !== undefined && !isObject(value[key])) return `spec.${key} must be an object`;
   }
+  const inherited = value.inheritedVolumes;
+  if (inherited !== undefined && (!isObject(inherited) || Object.values(inherited).some((v) => typeof v !== 'string'))) {
+    return 'spec.inheritedVolumes must map targets to volume names';
+  }
   return undefined;
 }
 
@@ -252,6 +258,9 @@ function recordProblem(value: unknown): string | undefined {
   if (value.health !== undefined && !HEALTH.includes(value.health as string)) return `unknown health ${JSON.stringify(value.health)}`;
   if (value.execGroups !== undefined && !(Array.isArray(value.execGroups) && value.execGroups.every(isGroup))) {
     return 'execGroups must list {pgid, procStart}';
+  }
+  if (value.anonymousVolumes !== undefined && (!isObject(value.anonymousVolumes) || Object.values(value.anonymousVolumes).some((v) => typeof v !== 'string'))) {
+    return 'anonymousVolumes must map targets to volume names';
   }
   return undefined;
 }

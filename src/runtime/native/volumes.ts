@@ -1,26 +1,32 @@
-// Named volumes of the native runtime: a directory per volume under
-// TUG_HOME/volumes/<name>/, its contents in data/ and its labels in
-// volume.json. Volumes are shared by name across projects, as Docker's are;
-// a project sees (observes) only the ones carrying its project label, so an
-// external volume made by hand is never listed, and so never removed by `down`.
+// Volumes of the native runtime: a directory per volume under
+// TUG_HOME/volumes/<name>/, its contents in data/ and its record in
+// volume.json. Named volumes are shared by name across projects, as Docker's
+// are; a project sees (observes) only the ones carrying its project label, so
+// an external volume made by hand is never listed, and so never removed by
+// `down`. Anonymous volumes are volumes of their own too, named by 64 random
+// hex digits, unlabelled and marked anonymous in their record (as Docker
+// does): the engine makes them for a replica, records which it has, and
+// removes them only when asked (`down -v`, `run --rm`).
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TugError } from '../../core/errors.js';
 import { LABEL } from '../../core/model/labels.js';
 import type { VolumeSpec } from '../../core/model/types.js';
 import type { ObservedVolume } from '../../core/reconcile/observed.js';
-import { volumeDataDir, volumeDir } from './home.js';
+import { isVolumeName, volumeDataDir, volumeDir } from './home.js';
 
 export interface VolumeRecord {
   labels: Record<string, string>;
   spec: VolumeSpec;
   createdAt: string;
+  /** Made for one replica's unnamed mount; never a project's named volume. */
+  anonymous?: boolean;
 }
 
 export async function createVolume(home: string, project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
-  checkVolumeName(name);
+  const dir = volumeDir(home, name); // checks the name before anything touches the disk
   if ((await readVolumeRecord(home, name)) !== undefined) return; // exists: its data is the point, keep it
-  const dir = volumeDir(home, name);
   await mkdir(join(home, 'volumes'), { recursive: true, mode: 0o700 });
   await mkdir(volumeDataDir(home, name), { recursive: true, mode: 0o755 });
   const record: VolumeRecord = {
@@ -30,7 +36,7 @@ export async function createVolume(home: string, project: string, key: string, n
   };
   // Written last and atomically: a volume without volume.json is not one of ours yet.
   const tmp = join(dir, `.volume.json.${process.pid}.${Math.random().toString(36).slice(2)}`);
-  await writeFile(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  await writeFile(tmp, recordText(record), { mode: 0o600 });
   await rename(tmp, join(dir, 'volume.json'));
 }
 
@@ -44,6 +50,7 @@ export async function listVolumes(home: string, project: string): Promise<Observ
   }
   const out: ObservedVolume[] = [];
   for (const name of names.sort()) {
+    if (!isVolumeName(name)) continue; // not a volume tug could have made (e.g. a stray dot-file)
     const record = await readVolumeRecord(home, name);
     if (!record || record.labels[LABEL.project] !== project) continue;
     out.push({ name, key: record.labels[LABEL.volume], labels: record.labels });
@@ -53,17 +60,7 @@ export async function listVolumes(home: string, project: string): Promise<Observ
 
 /** Deletes the volume and its data. Removing a volume that is not there is not an error. */
 export async function removeVolume(home: string, _project: string, name: string): Promise<void> {
-  checkVolumeName(name);
   await rm(volumeDir(home, name), { recursive: true, force: true });
-}
-
-export async function volumeExists(home: string, name: string): Promise<boolean> {
-  try {
-    await readdir(volumeDataDir(home, name));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export async function readVolumeRecord(home: string, name: string): Promise<VolumeRecord | undefined> {
@@ -73,21 +70,61 @@ export async function readVolumeRecord(home: string, name: string): Promise<Volu
   } catch {
     return undefined;
   }
+  return parseRecord(text);
+}
+
+/**
+ * The anonymous volume for each of `targets`: the inherited one when it still
+ * exists and is anonymous (a name off the wire is never trusted to be one),
+ * else a new one. The engine calls this when it creates a replica, so it is
+ * synchronous like the engine's other bookkeeping.
+ */
+export function allocateAnonymousVolumes(home: string, targets: readonly string[], inherited: Readonly<Record<string, string>> = {}): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const target of targets) {
+    const wanted = inherited[target];
+    out[target] = wanted !== undefined && isAnonymousVolume(home, wanted) ? wanted : createAnonymousVolume(home);
+  }
+  return out;
+}
+
+/** Removes anonymous volumes; a name that is not one (or is gone) is left alone. */
+export function removeAnonymousVolumes(home: string, names: readonly string[]): void {
+  for (const name of names) if (isAnonymousVolume(home, name)) rmSync(volumeDir(home, name), { recursive: true, force: true });
+}
+
+/** The data/ directory itself is made at start, so it belongs to the replica's user. */
+function createAnonymousVolume(home: string): string {
+  const name = randomBytes(32).toString('hex');
+  const dir = volumeDir(home, name);
+  mkdirSync(join(home, 'volumes'), { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { mode: 0o755 });
+  const tmp = join(dir, `.volume.json.${process.pid}`);
+  writeFileSync(tmp, recordText({ labels: {}, spec: {}, createdAt: new Date().toISOString(), anonymous: true }), { mode: 0o600 });
+  renameSync(tmp, join(dir, 'volume.json'));
+  return name;
+}
+
+function isAnonymousVolume(home: string, name: string): boolean {
+  if (!isVolumeName(name)) return false;
   try {
-    const parsed = JSON.parse(text) as Partial<VolumeRecord>;
-    return { labels: parsed.labels ?? {}, spec: parsed.spec ?? {}, createdAt: parsed.createdAt ?? '' };
+    return parseRecord(readFileSync(join(volumeDir(home, name), 'volume.json'), 'utf8'))?.anonymous === true;
   } catch {
-    return undefined;
+    return false;
   }
 }
 
-/** The name becomes a directory: nothing that could climb out of volumes/. */
-function checkVolumeName(name: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) {
-    throw new TugError({
-      code: 'native.volume-name',
-      message: `invalid volume name "${name}"`,
-      hint: 'volume names use letters, digits, "_", "." and "-", and start with a letter or digit',
-    });
+function recordText(record: VolumeRecord): string {
+  return `${JSON.stringify(record, null, 2)}\n`;
+}
+
+function parseRecord(text: string): VolumeRecord | undefined {
+  try {
+    const parsed = JSON.parse(text) as Partial<VolumeRecord>;
+    const record: VolumeRecord = { labels: parsed.labels ?? {}, spec: parsed.spec ?? {}, createdAt: parsed.createdAt ?? '' };
+    if (parsed.anonymous === true) record.anonymous = true;
+    return record;
+  } catch {
+    return undefined;
   }
 }

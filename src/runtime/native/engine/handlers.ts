@@ -78,7 +78,7 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
     stop: async (p) => supervisor.stop(stringParam(p, 'id'), optionalTimeout(p)),
     kill: async (p) => supervisor.kill(stringParam(p, 'id'), typeof p.signal === 'string' && p.signal !== '' ? p.signal : undefined),
     remove: async (p) => {
-      await supervisor.remove(stringParam(p, 'id'));
+      await supervisor.remove(stringParam(p, 'id'), p.removeVolumes === true);
       return null;
     },
     inspect: async (p) => supervisor.inspect(stringParam(p, 'id')),

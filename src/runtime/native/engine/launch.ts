@@ -98,9 +98,10 @@ function readOrEmpty(path: string): string {
   }
 }
 
-export function planLaunch(spec: ReplicaSpec, ctx: LaunchContext): LaunchPlan {
+/** `anonymousVolumes`: the replica's anonymous volume names by target, as the engine recorded them. */
+export function planLaunch(spec: ReplicaSpec, ctx: LaunchContext, anonymousVolumes: Readonly<Record<string, string>>): LaunchPlan {
   const userArgv = replicaArgv(spec);
-  const mounts = planMounts(spec, ctx.home);
+  const mounts = planMounts(spec, ctx.home, anonymousVolumes);
   const ports = planPorts(spec);
   const notes: string[] = [];
   let ids: { uid: number; gid: number; home?: string } | undefined;

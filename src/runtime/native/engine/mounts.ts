@@ -5,8 +5,10 @@
 //                      the file calls it), the target path for binds,
 //                      anonymous volumes and tmpfs (they have no key);
 //                      upper-cased, non-alphanumerics → "_".
-// Named volumes live in $TUG_HOME/volumes/<engine name>/data (shared by name);
-// anonymous volumes and tmpfs stand-ins live in projects/<p>/anon/<replica>/
+// Volumes live in $TUG_HOME/volumes/<name>/data: named ones under their
+// engine name (shared by name, and they must exist: `up` creates the declared
+// ones, external ones are the user's), anonymous ones under the name the engine
+// gave them for this replica. tmpfs stand-ins live in projects/<p>/anon/<replica>/
 // and go with the replica. read_only cannot be enforced and is ignored.
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +29,7 @@ export function volumeEnvName(key: string): string {
   return `TUG_VOLUME_${(trimmed || 'ROOT').toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
 }
 
-/** Where a replica's anonymous volumes and tmpfs stand-ins live; removed with it. */
+/** Where a replica's tmpfs stand-ins live; removed with it. */
 export function anonDir(home: string, project: string, replica: string): string {
   return join(projectPaths(home, project).dir, 'anon', replica);
 }
@@ -36,7 +38,8 @@ function targetDirName(target: string): string {
   return target.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'root';
 }
 
-export function planMounts(spec: ReplicaSpec, home: string): MountPlan {
+/** `anonymous`: the replica's anonymous volume names by target (the engine's record). */
+export function planMounts(spec: ReplicaSpec, home: string, anonymous: Readonly<Record<string, string>>): MountPlan {
   const plan: MountPlan = { env: {}, ensureDirs: [], freshDirs: [] };
   const anon = anonDir(home, spec.project, spec.name);
   for (const mount of spec.service_spec.volumes ?? []) {
@@ -44,10 +47,13 @@ export function planMounts(spec: ReplicaSpec, home: string): MountPlan {
       case 'volume': {
         if (mount.source) {
           const dir = volumeDataDir(home, spec.volumeNames[mount.source] ?? mount.source);
+          // Never made here: a missing external volume is the user's to create, as with Compose.
+          if (!existsSync(dir)) throw missingVolume(spec, spec.volumeNames[mount.source] ?? mount.source);
           plan.env[volumeEnvName(mount.source)] = dir;
-          plan.ensureDirs.push(dir);
         } else {
-          const dir = join(anon, targetDirName(mount.target));
+          const name = anonymous[mount.target];
+          if (name === undefined) throw new Error(`replica ${spec.name} has no anonymous volume for ${mount.target}`); // an engine bug
+          const dir = volumeDataDir(home, name);
           plan.env[volumeEnvName(mount.target)] = dir;
           plan.ensureDirs.push(dir);
         }
@@ -82,6 +88,14 @@ export function planMounts(spec: ReplicaSpec, home: string): MountPlan {
     }
   }
   return plan;
+}
+
+function missingVolume(spec: ReplicaSpec, name: string): TugError {
+  return new TugError({
+    code: 'engine.volume-missing',
+    message: `service ${spec.service}: volume ${name} does not exist`,
+    hint: 'an external volume must be created before `up`; the others are created by `up`',
+  });
 }
 
 /** A bind source that appeared as a file where a directory was wanted, etc. */

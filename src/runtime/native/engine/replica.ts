@@ -15,8 +15,10 @@ import { TugError } from '../../../core/errors.js';
 import { parseDuration } from '../../../core/load/normalize/units.js';
 import type { HealthState, ObservedReplica, PublishedPort, ReplicaState } from '../../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import { anonymousVolumeTargets } from '../../../core/reconcile/replica-spec.js';
 import type { ReplicaEventAction } from '../../backend.js';
 import { replicaLogFile } from '../home.js';
+import { allocateAnonymousVolumes, removeAnonymousVolumes } from '../volumes.js';
 import { HealthMonitor, healthConfigOf, type HealthConfig } from './health.js';
 import { planLaunch, type LaunchPlan } from './launch.js';
 import { LogWriter } from './log-writer.js';
@@ -73,6 +75,8 @@ export class Replica {
   private stopRequested = false;
   private stopping?: Promise<void>;
   private spawning?: Promise<void>;
+  /** The replica's own anonymous volumes by target; they outlive it unless removed with it. */
+  readonly anonymousVolumes: Record<string, string>;
 
   /** Validates the spec (throws a TugError a user can act on); `record` restores a known replica. */
   constructor(
@@ -87,15 +91,26 @@ export class Replica {
     const grace = spec.service_spec.stop_grace_period;
     this.graceMs = grace ? Math.max(0, parseDuration(grace)) : DEFAULT_GRACE_MS;
     this.logs = new LogWriter(replicaLogFile(host.home, spec.project, spec.name), (message) => host.note(message));
+    const targets = anonymousVolumeTargets(spec.service_spec);
     if (record) {
+      // A record from before anonymous volumes had names of their own gets them now.
+      this.anonymousVolumes = record.anonymousVolumes ?? allocateAnonymousVolumes(host.home, targets);
       // A restored replica whose spec no longer plans (a bind source vanished)
       // stays listed and removable; starting it reports the problem.
-      this.plan = tryPlan(spec, host);
+      this.plan = tryPlan(spec, host, this.anonymousVolumes);
       const { state, restartCount, exitCode, createdAt, startedAt, finishedAt, health, pgid, procStart } = record;
       Object.assign(this, { state, restartCount, exitCode, createdAt, startedAt, finishedAt, lastHealth: health, pgid, procStart });
       this.killedWithEngine = record.killedWithEngine === true;
     } else {
-      this.plan = planLaunch(spec, host);
+      this.anonymousVolumes = allocateAnonymousVolumes(host.home, targets, spec.inheritedVolumes);
+      try {
+        this.plan = planLaunch(spec, host, this.anonymousVolumes);
+      } catch (err) {
+        // Refused at create: the volumes made just now go, inherited ones stay for the next try.
+        const inherited = new Set(Object.values(spec.inheritedVolumes ?? {}));
+        removeAnonymousVolumes(host.home, Object.values(this.anonymousVolumes).filter((v) => !inherited.has(v)));
+        throw err;
+      }
       for (const note of this.plan.notes) host.note(note);
     }
   }
@@ -116,7 +131,7 @@ export class Replica {
     this.stopRequested = false;
     this.restartCount = 0;
     this.backoff.reset();
-    const plan = planLaunch(this.spec, this.host);
+    const plan = planLaunch(this.spec, this.host, this.anonymousVolumes);
     this.plan = plan;
     this.forwarders = await openForwarders(plan.ports.forwards, this.spec.service, this.host.forwarding);
     try {
@@ -185,7 +200,7 @@ export class Replica {
     if (this.stopRequested || this.state !== 'restarting') return;
     this.restartCount++;
     try {
-      await this.spawnTracked(planLaunch(this.spec, this.host));
+      await this.spawnTracked(planLaunch(this.spec, this.host, this.anonymousVolumes));
     } catch (err) {
       this.host.note(`${this.name}: restart failed: ${(err as Error).message}`);
       this.state = 'exited';
@@ -250,13 +265,14 @@ export class Replica {
     if (signal === 'SIGKILL') await awaitKilled(run, 2_000);
   }
 
-  /** Ends any run (without grace) and deletes logs and anonymous volumes. */
-  async remove(): Promise<void> {
+  /** Ends any run (without grace) and deletes logs and tmpfs stand-ins; its anonymous volumes only with `removeVolumes`. */
+  async remove(removeVolumes: boolean): Promise<void> {
     if (this.active) await this.stop(0);
     await this.closeForwarders();
     await this.logs.drain(500);
     this.logs.removeFiles();
     rmSync(anonDir(this.host.home, this.spec.project, this.name), { recursive: true, force: true });
+    if (removeVolumes) removeAnonymousVolumes(this.host.home, Object.values(this.anonymousVolumes));
   }
 
   /** Takes a `tug exec` command's group; one started after the replica stopped is killed at once. */
@@ -305,6 +321,7 @@ export class Replica {
     };
     if (this.healthConfig) observed.health = this.run?.health?.status ?? this.lastHealth ?? 'starting';
     if (this.exitCode !== undefined && this.state !== 'running') observed.exitCode = this.exitCode;
+    if (Object.keys(this.anonymousVolumes).length > 0) observed.anonymousVolumes = { ...this.anonymousVolumes };
     if (this.startedAt) observed.startedAt = this.startedAt;
     if (this.finishedAt) observed.finishedAt = this.finishedAt;
     if (this.run) observed.pid = this.run.pid;
@@ -329,15 +346,16 @@ export class Replica {
       createdAt: this.createdAt,
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
+      anonymousVolumes: this.anonymousVolumes,
       ...(this.killedWithEngine ? { killedWithEngine: true } : {}),
       ...(this.execGroups.length > 0 ? { execGroups: this.execGroups } : {}),
     };
   }
 }
 
-function tryPlan(spec: ReplicaSpec, host: ReplicaHost): LaunchPlan | undefined {
+function tryPlan(spec: ReplicaSpec, host: ReplicaHost, anonymousVolumes: Record<string, string>): LaunchPlan | undefined {
   try {
-    return planLaunch(spec, host);
+    return planLaunch(spec, host, anonymousVolumes);
   } catch {
     return undefined;
   }

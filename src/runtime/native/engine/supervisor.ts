@@ -114,9 +114,9 @@ export class Supervisor implements ReplicaHost {
     return replica.observe();
   }
 
-  async remove(id: string): Promise<void> {
+  async remove(id: string, removeVolumes: boolean): Promise<void> {
     const replica = this.get(id);
-    await replica.remove();
+    await replica.remove(removeVolumes);
     const last = replica.observe();
     this.replicas.delete(id);
     this.opts.store.remove(id);
