@@ -147,6 +147,20 @@ describe('logs', () => {
     expect(seen).toEqual(['first', 'appended', 'scaled', 'before rotation', 'after rotation']);
   });
 
+  it('when following stops, still shows what was written before the stop', async () => {
+    writeLog('demo-web-1', []);
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const line of readLogs(home, project, { follow: true, signal: controller.signal, replicas: [web1] })) seen.push(line.text);
+    })();
+    await new Promise((r) => setTimeout(r, 200)); // the first read is done; it waits for more
+    appendFileSync(replicaLogFile(home, project, 'demo-web-1'), logLine('2024-01-01T00:00:01.000Z', 'last words'));
+    controller.abort(); // as `run` does once its replica has exited
+    await done;
+    expect(seen).toEqual(['last words']);
+  });
+
   it('reads logs of a project without an engine through the backend', async () => {
     writeFileSync(join(mkdirP(projectPaths(home, project).dir), 'state.json'), JSON.stringify({ replicas: [web1] }));
     writeLog('demo-web-1', [logLine('2024-01-01T00:00:01.000Z', 'kept after the engine')]);
