@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync, closeSync } fr
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { repoRoot } from './cli.js';
 
 export const engineMain = join(repoRoot, 'dist/runtime/native/engine-main.js');
@@ -130,9 +131,11 @@ export class EngineHarness {
     return join(this.home, 'projects', this.project);
   }
 
-  async start(env: Record<string, string> = {}): Promise<EngineHandle> {
+  /** Starts an engine; `wrapper` is a command that execs it (e.g. prlimit with limits). */
+  async start(env: Record<string, string> = {}, wrapper: string[] = []): Promise<EngineHandle> {
     const logFd = openSync(join(this.home, `engine-${this.engines.length}.log`), 'a');
-    const child = spawn(process.execPath, [engineMain, '--home', this.home, '--project', this.project], {
+    const argv = [...wrapper, process.execPath, engineMain, '--home', this.home, '--project', this.project];
+    const child = spawn(argv[0]!, argv.slice(1), {
       detached: true,
       stdio: ['ignore', 'ignore', logFd],
       env: { ...process.env, ...env },
@@ -172,12 +175,15 @@ export class EngineHarness {
   /** Ends every engine, replica group and extra pid this test produced, then deletes TUG_HOME. */
   async cleanup(): Promise<void> {
     for (const client of this.clients) client.close();
+    // Every process group the engine recorded: replicas and execs, in the snapshot or its journal.
     const groups = new Set<number>();
-    try {
-      const state = JSON.parse(readFileSync(join(this.dir, 'state.json'), 'utf8')) as { replicas: { pgid?: number }[] };
-      for (const r of state.replicas) if (r.pgid) groups.add(r.pgid);
-    } catch {
-      // no state written
+    for (const file of ['state.json', 'state.journal']) {
+      try {
+        const text = readFileSync(join(this.dir, file), 'utf8');
+        for (const m of text.matchAll(/"pgid"\s*:\s*(\d+)/g)) groups.add(Number(m[1]));
+      } catch {
+        // no state written
+      }
     }
     for (const engine of this.engines) {
       if (engine.process.exitCode === null && engine.process.signalCode === null) engine.process.kill('SIGKILL');
@@ -198,6 +204,20 @@ export class EngineHarness {
     }
     for (const dir of [this.home, ...this.extraDirs]) rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Makes harnesses for one test file (project names start with `prefix`); each is cleaned up after its test. */
+export function engineHarnesses(prefix: string): () => EngineHarness {
+  const live: EngineHarness[] = [];
+  let counter = 0;
+  afterEach(async () => {
+    for (const h of live.splice(0)) await h.cleanup();
+  });
+  return () => {
+    const h = new EngineHarness(`${prefix}${process.pid % 10000}x${counter++}`);
+    live.push(h);
+    return h;
+  };
 }
 
 export function replicaSpec(project: string, service: string, serviceSpec: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {

@@ -5,6 +5,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach } from 'vitest';
 import { tugBin } from './cli.js';
 
 export async function freePort(): Promise<number> {
@@ -36,8 +37,27 @@ export function tempHome(): string {
   return mkdtempSync(join(tmpdir(), 'tug-home-'));
 }
 
+/** Makes a TUG_HOME per call; each is destroyed (engines and replicas killed) after its test. */
+export function tempHomes(): () => string {
+  const homes: string[] = [];
+  afterEach(() => {
+    for (const h of homes.splice(0)) destroyHome(h);
+  });
+  return () => {
+    const home = tempHome();
+    homes.push(home);
+    return home;
+  };
+}
+
 /** Kill every engine and replica recorded under a TUG_HOME, then delete it. */
 export function destroyHome(home: string): void {
+  stopEverything(home);
+  rmSync(home, { recursive: true, force: true });
+}
+
+/** `down` every project under a TUG_HOME, then SIGKILL every engine and process group it recorded. */
+export function stopEverything(home: string): void {
   const projects = join(home, 'projects');
   let names: string[] = [];
   try {
@@ -64,7 +84,6 @@ export function destroyHome(home: string): void {
       }
     }
   }
-  rmSync(home, { recursive: true, force: true });
 }
 
 function recordedPids(dir: string): number[] {
@@ -74,11 +93,13 @@ function recordedPids(dir: string): number[] {
   } catch {
     /* no engine */
   }
-  try {
-    const text = readFileSync(join(dir, 'state.json'), 'utf8');
-    for (const m of text.matchAll(/"(?:pid|pgid)"\s*:\s*(\d+)/g)) pids.push(Number(m[1]));
-  } catch {
-    /* no state */
+  for (const file of ['state.json', 'state.journal']) {
+    try {
+      const text = readFileSync(join(dir, file), 'utf8');
+      for (const m of text.matchAll(/"(?:pid|pgid)"\s*:\s*(\d+)/g)) pids.push(Number(m[1]));
+    } catch {
+      /* no state */
+    }
   }
   return pids.filter((p) => Number.isInteger(p) && p > 1);
 }
@@ -91,4 +112,16 @@ export async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * Whether tests that need root (mounts, chown to another user) can run. Without
+ * root they skip with a printed reason, or fail when TUG_REQUIRE_ISOLATION=1 (CI).
+ */
+export function rootAvailable(what: string): boolean {
+  if (process.getuid?.() === 0) return true;
+  const reason = `skipping ${what}: needs root`;
+  if (process.env.TUG_REQUIRE_ISOLATION === '1') throw new Error(`${reason}, and TUG_REQUIRE_ISOLATION=1 requires it`);
+  console.warn(reason);
+  return false;
 }

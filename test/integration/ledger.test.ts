@@ -1,8 +1,8 @@
 // The crash records: what was added and not forgotten survives a restart,
 // including after a crash mid-append.
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Ledger, type LedgerEntry } from '../../src/runtime/native/container/ledger.js';
 
@@ -49,5 +49,30 @@ describe('the ledger', () => {
     ledger.forget(many);
     expect(readFileSync(f, 'utf8').trim().split('\n')).toHaveLength(1);
     expect(Ledger.read(f)).toEqual([c]);
+  });
+
+  it('skips lines that are not well-formed records instead of failing on them', () => {
+    const f = file();
+    mkdirSync(dirname(f), { recursive: true });
+    const lines = [
+      'null',
+      '{"op":"add","entry":null}',
+      '{"op":"add","entry":{"owner":"p-web-1","kind":"dir","path":7}}',
+      '{"op":"add","entry":{"owner":"p-web-1","kind":"bomb","path":"/"}}',
+      '{"op":"wipe","entry":{"owner":"p-web-1","kind":"dir","path":"/"}}',
+      JSON.stringify({ op: 'add', entry: a }),
+    ];
+    writeFileSync(f, lines.join('\n') + '\n');
+    expect(new Ledger(f).entries()).toEqual([a]);
+  });
+
+  it('refuses to write through a link planted in its place', () => {
+    const f = file();
+    mkdirSync(dirname(f), { recursive: true });
+    const victim = join(dirname(f), 'victim');
+    writeFileSync(victim, '');
+    symlinkSync(victim, f);
+    expect(() => new Ledger(f)).toThrow(/is a symbolic link/);
+    expect(readFileSync(victim, 'utf8')).toBe('');
   });
 });

@@ -2,7 +2,7 @@
 // processes but no engine: the project lock, log reading, port checks,
 // volumes, observing from state.json, and the engine client's wire handling.
 import { spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -70,7 +70,7 @@ describe('project lock', () => {
     await Promise.all([first, second]);
     expect(order).toEqual(['first in', 'first out', 'second in']);
     expect(waits).toEqual([`waiting for another tug command on project ${project} (pid ${process.pid})`]);
-    expect(existsSync(projectPaths(home, project).lock)).toBe(false);
+    expect(() => lstatSync(projectPaths(home, project).lock)).toThrow(/ENOENT/);
   });
 
   it('takes over a lock left by a process that is gone', async () => {
@@ -145,6 +145,20 @@ describe('logs', () => {
     controller.abort();
     await done;
     expect(seen).toEqual(['first', 'appended', 'scaled', 'before rotation', 'after rotation']);
+  });
+
+  it('when following stops, still shows what was written before the stop', async () => {
+    writeLog('demo-web-1', []);
+    const controller = new AbortController();
+    const seen: string[] = [];
+    const done = (async () => {
+      for await (const line of readLogs(home, project, { follow: true, signal: controller.signal, replicas: [web1] })) seen.push(line.text);
+    })();
+    await new Promise((r) => setTimeout(r, 200)); // the first read is done; it waits for more
+    appendFileSync(replicaLogFile(home, project, 'demo-web-1'), logLine('2024-01-01T00:00:01.000Z', 'last words'));
+    controller.abort(); // as `run` does once its replica has exited
+    await done;
+    expect(seen).toEqual(['last words']);
   });
 
   it('reads logs of a project without an engine through the backend', async () => {
@@ -271,6 +285,17 @@ describe('volumes and networks', () => {
     expect((await backend.observe(project)).networks.map((n) => n.name)).toEqual(['demo_a', 'demo_c']);
     await backend.close();
   });
+
+  it('reads past damaged entries of networks.json, and removing the last network leaves no file', async () => {
+    const paths = projectPaths(home, project);
+    mkdirP(paths.dir);
+    writeFileSync(paths.networks, JSON.stringify({ demo_x: null, demo_y: { key: 'y' }, demo_z: { key: 'z', labels: { a: 'b' } } }));
+    const backend = createNativeBackend({ home });
+    expect((await backend.observe(project)).networks).toEqual([{ name: 'demo_z', key: 'z', labels: { a: 'b' } }]);
+    await backend.removeNetwork(project, 'demo_z');
+    expect(existsSync(paths.networks)).toBe(false);
+    await backend.close();
+  });
 });
 
 describe('observe without an engine', () => {
@@ -310,6 +335,19 @@ describe('observe without an engine', () => {
     expect(observed.replicas[0]!.ports).toEqual([{ hostIp: '0.0.0.0', published: 8080, target: 80, protocol: 'tcp' }]);
     expect(await backend.listProjects()).toEqual([{ name: project, status: 'created(1), exited(1)', configFiles: ['/p/compose.yaml'], workingDir: '/p' }]);
     expect(existsSync(paths.pidFile)).toBe(false);
+    await backend.close();
+  });
+});
+
+describe('observe without an engine, from damaged files', () => {
+  it('defaults what a bare entry gets wrong instead of failing', async () => {
+    const paths = projectPaths(home, project);
+    mkdirP(paths.dir);
+    const bad = { name: 'demo-web-1', service: 'web', state: 'running', ports: 'lots', labels: 7, notes: 'x', exitCode: 'no' };
+    writeFileSync(paths.state, JSON.stringify({ replicas: [bad, null, 'text'] }));
+    const backend = createNativeBackend({ home });
+    const [r] = (await backend.observe(project)).replicas;
+    expect(r).toMatchObject({ name: 'demo-web-1', state: 'exited', ports: [], labels: {}, exitCode: 137 });
     await backend.close();
   });
 });
@@ -364,6 +402,56 @@ describe('engine client', () => {
         if (++count === 3) controller.abort();
       }
       expect(count).toBe(3);
+    } finally {
+      client.close();
+      await new Promise<void>((r) => engine.close(() => r()));
+    }
+  });
+
+  it('closes the connection with a clear error when the engine sends a line past the cap', async () => {
+    const socketPath = join(mkdirP(projectPaths(home, project).dir), 'engine.sock');
+    let peerClosed = false;
+    const engine = createServer((conn) => {
+      conn.on('error', () => undefined);
+      conn.on('close', () => (peerClosed = true));
+      // 17 MiB of one line that never ends, in 1 MiB writes.
+      const chunk = Buffer.alloc(1024 * 1024, 0x61);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 17 && !conn.destroyed) {
+          sent++;
+          if (!conn.write(chunk)) return void conn.once('drain', pump);
+        }
+      };
+      conn.once('data', pump);
+    });
+    await new Promise<void>((r) => engine.listen(socketPath, () => r()));
+    const client = new EngineClient(socketPath, project);
+    try {
+      const err = await client.call('ping', {}).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'native.engine-protocol' });
+      expect((err as TugError).message).toContain('more than 16777216 bytes');
+      await until(() => peerClosed);
+    } finally {
+      client.close();
+      await new Promise<void>((r) => engine.close(() => r()));
+    }
+  });
+
+  it('decodes a character split across two reads', async () => {
+    const socketPath = join(mkdirP(projectPaths(home, project).dir), 'engine.sock');
+    const engine = createServer((conn) => {
+      conn.once('data', () => {
+        const line = Buffer.from(`${JSON.stringify({ id: 1, result: { project: 'é€😀' } })}\n`);
+        const cut = line.indexOf(Buffer.from('€')) + 1; // inside the three bytes of "€"
+        conn.write(line.subarray(0, cut));
+        setTimeout(() => conn.write(line.subarray(cut)), 20);
+      });
+    });
+    await new Promise<void>((r) => engine.listen(socketPath, () => r()));
+    const client = new EngineClient(socketPath, project);
+    try {
+      expect(await client.call('ping', {})).toEqual({ project: 'é€😀' });
     } finally {
       client.close();
       await new Promise<void>((r) => engine.close(() => r()));

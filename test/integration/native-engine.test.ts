@@ -7,8 +7,9 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import { request } from 'node:http';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  engineHarnesses,
   EngineHarness,
   engineMain,
   freePort,
@@ -24,19 +25,7 @@ import { createVolume } from '../../src/runtime/native/volumes.js';
 const supported = process.platform === 'linux' && existsSync(engineMain);
 if (!supported) console.warn(`skipping native engine process tests: needs Linux and a build (${engineMain})`);
 
-let harnesses: EngineHarness[] = [];
-let counter = 0;
-
-function harness(): EngineHarness {
-  const h = new EngineHarness(`nep${process.pid % 10000}x${counter++}`);
-  harnesses.push(h);
-  return h;
-}
-
-afterEach(async () => {
-  for (const h of harnesses) await h.cleanup();
-  harnesses = [];
-});
+const harness = engineHarnesses('nep');
 
 async function running(h: EngineHarness): Promise<EngineClient> {
   await h.start();
@@ -108,6 +97,31 @@ describe.skipIf(!supported)('native engine process', () => {
     const ping = await client.call('ping');
     expect(ping).toMatchObject({ project: h.project, version: expect.any(String), recovered: { reaped: [] } });
     expect(client.stray.map((m) => m.error?.code)).toEqual(['engine.bad-request', 'engine.bad-request']);
+  });
+
+  it('drops a client whose request line passes 16 MiB, and serves the others', async () => {
+    const h = harness();
+    await h.start();
+    const flooder = await h.client();
+    const closed = new Promise<void>((resolve) => flooder.socket.once('close', () => resolve()));
+    const chunk = 'x'.repeat(1024 * 1024);
+    for (let i = 0; i < 17 && !flooder.socket.destroyed; i++) flooder.socket.write(chunk);
+    await closed;
+    expect(flooder.stray.map((m) => m.error?.message)).toEqual(['request line too long']);
+    const other = await h.client();
+    expect((await other.call('ping')).project).toBe(h.project);
+  });
+
+  it('has a replica\'s last output in its log by the time it reports the replica dead', async () => {
+    const h = harness();
+    const client = await running(h);
+    // The last line comes from a process that left the group (so it outlives the
+    // leader) and still holds the output pipe: it arrives after the leader's exit.
+    const spec = replicaSpec(h.project, 'late', { command: ['sh', '-c', 'setsid sh -c "sleep 0.3; echo last words" & sleep 0.1; exit 0'] });
+    await client.call('create', { spec });
+    await client.call('start', { id: spec.name });
+    await waitFor(() => client.events.some((e) => e.action === 'die' && e.replica.name === spec.name), 10_000, 'die');
+    expect(logLines(h.home, h.project, spec.name as string).map((l) => l.l)).toEqual(['last words']);
   });
 
   it('stops with the stop signal, then SIGKILLs the whole process group after the timeout', async () => {

@@ -19,19 +19,27 @@ export function humanDuration(ms: number): string {
 /** "Up 5 seconds (healthy)", "Exited (1) 2 minutes ago", "Restarting (1) 3 seconds ago". */
 export function statusText(r: ObservedReplica, now: number): string {
   const since = (iso?: string) => (iso ? humanDuration(now - Date.parse(iso)) : '');
+  // An exit nobody saw (the replica died with its engine) has no time: say nothing rather than "  ago".
+  const ago = (iso?: string) => (iso ? ` ${since(iso)} ago` : '');
   switch (r.state) {
     case 'running':
       return `Up ${since(r.startedAt)}${r.health ? ` (${r.health})` : ''}`;
     case 'exited':
     case 'dead':
-      return `Exited (${r.exitCode ?? 0}) ${since(r.finishedAt)} ago`;
+      return `Exited (${r.exitCode ?? 0})${ago(r.finishedAt)}`;
     case 'restarting':
-      return `Restarting (${r.exitCode ?? 0}) ${since(r.finishedAt)} ago`;
+      return `Restarting (${r.exitCode ?? 0})${ago(r.finishedAt)}`;
     case 'created':
       return 'Created';
     default:
       return r.state[0]!.toUpperCase() + r.state.slice(1);
   }
+}
+
+/** The status with the replica's notes after it: what `ps` shows in its STATUS column. */
+function statusWithNotes(r: ObservedReplica, now: number): string {
+  const status = statusText(r, now);
+  return r.notes?.length ? `${status}; ${r.notes.join('; ')}` : status;
 }
 
 export function portText(p: PublishedPort): string {
@@ -59,12 +67,13 @@ export function psJsonLine(r: ObservedReplica, now: number): string {
     Restarts: r.restartCount,
     Pid: r.pid ?? 0,
     StartedAt: r.startedAt ?? '',
+    Notes: (r.notes ?? []).join('; '),
   });
 }
 
 export function psTable(rows: ObservedReplica[], now: number, c: Chalk): string {
   const header = ['NAME', 'SERVICE', 'STATUS', 'RESTARTS', 'PORTS'];
-  const body = rows.map((r) => [r.name, r.service, statusText(r, now), String(r.restartCount), r.ports.map(portText).join(', ')]);
+  const body = rows.map((r) => [r.name, r.service, statusWithNotes(r, now), String(r.restartCount), r.ports.map(portText).join(', ')]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ').trimEnd();
   const colored = (r: ObservedReplica, text: string) =>

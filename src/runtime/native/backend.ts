@@ -26,6 +26,7 @@ import type { RecoveredNotice } from './client.js';
 import { EnginePool, isConnectionLoss } from './engine-pool.js';
 import { execInReplica } from './exec.js';
 import { isVolumeName, tugHome, volumeDataDir } from './home.js';
+import { assertTrustedHome } from './home-trust.js';
 import { withProjectLock } from './lock.js';
 import { readLogs } from './logs.js';
 import * as networks from './networks.js';
@@ -140,6 +141,7 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   async observe(project: string): Promise<ObservedState> {
+    assertTrustedHome(this.home, project);
     const [replicas, nets, vols] = await Promise.all([
       this.observeReplicas(project),
       networks.listNetworks(this.home, project),
@@ -149,6 +151,7 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
+    assertTrustedHome(this.home);
     const names = await readdir(join(this.home, 'projects')).catch(() => [] as string[]);
     const out: ProjectSummary[] = [];
     for (const name of names.sort()) {
@@ -165,19 +168,23 @@ export class NativeBackend implements RuntimeBackend {
     return out;
   }
 
-  createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
+  async createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
+    assertTrustedHome(this.home, project);
     return networks.createNetwork(this.home, project, key, name, spec);
   }
 
-  removeNetwork(project: string, name: string): Promise<void> {
+  async removeNetwork(project: string, name: string): Promise<void> {
+    assertTrustedHome(this.home, project);
     return networks.removeNetwork(this.home, project, name);
   }
 
-  createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
+  async createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
+    assertTrustedHome(this.home, project);
     return volumes.createVolume(this.home, project, key, name, spec);
   }
 
-  removeVolume(project: string, name: string): Promise<void> {
+  async removeVolume(project: string, name: string): Promise<void> {
+    assertTrustedHome(this.home, project);
     return volumes.removeVolume(this.home, project, name);
   }
 
@@ -212,6 +219,7 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
+    assertTrustedHome(this.home, project);
     return readLogs(this.home, project, { ...opts, replicas: async () => (await this.observeReplicas(project)) });
   }
 
@@ -225,7 +233,9 @@ export class NativeBackend implements RuntimeBackend {
         hint: 'start it with tug up or tug start',
       });
     }
-    return execInReplica(this.home, found.spec, opts, found.replica.anonymousVolumes ?? {});
+    return execInReplica(this.home, found.spec, opts, found.replica.anonymousVolumes ?? {}, async (pid, procStart) => {
+      await client!.call('adoptExec', { id, pid, procStart });
+    });
   }
 
   /** Stops every replica of the project and its engine (tests, and cleanup). */
@@ -239,7 +249,8 @@ export class NativeBackend implements RuntimeBackend {
   /** Closes connections; an engine left with no replica by this backend's changes is shut down. */
   async close(): Promise<void> {
     for (const project of this.changed) {
-      const client = await this.engines.get(project, false);
+      // Closing must not fail the command: an engine that went silent is left as it is.
+      const client = await this.engines.get(project, false).catch(() => undefined);
       if (!client) continue;
       const left = await client.call('list', {}, { timeoutMs: 2_000 }).catch(() => undefined);
       if (left && left.length === 0) await client.call('shutdown', {}, { timeoutMs: 10_000 }).catch(() => undefined);

@@ -3,10 +3,12 @@
 // matched to responses by id; each `events` stream gets its own connection,
 // so ending the stream is closing that connection.
 import { connect, type Socket } from 'node:net';
+import { dirname, join } from 'node:path';
 import { TugError } from '../../core/errors.js';
 import type { ReplicaEvent } from '../backend.js';
 import type { EngineMessage, EngineMethod, EngineMethods, EngineRequest, RecoveryReport, WireError } from './protocol.js';
 import { after } from '../../timers.js';
+import { MAX_LINE_BYTES, readLines } from './line-reader.js';
 
 /** What the CLI prints when an engine found replicas left behind by a crashed one. */
 export interface RecoveredNotice {
@@ -68,11 +70,18 @@ export class EngineClient {
   }
 
   /**
-   * Replica events until the signal aborts (or the engine goes away).
+   * Replica events until the signal aborts or the engine ends the stream.
    * `onSubscribed` is called once the engine has taken the subscription: a
    * ping sent after `events` on the same connection is answered only after
    * the engine processed the `events` request, so an action started after
    * that point cannot slip by unseen.
+   *
+   * An engine going away on purpose (shutdown, idle exit) ends the stream
+   * with a result first. A subscribed connection that just closes means the
+   * engine died: that throws `native.engine-stopped`, so nobody waits forever
+   * for events that will never come. A connection that closes before the
+   * subscription was confirmed reached an engine already on its way out, and
+   * simply ends.
    */
   async *events(signal: AbortSignal, onSubscribed?: () => void): AsyncGenerator<ReplicaEvent> {
     if (signal.aborted) return;
@@ -80,6 +89,7 @@ export class EngineClient {
     this.streams.add(socket);
     const queue: ReplicaEvent[] = [];
     let ended = false;
+    let subscribed = false;
     let failure: Error | undefined;
     let wake: (() => void) | undefined;
     const notify = (): void => {
@@ -92,19 +102,27 @@ export class EngineClient {
       notify();
     };
     signal.addEventListener('abort', onAbort, { once: true });
-    readMessages(socket, (msg) => {
+    readMessages(socket, this.project, (msg) => {
       if ('event' in msg) queue.push(msg.event);
-      else if (msg.id === SUBSCRIBED_PING) onSubscribed?.();
-      else if ('error' in msg) failure = wireError(msg.error);
+      else if (msg.id === SUBSCRIBED_PING) {
+        subscribed = true;
+        onSubscribed?.();
+      } else if ('error' in msg) failure = wireError(msg.error);
       else ended = true; // a result closes the stream
+      notify();
+    }, (err) => {
+      failure = err;
+      socket.destroy();
       notify();
     });
     socket.on('close', () => {
+      if (!ended && subscribed && !signal.aborted) failure ??= engineStopped(this.project, this.socketPath);
       ended = true;
       notify();
     });
     socket.write(`${JSON.stringify({ id: 1, method: 'events', params: {} } satisfies EngineRequest<'events'>)}\n`);
-    socket.write(`${JSON.stringify({ id: SUBSCRIBED_PING, method: 'ping', params: {} } satisfies EngineRequest<'ping'>)}\n`);
+    const confirm: EngineRequest<'ping'> = { id: SUBSCRIBED_PING, method: 'ping', params: { confirming: true } };
+    socket.write(`${JSON.stringify(confirm)}\n`);
     try {
       for (;;) {
         while (queue.length > 0) yield queue.shift()!;
@@ -144,12 +162,18 @@ export class EngineClient {
 
   private attach(socket: Socket): void {
     this.socket = socket;
-    readMessages(socket, (msg) => {
+    readMessages(socket, this.project, (msg) => {
       const entry = this.pending.get(msg.id);
       if (!entry) return;
       this.pending.delete(msg.id);
       if ('error' in msg) entry.reject(wireError(msg.error));
       else if ('result' in msg) entry.resolve(msg.result);
+    }, (err) => {
+      for (const [id, entry] of this.pending) {
+        this.pending.delete(id);
+        entry.reject(err);
+      }
+      socket.destroy();
     });
     socket.on('close', () => {
       if (this.socket === socket) this.socket = undefined;
@@ -166,7 +190,6 @@ export class EngineClient {
 function openSocket(path: string, project: string): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(path);
-    socket.setEncoding('utf8');
     socket.once('connect', () => {
       socket.removeAllListeners('error');
       socket.on('error', () => socket.destroy());
@@ -185,24 +208,29 @@ function openSocket(path: string, project: string): Promise<Socket> {
   });
 }
 
-function readMessages(socket: Socket, onMessage: (msg: EngineMessage) => void): void {
-  let buffer = '';
-  socket.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (line === '') continue;
+function readMessages(socket: Socket, project: string, onMessage: (msg: EngineMessage) => void, onFailure: (err: TugError) => void): void {
+  readLines(
+    socket,
+    (line) => {
       let msg: EngineMessage;
       try {
         msg = JSON.parse(line) as EngineMessage;
       } catch {
-        continue; // A garbled line is the engine's bug; it must not take the CLI down.
+        return; // A garbled line is the engine's bug; it must not take the CLI down.
       }
       onMessage(msg);
-    }
-  });
+    },
+    {
+      onTooLong: (bytes) =>
+        onFailure(
+          new TugError({
+            code: 'native.engine-protocol',
+            message: `the engine of project "${project}" sent a message of more than ${MAX_LINE_BYTES} bytes (${bytes} so far); the connection was closed`,
+            hint: 'this is a bug in tug: see engine.log in the project directory under TUG_HOME',
+          }),
+        ),
+    },
+  );
 }
 
 function wireError(e: WireError): TugError {
@@ -220,20 +248,35 @@ function engineSilent(project: string, method: string, ms: number): TugError {
 function engineGone(project: string, method: string): TugError {
   return new TugError({
     code: 'native.engine-disconnected',
-    message: `the engine of project "${project}" closed the connection during "${method}"`,
+    message: `the engine for project ${project} stopped unexpectedly during "${method}"; run \`tug up\` again to repair`,
     hint: 'see engine.log in the project directory under TUG_HOME',
   });
 }
 
+/** The engine serving an events stream died: whoever waits on it must stop waiting. */
+export function engineStopped(project: string, socketPath: string): TugError {
+  return new TugError({
+    code: 'native.engine-stopped',
+    message: `the engine for project ${project} stopped unexpectedly; run \`tug up\` again to repair`,
+    hint: `what it logged is in ${join(dirname(socketPath), 'engine.log')}`,
+  });
+}
+
 export function recoveryNotice(project: string, report: RecoveryReport | undefined): RecoveredNotice | undefined {
-  if (!report || report.reaped.length === 0) return undefined;
+  if (!report) return undefined;
+  const parts: string[] = [];
   const n = report.reaped.length;
-  return {
-    project,
-    reaped: report.reaped,
-    crashedAt: report.previousEngineCrashedAt,
-    message:
+  if (n > 0) {
+    parts.push(
       `the previous engine for project ${project} stopped unexpectedly; ` +
-      `${n} replica${n === 1 ? '' : 's'} left behind ${n === 1 ? 'was' : 'were'} stopped: ${report.reaped.join(', ')}`,
-  };
+        `${n} replica${n === 1 ? '' : 's'} left behind ${n === 1 ? 'was' : 'were'} stopped: ${report.reaped.join(', ')}`,
+    );
+  }
+  if (report.stateProblem) parts.push(`the engine for project ${project} started over: ${report.stateProblem}`);
+  if (report.reapedGroups) {
+    const g = report.reapedGroups;
+    parts.push(`${g} process group${g === 1 ? '' : 's'} named only by the damaged state ${g === 1 ? 'was' : 'were'} killed`);
+  }
+  if (parts.length === 0) return undefined;
+  return { project, reaped: report.reaped, crashedAt: report.previousEngineCrashedAt, message: parts.join('; ') };
 }

@@ -2,8 +2,10 @@
 //   node dist/runtime/native/engine-main.js --home <TUG_HOME> --project <name>
 // The client starts it detached, with stderr going to the project's engine.log;
 // everything the engine has to say goes there. Exit code 1: could not start
-// (bad arguments, another engine serves the project, socket unusable).
-import { runEngine, log } from './engine/engine.js';
+// (bad arguments, another engine serves the project, socket unusable, an
+// untrusted TUG_HOME); 70: crashed (engine/diagnostics.ts).
+import { log } from './engine/diagnostics.js';
+import { runEngine } from './engine/engine.js';
 
 function parseArgs(argv: string[]): { home: string; project: string } {
   const values: Record<string, string> = {};

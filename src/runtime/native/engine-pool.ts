@@ -7,10 +7,11 @@
 import { TugError } from '../../core/errors.js';
 import type { ReplicaEvent } from '../backend.js';
 import { recoveryNotice, type EngineClient, type RecoveredNotice } from './client.js';
-import { ensureEngine, probeEngine } from './engine-process.js';
+import { engineSilent, ensureEngine, findEngine } from './engine-process.js';
 import { watchDir } from './fs-wait.js';
 import { sleep } from '../../timers.js';
 import { projectPaths } from './home.js';
+import { assertTrustedHome } from './home-trust.js';
 import type { EngineMethod, EngineMethods } from './protocol.js';
 
 /** How long a change waits at most for an events subscription to be confirmed. */
@@ -29,6 +30,7 @@ export class EnginePool {
 
   /** The project's engine client; with `start`, an engine is started when none answers. */
   async get(project: string, start: boolean): Promise<EngineClient | undefined> {
+    assertTrustedHome(this.home, project);
     for (;;) {
       const cached = this.clients.get(project);
       if (cached) return cached;
@@ -73,7 +75,13 @@ export class EnginePool {
     await Promise.all(this.subscribing.get(project) ?? []);
   }
 
-  /** Follows whichever engine runs: waits for one to appear, and for the next after one goes away. */
+  /**
+   * Follows whichever engine runs: waits for one to appear (a stream begun
+   * before any engine existed gets the one this command starts), and for the
+   * next after one went away on purpose. An engine that dies while serving
+   * the stream ends it with `native.engine-stopped` (client.ts): the waiter
+   * fails at once instead of waiting for an engine nobody will start.
+   */
   async *events(project: string, signal: AbortSignal): AsyncGenerator<ReplicaEvent> {
     let subscribed = this.beginSubscription(project); // before the first await: see the header
     try {
@@ -84,6 +92,7 @@ export class EnginePool {
           try {
             yield* client.events(signal, subscribed);
           } catch (err) {
+            if (err instanceof TugError && err.code === 'native.engine-stopped') this.forget(project, client);
             if (!isConnectionLoss(err)) throw err;
             lost = true;
           }
@@ -127,9 +136,13 @@ export class EnginePool {
     let client: EngineClient | undefined;
     if (start) client = await ensureEngine(this.home, project);
     else {
-      const found = await probeEngine(this.home, project);
-      if (found) found.client.recovered = recoveryNotice(project, found.ping.recovered);
-      client = found?.client;
+      const found = await findEngine(this.home, project);
+      // An engine that is alive but silent must not pass for no engine: `ps` would show nothing, `down` would do nothing.
+      if ('silent' in found) throw engineSilent(this.home, project, found.silent);
+      if ('client' in found) {
+        found.client.recovered = recoveryNotice(project, found.ping.recovered);
+        client = found.client;
+      }
     }
     if (!client) return undefined;
     this.clients.set(project, client);

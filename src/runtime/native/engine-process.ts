@@ -3,17 +3,41 @@
 // in. A socket that does not answer belongs to a dead engine (killed, crashed,
 // machine rebooted): we start a new one, which recovers from state.json.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TugError } from '../../core/errors.js';
 import { EngineClient, recoveryNotice } from './client.js';
 import { projectPaths } from './home.js';
+import { assertTrustedHome, ensureProjectDir } from './home-trust.js';
+import { openAppend, readText } from './safe-fs.js';
 import { watchDir } from './fs-wait.js';
 import { isAlive, parseIdentity } from './proc-identity.js';
 import type { EngineMethods } from './protocol.js';
 
 export type PingResult = EngineMethods['ping']['result'];
+
+/**
+ * The only variables of the CLI's environment the engine gets: the ones it
+ * reads. It outlives the command that started it, so anything else (a cloud
+ * secret exported in the shell) would sit in /proc/<engine>/environ for its
+ * whole life. Replicas do not need the rest either: their environment comes
+ * from their spec (hostEnv + the Compose environment), never from the engine's.
+ */
+const ENGINE_VARIABLES = [
+  'PATH',
+  'TUG_ENGINE_IDLE_MS',
+  'TUG_LOG_MAX_BYTES',
+  'TUG_NO_SETPRIV',
+  'TUG_FORWARD_MAX_CONNECTIONS',
+  'TUG_FORWARD_IDLE_MS',
+] as const;
+
+function engineEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of ENGINE_VARIABLES) if (env[name] !== undefined) out[name] = env[name]!;
+  return out;
+}
 
 const PING_TIMEOUT_MS = 2_000;
 const START_TIMEOUT_MS = 5_000;
@@ -25,25 +49,48 @@ export function engineEntry(): string {
   return join(dirname(here), 'engine-main.js');
 }
 
+export interface AnsweringEngine {
+  client: EngineClient;
+  ping: PingResult;
+}
+
 /** A client for the running engine, or undefined when none answers. Never starts one. */
-export async function probeEngine(home: string, project: string): Promise<{ client: EngineClient; ping: PingResult } | undefined> {
+export async function probeEngine(home: string, project: string): Promise<AnsweringEngine | undefined> {
+  const found = await findEngine(home, project);
+  return 'client' in found ? found : undefined;
+}
+
+/**
+ * The engine as a command that must not start one sees it: answering, absent
+ * (no socket, nobody listening, its process gone), or `silent`: its process
+ * is alive but the ping went unanswered, which is not the same as absent.
+ */
+export async function findEngine(home: string, project: string): Promise<AnsweringEngine | { absent: true } | { silent: number }> {
+  assertTrustedHome(home, project);
   const paths = projectPaths(home, project);
-  if (!existsSync(paths.socket)) return undefined;
+  if (!existsSync(paths.socket)) return { absent: true };
   const client = new EngineClient(paths.socket, project);
   try {
     const ping = await client.call('ping', {}, { timeoutMs: PING_TIMEOUT_MS });
     return { client, ping };
-  } catch {
+  } catch (err) {
     client.close();
-    return undefined;
+    const holder = err instanceof TugError && err.code === 'native.engine-unresponsive' ? readPidFile(paths.pidFile) : undefined;
+    return holder && isAlive(holder) ? { silent: holder.pid } : { absent: true };
   }
+}
+
+export function engineSilent(home: string, project: string, pid: number): TugError {
+  return new TugError({
+    code: 'native.engine-unresponsive',
+    message: `the engine for project ${project} (pid ${pid}) is running but did not answer within ${PING_TIMEOUT_MS / 1000} s`,
+    hint: `it may be overloaded: try again; if it stays silent, see ${projectPaths(home, project).engineLog}, and stopping it (kill ${pid}, which also stops its replicas) lets the next tug command start a fresh one`,
+  });
 }
 
 /** The project's engine, started when none answers. */
 export async function ensureEngine(home: string, project: string, opts: { startTimeoutMs?: number } = {}): Promise<EngineClient> {
-  const paths = projectPaths(home, project);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const paths = ensureProjectDir(home, project);
   const timeoutMs = opts.startTimeoutMs ?? START_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const waiter = watchDir(paths.dir, [basename(paths.socket), basename(paths.pidFile)]);
@@ -103,7 +150,7 @@ function startEngine(home: string, project: string): StartedEngine {
       hint: 'build tug first (npm run build)',
     });
   }
-  const log = openSync(paths.engineLog, 'a', 0o600);
+  const log = openAppend(paths.engineLog);
   let exitInfo: string | undefined;
   let onExit: (() => void) | undefined;
   const promise = new Promise<void>((resolve) => (onExit = resolve));
@@ -111,6 +158,7 @@ function startEngine(home: string, project: string): StartedEngine {
     const child = spawn(process.execPath, [entry, '--home', home, '--project', project], {
       detached: true,
       stdio: ['ignore', 'ignore', log],
+      env: engineEnvironment(process.env),
     });
     const exitListener = (code: number | null, signal: NodeJS.Signals | null): void => {
       exitInfo = signal ? `killed by ${signal}` : `exit code ${code}`;
@@ -169,7 +217,8 @@ async function waitForEngine(
 
 function readPidFile(file: string): ReturnType<typeof parseIdentity> {
   try {
-    return parseIdentity(readFileSync(file, 'utf8'));
+    const text = readText(file);
+    return text === undefined ? undefined : parseIdentity(text);
   } catch {
     return undefined;
   }
@@ -177,7 +226,7 @@ function readPidFile(file: string): ReturnType<typeof parseIdentity> {
 
 function logTail(file: string): string {
   try {
-    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-5).join('\n');
+    const lines = (readText(file) ?? '').trimEnd().split('\n').slice(-5).join('\n');
     return lines === '' ? '' : `; last lines of its log:\n${lines}`;
   } catch {
     return '';

@@ -1,6 +1,14 @@
 // `exec` on the native runtime: replicas are host processes, so "inside a
 // replica" means with its environment, working directory and user. The
-// command runs as a child of the CLI with stdio attached, not of the engine.
+// command runs as a child of the CLI with stdio attached, in a process group
+// of its own that the CLI hands to the engine (adopt), so that it ends with
+// the replica, as an exec'd process ends with its container: on stop, on exit,
+// on `down`, and when the engine dies (the next engine reaps it).
+//
+// Being in its own group (and session), it is not in the terminal's
+// foreground group: the CLI relays the signals a terminal sends (Ctrl-C, ...).
+// Like `docker exec` without -t it gets no terminal of its own, so a shell
+// run this way has no job control.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -10,9 +18,25 @@ import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import type { ExecOptions } from '../backend.js';
 import { planLaunch, type LaunchPlan } from './engine/launch.js';
 import { dictOf } from '../../core/dict.js';
+import { processStartTime } from './proc-identity.js';
 
-/** `anonymousVolumes`: the replica's, as the engine reports them, so TUG_VOLUME_* point where the replica's do. */
-export function execInReplica(home: string, spec: ReplicaSpec, opts: ExecOptions, anonymousVolumes: Record<string, string>): Promise<number> {
+/** Hands the exec's group to the engine; rejects (and the group is killed) when the replica is not running. */
+export type AdoptExec = (pid: number, procStart: number) => Promise<void>;
+
+/** What a terminal or a supervisor sends the CLI, passed on to the command. */
+const RELAYED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGWINCH'];
+
+/**
+ * `anonymousVolumes`: the replica's, as the engine reports them, so TUG_VOLUME_* point where the replica's do;
+ * `adopt`: hands the command's process group to the engine.
+ */
+export function execInReplica(
+  home: string,
+  spec: ReplicaSpec,
+  opts: ExecOptions,
+  anonymousVolumes: Record<string, string>,
+  adopt: AdoptExec,
+): Promise<number> {
   const [file, ...args] = opts.command;
   if (!file) throw new TugError({ code: 'native.exec-empty', message: 'exec needs a command to run', exitCode: 2 });
   const launch = launchOf(home, spec, anonymousVolumes);
@@ -23,6 +47,7 @@ export function execInReplica(home: string, spec: ReplicaSpec, opts: ExecOptions
     const child = spawn(file, args, {
       cwd,
       env,
+      detached: true,
       stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
       ...(ids.uid === undefined ? {} : { uid: ids.uid }),
       ...(ids.gid === undefined ? {} : { gid: ids.gid }),
@@ -39,7 +64,29 @@ export function execInReplica(home: string, spec: ReplicaSpec, opts: ExecOptions
         }),
       );
     });
-    child.once('exit', (code, signal) => resolvePromise(code ?? 128 + signalNumber(signal)));
+    const pgid = child.pid;
+    if (pgid === undefined) return; // 'error' follows
+    const relay = (signal: NodeJS.Signals): void => {
+      try {
+        process.kill(-pgid, signal);
+      } catch {
+        // Already gone.
+      }
+    };
+    for (const signal of RELAYED) process.on(signal, relay);
+    // A start time is unknown only when the command is gone already: nothing to hand over.
+    const start = Number(processStartTime(pgid));
+    const adopted = (start > 0 ? adopt(pgid, start) : Promise.resolve()).then(
+      () => undefined,
+      (err: unknown) => {
+        relay('SIGKILL');
+        return err;
+      },
+    );
+    child.once('exit', (code, signal) => {
+      for (const s of RELAYED) process.off(s, relay);
+      void adopted.then((refused) => (refused ? reject(refused) : resolvePromise(code ?? 128 + signalNumber(signal))));
+    });
   });
 }
 

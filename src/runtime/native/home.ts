@@ -7,8 +7,9 @@
 //       engine.sock                mode 0600
 //       engine.pid                 "<pid> <start time>"
 //       engine.log                 the engine's own stderr
-//       cli.lock                   held by a CLI command that changes the project
-//       state.json                 replicas and their specs, written by the engine
+//       cli.lock                   a link naming the CLI command that changes the project
+//       state.json                 replicas and their specs: the engine's last snapshot
+//       state.journal              changes since the snapshot, one JSON line each
 //       networks.json              networks "created" for the project (bookkeeping in process mode)
 //       logs/<replica>.jsonl       {"t": ISO time, "s": "stdout"|"stderr", "l": line}, rotated to .1
 //     volumes/<name>/data/         a volume's contents (named, or anonymous: 64 random hex digits)
@@ -30,6 +31,7 @@ export interface ProjectPaths {
   engineLog: string;
   lock: string;
   state: string;
+  journal: string;
   networks: string;
   logsDir: string;
 }
@@ -45,6 +47,7 @@ export function projectPaths(home: string, project: string): ProjectPaths {
     engineLog: join(dir, 'engine.log'),
     lock: join(dir, 'cli.lock'),
     state: join(dir, 'state.json'),
+    journal: join(dir, 'state.journal'),
     networks: join(dir, 'networks.json'),
     logsDir: join(dir, 'logs'),
   };

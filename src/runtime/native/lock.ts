@@ -1,14 +1,18 @@
 // One CLI command at a time changes a project: `withProjectLock` holds
-// projects/<p>/cli.lock, a file created with O_CREAT|O_EXCL holding
-// "<pid> <start time>". A lock whose writer is gone (killed, crashed) is stale
-// and taken over; a live one makes the caller wait, woken by a directory
-// watcher, for up to a minute.
-import { mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+// projects/<p>/cli.lock, a symbolic link whose target is "<pid> <start time>".
+// Creating a link is atomic and exclusive like O_CREAT|O_EXCL, but the holder
+// is written in the same step, so there is no empty-file window, and a short
+// link needs no data block: `down` still gets the lock on a full disk. The
+// link is only ever read (readlink), never followed. A lock whose holder is
+// gone (killed, crashed) is stale and taken over; a live one makes the caller
+// wait, woken by a directory watcher, for up to a minute.
+import { lstatSync, readlinkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { TugError } from '../../core/errors.js';
-import { projectPaths } from './home.js';
+import { ensureProjectDir } from './home-trust.js';
 import { watchDir } from './fs-wait.js';
 import { currentIdentity, formatIdentity, isAlive, parseIdentity, type ProcessIdentity } from './proc-identity.js';
+import { readText } from './safe-fs.js';
 
 export interface ProjectLockOptions {
   /** Called once, when the lock is held by another live process and we start waiting. */
@@ -18,7 +22,7 @@ export interface ProjectLockOptions {
   signal?: AbortSignal;
 }
 
-/** A lock file that is empty this long was abandoned between create and write. */
+/** A lock written by an older tug as a plain file, empty this long, was abandoned between create and write. */
 const EMPTY_LOCK_GRACE_MS = 2_000;
 const RETRY_MS = 500;
 
@@ -28,8 +32,7 @@ export async function withProjectLock<T>(
   fn: () => Promise<T>,
   opts: ProjectLockOptions = {},
 ): Promise<T> {
-  const paths = projectPaths(home, project);
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  const paths = ensureProjectDir(home, project);
   const release = await acquireFileLock(paths.lock, project, opts);
   try {
     return await fn();
@@ -69,30 +72,31 @@ export async function acquireFileLock(file: string, project: string, opts: Proje
 }
 
 function tryCreate(file: string, content: string): boolean {
-  let fd: number;
   try {
-    fd = openSync(file, 'wx', 0o600);
+    symlinkSync(content, file);
+    return true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   }
+}
+
+/** The holder a lock names, or undefined when there is no lock. */
+function lockContent(file: string): string | undefined {
   try {
-    writeSync(fd, content);
-  } finally {
-    closeSync(fd);
+    return readlinkSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return undefined;
+    if (code !== 'EINVAL') throw err;
   }
-  return true;
+  return readText(file); // a plain file: the format of older versions
 }
 
 /** 'fresh': just created, not written yet; 'gone': no file; 'stale': its writer is dead. */
 function readHolder(file: string): ProcessIdentity | 'fresh' | 'gone' | 'stale' {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
-    throw err;
-  }
+  const text = lockContent(file);
+  if (text === undefined) return 'gone';
   const holder = parseIdentity(text);
   if (!holder) return text.trim() === '' && ageMs(file) < EMPTY_LOCK_GRACE_MS ? 'fresh' : 'stale';
   return isAlive(holder) ? holder : 'stale';
@@ -100,7 +104,7 @@ function readHolder(file: string): ProcessIdentity | 'fresh' | 'gone' | 'stale' 
 
 function ageMs(file: string): number {
   try {
-    return Date.now() - statSync(file).mtimeMs;
+    return Date.now() - lstatSync(file).mtimeMs;
   } catch {
     return 0;
   }
@@ -127,7 +131,7 @@ function breakStaleLock(file: string): void {
 
 function releaseIfMine(file: string, mine: string): void {
   try {
-    if (readFileSync(file, 'utf8') === mine) unlinkSync(file);
+    if (lockContent(file) === mine) unlinkSync(file);
   } catch {
     // Already gone: nothing to release.
   }

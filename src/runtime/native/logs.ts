@@ -3,12 +3,13 @@
 // an engine runs. Lines from several replicas are merged in time order;
 // `follow` keeps reading what gets appended, survives rotation, and picks up
 // replicas whose files appear later (after a scale-up or a restart).
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { mkdirSync } from 'node:fs';
 import type { ObservedReplica } from '../../core/reconcile/observed.js';
 import type { LogLine, LogOptions } from '../backend.js';
-import { watchDir } from './fs-wait.js';
+import { watchDir, type DirWaiter } from './fs-wait.js';
 import { projectPaths, replicaLogFile } from './home.js';
+import { openForReading } from './safe-fs.js';
 
 export interface ReadLogsOptions extends LogOptions {
   /** The replicas to read; a function is asked again when unknown log files appear while following. */
@@ -36,33 +37,40 @@ export async function* readLogs(home: string, project: string, opts: ReadLogsOpt
   const wanted = (r: ObservedReplica): boolean => !opts.services?.length || opts.services.includes(r.service);
   const listReplicas = typeof opts.replicas === 'function' ? opts.replicas : async () => opts.replicas as ObservedReplica[];
 
-  const cursors = new Map<string, Cursor>();
-  const initial: TimedLine[][] = [];
-  for (const replica of (await listReplicas()).filter(wanted)) {
-    const file = replicaLogFile(home, project, replica.name);
-    const { lines, ino, offset } = await readWhole(replica, file);
-    const kept = lines.filter(keep);
-    initial.push(opts.tail === undefined ? kept : opts.tail <= 0 ? [] : kept.slice(-opts.tail));
-    cursors.set(replica.name, { replica, file, ino, offset });
-  }
-  yield* strip(mergeByTime(initial));
-  if (!opts.follow) return;
-
+  // Watching starts before the first read, so a line written in between still wakes the loop.
   const logsDir = projectPaths(home, project).logsDir;
-  mkdirSync(logsDir, { recursive: true, mode: 0o700 });
-  const waiter = watchDir(logsDir);
-  const unknown = new Set<string>(); // log files of replicas not (or no longer) in the list
+  let waiter: DirWaiter | undefined;
+  if (opts.follow) {
+    mkdirSync(logsDir, { recursive: true, mode: 0o700 });
+    waiter = watchDir(logsDir);
+  }
   try {
-    while (!opts.signal?.aborted && Date.now() <= until) {
+    const cursors = new Map<string, Cursor>();
+    const initial: TimedLine[][] = [];
+    for (const replica of (await listReplicas()).filter(wanted)) {
+      const file = replicaLogFile(home, project, replica.name);
+      const { lines, ino, offset } = await readWhole(replica, file);
+      const kept = lines.filter(keep);
+      initial.push(opts.tail === undefined ? kept : opts.tail <= 0 ? [] : kept.slice(-opts.tail));
+      cursors.set(replica.name, { replica, file, ino, offset });
+    }
+    yield* strip(mergeByTime(initial));
+    if (!waiter) return;
+
+    const unknown = new Set<string>(); // log files of replicas not (or no longer) in the list
+    while (Date.now() <= until) {
       await waiter.next(POLL_MS, opts.signal);
-      if (opts.signal?.aborted) return;
+      // Stopping reads once more first: what was written before the stop is
+      // shown (`run` stops following when its replica has exited).
+      const stopping = opts.signal?.aborted === true;
       await discover(logsDir, cursors, unknown, listReplicas, wanted, (name) => replicaLogFile(home, project, name));
       const batch: TimedLine[][] = [];
       for (const cursor of cursors.values()) batch.push((await readAppended(cursor)).filter(keep));
       yield* strip(mergeByTime(batch));
+      if (stopping) return;
     }
   } finally {
-    waiter.close();
+    waiter?.close();
   }
 }
 
@@ -99,7 +107,7 @@ async function discover(
 async function readWhole(replica: ObservedReplica, file: string): Promise<{ lines: TimedLine[]; ino?: number; offset: number }> {
   // Open the current file first: if it rotates while we read, `.1` is then the
   // very file we hold open, and reading it twice is avoided by comparing inodes.
-  const current = await open(file, 'r').catch(() => undefined);
+  const current = await openForReading(file).catch(() => undefined);
   try {
     const ino = current ? (await current.stat()).ino : undefined;
     const rotated = await readIfOther(`${file}.1`, ino);
@@ -113,7 +121,7 @@ async function readWhole(replica: ObservedReplica, file: string): Promise<{ line
 }
 
 async function readIfOther(file: string, ino: number | undefined): Promise<Buffer | undefined> {
-  const handle = await open(file, 'r').catch(() => undefined);
+  const handle = await openForReading(file).catch(() => undefined);
   if (!handle) return undefined;
   try {
     if ((await handle.stat()).ino === ino) return undefined;
@@ -146,7 +154,7 @@ async function readAppended(cursor: Cursor): Promise<TimedLine[]> {
 }
 
 async function readRange(replica: ObservedReplica, file: string, from: number, to: number): Promise<{ lines: TimedLine[]; consumed: number }> {
-  const handle = await open(file, 'r').catch(() => undefined);
+  const handle = await openForReading(file).catch(() => undefined);
   if (!handle) return { lines: [], consumed: 0 };
   try {
     const buf = Buffer.alloc(Math.max(0, to - from));

@@ -2,11 +2,12 @@
 // network, but `up`/`down` still create and remove networks so that plans and
 // output match the docker backend. projects/<p>/networks.json maps each
 // network name to its Compose key and labels.
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { LABEL } from '../../core/model/labels.js';
 import type { NetworkSpec } from '../../core/model/types.js';
 import type { ObservedNetwork } from '../../core/reconcile/observed.js';
 import { projectPaths } from './home.js';
+import { ensureProjectDir } from './home-trust.js';
+import { readTextAsync, unlinkQuiet, writeAtomic } from './safe-fs.js';
 
 type NetworkBook = Record<string, { key: string; labels: Record<string, string> }>;
 
@@ -30,13 +31,27 @@ export async function listNetworks(home: string, project: string): Promise<Obser
     .map(([name, entry]) => ({ name, key: entry.key, labels: entry.labels }));
 }
 
+/** The book, keeping only entries that are what they claim: a damaged file must not take ps or down with it. */
 async function readBook(file: string): Promise<NetworkBook> {
+  const text = await readTextAsync(file);
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-    return parsed && typeof parsed === 'object' ? (parsed as NetworkBook) : {};
+    parsed = JSON.parse(text ?? '{}');
   } catch {
     return {};
   }
+  const book: NetworkBook = {};
+  if (!isObject(parsed)) return book;
+  for (const [name, entry] of Object.entries(parsed)) {
+    if (isObject(entry) && typeof entry.key === 'string' && isObject(entry.labels)) {
+      book[name] = { key: entry.key, labels: Object.fromEntries(Object.entries(entry.labels).filter(([, v]) => typeof v === 'string')) as Record<string, string> };
+    }
+  }
+  return book;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 // The executor creates networks in parallel: read-modify-write of one file
@@ -48,12 +63,12 @@ async function updateBook(home: string, project: string, change: (book: NetworkB
   const file = projectPaths(home, project).networks;
   const previous = queues.get(file) ?? Promise.resolve();
   const next = previous.then(async () => {
-    await mkdir(projectPaths(home, project).dir, { recursive: true, mode: 0o700 });
+    ensureProjectDir(home, project);
     const book = await readBook(file);
     change(book);
-    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(book, null, 2)}\n`, { mode: 0o600 });
-    await rename(tmp, file);
+    // An empty book is no file: removing the last network then needs no disk space.
+    if (Object.keys(book).length === 0) unlinkQuiet(file);
+    else writeAtomic(file, `${JSON.stringify(book, null, 2)}\n`);
   });
   const settled = next.catch(() => undefined);
   queues.set(file, settled);

@@ -7,8 +7,9 @@ import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import type { ReplicaEvent } from '../backend.js';
 
 export interface EngineMethods {
-  /** Liveness and identity; `adopted` lists replicas found alive/reaped after a crash. */
-  ping: { params: Record<string, never>; result: { pid: number; project: string; version: string; startedAt: string; recovered: RecoveryReport } };
+  /** Liveness and identity; `recovered` says what this engine repaired after a crash, in the first answer only. */
+  /** `confirming`: only confirming an events subscription (the recovery report is kept for a real ping). */
+  ping: { params: { confirming?: boolean }; result: { pid: number; project: string; version: string; startedAt: string; recovered: RecoveryReport } };
   /** All replicas of the project the engine knows (running or not, one-offs too). */
   list: { params: Record<string, never>; result: ObservedReplica[] };
   create: { params: { spec: ReplicaSpec }; result: ObservedReplica };
@@ -17,6 +18,12 @@ export interface EngineMethods {
   kill: { params: { id: string; signal: string }; result: ObservedReplica };
   /** `removeVolumes`: its anonymous volumes go too (absent: they stay). */
   remove: { params: { id: string; removeVolumes?: boolean }; result: null };
+  /**
+   * A `tug exec` command started by the CLI in its own process group: the
+   * engine ends that group with the replica (stop, exit, remove, down). When
+   * the replica is not running, the group is killed at once and this fails.
+   */
+  adoptExec: { params: { id: string; pid: number; procStart: number }; result: null };
   /** The spec a replica was created from (for exec: environment, working dir, user). */
   inspect: { params: { id: string }; result: { replica: ObservedReplica; spec: ReplicaSpec } };
   /** Streaming: ReplicaEvent messages. */
@@ -32,6 +39,10 @@ export interface RecoveryReport {
   reaped: string[];
   /** When the previous engine died without shutting down (ISO), if it did. */
   previousEngineCrashedAt?: string;
+  /** The saved state was damaged: what was wrong, and where it was moved. */
+  stateProblem?: string;
+  /** Process groups killed that only damaged records named. */
+  reapedGroups?: number;
 }
 
 export interface EngineRequest<M extends EngineMethod = EngineMethod> {

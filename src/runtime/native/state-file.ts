@@ -1,13 +1,15 @@
-// Reading the engine's state.json without an engine, for `ps`, `ls` and
-// `logs` when no engine runs: the replicas it last knew, all reported as no
-// longer running (nothing supervises them). The engine owns the format; this
-// reader takes its records ({spec, state, pid, ...} in `replicas`), and also a
-// bare ObservedReplica or an entry holding one next to its spec, and ignores
-// what it does not recognise, so a format change degrades to "nothing known".
-import { readFile } from 'node:fs/promises';
+// Reading the engine's state (state.json and its journal, see state-format.ts)
+// without an engine, for `ps`, `ls` and `logs` when no engine runs: the
+// replicas it last knew, all reported as no longer running (nothing
+// supervises them; one that was running died with its engine). Records are
+// read as the engine reads them; a snapshot entry that is not a record but a
+// bare ObservedReplica (or holds one next to its spec) is taken as it is, and
+// anything else is ignored, so damage degrades to "nothing known".
 import type { ObservedReplica, ReplicaState } from '../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import { projectPaths } from './home.js';
+import { readTextAsync } from './safe-fs.js';
+import { KILLED_WITH_ENGINE, parseState } from './state-format.js';
 
 export interface StoredReplica {
   replica: ObservedReplica;
@@ -15,48 +17,82 @@ export interface StoredReplica {
 }
 
 export async function readStateFile(home: string, project: string): Promise<StoredReplica[]> {
+  const paths = projectPaths(home, project);
+  const [snapshot, journal] = await Promise.all([readQuietly(paths.state), readQuietly(paths.journal)]);
+  const byName = new Map<string, StoredReplica>();
+  for (const entry of snapshotEntries(snapshot)) {
+    const stored = bareReplica(entry, project);
+    if (stored) byName.set(stored.replica.name, stored);
+  }
+  for (const record of parseState(snapshot, journal, project).state?.replicas ?? []) {
+    byName.set(record.spec.name, { replica: fromRecord(record.spec, record as unknown as Record<string, unknown>), spec: record.spec });
+  }
+  return [...byName.values()].sort((a, b) => a.replica.name.localeCompare(b.replica.name));
+}
+
+/**
+ * What the state says, as seen with no engine running: nothing is running any
+ * more. A replica recorded as running lost its engine without being stopped,
+ * so it died with it (or is about to be reaped by the next engine).
+ */
+export function asUnsupervised(replica: ObservedReplica): ObservedReplica {
+  const { pid: _pid, health: _health, ...rest } = replica;
+  if (replica.state === 'running' || replica.state === 'restarting') {
+    const { finishedAt: _finished, ...known } = rest;
+    return { ...known, state: 'exited', exitCode: 137, notes: [...(replica.notes ?? []), KILLED_WITH_ENGINE] };
+  }
+  const stopped: ReplicaState = replica.state === 'created' ? 'created' : replica.state === 'dead' ? 'dead' : 'exited';
+  return { ...rest, state: stopped };
+}
+
+async function readQuietly(file: string): Promise<string | undefined> {
+  try {
+    return await readTextAsync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+function snapshotEntries(text: string | undefined): unknown[] {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(projectPaths(home, project).state, 'utf8'));
+    parsed = JSON.parse(text ?? 'null');
   } catch {
     return [];
   }
   const container = isRecord(parsed) && 'replicas' in parsed ? parsed.replicas : parsed;
-  const entries = Array.isArray(container) ? container : isRecord(container) ? Object.values(container) : [];
-  const out: StoredReplica[] = [];
-  for (const entry of entries) {
-    const stored = toStored(entry, project);
-    if (stored) out.push(stored);
-  }
-  return out.sort((a, b) => a.replica.name.localeCompare(b.replica.name));
+  return Array.isArray(container) ? container : isRecord(container) ? Object.values(container) : [];
 }
 
-/** What state.json says, as seen with no engine running: nothing is running any more. */
-export function asUnsupervised(replica: ObservedReplica): ObservedReplica {
-  const stopped: ReplicaState = replica.state === 'created' ? 'created' : replica.state === 'dead' ? 'dead' : 'exited';
-  const { pid: _pid, health: _health, ...rest } = replica;
-  return { ...rest, state: stopped };
-}
-
-function toStored(entry: unknown, project: string): StoredReplica | undefined {
+/** An entry that holds an ObservedReplica rather than being an engine record. */
+function bareReplica(entry: unknown, project: string): StoredReplica | undefined {
   if (!isRecord(entry)) return undefined;
   const spec = isSpec(entry.spec) ? entry.spec : undefined;
   for (const candidate of [entry, entry.replica, entry.observed, entry.status]) {
     if (isObservedReplica(candidate)) return { replica: withDefaults(candidate, project), spec };
   }
-  return spec ? { replica: fromRecord(spec, entry), spec } : undefined;
+  return undefined;
 }
 
+/** A bare entry as an ObservedReplica: what is missing or of the wrong type is defaulted, so rendering it cannot fail. */
 function withDefaults(r: ObservedReplica, project: string): ObservedReplica {
+  const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+  const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const ports = Array.isArray(r.ports) ? r.ports.filter((p) => isRecord(p) && typeof p.published === 'number' && typeof p.target === 'number') : [];
   return {
     ...r,
-    id: r.id ?? r.name,
-    project: r.project ?? project,
-    labels: r.labels ?? {},
-    ports: r.ports ?? [],
-    restartCount: r.restartCount ?? 0,
-    number: r.number ?? 0,
-    oneoff: r.oneoff ?? false,
+    id: str(r.id) ?? r.name,
+    project: str(r.project) ?? project,
+    labels: isRecord(r.labels) ? (r.labels as Record<string, string>) : {},
+    ports,
+    restartCount: num(r.restartCount) ?? 0,
+    number: num(r.number) ?? 0,
+    oneoff: r.oneoff === true,
+    exitCode: num(r.exitCode),
+    createdAt: str(r.createdAt),
+    startedAt: str(r.startedAt),
+    finishedAt: str(r.finishedAt),
+    notes: Array.isArray(r.notes) ? r.notes.filter((n) => typeof n === 'string') : undefined,
   };
 }
 
@@ -92,6 +128,7 @@ function fromRecord(spec: ReplicaSpec, rec: Record<string, unknown>): ObservedRe
     })),
     image: svc.image,
     command: words === '' ? undefined : words,
+    ...(rec.killedWithEngine === true ? { notes: [KILLED_WITH_ENGINE] } : {}),
     // A recreate planned while no engine runs must still inherit them.
     ...(isRecord(rec.anonymousVolumes) && { anonymousVolumes: rec.anonymousVolumes as Record<string, string> }),
   };

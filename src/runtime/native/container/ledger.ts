@@ -8,10 +8,13 @@
 // The file (projects/<p>/isolation.jsonl) is an append-only log of "add" and
 // "forget" lines, so recording 100 replicas costs 100 small appends rather
 // than 100 rewrites of a growing file; it is compacted when mostly forgotten.
-// A torn last line (a crash mid-append) is ignored.
-import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+// A torn last line (a crash mid-append) is ignored, and so is any line that
+// is not a well-formed record: what the next engine removes comes from this
+// file, so nothing is taken from it on trust. It is never written through a
+// link planted in its place.
+import { closeSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { readTextFile } from './read-file.js';
+import { openAppend, readText, writeAll, writeAtomic } from '../safe-fs.js';
 
 export type LedgerObject =
   | { kind: 'container'; id: string; runtime: string; root: string }
@@ -50,12 +53,13 @@ export class Ledger {
     const live = new Map<string, LedgerEntry>();
     for (const line of text.split('\n')) {
       if (line === '') continue;
-      let parsed: LogLine;
+      let parsed: unknown;
       try {
-        parsed = JSON.parse(line) as LogLine;
+        parsed = JSON.parse(line);
       } catch {
         continue;
       }
+      if (!isLogLine(parsed)) continue;
       const key = keyOf(parsed.entry);
       if (parsed.op === 'add') live.set(key, parsed.entry);
       else live.delete(key);
@@ -98,20 +102,48 @@ export class Ledger {
   private append(lines: string[]): void {
     if (lines.length === 0) return;
     mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    appendFileSync(this.file, (this.torn ? '\n' : '') + lines.join('\n') + '\n', { mode: 0o600 });
+    const fd = openAppend(this.file);
+    try {
+      writeAll(fd, (this.torn ? '\n' : '') + lines.join('\n') + '\n');
+    } finally {
+      closeSync(fd);
+    }
     this.torn = false;
   }
 
   private compact(): void {
-    const tmp = `${this.file}.${process.pid}.tmp`;
     const text = [...this.live.values()].map((entry) => JSON.stringify({ op: 'add', entry } satisfies LogLine) + '\n').join('');
-    writeFileSync(tmp, text, { mode: 0o600 });
-    renameSync(tmp, this.file);
+    writeAtomic(this.file, text);
     this.forgotten = 0;
     this.torn = false;
   }
 }
 
+const str = (v: unknown): boolean => typeof v === 'string';
+
+/** Whether a parsed line is an add/forget of an entry of a known kind with the fields that kind needs. */
+function isLogLine(v: unknown): v is LogLine {
+  if (typeof v !== 'object' || v === null) return false;
+  const { op, entry } = v as { op?: unknown; entry?: unknown };
+  if ((op !== 'add' && op !== 'forget') || typeof entry !== 'object' || entry === null) return false;
+  const e = entry as Record<string, unknown>;
+  if (!str(e.owner)) return false;
+  switch (e.kind) {
+    case 'container':
+      return str(e.id) && str(e.runtime) && str(e.root);
+    case 'cgroup':
+    case 'dir':
+      return str(e.path);
+    case 'netns':
+    case 'link':
+      return str(e.name);
+    case 'iptables':
+      return str(e.table) && Array.isArray(e.rule) && e.rule.every(str);
+    default:
+      return false;
+  }
+}
+
 function readOrEmpty(file: string): string {
-  return readTextFile(file) ?? '';
+  return readText(file) ?? '';
 }

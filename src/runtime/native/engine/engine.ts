@@ -2,16 +2,21 @@
 // file), recovers from a crashed predecessor, serves the socket, and decides
 // when to go away: on `shutdown`, on SIGTERM/SIGINT, or by itself once no
 // replica runs or restarts and no client has been connected for a while, so an
-// idle project costs nothing. On a planned exit state.json records
-// cleanShutdown: true, which is how the next engine tells a crash apart.
+// idle project costs nothing. On a planned exit the saved state records
+// cleanShutdown: true (or is removed, when no replica is left), which is how
+// the next engine tells a crash apart. A crash is diagnostics.ts's to handle.
 import { tugVersion } from '../../../version.js';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';
-import type { EngineMethods } from '../protocol.js';
+import type { EngineMethods, RecoveryReport } from '../protocol.js';
 import { projectPaths, type ProjectPaths } from '../home.js';
+import { ensureProjectDir } from '../home-trust.js';
+import { readText, writeExclusive } from '../safe-fs.js';
+import { installCrashHandlers, log } from './diagnostics.js';
+import { ConnectionBudget, forwardLimits } from './forward-budget.js';
 import { createHandlers, dispatcher } from './handlers.js';
 import { processAlive, selfStartTime } from './proc.js';
-import { recover } from './recovery.js';
+import { recover, type PreviousState } from './recovery.js';
 import { EngineServer, type RequestContext } from './server.js';
 import { StateStore } from './state-store.js';
 import { Supervisor } from './supervisor.js';
@@ -24,10 +29,6 @@ export interface EngineOptions {
   idleMs?: number;
 }
 
-export function log(message: string): void {
-  process.stderr.write(`${new Date().toISOString()} [${process.pid}] ${message}\n`);
-}
-
 /**
  * Writes "<pid> <start time>" exclusively. A live engine already holding the
  * file may be on its way out (idle exit), so it gets a few seconds first.
@@ -36,18 +37,16 @@ async function claimPidFile(path: string, procStart: number): Promise<void> {
   const deadline = Date.now() + 5_000;
   for (;;) {
     try {
-      writeFileSync(path, `${process.pid} ${procStart}\n`, { flag: 'wx', mode: 0o600 });
+      writeExclusive(path, `${process.pid} ${procStart}\n`);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    let holder: [number, number] | undefined;
-    try {
-      const [pid, start] = readFileSync(path, 'utf8').trim().split(/\s+/).map(Number);
-      if (pid && start !== undefined) holder = [pid, start];
-    } catch {
-      continue; // removed meanwhile: try again
-    }
+    // A planted link is refused here (readText), not removed and retried.
+    const text = readText(path);
+    if (text === undefined) continue; // removed meanwhile: try again
+    const [pid, start] = text.trim().split(/\s+/).map(Number);
+    const holder = pid && start !== undefined ? [pid, start] : undefined;
     if (holder && holder[0] !== process.pid && processAlive(holder[0], holder[1])) {
       if (Date.now() > deadline) {
         throw new TugError({ code: 'engine.already-running', message: `an engine (pid ${holder[0]}) already serves this project` });
@@ -66,6 +65,7 @@ export class Engine {
   private readonly idleMs: number;
   private supervisor!: Supervisor;
   private server!: EngineServer;
+  /** What recovery found, until a ping has carried it to a client: the user is told once, not by every command. */
   private recovered: EngineMethods['ping']['result']['recovered'] = { reaped: [] };
   private idleTimer: Timer | undefined;
   private closing = false;
@@ -78,34 +78,34 @@ export class Engine {
   }
 
   async start(): Promise<void> {
-    for (const dir of [this.opts.home, this.paths.dir, this.paths.logsDir]) {
-      mkdirSync(dir, { recursive: true, mode: 0o700 });
-    }
-    chmodSync(this.paths.dir, 0o700);
+    ensureProjectDir(this.opts.home, this.opts.project);
+    mkdirSync(this.paths.logsDir, { recursive: true, mode: 0o700 });
     await claimPidFile(this.paths.pidFile, this.procStart);
-    const store = new StateStore(this.paths.state);
-    const recovery = await recover(store.load(), log);
+    const engine = { pid: process.pid, procStart: this.procStart, startedAt: this.startedAt };
+    const store = new StateStore(this.paths, this.opts.project, engine, log);
+    const recovery = await recover(this.loadState(store), log);
     this.recovered = recovery.report;
+    const limits = forwardLimits(process.env, ownLimits());
+    log(`port forwarding: at most ${limits.maxConnections} connections at once, idle ones closed after ${Math.round(limits.idleMs / 1000)} s`);
     this.supervisor = new Supervisor({
+      forwarding: new ConnectionBudget(limits, log),
       home: this.opts.home,
       project: this.opts.project,
       store,
-      engine: { pid: process.pid, procStart: this.procStart, startedAt: this.startedAt },
       runningAsRoot: process.getuid?.() === 0,
       emit: (event) => this.server?.broadcast(event),
       note: log,
       onActivity: () => this.checkIdle(),
     });
     this.supervisor.restore(recovery.replicas);
-    this.supervisor.persist(false);
     const handlers = createHandlers({
       supervisor: this.supervisor,
-      ping: () => ({
+      ping: (confirming) => ({
         pid: process.pid,
         project: this.opts.project,
         version: tugVersion(),
         startedAt: this.startedAt,
-        recovered: this.recovered,
+        recovered: confirming ? { reaped: [] } : this.takeRecovered(),
       }),
       shutdown: (ctx) => this.shutdown(ctx),
     });
@@ -114,6 +114,32 @@ export class Engine {
     this.installSignalHandlers();
     log(`engine for project ${this.opts.project} listening on ${this.paths.socket}`);
     this.checkIdle();
+  }
+
+  private takeRecovered(): RecoveryReport {
+    const report = this.recovered;
+    this.recovered = { reaped: [] };
+    return report;
+  }
+
+  /** The previous engine's state; a damaged one is moved aside and summed up for the recovery notice. */
+  private loadState(store: StateStore): PreviousState {
+    const loaded = store.load();
+    if (loaded.skippedLines > 0 && loaded.problems.length === 0) log(`state: skipped a torn last line of ${this.paths.journal}`);
+    if (loaded.problems.length === 0) return loaded;
+    for (const problem of loaded.problems) log(`state: ${problem}`);
+    const kept = loaded.state?.replicas.length ?? 0;
+    const problem =
+      `its saved state was damaged (${loaded.problems[0]}${loaded.problems.length > 1 ? `, and ${loaded.problems.length - 1} more problems` : ''}); ` +
+      `it was moved to ${loaded.movedTo.join(' and ')}, and ${kept} replica record${kept === 1 ? ' was' : 's were'} recovered`;
+    return { ...loaded, problem };
+  }
+
+  /** For a crash report: which engine, since when, supervising what. */
+  describe(): string {
+    const replicas = this.supervisor?.list() ?? [];
+    const running = replicas.filter((r) => r.state === 'running' || r.state === 'restarting').length;
+    return `of project ${this.opts.project}, up since ${this.startedAt}, ${replicas.length} replicas (${running} running)`;
   }
 
   private refuse(method: string): TugError | undefined {
@@ -149,7 +175,7 @@ export class Engine {
     log(`exiting (${reason})`);
     try {
       await this.supervisor.stopAll(); // nothing runs on an idle exit; a no-op then
-      this.supervisor.persist(true);
+      this.supervisor.saveFinal();
       await this.server.close();
       rmSync(this.paths.pidFile, { force: true });
     } catch (err) {
@@ -167,10 +193,16 @@ export class Engine {
   }
 }
 
+function ownLimits(): string {
+  try {
+    return readFileSync('/proc/self/limits', 'utf8');
+  } catch {
+    return '';
+  }
+}
+
 export async function runEngine(opts: EngineOptions): Promise<void> {
-  // Replicas die with the engine (pdeathsig), so one bad code path must not
-  // take them down: log it and keep serving.
-  process.on('uncaughtException', (err) => log(`uncaught: ${err.stack ?? String(err)}`));
-  process.on('unhandledRejection', (err) => log(`unhandled rejection: ${(err as Error)?.stack ?? String(err)}`));
-  await new Engine(opts).start();
+  const engine = new Engine(opts);
+  installCrashHandlers(() => engine.describe());
+  await engine.start();
 }

@@ -5,6 +5,8 @@
 import { TugError } from '../../../core/errors.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { EngineMethod, EngineMethods } from '../protocol.js';
+import { specProblem, specWithDefaults, type ProcessGroupRecord } from '../state-format.js';
+import { readProcStat } from './proc.js';
 import { STREAM, type Dispatch, type RequestContext } from './server.js';
 import type { Supervisor } from './supervisor.js';
 
@@ -17,7 +19,8 @@ export type HandlerTable = { [M in EngineMethod]: Handler<M> };
 
 export interface HandlerDeps {
   supervisor: Supervisor;
-  ping(): EngineMethods['ping']['result'];
+  /** `confirming`: a client confirming a subscription, not one that reports to the user. */
+  ping(confirming: boolean): EngineMethods['ping']['result'];
   /** Stops every replica, then (after the response is flushed) exits the engine. */
   shutdown(ctx: RequestContext): Promise<void>;
 }
@@ -32,6 +35,26 @@ function stringParam(params: Record<string, unknown>, key: string): string {
   return value;
 }
 
+function integerParam(params: Record<string, unknown>, key: string): number {
+  const value = params[key];
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw badParams(`"${key}" must be a positive integer`);
+  return value;
+}
+
+/**
+ * An exec's group as the client names it: its leader must lead its group and
+ * have that start time. Undefined when the leader is gone already (a quick
+ * command): there is nothing left that can be shown to be that group.
+ */
+function execGroupParam(params: Record<string, unknown>): ProcessGroupRecord | undefined {
+  const pid = integerParam(params, 'pid');
+  const procStart = integerParam(params, 'procStart');
+  const stat = readProcStat(pid);
+  if (!stat) return undefined;
+  if (stat.pgrp !== pid || stat.startTime !== procStart) throw badParams(`process ${pid} is not the leader of its process group, or not the process named`);
+  return { pgid: pid, procStart };
+}
+
 function optionalTimeout(params: Record<string, unknown>): number | undefined {
   const value = params.timeoutMs;
   if (value === undefined || value === null) return undefined;
@@ -40,32 +63,15 @@ function optionalTimeout(params: Record<string, unknown>): number | undefined {
 }
 
 function specParam(params: Record<string, unknown>): ReplicaSpec {
-  const spec = params.spec as Partial<ReplicaSpec> | undefined;
-  if (typeof spec !== 'object' || spec === null) throw badParams('"spec" must be a replica spec object');
-  for (const key of ['project', 'service', 'name', 'projectDir'] as const) {
-    if (typeof spec[key] !== 'string' || spec[key] === '') throw badParams(`spec.${key} must be a non-empty string`);
-  }
-  if (typeof spec.number !== 'number' || !Number.isInteger(spec.number) || spec.number < 0) throw badParams('spec.number must be an integer ≥ 0');
-  if (typeof spec.service_spec !== 'object' || spec.service_spec === null) throw badParams('spec.service_spec must be an object');
-  const inherited = spec.inheritedVolumes as unknown;
-  if (inherited !== undefined && (typeof inherited !== 'object' || inherited === null || Object.values(inherited).some((v) => typeof v !== 'string'))) {
-    throw badParams('spec.inheritedVolumes must map targets to volume names');
-  }
-  // Optional maps default to empty so the rest of the engine can rely on them.
-  return {
-    ...spec,
-    oneoff: spec.oneoff === true,
-    labels: spec.labels ?? {},
-    networkNames: spec.networkNames ?? {},
-    volumeNames: spec.volumeNames ?? {},
-    hostEnv: spec.hostEnv ?? {},
-  } as ReplicaSpec;
+  const problem = specProblem(params.spec);
+  if (problem) throw badParams(problem === 'the spec must be an object' ? '"spec" must be a replica spec object' : problem);
+  return specWithDefaults(params.spec as Partial<ReplicaSpec>);
 }
 
 export function createHandlers(deps: HandlerDeps): HandlerTable {
   const { supervisor } = deps;
   return {
-    ping: async () => deps.ping(),
+    ping: async (p) => deps.ping(p.confirming === true),
     list: async () => supervisor.list(),
     create: async (p) => supervisor.create(specParam(p)),
     start: async (p) => supervisor.start(stringParam(p, 'id')),
@@ -76,6 +82,12 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       return null;
     },
     inspect: async (p) => supervisor.inspect(stringParam(p, 'id')),
+    adoptExec: async (p) => {
+      const id = stringParam(p, 'id');
+      const group = execGroupParam(p);
+      if (group) supervisor.adoptExec(id, group);
+      return null;
+    },
     events: async (_p, ctx) => {
       ctx.subscribe();
       return STREAM;

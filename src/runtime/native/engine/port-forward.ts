@@ -3,10 +3,14 @@
 // target, the engine listens on host_ip:published and pipes each TCP connection
 // to 127.0.0.1:target for as long as the replica runs (restarts included).
 // UDP/SCTP cannot be relayed this simply, so such mappings are refused at create.
+// How many connections are relayed at once, and when an idle one is closed:
+// forward-budget.ts.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { TugError } from '../../../core/errors.js';
 import type { PublishedPort } from '../../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import { after, type Timer } from '../../../timers.js';
+import type { ConnectionBudget } from './forward-budget.js';
 
 export interface ForwardSpec {
   hostIp: string;
@@ -56,18 +60,27 @@ export function planPorts(spec: ReplicaSpec): PortPlan {
   return plan;
 }
 
+/** One relayed connection: the client's socket and ours to the replica. */
+interface Pair {
+  client: Socket;
+  upstream: Socket;
+  lastActive: number;
+}
+
 export class PortForwarder {
-  private readonly sockets = new Set<Socket>();
+  private readonly pairs = new Set<Pair>();
+  private sweeper: Timer | undefined;
 
   private constructor(
     private readonly server: Server,
+    private readonly budget: ConnectionBudget,
     readonly hostIp: string,
     readonly published: number,
     readonly target: number,
   ) {}
 
   /** Listens on the first free candidate; rejects with a clear error when none is. */
-  static async open(spec: ForwardSpec, service: string): Promise<PortForwarder> {
+  static async open(spec: ForwardSpec, service: string, budget: ConnectionBudget): Promise<PortForwarder> {
     let lastError: Error | undefined;
     for (const port of spec.candidates) {
       // Half-open on both sides, so a client that shuts down its write side
@@ -83,7 +96,7 @@ export class PortForwarder {
         server.close();
         continue;
       }
-      const forwarder = new PortForwarder(server, spec.hostIp, port, spec.target);
+      const forwarder = new PortForwarder(server, budget, spec.hostIp, port, spec.target);
       server.on('connection', (client) => forwarder.relay(client));
       server.on('error', () => undefined);
       return forwarder;
@@ -96,19 +109,42 @@ export class PortForwarder {
   }
 
   private relay(client: Socket): void {
+    if (!this.budget.take()) {
+      client.destroy(); // at the cap: refused, so the engine keeps descriptors for its own work
+      return;
+    }
     const upstream = connect({ host: '127.0.0.1', port: this.target, allowHalfOpen: true });
-    this.sockets.add(client);
-    this.sockets.add(upstream);
+    const pair: Pair = { client, upstream, lastActive: Date.now() };
+    this.pairs.add(pair);
+    let open = 2;
+    const closed = (): void => {
+      if (--open > 0) return;
+      this.pairs.delete(pair);
+      this.budget.give();
+    };
+    const touch = (): void => {
+      pair.lastActive = Date.now();
+    };
     // An error on either side (e.g. the replica is not listening yet) tears down
     // both: a half-dead pair would leave the peer hanging.
-    const fail = (): void => {
-      client.destroy();
-      upstream.destroy();
-    };
-    client.on('error', fail).on('close', () => this.sockets.delete(client));
-    upstream.on('error', fail).on('close', () => this.sockets.delete(upstream));
+    const fail = (): void => destroyPair(pair);
+    client.on('error', fail).on('close', closed).on('data', touch);
+    upstream.on('error', fail).on('close', closed).on('data', touch);
     client.pipe(upstream);
     upstream.pipe(client);
+    this.sweeper ??= this.armSweeper();
+  }
+
+  /** Closes pairs idle for the budget's idleMs; runs while any pair is open. */
+  private armSweeper(): Timer {
+    const { idleMs } = this.budget.limits;
+    const every = Math.min(60_000, Math.max(25, idleMs / 4));
+    return after(every, () => {
+      this.sweeper = undefined;
+      const now = Date.now();
+      for (const pair of this.pairs) if (now - pair.lastActive >= idleMs) destroyPair(pair);
+      if (this.pairs.size > 0) this.sweeper = this.armSweeper();
+    });
   }
 
   get port(): PublishedPort {
@@ -116,17 +152,23 @@ export class PortForwarder {
   }
 
   async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    this.sockets.clear();
+    this.sweeper?.cancel();
+    this.sweeper = undefined;
+    for (const pair of this.pairs) destroyPair(pair);
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
 }
 
+function destroyPair(pair: Pair): void {
+  pair.client.destroy();
+  pair.upstream.destroy();
+}
+
 /** Opens every forwarder or none: a failure closes those already open. */
-export async function openForwarders(specs: ForwardSpec[], service: string): Promise<PortForwarder[]> {
+export async function openForwarders(specs: ForwardSpec[], service: string, budget: ConnectionBudget): Promise<PortForwarder[]> {
   const opened: PortForwarder[] = [];
   try {
-    for (const spec of specs) opened.push(await PortForwarder.open(spec, service));
+    for (const spec of specs) opened.push(await PortForwarder.open(spec, service, budget));
   } catch (err) {
     await Promise.all(opened.map((f) => f.close()));
     throw err;

@@ -131,3 +131,29 @@ export async function waitUntil(done: () => boolean, timeoutMs: number, everyMs 
     await sleep(Math.min(everyMs, Math.max(1, deadline - Date.now())));
   }
 }
+
+/**
+ * SIGKILLs what is left of a recorded group: only members that started no
+ * earlier than its leader, and nothing when the leader's pid now names a
+ * process with another start time. Resolves to whether anything was found.
+ */
+export async function reapGroup(pgid: number, leaderStart: number | undefined): Promise<boolean> {
+  const owned = (): ReturnType<typeof groupMembers> => {
+    const members = groupMembers(pgid);
+    const leader = readProcStat(pgid);
+    if (leaderStart === undefined) return [];
+    // The pid names a different process now: the group we recorded is gone.
+    if (leader && leader.startTime !== leaderStart && leader.state !== 'Z') return [];
+    return members.filter((m) => m.startTime >= leaderStart);
+  };
+  const first = owned();
+  if (first.length === 0) return false;
+  for (const member of first) signalProcess(member.pid, 'SIGKILL');
+  // New members can appear only from a member forking between scan and kill; repeat until empty.
+  await waitUntil(() => {
+    const rest = owned();
+    for (const member of rest) signalProcess(member.pid, 'SIGKILL');
+    return rest.length === 0;
+  }, 3_000, 20);
+  return true;
+}

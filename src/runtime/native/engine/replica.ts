@@ -23,23 +23,30 @@ import { HealthMonitor, healthConfigOf, type HealthConfig } from './health.js';
 import { planLaunch, type LaunchPlan } from './launch.js';
 import { LogWriter } from './log-writer.js';
 import { anonDir } from './mounts.js';
+import type { ConnectionBudget } from './forward-budget.js';
 import { openForwarders, type PortForwarder } from './port-forward.js';
-import { exitStatus, parseSignal, signalGroup, signalProcess } from './proc.js';
+import { exitStatus, groupAlive, parseSignal, reapGroup, signalGroup, signalProcess } from './proc.js';
 import { Backoff, restartPolicyOf, shouldRestart, type RestartPolicy } from './restart-policy.js';
 import { awaitKilled, spawnRun, terminateRun, type Run } from './run.js';
-import type { ReplicaRecord } from './state-store.js';
+import { KILLED_WITH_ENGINE, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
 import { after, type Timer } from '../../../timers.js';
 
 export interface ReplicaHost {
   readonly home: string;
   readonly runningAsRoot: boolean;
+  /** The engine-wide cap on forwarded connections. */
+  readonly forwarding: ConnectionBudget;
   /** Something observable changed: persist, and emit `action` when given. */
   changed(replica: Replica, action: ReplicaEventAction): void;
+  /** Something worth saving but not an event changed. */
+  recorded(replica: Replica): void;
   /** A line for engine.log. */
   note(message: string): void;
 }
 
 const DEFAULT_GRACE_MS = 10_000;
+/** How long 'die' waits for output still in the pipes (a descendant may hold them open). */
+const LAST_OUTPUT_MS = 500;
 
 export class Replica {
   state: ReplicaState = 'created';
@@ -48,6 +55,8 @@ export class Replica {
   createdAt = new Date().toISOString();
   startedAt?: string;
   finishedAt?: string;
+  /** Recovered after its engine died while it ran: it died then, at an unknown time. */
+  private killedWithEngine = false;
   private pgid?: number;
   private procStart?: number;
   private lastHealth?: HealthState;
@@ -60,6 +69,8 @@ export class Replica {
   private readonly graceMs: number;
   private run?: Run;
   private forwarders: PortForwarder[] = [];
+  /** Process groups of `tug exec` commands run in this replica: they end when its run ends. */
+  private execGroups: ProcessGroupRecord[] = [];
   private restartTimer?: Timer;
   private stopRequested = false;
   private stopping?: Promise<void>;
@@ -79,7 +90,7 @@ export class Replica {
     this.stopSignal = parseSignal(spec.service_spec.stop_signal) ?? 'SIGTERM';
     const grace = spec.service_spec.stop_grace_period;
     this.graceMs = grace ? Math.max(0, parseDuration(grace)) : DEFAULT_GRACE_MS;
-    this.logs = new LogWriter(replicaLogFile(host.home, spec.project, spec.name));
+    this.logs = new LogWriter(replicaLogFile(host.home, spec.project, spec.name), (message) => host.note(message));
     const targets = anonymousVolumeTargets(spec.service_spec);
     if (record) {
       // A record from before anonymous volumes had names of their own gets them now.
@@ -89,6 +100,7 @@ export class Replica {
       this.plan = tryPlan(spec, host, this.anonymousVolumes);
       const { state, restartCount, exitCode, createdAt, startedAt, finishedAt, health, pgid, procStart } = record;
       Object.assign(this, { state, restartCount, exitCode, createdAt, startedAt, finishedAt, lastHealth: health, pgid, procStart });
+      this.killedWithEngine = record.killedWithEngine === true;
     } else {
       this.anonymousVolumes = allocateAnonymousVolumes(host.home, targets, spec.inheritedVolumes);
       try {
@@ -121,7 +133,7 @@ export class Replica {
     this.backoff.reset();
     const plan = planLaunch(this.spec, this.host, this.anonymousVolumes);
     this.plan = plan;
-    this.forwarders = await openForwarders(plan.ports.forwards, this.spec.service);
+    this.forwarders = await openForwarders(plan.ports.forwards, this.spec.service, this.host.forwarding);
     try {
       await this.spawnTracked(plan);
     } catch (err) {
@@ -148,6 +160,7 @@ export class Replica {
     this.state = 'running';
     this.startedAt = new Date().toISOString();
     this.exitCode = undefined;
+    this.killedWithEngine = false;
     if (this.healthConfig) {
       run.health = new HealthMonitor(this.healthConfig, plan, (status) => {
         this.lastHealth = status;
@@ -166,6 +179,8 @@ export class Replica {
     this.finishedAt = new Date().toISOString();
     // During a stop, terminate() gives the rest of the group its grace period.
     if (!this.stopping) signalGroup(run.pid, 'SIGKILL');
+    // As with a container, what was exec'd in it ends with it.
+    this.endExecs();
     if (!this.stopRequested && shouldRestart(this.policy, this.exitCode, this.restartCount)) {
       const delay = this.backoff.next(Date.now() - run.startedMs);
       this.state = 'restarting';
@@ -175,7 +190,9 @@ export class Replica {
     }
     this.state = 'exited';
     void this.closeForwarders();
-    this.host.changed(this, 'die');
+    // 'exit' can come before the last output is read off the pipes; whoever
+    // stops reading logs at 'die' (run, attach) must find those lines written.
+    void this.logs.drain(LAST_OUTPUT_MS).then(() => this.host.changed(this, 'die'));
   }
 
   private async restartNow(): Promise<void> {
@@ -258,6 +275,23 @@ export class Replica {
     if (removeVolumes) removeAnonymousVolumes(this.host.home, Object.values(this.anonymousVolumes));
   }
 
+  /** Takes a `tug exec` command's group; one started after the replica stopped is killed at once. */
+  adoptExec(group: ProcessGroupRecord): void {
+    if (!this.run) {
+      void reapGroup(group.pgid, group.procStart);
+      throw new TugError({ code: 'engine.not-running', message: `replica ${this.name} is not running` });
+    }
+    this.execGroups = [...this.execGroups.filter((g) => groupAlive(g.pgid)), group];
+    this.host.recorded(this);
+  }
+
+  private endExecs(): void {
+    const groups = this.execGroups;
+    if (groups.length === 0) return;
+    this.execGroups = [];
+    for (const group of groups) void reapGroup(group.pgid, group.procStart);
+  }
+
   private async closeForwarders(): Promise<void> {
     const open = this.forwarders;
     this.forwarders = [];
@@ -291,6 +325,11 @@ export class Replica {
     if (this.startedAt) observed.startedAt = this.startedAt;
     if (this.finishedAt) observed.finishedAt = this.finishedAt;
     if (this.run) observed.pid = this.run.pid;
+    const notes: string[] = [];
+    if (this.killedWithEngine) notes.push(KILLED_WITH_ENGINE);
+    const notKept = this.logs.notKept;
+    if (notKept !== undefined) notes.push(`logs not kept: ${notKept}`);
+    if (notes.length > 0) observed.notes = notes;
     return observed;
   }
 
@@ -308,6 +347,8 @@ export class Replica {
       startedAt: this.startedAt,
       finishedAt: this.finishedAt,
       anonymousVolumes: this.anonymousVolumes,
+      ...(this.killedWithEngine ? { killedWithEngine: true } : {}),
+      ...(this.execGroups.length > 0 ? { execGroups: this.execGroups } : {}),
     };
   }
 }

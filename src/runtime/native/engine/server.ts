@@ -2,11 +2,13 @@
 // request out (matched by id, possibly out of order), and for `events` a stream
 // of {id, event} messages until the client hangs up. Nothing a client sends can
 // crash the engine: malformed input gets {error}, a huge line drops the client.
-import { chmodSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
-import { StringDecoder } from 'node:string_decoder';
 import { TugError } from '../../../core/errors.js';
 import type { ReplicaEvent } from '../../backend.js';
+import { readLines } from '../line-reader.js';
+import { log } from './diagnostics.js';
+import { after } from '../../../timers.js';
 import type { EngineMessage, WireError } from '../protocol.js';
 
 /** Returned by a handler that streams instead of answering once. */
@@ -21,7 +23,6 @@ export interface RequestContext {
 
 export type Dispatch = (method: string, params: unknown, ctx: RequestContext) => Promise<unknown>;
 
-const MAX_LINE_BYTES = 16 * 1024 * 1024;
 /** A subscriber this far behind is dropped rather than buffered without bound. */
 const MAX_BACKLOG_BYTES = 8 * 1024 * 1024;
 
@@ -52,13 +53,19 @@ export class EngineServer {
     // A socket file left by a crashed engine would make listen() fail with EADDRINUSE.
     rmSync(this.socketPath, { force: true });
     const server = createServer((socket) => this.accept(socket));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.socketPath, () => resolve());
-    });
-    server.on('error', (err) => process.stderr.write(`${new Date().toISOString()} socket error: ${err.message}\n`));
-    // The directory is 0700 already; the socket itself is owner-only too.
-    chmodSync(this.socketPath, 0o600);
+    // The directory is 0700 already; the socket is created owner-only too
+    // (umask at bind), rather than chmod-ed by path afterwards, which would
+    // follow whatever was put at that path in between.
+    const umask = process.umask(0o177);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(this.socketPath, () => resolve());
+      });
+    } finally {
+      process.umask(umask);
+    }
+    server.on('error', (err) => log(`socket error: ${err.message}`));
     this.server = server;
   }
 
@@ -75,21 +82,11 @@ export class EngineServer {
   private accept(socket: Socket): void {
     this.connections.add(socket);
     this.onActivity();
-    const decoder = new StringDecoder('utf8');
-    let buffer = '';
-    socket.on('data', (chunk: Buffer) => {
-      buffer += decoder.write(chunk);
-      let newline: number;
-      while ((newline = buffer.indexOf('\n')) >= 0) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
-        if (line !== '') void this.handleLine(socket, line);
-      }
-      if (buffer.length > MAX_LINE_BYTES) {
+    readLines(socket, (line) => void this.handleLine(socket, line), {
+      onTooLong: () => {
         this.send(socket, { id: 0, error: { code: 'engine.bad-request', message: 'request line too long' } });
         socket.destroySoon();
-        buffer = '';
-      }
+      },
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {
@@ -128,7 +125,7 @@ export class EngineServer {
       const result = await this.dispatch(method, params ?? {}, ctx);
       if (result !== STREAM) message = { id, result: result ?? null };
     } catch (err) {
-      if (!(err instanceof TugError)) process.stderr.write(`${new Date().toISOString()} ${method} failed: ${(err as Error).stack ?? String(err)}\n`);
+      if (!(err instanceof TugError)) log(`${method} failed: ${(err as Error).stack ?? String(err)}`);
       message = { id, error: toWireError(err) };
     } finally {
       this.inFlight--;
@@ -146,12 +143,30 @@ export class EngineServer {
     socket.write(JSON.stringify(message) + '\n', () => done?.());
   }
 
-  /** Drops every client and removes the socket file. */
+  /**
+   * Ends every event stream with a result (an engine leaving on purpose, as
+   * opposed to one that died, whose streams just close), drops the other
+   * clients and removes the socket file.
+   */
   async close(): Promise<void> {
-    for (const socket of this.connections) socket.destroy();
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+    for (const socket of this.connections) {
+      const ids = this.subscriptions.get(socket);
+      if (!ids || socket.destroyed) {
+        socket.destroy();
+        continue;
+      }
+      for (const id of ids) this.send(socket, { id, result: null });
+      socket.end();
+    }
+    // A client that does not hang up in time is cut off.
+    const cutOff = after(1_000, () => {
+      for (const socket of this.connections) socket.destroy();
+    });
+    await closed;
+    cutOff.cancel();
     rmSync(this.socketPath, { force: true });
   }
 }

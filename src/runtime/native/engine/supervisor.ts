@@ -1,5 +1,5 @@
 // The set of replicas one engine supervises. It owns the name → Replica map,
-// turns every replica change into a state.json write and a ReplicaEvent, and
+// turns every replica change into a state write and a ReplicaEvent, and
 // answers the engine's questions ("is anything running?"). Per-replica
 // behaviour lives in replica.ts.
 import { TugError } from '../../../core/errors.js';
@@ -7,48 +7,50 @@ import type { ObservedReplica } from '../../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { ReplicaEvent, ReplicaEventAction } from '../../backend.js';
 import { Replica, type ReplicaHost } from './replica.js';
-import type { EngineStateFile, ReplicaRecord, StateStore } from './state-store.js';
+import { REPLICA_NAME, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
+import type { ConnectionBudget } from './forward-budget.js';
+import type { StateStore } from './state-store.js';
 
 export interface SupervisorOptions {
   home: string;
   project: string;
   store: StateStore;
-  engine: EngineStateFile['engine'];
   runningAsRoot: boolean;
+  forwarding: ConnectionBudget;
   emit(event: ReplicaEvent): void;
   note(message: string): void;
   /** Called after any change, so the engine can re-check whether it may exit. */
   onActivity(): void;
 }
 
-// Replica names become file names (logs, anon dirs): no separators, no dot-dot.
-const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
-
 export class Supervisor implements ReplicaHost {
   private readonly replicas = new Map<string, Replica>();
   readonly home: string;
   readonly runningAsRoot: boolean;
+  readonly forwarding: ConnectionBudget;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.home = opts.home;
     this.runningAsRoot = opts.runningAsRoot;
+    this.forwarding = opts.forwarding;
   }
 
-  /** Restores replicas from a previous engine's (recovered) records. */
+  /** Restores replicas from a previous engine's (recovered) records, and makes them the saved state. */
   restore(records: ReplicaRecord[]): void {
     for (const record of records) {
       try {
         this.replicas.set(record.spec.name, new Replica(record.spec, this, record));
       } catch (err) {
-        this.note(`dropping unreadable record ${record.spec?.name}: ${(err as Error).message}`);
+        this.note(`dropping unreadable record ${record.spec.name}: ${(err as Error).message}`);
       }
     }
+    this.opts.store.reset([...this.replicas.values()].map((r) => r.toRecord()));
   }
 
   changed(replica: Replica, action: ReplicaEventAction): void {
-    this.persist(false);
     // A replica removed meanwhile (events racing a remove) must not resurface.
     if (this.replicas.get(replica.name) === replica) {
+      this.opts.store.write(replica.toRecord());
       this.opts.emit({ action, replica: replica.observe(), time: new Date().toISOString() });
     }
     this.opts.onActivity();
@@ -58,19 +60,9 @@ export class Supervisor implements ReplicaHost {
     this.opts.note(message);
   }
 
-  persist(cleanShutdown: boolean): void {
-    try {
-      this.opts.store.save({
-        version: 1,
-        project: this.opts.project,
-        engine: this.opts.engine,
-        savedAt: new Date().toISOString(),
-        cleanShutdown,
-        replicas: [...this.replicas.values()].map((r) => r.toRecord()),
-      });
-    } catch (err) {
-      this.note(`cannot write state.json: ${(err as Error).message}`);
-    }
+  /** The last write of an engine exiting on purpose. */
+  saveFinal(): void {
+    this.opts.store.close();
   }
 
   private get(id: string): Replica {
@@ -88,7 +80,7 @@ export class Supervisor implements ReplicaHost {
         message: `replica ${spec.name} belongs to project ${spec.project}, this engine serves ${this.opts.project}`,
       });
     }
-    if (!NAME.test(spec.name)) {
+    if (!REPLICA_NAME.test(spec.name)) {
       throw new TugError({ code: 'engine.bad-name', message: `invalid replica name ${JSON.stringify(spec.name)}` });
     }
     if (this.replicas.has(spec.name)) {
@@ -127,9 +119,18 @@ export class Supervisor implements ReplicaHost {
     await replica.remove(removeVolumes);
     const last = replica.observe();
     this.replicas.delete(id);
-    this.persist(false);
+    this.opts.store.remove(id);
     this.opts.emit({ action: 'remove', replica: { ...last, state: 'removing' }, time: new Date().toISOString() });
     this.opts.onActivity();
+  }
+
+  adoptExec(id: string, group: ProcessGroupRecord): void {
+    this.get(id).adoptExec(group);
+  }
+
+  /** Saves a change that is not an event (an exec adopted). */
+  recorded(replica: Replica): void {
+    if (this.replicas.get(replica.name) === replica) this.opts.store.write(replica.toRecord());
   }
 
   inspect(id: string): { replica: ObservedReplica; spec: ReplicaSpec } {
