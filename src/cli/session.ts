@@ -62,12 +62,3 @@ export function interruptController(onSecond?: () => void): { signal: AbortSigna
     },
   };
 }
-
-
-/** The part of the user's environment a host process needs. */
-export function hostEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
-  const keep = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TZ', 'TERM', 'TMPDIR'];
-  const out: Record<string, string> = {};
-  for (const k of keep) if (env[k] !== undefined) out[k] = env[k]!;
-  return out;
-}

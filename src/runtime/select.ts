@@ -15,7 +15,7 @@ export async function selectBackend(
   if (name === 'native') {
     const { createNativeBackend } = await import('./native/backend.js');
     const { tugHome } = await import('./native/home.js');
-    return createNativeBackend({ home: tugHome(env), onNotice: (n) => onNotice(n.message) });
+    return createNativeBackend({ home: tugHome(env), env, onNotice: (n) => onNotice(n.message) });
   }
   if (name === 'docker') {
     const { createDockerBackend } = await import('./docker/backend.js');

@@ -58,7 +58,6 @@ export function contractSpec(project: string, service: string, number: number, s
     projectDir: process.cwd(),
     networkNames: {},
     volumeNames: {},
-    hostEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
   };
 }
 

@@ -24,7 +24,6 @@ export function replicaSpec(service: string, number = 1, serviceSpec: ServiceSpe
     projectDir: '/proj',
     networkNames: {},
     volumeNames: {},
-    hostEnv: {},
   };
 }
 

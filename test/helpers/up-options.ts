@@ -7,6 +7,5 @@ export const UP_OPTIONS: ReconcileOptions = {
   removeOrphans: false,
   start: true,
   startExited: true,
-  hostEnv: {},
   tugVersion: '0.1.0',
 };

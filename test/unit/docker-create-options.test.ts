@@ -19,7 +19,6 @@ function replica(service_spec: ServiceSpec, overrides: Partial<ReplicaSpec> = {}
     projectDir: '/srv/shop',
     networkNames: { default: 'shop_default' },
     volumeNames: {},
-    hostEnv: {},
     ...overrides,
   };
 }

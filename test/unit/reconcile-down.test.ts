@@ -32,7 +32,6 @@ function running(project = app()): ObservedState {
     removeOrphans: false,
     start: true,
     startExited: true,
-    hostEnv: {},
     tugVersion: '0.1.0',
   });
   const state = applyPlan(emptyObservedState('p'), up);

@@ -17,7 +17,6 @@ const UP: ReconcileOptions = {
   removeOrphans: false,
   start: true,
   startExited: true,
-  hostEnv: { PATH: '/usr/bin' },
   tugVersion: '0.1.0',
 };
 
@@ -26,7 +25,7 @@ const plan = (project: Project, observed: ObservedState, opts: Partial<Reconcile
 
 /** An observed replica exactly as `up` would have created it from `project`. */
 function replica(project: Project, service: string, number: number, state: ReplicaState = 'running'): ObservedReplica {
-  const spec = buildReplicaSpec(project, service, number, { hostEnv: {}, tugVersion: '0.1.0' });
+  const spec = buildReplicaSpec(project, service, number, { tugVersion: '0.1.0' });
   return observedReplica(spec.name, service, number, state, spec.labels);
 }
 
@@ -400,7 +399,7 @@ describe('reconcile: orphans and one-offs', () => {
   });
 
   it('builds one-off specs named by slug, with no replica number', () => {
-    const spec = buildReplicaSpec(project(), 'web', 0, { hostEnv: {}, tugVersion: '1', oneoff: true, slug: '0123456789ab' });
+    const spec = buildReplicaSpec(project(), 'web', 0, { tugVersion: '1', oneoff: true, slug: '0123456789ab' });
     expect(spec.name).toBe('p-web-run-0123456789ab');
     expect(spec.number).toBe(0);
     expect(spec.labels[LABEL.oneoff]).toBe('True');
@@ -464,13 +463,13 @@ describe('replica specs', () => {
       'networks: {back: {name: shared-back}}',
       'volumes: {pg: {}}',
     );
-    const spec = buildReplicaSpec(project, 'db', 1, { hostEnv: { HOME: '/h' }, tugVersion: '9.9' });
+    const spec = buildReplicaSpec(project, 'db', 1, { tugVersion: '9.9' });
     expect(spec.name).toBe('my-db');
     expect(spec.networkNames).toEqual({ back: 'shared-back' });
     expect(spec.volumeNames).toEqual({ pg: 'p_pg' });
     expect(spec.service_spec.command).toEqual(['postgres', '-c', 'fsync=off']);
     expect(spec.projectDir).toBe('/proj');
-    expect(spec.hostEnv).toEqual({ HOME: '/h' });
+    expect(spec).not.toHaveProperty('hostEnv');
     expect(spec.labels).toMatchObject({
       team: 'data',
       [LABEL.project]: 'p',
@@ -484,7 +483,7 @@ describe('replica specs', () => {
     });
     expect(spec.labels[LABEL.configHash]).toMatch(/^[0-9a-f]{64}$/);
     // A second replica (only via an explicit scale override) gets the generated name.
-    expect(buildReplicaSpec(project, 'db', 2, { hostEnv: {}, tugVersion: '9.9' }).name).toBe('p-db-2');
+    expect(buildReplicaSpec(project, 'db', 2, { tugVersion: '9.9' }).name).toBe('p-db-2');
   });
 
   it('plans a container_name replica under that name, once', () => {

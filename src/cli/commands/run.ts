@@ -10,7 +10,7 @@ import { applyPlans } from '../apply.js';
 import type { CliContext } from '../context.js';
 import { withImageProgress } from '../render/image-progress.js';
 import { createLogFormatter } from '../render/log-prefix.js';
-import { hostEnvironment, interruptController, withBackend } from '../session.js';
+import { interruptController, withBackend } from '../session.js';
 import { tugVersion } from '../../version.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 import { parseEnvPairs } from './exec.js';
@@ -33,7 +33,6 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
   const spec = own(project.services, service);
   if (!spec) throw new TugError({ code: 'run.no-service', message: `no such service: ${service}`, exitCode: 2 });
   const deps = Object.keys(spec.depends_on ?? {});
-  const hostEnv = hostEnvironment(ctx.env);
   return withBackend(ctx, async (backend) => {
     throwBackendProblems(backend, { ...project, services: { [service]: oneOffService(spec, command, flags) } });
     if (flags.deps && deps.length > 0) {
@@ -48,7 +47,6 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
             removeOrphans: false,
             start: true,
             startExited: round === 1,
-            hostEnv,
             tugVersion: tugVersion(),
           }),
       });
@@ -65,7 +63,6 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
     const slug = randomBytes(6).toString('hex');
     const oneOffProject = { ...project, services: { ...project.services, [service]: oneOffService(spec, command, flags) } };
     const replicaSpec = buildReplicaSpec(oneOffProject, service, 0, {
-      hostEnv,
       tugVersion: tugVersion(),
       oneoff: true,
       slug,

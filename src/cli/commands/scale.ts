@@ -5,7 +5,7 @@ import { reconcile } from '../../core/reconcile/reconcile.js';
 import { applyPlans } from '../apply.js';
 import { parseScaleArgs } from '../args.js';
 import type { CliContext } from '../context.js';
-import { hostEnvironment, withBackend } from '../session.js';
+import { withBackend } from '../session.js';
 import { tugVersion } from '../../version.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 
@@ -29,7 +29,6 @@ export async function scaleCommand(ctx: CliContext, pairs: string[], flags: { de
           removeOrphans: false,
           start: true,
           startExited: round === 1,
-          hostEnv: hostEnvironment(ctx.env),
           tugVersion: tugVersion(),
         }),
     });

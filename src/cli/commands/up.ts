@@ -11,7 +11,7 @@ import { parseScaleArgs, parseTimeoutSeconds, parseWaitTimeout } from '../args.j
 import { attach } from '../attach.js';
 import { withImageProgress } from '../render/image-progress.js';
 import { warn, type CliContext } from '../context.js';
-import { hostEnvironment, interruptController, withBackend } from '../session.js';
+import { interruptController, withBackend } from '../session.js';
 import { tugVersion } from '../../version.js';
 import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
 
@@ -118,7 +118,6 @@ function reconcileOptions(
     start: flags.start,
     startExited: true,
     timeoutMs,
-    hostEnv: hostEnvironment(ctx.env),
     tugVersion: tugVersion(),
   };
 }

@@ -20,8 +20,6 @@ export interface ReplicaSpec {
   /** Engine-side names of the networks and volumes the service uses, by Compose key. */
   networkNames: Record<string, string>;
   volumeNames: Record<string, string>;
-  /** Variables from the invoking user's environment a host process needs (PATH, HOME, LANG, ...). */
-  hostEnv: Record<string, string>;
   /**
    * Backend volume names by target: the anonymous volumes of the replica this
    * one replaces. A backend mounts them instead of making new ones, so a

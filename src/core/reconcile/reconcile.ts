@@ -43,7 +43,6 @@ export interface ReconcileOptions {
   startExited: boolean;
   /** -t override; else the service's stop_grace_period, else 10 s. */
   timeoutMs?: number;
-  hostEnv: Record<string, string>;
   tugVersion: string;
   /**
    * Image identity per service, from the backend (docker: image ID). A replica
@@ -226,7 +225,7 @@ function emitReplicaWork(
     ];
     let replicaOf: ((number: number) => ReplicaSpec) | undefined;
     const create = (number: number, after: (string | undefined)[], replaced?: ObservedReplica): { name: string; id: string } => {
-      replicaOf ??= replicaFactory(project, service, { hostEnv: opts.hostEnv, tugVersion: opts.tugVersion, image: own(opts.images, service) });
+      replicaOf ??= replicaFactory(project, service, { tugVersion: opts.tugVersion, image: own(opts.images, service) });
       const replica = replicaOf(number);
       // The replacement mounts the old replica's anonymous volumes (-V/--renew-anon-volumes is not implemented).
       const inherited = replaced?.anonymousVolumes;

@@ -9,7 +9,6 @@ import type { ReplicaSpec } from './operations.js';
 import { dict, own } from '../dict.js';
 
 export interface ReplicaSpecOptions {
-  hostEnv: Record<string, string>;
   tugVersion: string;
   /** A `run` replica: named `<project>-<service>-run-<slug>`, number 0. */
   oneoff?: boolean;
@@ -47,7 +46,6 @@ export function replicaFactory(project: Project, service: string, opts: ReplicaS
     projectDir: project.workingDir,
     networkNames: networks,
     volumeNames: volumes,
-    hostEnv: opts.hostEnv,
   });
 }
 

@@ -33,12 +33,15 @@ import * as networks from './networks.js';
 import { checkPorts, portRequests } from './ports.js';
 import { asUnsupervised, readStateFile } from './state-file.js';
 import * as volumes from './volumes.js';
+import { hostEnvironment } from './host-env.js';
 
 export interface NativeBackendOptions {
   /** TUG_HOME; defaults to tugHome() of the process environment. */
   home?: string;
   /** Told when an engine reports replicas it reaped after its predecessor crashed (the CLI prints it). */
   onNotice?: (notice: RecoveredNotice) => void;
+  /** The invoking user's environment: host-process replicas inherit PATH, HOME and a few more from it. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBackend {
@@ -49,6 +52,8 @@ export class NativeBackend implements RuntimeBackend {
   readonly name = 'native';
   readonly capabilities: BackendCapabilities = { images: false, build: false, isolatedNetwork: false, defaultParallelism: 16 };
   readonly home: string;
+  /** What host-process replicas inherit from the invoking user's environment. */
+  private readonly hostEnv: Record<string, string>;
   /** Recovery notices seen so far (also passed to onNotice). */
   readonly notices: RecoveredNotice[] = [];
   private readonly engines: EnginePool;
@@ -59,6 +64,7 @@ export class NativeBackend implements RuntimeBackend {
 
   constructor(opts: NativeBackendOptions = {}) {
     this.home = opts.home ?? tugHome();
+    this.hostEnv = hostEnvironment(opts.env ?? process.env);
     this.engines = new EnginePool(this.home, (notice) => {
       this.notices.push(notice);
       opts.onNotice?.(notice);
@@ -190,7 +196,7 @@ export class NativeBackend implements RuntimeBackend {
 
   createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
     this.changed.add(spec.project);
-    return this.engines.change(spec.project, 'create', { spec });
+    return this.engines.change(spec.project, 'create', { spec: { ...spec, hostEnv: this.hostEnv } });
   }
 
   async startReplica(project: string, id: string): Promise<void> {

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { TugError } from '../../core/errors.js';
-import type { ReplicaSpec } from '../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from './host-env.js';
 import type { ExecOptions } from '../backend.js';
 import { planLaunch, type LaunchPlan } from './engine/launch.js';
 import { dictOf } from '../../core/dict.js';
@@ -32,7 +32,7 @@ const RELAYED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SI
  */
 export function execInReplica(
   home: string,
-  spec: ReplicaSpec,
+  spec: HostReplicaSpec,
   opts: ExecOptions,
   anonymousVolumes: Record<string, string>,
   adopt: AdoptExec,
@@ -91,7 +91,7 @@ export function execInReplica(
 }
 
 /** What the engine gave the replica (environment with TUG_* and volume paths, working dir, user), when it can be worked out again. */
-function launchOf(home: string, spec: ReplicaSpec, anonymousVolumes: Record<string, string>): LaunchPlan | undefined {
+function launchOf(home: string, spec: HostReplicaSpec, anonymousVolumes: Record<string, string>): LaunchPlan | undefined {
   try {
     return planLaunch(spec, { home, runningAsRoot: process.getuid?.() === 0 }, anonymousVolumes);
   } catch {
@@ -100,7 +100,7 @@ function launchOf(home: string, spec: ReplicaSpec, anonymousVolumes: Record<stri
 }
 
 /** The host variables the replica got, its Compose environment, then the exec's own -e values. */
-export function replicaEnvironment(spec: ReplicaSpec, extra: Record<string, string> = {}): Record<string, string> {
+export function replicaEnvironment(spec: HostReplicaSpec, extra: Record<string, string> = {}): Record<string, string> {
   // No prototype: a variable named __proto__ must reach the process like any other.
   const env = dictOf<string>(spec.hostEnv);
   for (const [k, v] of Object.entries(spec.service_spec.environment ?? {})) if (v !== null && v !== undefined) env[k] = v;
@@ -108,7 +108,7 @@ export function replicaEnvironment(spec: ReplicaSpec, extra: Record<string, stri
   return env;
 }
 
-export function workingDir(spec: ReplicaSpec, override?: string): string {
+export function workingDir(spec: HostReplicaSpec, override?: string): string {
   const dir = override ?? spec.service_spec.working_dir;
   if (!dir) return spec.projectDir;
   return isAbsolute(dir) ? dir : resolve(spec.projectDir, dir);

@@ -3,7 +3,7 @@
 // response, except streaming methods (`events`), which send `event` messages
 // until the client closes the connection or the engine ends the stream.
 import type { ObservedReplica } from '../../core/reconcile/observed.js';
-import type { ReplicaSpec } from '../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from './host-env.js';
 import type { ReplicaEvent } from '../backend.js';
 
 export interface EngineMethods {
@@ -12,7 +12,7 @@ export interface EngineMethods {
   ping: { params: { confirming?: boolean }; result: { pid: number; project: string; version: string; startedAt: string; recovered: RecoveryReport } };
   /** All replicas of the project the engine knows (running or not, one-offs too). */
   list: { params: Record<string, never>; result: ObservedReplica[] };
-  create: { params: { spec: ReplicaSpec }; result: ObservedReplica };
+  create: { params: { spec: HostReplicaSpec }; result: ObservedReplica };
   start: { params: { id: string }; result: ObservedReplica };
   stop: { params: { id: string; timeoutMs: number }; result: ObservedReplica };
   kill: { params: { id: string; signal: string }; result: ObservedReplica };
@@ -25,7 +25,7 @@ export interface EngineMethods {
    */
   adoptExec: { params: { id: string; pid: number; procStart: number }; result: null };
   /** The spec a replica was created from (for exec: environment, working dir, user). */
-  inspect: { params: { id: string }; result: { replica: ObservedReplica; spec: ReplicaSpec } };
+  inspect: { params: { id: string }; result: { replica: ObservedReplica; spec: HostReplicaSpec } };
   /** Streaming: ReplicaEvent messages. */
   events: { params: Record<string, never>; result: null };
   /** Stop every replica and exit (tests, and `down` of the last replica). */

@@ -6,14 +6,14 @@
 // bare ObservedReplica (or holds one next to its spec) is taken as it is, and
 // anything else is ignored, so damage degrades to "nothing known".
 import type { ObservedReplica, ReplicaState } from '../../core/reconcile/observed.js';
-import type { ReplicaSpec } from '../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from './host-env.js';
 import { projectPaths } from './home.js';
 import { readTextAsync } from './safe-fs.js';
 import { KILLED_WITH_ENGINE, parseState } from './state-format.js';
 
 export interface StoredReplica {
   replica: ObservedReplica;
-  spec?: ReplicaSpec;
+  spec?: HostReplicaSpec;
 }
 
 export async function readStateFile(home: string, project: string): Promise<StoredReplica[]> {
@@ -100,7 +100,7 @@ function withDefaults(r: ObservedReplica, project: string): ObservedReplica {
  * The engine's own record form: the spec next to state, pid, exit code,
  * restart count and times (engine/state-store.ts ReplicaRecord).
  */
-function fromRecord(spec: ReplicaSpec, rec: Record<string, unknown>): ObservedReplica {
+function fromRecord(spec: HostReplicaSpec, rec: Record<string, unknown>): ObservedReplica {
   const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
   const svc = spec.service_spec;
@@ -142,6 +142,6 @@ function isObservedReplica(v: unknown): v is ObservedReplica {
   return isRecord(v) && typeof v.name === 'string' && typeof v.service === 'string' && typeof v.state === 'string';
 }
 
-function isSpec(v: unknown): v is ReplicaSpec {
+function isSpec(v: unknown): v is HostReplicaSpec {
   return isRecord(v) && typeof v.name === 'string' && typeof v.service === 'string' && isRecord(v.service_spec);
 }

@@ -17,7 +17,7 @@
 // without a name, a state we do not know) is dropped with a problem saying
 // where, and whatever process group it names is kept for reaping.
 import type { HealthState, ReplicaState } from '../../core/reconcile/observed.js';
-import type { ReplicaSpec } from '../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from './host-env.js';
 
 export interface ProcessGroupRecord {
   pgid: number;
@@ -26,7 +26,7 @@ export interface ProcessGroupRecord {
 }
 
 export interface ReplicaRecord {
-  spec: ReplicaSpec;
+  spec: HostReplicaSpec;
   state: ReplicaState;
   /** Leader pid and process group (equal: the leader created the group). */
   pid?: number;
@@ -231,7 +231,7 @@ export function specProblem(value: unknown): string | undefined {
 }
 
 /** The spec with its optional maps defaulted, so the engine can rely on them. */
-export function specWithDefaults(spec: Partial<ReplicaSpec>): ReplicaSpec {
+export function specWithDefaults(spec: Partial<HostReplicaSpec>): HostReplicaSpec {
   return {
     ...spec,
     oneoff: spec.oneoff === true,
@@ -239,7 +239,7 @@ export function specWithDefaults(spec: Partial<ReplicaSpec>): ReplicaSpec {
     networkNames: spec.networkNames ?? {},
     volumeNames: spec.volumeNames ?? {},
     hostEnv: spec.hostEnv ?? {},
-  } as ReplicaSpec;
+  } as HostReplicaSpec;
 }
 
 function recordProblem(value: unknown): string | undefined {

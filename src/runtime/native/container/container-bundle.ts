@@ -7,7 +7,7 @@ import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, rmSync, stat
 import { join } from 'node:path';
 import { TugError, throwIfAny } from '../../../core/errors.js';
 import type { FileObjectSpec } from '../../../core/model/types.js';
-import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from '../host-env.js';
 import { anonDir } from '../engine/mounts.js';
 import { projectPaths, volumeDataDir } from '../home.js';
 import type { CgroupMounts } from './cgroups/cgroup-layout.js';
@@ -67,11 +67,11 @@ export function runtimeRoot(home: string, project: string): string {
   return join(projectPaths(home, project).dir, 'runc');
 }
 
-function anonymousDir(home: string, spec: ReplicaSpec, target: string): string {
+function anonymousDir(home: string, spec: HostReplicaSpec, target: string): string {
   return join(anonDir(home, spec.project, spec.name), target.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'root');
 }
 
-function writeEtcFiles(dir: string, spec: ReplicaSpec, etc: EtcInput): Record<string, string> {
+function writeEtcFiles(dir: string, spec: HostReplicaSpec, etc: EtcInput): Record<string, string> {
   const files: Record<string, string> = {
     '/etc/hostname': join(dir, 'hostname'),
     '/etc/hosts': join(dir, 'hosts'),
@@ -111,7 +111,7 @@ function materializeGrants(dir: string, grants: readonly FileGrant[]): Record<st
 }
 
 /** Named and anonymous volume directories exist; bind sources exist (or are created when allowed). */
-function prepareVolumes(home: string, spec: ReplicaSpec, sink: TugError[]): void {
+function prepareVolumes(home: string, spec: HostReplicaSpec, sink: TugError[]): void {
   (spec.service_spec.volumes ?? []).forEach((m, i) => {
     if (m.type === 'volume') {
       mkdirSync(m.source ? volumeDataDir(home, spec.volumeNames[m.source] ?? m.source) : anonymousDir(home, spec, m.target), { recursive: true });
@@ -139,7 +139,7 @@ function kindOf(mount: OciMount): MountTarget['kind'] {
 }
 
 /** Writes the bundle; throws TugErrors (all at once) for what the user can fix. */
-export function writeBundle(spec: ReplicaSpec, inputs: BundleInputs): ContainerBundle {
+export function writeBundle(spec: HostReplicaSpec, inputs: BundleInputs): ContainerBundle {
   const dir = bundleDir(inputs.home, spec.project, spec.name);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const sink: TugError[] = [];

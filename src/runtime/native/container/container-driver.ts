@@ -3,7 +3,7 @@
 // stderr) → finish (exit status, OOM) → start again on restart → remove. Every
 // object is recorded in the ledger before it exists, so `recover()` in the next
 // engine removes exactly what a crashed one left.
-import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from '../host-env.js';
 import type { CgroupMounts } from './cgroups/cgroup-layout.js';
 import { readCgroupSample } from './cgroups/cgroup-files.js';
 import { parseNetDev, type CgroupSample, type NetworkCounters } from './cgroups/cgroup-stats.js';
@@ -51,7 +51,7 @@ export class ContainerDriver {
   constructor(readonly opts: ContainerDriverOptions) {}
 
   /** Writes the replica's bundle; a TugError (all problems at once) for what the user can fix. */
-  create(spec: ReplicaSpec, inputs: ReplicaBundleInputs): ContainerBundle {
+  create(spec: HostReplicaSpec, inputs: ReplicaBundleInputs): ContainerBundle {
     const { ledger, home, rootfs, cgroups, initPath, runtime } = this.opts;
     const bundle = writeBundleRecorded(spec, { ...inputs, home, rootfs, cgroups, initPath }, ledger);
     ledger.add([{ owner: spec.name, kind: 'container', id: bundle.id, runtime: runtime.binary.path, root: runtime.root }]);
@@ -106,7 +106,7 @@ export class ContainerDriver {
   }
 }
 
-function writeBundleRecorded(spec: ReplicaSpec, inputs: BundleInputs, ledger: Ledger): ContainerBundle {
+function writeBundleRecorded(spec: HostReplicaSpec, inputs: BundleInputs, ledger: Ledger): ContainerBundle {
   // Recorded before they exist: the project's shared skeletons (owned by the
   // project, so they go with it), the bundle directory, the cgroup runc will make.
   ledger.add([

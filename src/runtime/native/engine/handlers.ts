@@ -3,7 +3,7 @@
 // build. Parameters come off the wire untyped, so each handler validates what
 // it reads and answers a bad request with a TugError, never a crash.
 import { TugError } from '../../../core/errors.js';
-import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from '../host-env.js';
 import type { EngineMethod, EngineMethods } from '../protocol.js';
 import { specProblem, specWithDefaults, type ProcessGroupRecord } from '../state-format.js';
 import { readProcStat } from './proc.js';
@@ -62,10 +62,10 @@ function optionalTimeout(params: Record<string, unknown>): number | undefined {
   return value;
 }
 
-function specParam(params: Record<string, unknown>): ReplicaSpec {
+function specParam(params: Record<string, unknown>): HostReplicaSpec {
   const problem = specProblem(params.spec);
   if (problem) throw badParams(problem === 'the spec must be an object' ? '"spec" must be a replica spec object' : problem);
-  return specWithDefaults(params.spec as Partial<ReplicaSpec>);
+  return specWithDefaults(params.spec as Partial<HostReplicaSpec>);
 }
 
 export function createHandlers(deps: HandlerDeps): HandlerTable {

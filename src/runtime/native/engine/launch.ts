@@ -1,4 +1,4 @@
-// Turns a ReplicaSpec into what the supervisor spawns: argv, environment,
+// Turns a HostReplicaSpec into what the supervisor spawns: argv, environment,
 // working directory, credentials, directories to prepare and ports to forward.
 // Everything a user can get wrong is checked here, at `create`, so a bad spec
 // fails early with a message instead of leaving a replica that cannot start;
@@ -7,7 +7,7 @@
 import { accessSync, chownSync, constants, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { TugError } from '../../../core/errors.js';
-import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from '../host-env.js';
 import { isDirectory, planMounts } from './mounts.js';
 import { planPorts, type PortPlan } from './port-forward.js';
 import { resolveUser } from './user.js';
@@ -55,7 +55,7 @@ const INIT_SCRIPT = [
  * backend, so an interpolated value such as `hi; touch x` stays one argument.
  * A user who wants a shell writes ["sh", "-c", "..."], as with Compose.
  */
-export function replicaArgv(spec: ReplicaSpec): string[] {
+export function replicaArgv(spec: HostReplicaSpec): string[] {
   const argv = [...(spec.service_spec.entrypoint ?? []), ...(spec.service_spec.command ?? [])];
   if (argv.length === 0) {
     throw new TugError({
@@ -75,7 +75,7 @@ function displayCommand(argv: string[]): string {
   return argv.map(quoteArg).join(' ');
 }
 
-function replicaEnv(spec: ReplicaSpec, volumeEnv: Record<string, string>, userHome: string | undefined): Record<string, string> {
+function replicaEnv(spec: HostReplicaSpec, volumeEnv: Record<string, string>, userHome: string | undefined): Record<string, string> {
   // No prototype: a variable named __proto__ must reach the process like any other.
   const env = dictOf<string>({ PATH: DEFAULT_PATH, ...spec.hostEnv });
   if (userHome !== undefined) env.HOME = userHome;
@@ -99,7 +99,7 @@ function readOrEmpty(path: string): string {
 }
 
 /** `anonymousVolumes`: the replica's anonymous volume names by target, as the engine recorded them. */
-export function planLaunch(spec: ReplicaSpec, ctx: LaunchContext, anonymousVolumes: Readonly<Record<string, string>>): LaunchPlan {
+export function planLaunch(spec: HostReplicaSpec, ctx: LaunchContext, anonymousVolumes: Readonly<Record<string, string>>): LaunchPlan {
   const userArgv = replicaArgv(spec);
   const mounts = planMounts(spec, ctx.home, anonymousVolumes);
   const ports = planPorts(spec);

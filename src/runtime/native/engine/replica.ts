@@ -14,7 +14,7 @@ import { rmSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';
 import { parseDuration } from '../../../core/load/normalize/units.js';
 import type { HealthState, ObservedReplica, PublishedPort, ReplicaState } from '../../../core/reconcile/observed.js';
-import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from '../host-env.js';
 import { anonymousVolumeTargets } from '../../../core/reconcile/replica-spec.js';
 import type { ReplicaEventAction } from '../../backend.js';
 import { replicaLogFile } from '../home.js';
@@ -80,7 +80,7 @@ export class Replica {
 
   /** Validates the spec (throws a TugError a user can act on); `record` restores a known replica. */
   constructor(
-    readonly spec: ReplicaSpec,
+    readonly spec: HostReplicaSpec,
     private readonly host: ReplicaHost,
     record?: ReplicaRecord,
   ) {
@@ -353,7 +353,7 @@ export class Replica {
   }
 }
 
-function tryPlan(spec: ReplicaSpec, host: ReplicaHost, anonymousVolumes: Record<string, string>): LaunchPlan | undefined {
+function tryPlan(spec: HostReplicaSpec, host: ReplicaHost, anonymousVolumes: Record<string, string>): LaunchPlan | undefined {
   try {
     return planLaunch(spec, host, anonymousVolumes);
   } catch {

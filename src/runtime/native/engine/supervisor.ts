@@ -4,7 +4,7 @@
 // behaviour lives in replica.ts.
 import { TugError } from '../../../core/errors.js';
 import type { ObservedReplica } from '../../../core/reconcile/observed.js';
-import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from '../host-env.js';
 import type { ReplicaEvent, ReplicaEventAction } from '../../backend.js';
 import { Replica, type ReplicaHost } from './replica.js';
 import { REPLICA_NAME, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
@@ -73,7 +73,7 @@ export class Supervisor implements ReplicaHost {
     return replica;
   }
 
-  create(spec: ReplicaSpec): ObservedReplica {
+  create(spec: HostReplicaSpec): ObservedReplica {
     if (spec.project !== this.opts.project) {
       throw new TugError({
         code: 'engine.wrong-project',
@@ -133,7 +133,7 @@ export class Supervisor implements ReplicaHost {
     if (this.replicas.get(replica.name) === replica) this.opts.store.write(replica.toRecord());
   }
 
-  inspect(id: string): { replica: ObservedReplica; spec: ReplicaSpec } {
+  inspect(id: string): { replica: ObservedReplica; spec: HostReplicaSpec } {
     const replica = this.get(id);
     return { replica: replica.observe(), spec: replica.spec };
   }

@@ -5,7 +5,7 @@
 // made. Everything it creates lives in the replica's own directory, and every
 // host-side mount it makes is listed, so a crashed engine's successor can undo
 // exactly that.
-import type { ReplicaSpec } from '../../../../core/reconcile/operations.js';
+import type { HostReplicaSpec } from '../../host-env.js';
 import type { RootfsView } from '../oci-config.js';
 
 /** A path the container will have a mount on: the source makes sure runc can create it. */
@@ -15,7 +15,7 @@ export interface MountTarget {
 }
 
 export interface RootfsRequest {
-  spec: ReplicaSpec;
+  spec: HostReplicaSpec;
   /** The replica's private directory (its OCI bundle); the source may create entries in it. */
   dir: string;
   /** A directory of the project's for what replicas share (skeletons); removed with the project. */
