@@ -1,9 +1,8 @@
 // Loading the whole project for a command (validated and normalized), or, for
 // commands that work from labels alone, falling back to just its name.
-import { ConfigErrors, TugError, isUserError } from '../core/errors.js';
+import { TugError, isUserError } from '../core/errors.js';
 import type { Project } from '../core/model/types.js';
 import { openProject } from '../host/open-project.js';
-import type { RuntimeBackend } from '../runtime/backend.js';
 import { projectOptions, warn, type CliContext } from './context.js';
 import { typedProjectName } from './session.js';
 
@@ -31,9 +30,3 @@ export function projectOrName(ctx: CliContext): { name: string; project?: Projec
     throw err;
   }
 }
-
-export function throwBackendProblems(backend: RuntimeBackend, project: Project): void {
-  const problems = backend.validate(project);
-  if (problems.length > 0) throw new ConfigErrors(problems);
-}
-

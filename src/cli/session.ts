@@ -2,12 +2,15 @@
 // sure the backend is closed, and handle interrupts the same way everywhere.
 // Loading the whole project lives in project-loading.ts, imported only by the
 // commands that need it, so ps/logs/exec start fast.
-import { TugError, isUserError } from '../core/errors.js';
+import { isUserError } from '../core/errors.js';
 import { acceptTypedProjectName } from '../core/load/project-name.js';
 import { projectNameOf } from '../host/project-sources.js';
-import type { RuntimeBackend } from '../runtime/backend.js';
+import type { EngineContext } from '../engine/context.js';
+import type { EngineHooks } from '../engine/events.js';
 import { selectBackend } from '../runtime/select.js';
+import { tugVersion } from '../version.js';
 import { projectOptions, warn, type CliContext } from './context.js';
+import { engineOutput, type AttachedOutput } from './render/engine-output.js';
 
 /** Just the project's name (ps, logs, exec): fast, and indifferent to problems elsewhere in the file. */
 export function projectNameFor(ctx: CliContext): string {
@@ -15,7 +18,6 @@ export function projectNameFor(ctx: CliContext): string {
   try {
     return projectNameOf(projectOptions(ctx), { cwd: ctx.cwd, env: ctx.env });
   } catch (err) {
-    const fallback = typedProjectName(ctx);
     if (fallback && isUserError(err)) return fallback;
     throw err;
   }
@@ -33,32 +35,37 @@ export function typedProjectName(ctx: CliContext): string | undefined {
   return undefined;
 }
 
-export async function withBackend<T>(ctx: CliContext, fn: (backend: RuntimeBackend) => Promise<T>): Promise<T> {
+export interface EngineSessionOptions {
+  /** The command applies plans or prepares images: show their progress (loads the live view on a terminal). */
+  progress?: boolean;
+  /** The command prints replica output (attached `up`, `run`). */
+  attached?: AttachedOutput;
+}
+
+/** The engine context a command runs in: its backend (closed afterwards), parallelism, environment and output. */
+export async function withEngine<T>(ctx: CliContext, opts: EngineSessionOptions, fn: (engine: EngineContext) => Promise<T>): Promise<T> {
   const backend = await selectBackend(ctx.globals.backend, ctx.env, (message) => warn(ctx, message));
   try {
-    return await fn(backend);
+    const hooks: EngineHooks = opts.progress || opts.attached ? await engineOutput(ctx, opts.attached) : { event: (e) => e.type === 'warning' && warn(ctx, e.message) };
+    return await fn({ backend, parallel: ctx.parallel ?? backend.capabilities.defaultParallelism, env: ctx.env, hooks, tugVersion: tugVersion() });
   } finally {
     await backend.close();
   }
 }
 
-/** Ctrl-C handling: the first interrupt aborts gracefully, the second one more forcefully. */
-export function interruptController(onSecond?: () => void): { signal: AbortSignal; interrupted: () => boolean; dispose(): void } {
-  const controller = new AbortController();
-  let count = 0;
-  const handler = () => {
-    count++;
-    if (count === 1) controller.abort(new TugError({ code: 'interrupted', message: 'interrupted', exitCode: 130 }));
-    else onSecond?.();
-  };
+/** Calls `handler` on every Ctrl-C (and SIGTERM) until disposed; the engine decides what each one means. */
+export function onInterrupt(handler: () => void): () => void {
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
-  return {
-    signal: controller.signal,
-    interrupted: () => count > 0,
-    dispose: () => {
-      process.off('SIGINT', handler);
-      process.off('SIGTERM', handler);
-    },
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
   };
+}
+
+/** Ctrl-C during work that just stops (converging, following logs): the first interrupt aborts the signal. */
+export function interruptController(): { signal: AbortSignal; interrupted: () => boolean; dispose(): void } {
+  const controller = new AbortController();
+  const dispose = onInterrupt(() => controller.abort());
+  return { signal: controller.signal, interrupted: () => controller.signal.aborted, dispose };
 }

@@ -7,6 +7,7 @@
 import { TugError } from '../core/errors.js';
 import type { DependencyCondition } from '../core/model/types.js';
 import type { ObservedReplica } from '../core/reconcile/observed.js';
+import { judgeDependency, judgeServices, ofService, watched, type Verdict, type WatchedReplica } from '../core/reconcile/verdicts.js';
 import type { RuntimeBackend } from '../runtime/backend.js';
 import { after, type Timer } from '../timers.js';
 
@@ -16,16 +17,6 @@ export interface WaitOptions {
   /** ISO time the command began: changes since then count, even those made before the wait subscribed. */
   since?: string;
 }
-
-/** A replica as the waiter knows it, and whether it has ever been started. */
-export interface WatchedReplica {
-  replica: ObservedReplica;
-  started: boolean;
-}
-
-export type Verdict = { met: true } | { met: false; error?: TugError; pending: string[] };
-
-const MET: Verdict = { met: true };
 
 /** Resolves once `dependency` meets `condition`; rejects with `dependency.failed`, `wait.timeout` or `interrupted`. */
 export function waitForCondition(
@@ -54,13 +45,7 @@ export interface WaitForServicesOptions extends WaitOptions {
 /** `up --wait`: every replica running, and healthy when it has a health check. */
 export function waitForServices(backend: RuntimeBackend, project: string, services: string[], opts: WaitForServicesOptions): Promise<void> {
   const completed = new Set(opts.completedServices ?? []);
-  const judge = (all: WatchedReplica[]): Verdict => {
-    const verdicts = services.map((service) => {
-      const replicas = ofService(all, service);
-      return completed.has(service) ? judgeCompleted(service, replicas, 'wait.failed') : judgeRunningOrHealthy(service, replicas);
-    });
-    return combine(verdicts);
-  };
+  const judge = (all: WatchedReplica[]): Verdict => judgeServices(services, completed, all);
   return watchReplicas(backend, project, judge, {
     ...opts,
     timeoutError: (pending) =>
@@ -69,74 +54,6 @@ export function waitForServices(backend: RuntimeBackend, project: string, servic
         message: `application not healthy after ${formatDuration(opts.timeoutMs ?? 0)}: ${pending.join(', ')}`,
       }),
   });
-}
-
-export function judgeDependency(dependency: string, condition: DependencyCondition, replicas: WatchedReplica[]): Verdict {
-  // Compose does not wait for a dependency scaled to 0.
-  if (replicas.length === 0) return MET;
-  switch (condition) {
-    case 'service_started':
-      return replicas.some((w) => w.started) ? MET : { met: false, pending: replicas.map((w) => `${w.replica.name} is ${w.replica.state}`) };
-    case 'service_healthy':
-      return judgeHealthy(dependency, replicas);
-    case 'service_completed_successfully':
-      return judgeCompleted(dependency, replicas, 'dependency.failed');
-  }
-}
-
-function judgeHealthy(dependency: string, replicas: WatchedReplica[]): Verdict {
-  const failed = (why: string): Verdict => ({ met: false, pending: [], error: dependencyFailed(dependency, why) });
-  const pending: string[] = [];
-  for (const { replica: r } of replicas) {
-    if (isExited(r)) return failed(`replica ${r.name} exited with code ${r.exitCode ?? 'unknown'}`);
-    if (r.health === 'unhealthy') return failed(`replica ${r.name} is unhealthy`);
-    if (r.state === 'running' && r.health === undefined) {
-      return {
-        met: false,
-        pending: [],
-        error: new TugError({
-          code: 'dependency.failed',
-          message: `dependency ${dependency} has no health check`,
-          hint: `add a healthcheck to service "${dependency}", or depend on it with condition: service_started`,
-        }),
-      };
-    }
-    if (r.state !== 'running' || r.health !== 'healthy') pending.push(`${r.name} is ${r.health ?? r.state}`);
-  }
-  return pending.length === 0 ? MET : { met: false, pending };
-}
-
-function judgeCompleted(service: string, replicas: WatchedReplica[], code: string): Verdict {
-  const pending: string[] = [];
-  for (const { replica: r } of replicas) {
-    if (isExited(r) && r.exitCode !== 0) {
-      const message = `${code === 'dependency.failed' ? 'dependency' : 'service'} "${service}" did not complete successfully: replica ${r.name} exited with code ${r.exitCode ?? 'unknown'}`;
-      return { met: false, pending: [], error: new TugError({ code, message }) };
-    }
-    if (!isExited(r)) pending.push(`${r.name} is ${r.state}`);
-  }
-  return pending.length === 0 ? MET : { met: false, pending };
-}
-
-function judgeRunningOrHealthy(service: string, replicas: WatchedReplica[]): Verdict {
-  const pending: string[] = [];
-  for (const { replica: r } of replicas) {
-    const fail = (why: string): Verdict => ({ met: false, pending: [], error: new TugError({ code: 'wait.failed', message: `service "${service}" is not healthy: replica ${r.name} ${why}` }) });
-    if (isExited(r)) return fail(`exited with code ${r.exitCode ?? 'unknown'}`);
-    if (r.health === 'unhealthy') return fail('is unhealthy');
-    if (r.state !== 'running' || (r.health !== undefined && r.health !== 'healthy')) pending.push(`${r.name} is ${r.health ?? r.state}`);
-  }
-  return pending.length === 0 ? MET : { met: false, pending };
-}
-
-function combine(verdicts: Verdict[]): Verdict {
-  const pending: string[] = [];
-  for (const v of verdicts) {
-    if (v.met) continue;
-    if (v.error) return v;
-    pending.push(...v.pending);
-  }
-  return pending.length === 0 ? MET : { met: false, pending };
 }
 
 export interface WatchOptions extends WaitOptions {
@@ -176,16 +93,15 @@ export async function watchReplicas(
 
   const record = (replica: ObservedReplica, removed = false): void => {
     if (removed || replica.state === 'removing') return void known.delete(replica.id);
-    const started = (known.get(replica.id)?.started ?? false) || hasBeenStarted(replica);
-    known.set(replica.id, { replica, started });
+    known.set(replica.id, watched(replica, known.get(replica.id)));
   };
 
-  const iterator = backend.events(project, unsubscribe.signal, { since: opts.since })[Symbol.asyncIterator]();
+  const iterator = backend.replicas.events(project, unsubscribe.signal, { since: opts.since })[Symbol.asyncIterator]();
   try {
     // Asking for the first event before observing makes lazy (generator) streams subscribe now.
     let next = iterator.next();
     next.catch(() => {});
-    const observed = await Promise.race([backend.observe(project), stopped]);
+    const observed = await Promise.race([backend.replicas.observe(project), stopped]);
     for (const r of observed.replicas) record(r);
     for (;;) {
       verdict = judge([...known.values()]);
@@ -206,24 +122,8 @@ export async function watchReplicas(
   }
 }
 
-function ofService(all: WatchedReplica[], service: string): WatchedReplica[] {
-  return all.filter((w) => w.replica.service === service && !w.replica.oneoff).sort((a, b) => a.replica.number - b.replica.number);
-}
-
-function hasBeenStarted(r: ObservedReplica): boolean {
-  return r.state === 'running' || r.state === 'restarting' || r.state === 'paused' || r.startedAt !== undefined;
-}
-
-function isExited(r: ObservedReplica): boolean {
-  return r.state === 'exited' || r.state === 'dead';
-}
-
 function pendingOf(verdict: Verdict): string[] {
   return verdict.met ? [] : verdict.pending;
-}
-
-function dependencyFailed(dependency: string, why: string): TugError {
-  return new TugError({ code: 'dependency.failed', message: `dependency "${dependency}" failed to start: ${why}` });
 }
 
 export function interrupted(): TugError {

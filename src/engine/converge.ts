@@ -57,7 +57,7 @@ export async function converge(opts: ConvergeOptions): Promise<ConvergeResult> {
       result.interrupted = true;
       break;
     }
-    const plan = planFor(await backend.observe(project), round);
+    const plan = planFor(await backend.replicas.observe(project), round);
     if (plan.steps.length === 0) {
       result.converged = true;
       if (round === 1) {

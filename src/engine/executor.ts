@@ -45,20 +45,20 @@ type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K>
 type Handlers = { [K in OperationKind]: (op: Extract<Operation, { kind: K }>, ctx: StepContext) => Promise<void> };
 
 const handlers: Handlers = {
-  'create-network': (op, ctx) => ctx.backend.createNetwork(ctx.project, op.key, op.name, op.spec),
-  'remove-network': (op, ctx) => ctx.backend.removeNetwork(ctx.project, op.name),
-  'create-volume': (op, ctx) => ctx.backend.createVolume(ctx.project, op.key, op.name, op.spec),
-  'remove-volume': (op, ctx) => ctx.backend.removeVolume(ctx.project, op.name),
+  'create-network': (op, ctx) => ctx.backend.resources.createNetwork(ctx.project, op.key, op.name, op.spec),
+  'remove-network': (op, ctx) => ctx.backend.resources.removeNetwork(ctx.project, op.name),
+  'create-volume': (op, ctx) => ctx.backend.resources.createVolume(ctx.project, op.key, op.name, op.spec),
+  'remove-volume': (op, ctx) => ctx.backend.resources.removeVolume(ctx.project, op.name),
   'create-replica': async (op, ctx) => {
-    const created = await ctx.backend.createReplica(op.replica);
+    const created = await ctx.backend.replicas.create(op.replica);
     ctx.ids.set(created.name, created.id);
   },
   // Unknown names fall back to the name itself: native ids are names, and docker accepts names.
-  'start-replica': (op, ctx) => ctx.backend.startReplica(ctx.project, ctx.ids.get(op.name) ?? op.name),
-  'stop-replica': (op, ctx) => ctx.backend.stopReplica(ctx.project, op.id, op.timeoutMs),
-  'kill-replica': (op, ctx) => ctx.backend.killReplica(ctx.project, op.id, op.signal),
+  'start-replica': (op, ctx) => ctx.backend.replicas.start(ctx.project, ctx.ids.get(op.name) ?? op.name),
+  'stop-replica': (op, ctx) => ctx.backend.replicas.stop(ctx.project, op.id, op.timeoutMs),
+  'kill-replica': (op, ctx) => ctx.backend.replicas.kill(ctx.project, op.id, op.signal),
   'remove-replica': async (op, ctx) => {
-    await ctx.backend.removeReplica(ctx.project, op.id, { removeVolumes: op.removeVolumes });
+    await ctx.backend.replicas.remove(ctx.project, op.id, { removeVolumes: op.removeVolumes });
     if (ctx.ids.get(op.name) === op.id) ctx.ids.delete(op.name);
   },
   'await-dependency': async (op, ctx) => {
@@ -261,7 +261,7 @@ async function knownIds(plan: Plan, backend: RuntimeBackend): Promise<Map<string
   const ids = new Map<string, string>();
   const created = new Set(plan.steps.flatMap((s) => (s.op.kind === 'create-replica' ? [s.op.replica.name] : [])));
   const needsLookup = plan.steps.some((s) => s.op.kind === 'start-replica' && !created.has(s.op.name));
-  if (needsLookup) for (const r of (await backend.observe(plan.project)).replicas) ids.set(r.name, r.id);
+  if (needsLookup) for (const r of (await backend.replicas.observe(plan.project)).replicas) ids.set(r.name, r.id);
   return ids;
 }
 

@@ -1,6 +1,7 @@
-// The one interface every runtime implements (native, docker, fake). It speaks
-// tug's own types only: no dockerode or process types cross this line.
-// Capabilities a backend lacks are declared, so the CLI can refuse early.
+// The interface every runtime implements, in facets. It speaks tug's own
+// types only: no dockerode or process types cross this line. Capabilities a
+// backend lacks are declared, so the engine refuses early instead of failing
+// halfway.
 import type { TugError } from '../core/errors.js';
 import type { Project } from '../core/model/types.js';
 import type { ObservedReplica, ObservedState } from '../core/reconcile/observed.js';
@@ -8,11 +9,12 @@ import type { Plan, ReplicaSpec } from '../core/reconcile/operations.js';
 import type { NetworkSpec, VolumeSpec } from '../core/model/types.js';
 
 export interface BackendCapabilities {
-  /** Runs images (docker) rather than host commands (native). */
+  /** Runs images (docker); without, services run host commands and an `image:` beside a command is not used. */
   images: boolean;
+  /** Builds `build:` sections itself; without, a service that must be built is refused before anything starts. */
   build: boolean;
-  /** Each replica gets its own network namespace/address. */
-  isolatedNetwork: boolean;
+  /** Copies files into running replicas (the `files` facet, for watch's sync actions). */
+  fileSync: boolean;
   /** Default for --parallel. */
   defaultParallelism: number;
 }
@@ -43,9 +45,17 @@ export interface LogLine {
 
 export interface LogOptions {
   services?: string[];
+  /** Only these replicas (by name). */
+  replicas?: string[];
   /** Lines from the end of each replica's log; undefined = all. */
   tail?: number;
   follow?: boolean;
+  /**
+   * While following: end the stream once the replicas it reads have all
+   * exited and everything they wrote has been read (`run` waits for this, not
+   * for a timer). Replicas that start later are not picked up.
+   */
+  untilExit?: boolean;
   /** ISO times. */
   since?: string;
   until?: string;
@@ -95,46 +105,10 @@ export interface ImagePreparation {
   signal?: AbortSignal;
 }
 
-export interface RuntimeBackend {
-  readonly name: string;
-  readonly capabilities: BackendCapabilities;
-
-  /** Problems this backend has with a project before anything runs (e.g. image without command on native). */
-  validate(project: Project): TugError[];
-
-  /**
-   * Checks a plan before anything in it runs (native: published ports free and
-   * not claimed twice). Returns every problem found.
-   */
-  preflight?(plan: Plan, observed: ObservedState): Promise<TugError[]>;
-
-  /**
-   * Makes sure the images of these services exist (pull, build per pull_policy
-   * and flags). Resolves to an image identity per service (the image ID), which
-   * becomes the `com.docker.compose.image` label and part of the recreate decision.
-   * Backends without images leave it out.
-   */
-  prepareImages?(project: Project, services: string[], opts: ImagePreparation): Promise<Record<string, string>>;
-
-  /** Runs `fn` while holding the project's lock, so concurrent commands on one project are safe. */
-  withLock?<T>(project: string, fn: () => Promise<T>, onWait?: (message: string) => void): Promise<T>;
-
+/** Creating, changing and watching replicas: what plans are made of. */
+export interface ReplicaFacet {
+  /** A snapshot of the project's replicas, networks and volumes. */
   observe(project: string): Promise<ObservedState>;
-  listProjects(): Promise<ProjectSummary[]>;
-
-  createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void>;
-  removeNetwork(project: string, name: string): Promise<void>;
-  createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void>;
-  removeVolume(project: string, name: string): Promise<void>;
-
-  createReplica(spec: ReplicaSpec): Promise<ObservedReplica>;
-  startReplica(project: string, id: string): Promise<void>;
-  /** stop_signal, then SIGKILL after timeoutMs. Resolves once it has exited. */
-  stopReplica(project: string, id: string, timeoutMs: number): Promise<void>;
-  killReplica(project: string, id: string, signal: string): Promise<void>;
-  /** Removes the replica; its anonymous volumes only with `removeVolumes`, named and external volumes never. */
-  removeReplica(project: string, id: string, opts: RemoveReplicaOptions): Promise<void>;
-
   /**
    * Replica changes as they happen, until the signal aborts. Each event
    * carries a fresh snapshot; a replica that is gone is reported `removing`.
@@ -146,9 +120,87 @@ export interface RuntimeBackend {
    * answers, and replays nothing.
    */
   events(project: string, signal: AbortSignal, opts?: EventOptions): AsyncIterable<ReplicaEvent>;
+  create(spec: ReplicaSpec): Promise<ObservedReplica>;
+  start(project: string, id: string): Promise<void>;
+  /** stop_signal, then SIGKILL after timeoutMs. Resolves once it has exited. */
+  stop(project: string, id: string, timeoutMs: number): Promise<void>;
+  kill(project: string, id: string, signal: string): Promise<void>;
+  /** Removes the replica; its anonymous volumes only with `removeVolumes`, named and external volumes never. */
+  remove(project: string, id: string, opts: RemoveReplicaOptions): Promise<void>;
+}
+
+/** The project's networks and named volumes. */
+export interface ResourceFacet {
+  createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void>;
+  removeNetwork(project: string, name: string): Promise<void>;
+  createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void>;
+  removeVolume(project: string, name: string): Promise<void>;
+  /** How a user removes these volumes by hand (a command), for the volumes `down -v` keeps. */
+  volumeRemovalHint(names: readonly string[]): string;
+}
+
+/** What replicas print, and commands run inside them. */
+export interface ReplicaIOFacet {
   logs(project: string, opts: LogOptions): AsyncIterable<LogLine>;
   /** Runs a command in a replica's environment, stdio attached; resolves to its exit code. */
   exec(project: string, id: string, opts: ExecOptions): Promise<number>;
+}
+
+/** Present when `capabilities.images` or `capabilities.build`. */
+export interface ImageFacet {
+  /**
+   * Makes sure the images of these services exist (pull, build per pull_policy
+   * and flags). Resolves to an image identity per service (the image ID), which
+   * becomes the `com.docker.compose.image` label and part of the recreate decision.
+   */
+  prepare(project: Project, services: string[], opts: ImagePreparation): Promise<Record<string, string>>;
+}
+
+/** Present when `capabilities.fileSync`: watch's sync actions write through it. */
+export interface FileSyncFacet {
+  /** Copies `files` (host path → path in the replica) into each replica and deletes `deleted` there. */
+  sync(project: string, replicaIds: readonly string[], change: FileSyncChange): Promise<FileSyncResult[]>;
+}
+
+export interface FileSyncChange {
+  files: { source: string; target: string }[];
+  deleted: string[];
+}
+
+export interface FileSyncResult {
+  replicaId: string;
+  /** Undefined when the replica took every change. */
+  error?: TugError;
+}
+
+/**
+ * The one interface every runtime implements (native, docker, and a fake in
+ * the tests), in facets: a backend offers what its capabilities say, and the
+ * engine refuses early what it lacks. A cluster engine that schedules replicas
+ * itself would add a service-level facet here and be planned per service.
+ */
+export interface RuntimeBackend {
+  readonly name: string;
+  readonly capabilities: BackendCapabilities;
+  readonly replicas: ReplicaFacet;
+  readonly resources: ResourceFacet;
+  readonly io: ReplicaIOFacet;
+  readonly images?: ImageFacet;
+  readonly files?: FileSyncFacet;
+
+  /** Problems this backend has with a project before anything runs (e.g. image without command on native). */
+  validate(project: Project): TugError[];
+
+  /**
+   * Checks a plan before anything in it runs (native: published ports free and
+   * not claimed twice). Returns every problem found.
+   */
+  preflight?(plan: Plan, observed: ObservedState): Promise<TugError[]>;
+
+  /** Runs `fn` while holding the project's lock, so concurrent commands on one project are safe. */
+  withLock?<T>(project: string, fn: () => Promise<T>, onWait?: (message: string) => void): Promise<T>;
+
+  listProjects(): Promise<ProjectSummary[]>;
 
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import type { ServiceSpec } from '../../src/core/model/types.js';
 import type { ObservedReplica } from '../../src/core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../src/core/reconcile/operations.js';
 import type { ReplicaEvent, RuntimeBackend } from '../../src/runtime/backend.js';
+import { specLiteral } from '../helpers/replica-spec.js';
 
 /** For backends that run nothing: what the workload would do by itself. */
 export interface ContractControls {
@@ -40,12 +41,10 @@ export type ContractSpecFor = (project: string, service: string, number: number,
 
 /** The labels and fields every spec needs; a backend's specFor only adds how the workload runs. */
 export function contractSpec(project: string, service: string, number: number, serviceSpec: ServiceSpec, opts: ContractSpecOptions = {}): ReplicaSpec {
-  return {
+  return specLiteral({
     project,
     service,
     number,
-    name: `${project}-${service}-${number}`,
-    oneoff: false,
     labels: {
       [LABEL.project]: project,
       [LABEL.service]: service,
@@ -56,9 +55,7 @@ export function contractSpec(project: string, service: string, number: number, s
     },
     service_spec: serviceSpec,
     projectDir: process.cwd(),
-    networkNames: {},
-    volumeNames: {},
-  };
+  });
 }
 
 const EVENT_TIMEOUT_MS = 10_000;
@@ -75,26 +72,26 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
     });
 
     const spec = (service = 'app', number = 1, opts: ContractSpecOptions = {}) => specFor(h.project, service, number, opts);
-    const observed = async (replicaName: string) => (await h.backend.observe(h.project)).replicas.find((r) => r.name === replicaName);
+    const observed = async (replicaName: string) => (await h.backend.replicas.observe(h.project)).replicas.find((r) => r.name === replicaName);
     const start = async (replica: ObservedReplica) => {
-      await h.backend.startReplica(h.project, replica.id);
+      await h.backend.replicas.start(h.project, replica.id);
       await h.controls?.afterStart?.(replica);
     };
 
     it('create: observe shows the replica, created, with its labels', async () => {
       const s = spec('app', 1, { labels: { 'test.contract': 'yes' } });
-      const created = await h.backend.createReplica(s);
+      const created = await h.backend.replicas.create(s);
       expect(created).toMatchObject({ name: s.name, project: h.project, service: 'app', number: 1, oneoff: false, state: 'created' });
       const seen = await observed(s.name);
       expect(seen).toMatchObject({ id: created.id, state: 'created', service: 'app', number: 1 });
       expect(seen?.labels).toMatchObject(s.labels);
-      expect((await h.backend.observe(`${h.project}-other`)).replicas).toEqual([]);
+      expect((await h.backend.replicas.observe(`${h.project}-other`)).replicas).toEqual([]);
     });
 
     it('start: the replica runs and a start event arrives', async () => {
-      const created = await h.backend.createReplica(spec());
+      const created = await h.backend.replicas.create(spec());
       const controller = new AbortController();
-      const startEvent = firstEvent(h.backend.events(h.project, controller.signal), (e) => e.action === 'start' && e.replica.name === created.name);
+      const startEvent = firstEvent(h.backend.replicas.events(h.project, controller.signal), (e) => e.action === 'start' && e.replica.name === created.name);
       try {
         await start(created);
         expect(await startEvent).toMatchObject({ action: 'start', replica: { name: created.name, state: 'running' } });
@@ -105,54 +102,54 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
     });
 
     it('stop: the replica has exited when stop resolves, within the timeout', async () => {
-      const created = await h.backend.createReplica(spec());
+      const created = await h.backend.replicas.create(spec());
       await start(created);
       const began = Date.now();
-      await h.backend.stopReplica(h.project, created.id, STOP_TIMEOUT_MS);
+      await h.backend.replicas.stop(h.project, created.id, STOP_TIMEOUT_MS);
       expect(Date.now() - began).toBeLessThan(STOP_TIMEOUT_MS + 3_000);
       expect(await observed(created.name)).toMatchObject({ state: 'exited' });
     });
 
     it('remove: the replica is gone', async () => {
-      const created = await h.backend.createReplica(spec());
+      const created = await h.backend.replicas.create(spec());
       await start(created);
-      await h.backend.stopReplica(h.project, created.id, STOP_TIMEOUT_MS);
-      await h.backend.removeReplica(h.project, created.id, { removeVolumes: false });
+      await h.backend.replicas.stop(h.project, created.id, STOP_TIMEOUT_MS);
+      await h.backend.replicas.remove(h.project, created.id, { removeVolumes: false });
       expect(await observed(created.name)).toBeUndefined();
     });
 
     it('names are unique: creating the same name twice fails, naming it', async () => {
       const s = spec();
-      await h.backend.createReplica(s);
-      await expect(h.backend.createReplica(s)).rejects.toThrow(s.name);
-      expect((await h.backend.observe(h.project)).replicas.filter((r) => r.name === s.name)).toHaveLength(1);
+      await h.backend.replicas.create(s);
+      await expect(h.backend.replicas.create(s)).rejects.toThrow(s.name);
+      expect((await h.backend.replicas.observe(h.project)).replicas.filter((r) => r.name === s.name)).toHaveLength(1);
     });
 
     it('events: the stream ends when the signal aborts', async () => {
       const controller = new AbortController();
       const drained = (async () => {
         const seen: ReplicaEvent[] = [];
-        for await (const e of h.backend.events(h.project, controller.signal)) seen.push(e);
+        for await (const e of h.backend.replicas.events(h.project, controller.signal)) seen.push(e);
         return seen;
       })();
-      await h.backend.createReplica(spec());
+      await h.backend.replicas.create(spec());
       await new Promise((r) => setTimeout(r, 50));
       controller.abort();
       await expect(withTimeout(drained, EVENT_TIMEOUT_MS, 'events() did not end after abort')).resolves.toBeInstanceOf(Array);
     });
 
     it('events: subscribe, then observe, and a change another client makes right after is never missed', async () => {
-      const created = await h.backend.createReplica(spec());
+      const created = await h.backend.replicas.create(spec());
       for (let round = 1; round <= 5; round++) {
         await start(created);
         // A command that just began (a fresh client) watches; one already connected acts at once.
         const watcher = h.otherClient();
         const controller = new AbortController();
-        const iterator = watcher.events(h.project, controller.signal)[Symbol.asyncIterator]();
+        const iterator = watcher.replicas.events(h.project, controller.signal)[Symbol.asyncIterator]();
         const first = iterator.next();
         try {
-          expect((await watcher.observe(h.project)).replicas.find((r) => r.id === created.id)?.state).toBe('running');
-          await h.backend.killReplica(h.project, created.id, 'SIGKILL');
+          expect((await watcher.replicas.observe(h.project)).replicas.find((r) => r.id === created.id)?.state).toBe('running');
+          await h.backend.replicas.kill(h.project, created.id, 'SIGKILL');
           const died = (async () => {
             for (let r = await first; !r.done; r = await iterator.next()) if (r.value.action === 'die' && r.value.replica.id === created.id) return r.value;
             throw new Error('the event stream ended');
@@ -166,28 +163,28 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
 
     it('networks: create, observe, remove', async () => {
       const networkName = `${h.project}_front`;
-      await h.backend.createNetwork(h.project, 'front', networkName, { labels: { 'test.contract': 'yes' } });
-      const seen = (await h.backend.observe(h.project)).networks.find((n) => n.name === networkName);
+      await h.backend.resources.createNetwork(h.project, 'front', networkName, { labels: { 'test.contract': 'yes' } });
+      const seen = (await h.backend.replicas.observe(h.project)).networks.find((n) => n.name === networkName);
       expect(seen).toMatchObject({ name: networkName, key: 'front' });
-      await h.backend.removeNetwork(h.project, networkName);
-      expect((await h.backend.observe(h.project)).networks.map((n) => n.name)).not.toContain(networkName);
+      await h.backend.resources.removeNetwork(h.project, networkName);
+      expect((await h.backend.replicas.observe(h.project)).networks.map((n) => n.name)).not.toContain(networkName);
     });
 
     it('volumes: create, observe, remove', async () => {
       const volumeName = `${h.project}_data`;
-      await h.backend.createVolume(h.project, 'data', volumeName, {});
-      const seen = (await h.backend.observe(h.project)).volumes.find((v) => v.name === volumeName);
+      await h.backend.resources.createVolume(h.project, 'data', volumeName, {});
+      const seen = (await h.backend.replicas.observe(h.project)).volumes.find((v) => v.name === volumeName);
       expect(seen).toMatchObject({ name: volumeName, key: 'data' });
-      await h.backend.removeVolume(h.project, volumeName);
-      expect((await h.backend.observe(h.project)).volumes.map((v) => v.name)).not.toContain(volumeName);
+      await h.backend.resources.removeVolume(h.project, volumeName);
+      expect((await h.backend.replicas.observe(h.project)).volumes.map((v) => v.name)).not.toContain(volumeName);
     });
 
     it('volumes of a removed replica: plain remove keeps its anonymous volume, removeVolumes drops it, named and external never go', async () => {
       const other = `${h.project}x`; // an external volume is one another project (or a user) made
       const named = `${h.project}_named`;
       const external = `${other}_ext`;
-      await h.backend.createVolume(h.project, 'named', named, {});
-      await h.backend.createVolume(other, 'ext', external, {});
+      await h.backend.resources.createVolume(h.project, 'named', named, {});
+      await h.backend.resources.createVolume(other, 'ext', external, {});
       try {
         const withVolumes = (number: number, inheritedVolumes?: Record<string, string>): ReplicaSpec => {
           const s = spec('app', number);
@@ -203,33 +200,33 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
           if (inheritedVolumes) s.inheritedVolumes = inheritedVolumes;
           return s;
         };
-        const first = await h.backend.createReplica(withVolumes(1));
+        const first = await h.backend.replicas.create(withVolumes(1));
         const anon = (await observed(first.name))?.anonymousVolumes?.['/anon'];
         expect(anon, 'observe reports the anonymous volume at /anon').toBeTruthy();
         expect(Object.keys((await observed(first.name))!.anonymousVolumes!)).toEqual(['/anon']);
-        expect((await h.backend.observe(h.project)).volumes.map((v) => v.name)).toEqual([named]);
+        expect((await h.backend.replicas.observe(h.project)).volumes.map((v) => v.name)).toEqual([named]);
 
-        await h.backend.removeReplica(h.project, first.id, { removeVolumes: false });
+        await h.backend.replicas.remove(h.project, first.id, { removeVolumes: false });
         expect(await h.volumeExists(anon!)).toBe(true);
 
-        const second = await h.backend.createReplica(withVolumes(2, { '/anon': anon! }));
+        const second = await h.backend.replicas.create(withVolumes(2, { '/anon': anon! }));
         expect((await observed(second.name))?.anonymousVolumes).toEqual({ '/anon': anon });
-        await h.backend.removeReplica(h.project, second.id, { removeVolumes: true });
+        await h.backend.replicas.remove(h.project, second.id, { removeVolumes: true });
         expect(await h.volumeExists(anon!)).toBe(false);
         expect(await h.volumeExists(named)).toBe(true);
         expect(await h.volumeExists(external)).toBe(true);
       } finally {
-        await h.backend.removeVolume(h.project, named);
-        await h.backend.removeVolume(other, external);
+        await h.backend.resources.removeVolume(h.project, named);
+        await h.backend.resources.removeVolume(other, external);
       }
     });
 
     it('logs: a replica shows the line it printed', async () => {
-      const created = await h.backend.createReplica(spec('talker'));
+      const created = await h.backend.replicas.create(spec('talker'));
       await start(created);
       const controller = new AbortController();
       const found = (async () => {
-        for await (const line of h.backend.logs(h.project, { services: ['talker'], follow: true, signal: controller.signal })) {
+        for await (const line of h.backend.io.logs(h.project, { services: ['talker'], follow: true, signal: controller.signal })) {
           if (line.text.includes(`hello ${created.name}`)) return line;
         }
         return undefined;
@@ -244,10 +241,10 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
     });
 
     it("exec: resolves to the command's exit code", async () => {
-      const created = await h.backend.createReplica(spec());
+      const created = await h.backend.replicas.create(spec());
       await start(created);
-      expect(await h.backend.exec(h.project, created.id, { command: ['/bin/sh', '-c', 'exit 3'] })).toBe(3);
-      expect(await h.backend.exec(h.project, created.id, { command: ['/bin/sh', '-c', 'exit 0'] })).toBe(0);
+      expect(await h.backend.io.exec(h.project, created.id, { command: ['/bin/sh', '-c', 'exit 3'] })).toBe(3);
+      expect(await h.backend.io.exec(h.project, created.id, { command: ['/bin/sh', '-c', 'exit 0'] })).toBe(0);
     });
   });
 }

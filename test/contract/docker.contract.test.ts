@@ -77,41 +77,41 @@ describeDocker('docker backend: engine specifics', () => {
 
   it('an unreachable engine is a TugError naming the endpoint', async () => {
     const lost = createDockerBackend({ env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
-    await expect(lost.observe('x')).rejects.toMatchObject({ code: 'docker.unreachable', message: expect.stringContaining('unix:///nonexistent/docker.sock') });
+    await expect(lost.replicas.observe('x')).rejects.toMatchObject({ code: 'docker.unreachable', message: expect.stringContaining('unix:///nonexistent/docker.sock') });
   });
 
   it('joins every network: the first at create, the others right after, with the service alias on each', async () => {
     const name = project();
-    await backend.createNetwork(name, 'front', `${name}_front`, {});
-    await backend.createNetwork(name, 'back', `${name}_back`, {});
+    await backend.resources.createNetwork(name, 'front', `${name}_front`, {});
+    await backend.resources.createNetwork(name, 'back', `${name}_back`, {});
     const spec = busybox(name, 'web', ['sleep', '30'], { networks: { front: null, back: { aliases: ['api'] } } });
     spec.networkNames = { front: `${name}_front`, back: `${name}_back` };
-    const created = await backend.createReplica(spec);
+    const created = await backend.replicas.create(spec);
     const info = await (await testDocker()).getContainer(created.id).inspect();
     const networks = info.NetworkSettings.Networks as Record<string, { Aliases: string[] | null }>;
     expect(Object.keys(networks).sort()).toEqual([`${name}_back`, `${name}_front`]);
     expect(networks[`${name}_back`]!.Aliases).toEqual(expect.arrayContaining([spec.name, 'web', 'api']));
-    await backend.removeReplica(name, created.id, { removeVolumes: true });
-    await backend.removeNetwork(name, `${name}_front`);
-    await backend.removeNetwork(name, `${name}_back`);
+    await backend.replicas.remove(name, created.id, { removeVolumes: true });
+    await backend.resources.removeNetwork(name, `${name}_front`);
+    await backend.resources.removeNetwork(name, `${name}_back`);
   });
 
   it('die events carry the exit code; logs merge stdout and stderr of replicas in time order', async () => {
     const name = project();
-    const first = await backend.createReplica(busybox(name, 'a', ['sh', '-c', 'echo one; sleep 0.3; echo three >&2; exit 5']));
-    const second = await backend.createReplica(busybox(name, 'b', ['sh', '-c', 'sleep 0.15; echo two']));
+    const first = await backend.replicas.create(busybox(name, 'a', ['sh', '-c', 'echo one; sleep 0.3; echo three >&2; exit 5']));
+    const second = await backend.replicas.create(busybox(name, 'b', ['sh', '-c', 'sleep 0.15; echo two']));
     const controller = new AbortController();
     const died = (async () => {
-      for await (const e of backend.events(name, controller.signal)) if (e.action === 'die' && e.replica.id === first.id) return e;
+      for await (const e of backend.replicas.events(name, controller.signal)) if (e.action === 'die' && e.replica.id === first.id) return e;
       return undefined;
     })();
-    await Promise.all([backend.startReplica(name, first.id), backend.startReplica(name, second.id)]);
+    await Promise.all([backend.replicas.start(name, first.id), backend.replicas.start(name, second.id)]);
     const event = await died;
     controller.abort();
     expect(event?.replica).toMatchObject({ state: 'exited', exitCode: 5 });
     await new Promise((r) => setTimeout(r, 200));
     const lines = [];
-    for await (const line of backend.logs(name, {})) lines.push([line.replica.slice(name.length + 1), line.stream, line.text]);
+    for await (const line of backend.io.logs(name, {})) lines.push([line.replica.slice(name.length + 1), line.stream, line.text]);
     expect(lines).toEqual([
       ['a-1', 'stdout', 'one'],
       ['b-1', 'stdout', 'two'],
@@ -140,11 +140,11 @@ describeDocker('docker backend: engine specifics', () => {
         configs: {},
         extensions: {},
         };
-      const ids = await backend.prepareImages(model, ['app'], { build: 'missing', onProgress: (p) => lines.push(p.status) });
+      const ids = await backend.images!.prepare(model, ['app'], { build: 'missing', onProgress: (p) => lines.push(p.status) });
       expect(ids.app).toMatch(/^sha256:/);
       expect(lines.some((l) => l.includes('RUN echo'))).toBe(true);
       expect((await (await testDocker()).getImage(`${name}-app`).inspect()).Id).toBe(ids.app);
-      await expect(backend.prepareImages(model, ['broken'], { build: 'missing' })).rejects.toMatchObject({
+      await expect(backend.images!.prepare(model, ['broken'], { build: 'missing' })).rejects.toMatchObject({
         code: 'docker.build-failed',
         message: expect.stringContaining('non-zero code: 9'),
       });

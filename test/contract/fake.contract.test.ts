@@ -1,7 +1,7 @@
 // The backend contract on the in-memory fake: it runs no processes, so it plays
 // the contract workload itself: print "hello <name>" on start, and give exec
 // the exit code of `sh -c "exit N"`.
-import { FakeBackend } from '../../src/runtime/fake/fake-backend.js';
+import { FakeBackend } from '../fakes/fake-backend.js';
 import { contractSpec, runBackendContract } from './backend-contract.js';
 
 let projects = 0;

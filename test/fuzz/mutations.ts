@@ -172,7 +172,7 @@ function mutateBytes(r: Random, bytes: Buffer): { bytes: Buffer; what: string } 
 export function mutate(seed: number, text: string, count: number): { bytes: Buffer; mutations: string[] } {
   const r = rng(seed);
   const mutations: string[] = [];
-  let bytes = Buffer.from(text);
+  let bytes: Buffer = Buffer.from(text);
   let data: unknown;
   try {
     data = jsYaml.load(text);

@@ -30,6 +30,8 @@ import { gatewayOf, type NetworkPlan } from '../../src/runtime/native/container/
 import { ProjectNetworks } from '../../src/runtime/native/container/network/project-networks.js';
 import type { SweepContext } from '../../src/runtime/native/container/sweep.js';
 import { tempHome, uniqueProject } from './native-env.js';
+import { specLiteral } from './replica-spec.js';
+import type { HostReplicaSpec } from '../../src/runtime/native/host-env.js';
 
 export function cgroupMounts(): CgroupMounts {
   return parseCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
@@ -94,28 +96,18 @@ export class ContainerLab {
     return driver;
   }
 
-  spec(service: string, svc: ServiceSpec, number = 1, extra: Partial<ReplicaSpec> = {}): ReplicaSpec {
+  spec(service: string, svc: ServiceSpec, number = 1, extra: Partial<ReplicaSpec> = {}): HostReplicaSpec {
     return {
-      project: this.project,
-      service,
-      number,
-      name: `${this.project}-${service}-${number}`,
-      oneoff: false,
-      labels: {},
-      service_spec: svc,
-      projectDir: this.projectDir,
-      networkNames: {},
-      volumeNames: {},
+      ...specLiteral({ project: this.project, service, number, service_spec: svc, projectDir: this.projectDir, ...extra }),
       hostEnv: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' },
-      ...extra,
     };
   }
 
-  create(spec: ReplicaSpec, inputs: Partial<ReplicaBundleInputs> = {}, kind: 'shim' | 'foreground' = 'shim'): ContainerBundle {
+  create(spec: HostReplicaSpec, inputs: Partial<ReplicaBundleInputs> = {}, kind: 'shim' | 'foreground' = 'shim'): ContainerBundle {
     return this.driver(kind).create(spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] }, ...inputs });
   }
 
-  async start(spec: ReplicaSpec, inputs: Partial<ReplicaBundleInputs> = {}, kind: 'shim' | 'foreground' = 'shim'): Promise<Started> {
+  async start(spec: HostReplicaSpec, inputs: Partial<ReplicaBundleInputs> = {}, kind: 'shim' | 'foreground' = 'shim'): Promise<Started> {
     const bundle = this.create(spec, inputs, kind);
     const run = await this.driver(kind).start(bundle);
     const stdout = collect(run.stdout);
@@ -208,12 +200,12 @@ export class NetworkLab extends ContainerLab {
   }
 
   /** A replica on its networks (spec.networkNames filled from its networks), registered in DNS once started. */
-  netSpec(service: string, svc: ServiceSpec, number = 1): ReplicaSpec {
+  netSpec(service: string, svc: ServiceSpec, number = 1): HostReplicaSpec {
     const networkNames = Object.fromEntries(Object.keys(svc.networks ?? {}).map((k) => [k, this.networkName(k)]));
     return this.spec(service, svc, number, { networkNames });
   }
 
-  async startOn(spec: ReplicaSpec): Promise<Started> {
+  async startOn(spec: HostReplicaSpec): Promise<Started> {
     const req = this.networks.planAttachment(spec);
     await this.networks.attach([req]);
     this.attachments.set(spec.name, req);

@@ -2,17 +2,17 @@
 import { LABEL } from '../../src/core/model/labels.js';
 import type { DependencyCondition, ServiceSpec } from '../../src/core/model/types.js';
 import type { Operation, Plan, PlanStep, ReplicaSpec } from '../../src/core/reconcile/operations.js';
+import { specLiteral } from './replica-spec.js';
 
 export const PROJECT = 'quickstart';
 
 export function replicaSpec(service: string, number = 1, serviceSpec: ServiceSpec = {}, project = PROJECT): ReplicaSpec {
   const name = `${project}-${service}-${number}`;
-  return {
+  return specLiteral({
     project,
     service,
     number,
     name,
-    oneoff: false,
     labels: {
       [LABEL.project]: project,
       [LABEL.service]: service,
@@ -21,10 +21,7 @@ export function replicaSpec(service: string, number = 1, serviceSpec: ServiceSpe
       [LABEL.configHash]: 'hash-' + service,
     },
     service_spec: { command: ['sleep', '60'], ...serviceSpec },
-    projectDir: '/proj',
-    networkNames: {},
-    volumeNames: {},
-  };
+  });
 }
 
 export const HEALTHY: ServiceSpec = { healthcheck: { test: ['CMD', 'true'], interval: '1s' } };

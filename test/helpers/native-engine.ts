@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { repoRoot } from './cli.js';
+import { specLiteral } from './replica-spec.js';
 
 export const engineMain = join(repoRoot, 'dist/runtime/native/engine-main.js');
 
@@ -223,16 +224,14 @@ export function engineHarnesses(prefix: string): () => EngineHarness {
 export function replicaSpec(project: string, service: string, serviceSpec: Record<string, unknown>, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const number = (extra.number as number | undefined) ?? 1;
   return {
-    project,
-    service,
-    number,
-    name: `${project}-${service}-${number}`,
-    oneoff: false,
-    labels: { 'com.docker.compose.project': project, 'com.docker.compose.service': service },
-    service_spec: serviceSpec,
-    projectDir: tmpdir(),
-    networkNames: {},
-    volumeNames: {},
+    ...specLiteral({
+      project,
+      service,
+      number,
+      labels: { 'com.docker.compose.project': project, 'com.docker.compose.service': service },
+      service_spec: serviceSpec,
+      projectDir: tmpdir(),
+    }),
     hostEnv: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/root' },
     ...extra,
   };

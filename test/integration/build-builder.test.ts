@@ -87,7 +87,7 @@ describeRoot('tug builder', () => {
     expect(fs.get('app')).toMatchObject({ type: 'directory', uid: 0, gid: 0, mode: 0o755 });
     expect(fs.get('tmp')).toMatchObject({ mode: 0o1777 });
     expect(result.config.config).toEqual({ Env: ['PATH=/bin', 'MODE=prod'], Cmd: ['serve'], WorkingDir: '/app' });
-    expect(result.config.history.map((h) => [h.created_by, h.empty_layer ?? false])).toEqual([
+    expect((result.config.history ?? []).map((h) => [h.created_by, h.empty_layer ?? false])).toEqual([
       ['base', false],
       ['RUN /bin/sh -c write /one 1', false],
       ['WORKDIR /app', false],
@@ -229,7 +229,7 @@ describeRoot('tug builder', () => {
     expect(fs.has('opt/pkg.tar.gz')).toBe(false);
     expect(fs.get('etc/motd')!.content).toBe('built by tug "here"\n');
     // /tmp exists in the base: WORKDIR writes nothing, and the history says so.
-    expect(result.config.history.at(-1)).toMatchObject({ created_by: 'WORKDIR /tmp', empty_layer: true });
+    expect(result.config.history?.at(-1)).toMatchObject({ created_by: 'WORKDIR /tmp', empty_layer: true });
     expect(fs.get('tmp')).toMatchObject({ mode: 0o1777 });
   });
 

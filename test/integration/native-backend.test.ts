@@ -70,15 +70,15 @@ describe('native engine process', () => {
 
   it('never starts an engine just to look', async () => {
     const b = backend();
-    expect((await b.observe(project)).replicas).toEqual([]);
+    expect((await b.replicas.observe(project)).replicas).toEqual([]);
     expect(await b.listProjects()).toEqual([]);
     expect(enginePid()).toBeUndefined();
   });
 
   it('after an engine is killed, looks at state.json, then starts a new engine that reports what it reaped', async () => {
     const first = backend();
-    const created = await first.createReplica(spec());
-    await first.startReplica(project, created.id);
+    const created = await first.replicas.create(spec());
+    await first.replicas.start(project, created.id);
     await first.close();
     const engine = enginePid()!;
     process.kill(engine.pid, 'SIGKILL');
@@ -86,28 +86,28 @@ describe('native engine process', () => {
 
     const notices: RecoveredNotice[] = [];
     const second = backend((n) => notices.push(n));
-    expect((await second.observe(project)).replicas.map((r) => [r.name, r.state])).toEqual([[created.name, 'exited']]);
+    expect((await second.replicas.observe(project)).replicas.map((r) => [r.name, r.state])).toEqual([[created.name, 'exited']]);
     expect(enginePid()).toEqual(engine); // looking started nothing
 
-    await second.startReplica(project, created.id);
+    await second.replicas.start(project, created.id);
     expect(notices.map((n) => n.message)).toEqual([
       `the previous engine for project ${project} stopped unexpectedly; 1 replica left behind was stopped: ${created.name}`,
     ]);
     expect(second.notices).toEqual(notices);
     expect(enginePid()?.pid).not.toBe(engine.pid);
-    expect((await second.observe(project)).replicas.map((r) => [r.name, r.state])).toEqual([[created.name, 'running']]);
+    expect((await second.replicas.observe(project)).replicas.map((r) => [r.name, r.state])).toEqual([[created.name, 'running']]);
   });
 
   it("exec runs with the replica's environment and working directory, and returns the exit code", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tug-workdir-'));
     try {
       const b = backend();
-      const created = await b.createReplica(spec({ environment: { GREETING: 'hi' }, working_dir: dir }));
-      await b.startReplica(project, created.id);
+      const created = await b.replicas.create(spec({ environment: { GREETING: 'hi' }, working_dir: dir }));
+      await b.replicas.start(project, created.id);
       const check = `test "$GREETING" = hi && test "$(pwd)" = "${dir}" && test "$TUG_SERVICE" = app && test "$EXTRA" = 1`;
-      expect(await b.exec(project, created.id, { command: ['/bin/sh', '-c', check], env: { EXTRA: '1' } })).toBe(0);
-      expect(await b.exec(project, created.id, { command: ['/bin/sh', '-c', 'exit 7'] })).toBe(7);
-      await expect(b.exec(project, created.id, { command: ['no-such-command-here'] })).rejects.toMatchObject({ code: 'native.exec-not-found' });
+      expect(await b.io.exec(project, created.id, { command: ['/bin/sh', '-c', check], env: { EXTRA: '1' } })).toBe(0);
+      expect(await b.io.exec(project, created.id, { command: ['/bin/sh', '-c', 'exit 7'] })).toBe(7);
+      await expect(b.io.exec(project, created.id, { command: ['no-such-command-here'] })).rejects.toMatchObject({ code: 'native.exec-not-found' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -115,11 +115,11 @@ describe('native engine process', () => {
 
   it('shuts the engine down at close once this backend left it with no replicas', async () => {
     const b = backend();
-    const created = await b.createReplica(spec());
-    await b.startReplica(project, created.id);
+    const created = await b.replicas.create(spec());
+    await b.replicas.start(project, created.id);
     const engine = enginePid()!;
-    await b.stopReplica(project, created.id, 2_000);
-    await b.removeReplica(project, created.id, { removeVolumes: true });
+    await b.replicas.stop(project, created.id, 2_000);
+    await b.replicas.remove(project, created.id, { removeVolumes: true });
     await b.close();
     await waitFor(() => !isAlive(engine));
     expect(enginePid()).toBeUndefined();

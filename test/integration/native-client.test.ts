@@ -19,6 +19,7 @@ import { withProjectLock } from '../../src/runtime/native/lock.js';
 import { readLogs } from '../../src/runtime/native/logs.js';
 import { checkPorts } from '../../src/runtime/native/ports.js';
 import { createVolume, listVolumes, removeVolume } from '../../src/runtime/native/volumes.js';
+import { specLiteral } from '../helpers/replica-spec.js';
 
 let home: string;
 const project = 'demo';
@@ -110,14 +111,14 @@ describe('logs', () => {
     writeLog('demo-web-1', [logLine('2024-01-01T00:00:03.000Z', 'w1-b'), logLine('2024-01-01T00:00:05.000Z', 'w1-c')]);
     writeLog('demo-web-2', [logLine('2024-01-01T00:00:02.000Z', 'w2-a'), logLine('2024-01-01T00:00:06.000Z', 'w2-b', 'stderr')]);
     writeLog('demo-db-1', [logLine('2024-01-01T00:00:04.000Z', 'db-a')]);
-    const all = await collect(readLogs(home, project, { replicas: [web1, web2, db1] }));
+    const all = await collect(readLogs(home, project, { known: [web1, web2, db1] }));
     expect(all.map((l) => l.text)).toEqual(['w1-a', 'w2-a', 'w1-b', 'db-a', 'w1-c', 'w2-b']);
     expect(all[5]).toMatchObject({ replica: 'demo-web-2', service: 'web', stream: 'stderr' });
 
-    const tail = await collect(readLogs(home, project, { replicas: [web1, web2, db1], tail: 1 }));
+    const tail = await collect(readLogs(home, project, { known: [web1, web2, db1], tail: 1 }));
     expect(tail.map((l) => l.text)).toEqual(['db-a', 'w1-c', 'w2-b']);
 
-    const web = await collect(readLogs(home, project, { replicas: [web1, web2, db1], services: ['web'], since: '2024-01-01T00:00:02.500Z', until: '2024-01-01T00:00:05.000Z' }));
+    const web = await collect(readLogs(home, project, { known: [web1, web2, db1], services: ['web'], since: '2024-01-01T00:00:02.500Z', until: '2024-01-01T00:00:05.000Z' }));
     expect(web.map((l) => l.text)).toEqual(['w1-b', 'w1-c']);
   });
 
@@ -127,7 +128,7 @@ describe('logs', () => {
     const controller = new AbortController();
     const seen: string[] = [];
     const done = (async () => {
-      for await (const line of readLogs(home, project, { follow: true, signal: controller.signal, replicas: async () => known })) seen.push(line.text);
+      for await (const line of readLogs(home, project, { follow: true, signal: controller.signal, known: async () => known })) seen.push(line.text);
     })();
     await until(() => seen.length === 1);
     appendFileSync(replicaLogFile(home, project, 'demo-web-1'), logLine('2024-01-01T00:00:02.000Z', 'appended'));
@@ -152,7 +153,7 @@ describe('logs', () => {
     const controller = new AbortController();
     const seen: string[] = [];
     const done = (async () => {
-      for await (const line of readLogs(home, project, { follow: true, signal: controller.signal, replicas: [web1] })) seen.push(line.text);
+      for await (const line of readLogs(home, project, { follow: true, signal: controller.signal, known: [web1] })) seen.push(line.text);
     })();
     await new Promise((r) => setTimeout(r, 200)); // the first read is done; it waits for more
     appendFileSync(replicaLogFile(home, project, 'demo-web-1'), logLine('2024-01-01T00:00:01.000Z', 'last words'));
@@ -165,7 +166,7 @@ describe('logs', () => {
     writeFileSync(join(mkdirP(projectPaths(home, project).dir), 'state.json'), JSON.stringify({ replicas: [web1] }));
     writeLog('demo-web-1', [logLine('2024-01-01T00:00:01.000Z', 'kept after the engine')]);
     const backend = createNativeBackend({ home });
-    const lines = await collect(backend.logs(project, {}));
+    const lines = await collect(backend.io.logs(project, {}));
     expect(lines.map((l) => l.text)).toEqual(['kept after the engine']);
     await backend.close();
   });
@@ -204,19 +205,14 @@ describe('port checks', () => {
 
   it('preflight checks the ports of the replicas a plan starts, not of those it stops first', async () => {
     const port = await listen();
-    const web = (n: number, published: number): ReplicaSpec => ({
-      project,
-      service: 'web',
-      number: n,
-      name: `demo-web-${n}`,
-      oneoff: false,
-      labels: {},
-      service_spec: { command: ['server'], ports: [{ mode: 'ingress', target: 80, published: String(published), protocol: 'tcp' }] },
-      projectDir: home,
-      networkNames: {},
-      volumeNames: {},
-      hostEnv: {},
-    });
+    const web = (n: number, published: number): ReplicaSpec =>
+      specLiteral({
+        project,
+        service: 'web',
+        number: n,
+        service_spec: { command: ['server'], ports: [{ mode: 'ingress', target: 80, published: String(published), protocol: 'tcp' }] },
+        projectDir: home,
+      });
     const steps = (specs: ReplicaSpec[]) =>
       specs.flatMap((r, i) => [
         { id: `c${i}`, op: { kind: 'create-replica' as const, service: 'web', replica: r }, after: [] },
@@ -263,10 +259,10 @@ describe('volumes and networks', () => {
     const listed = await listVolumes(home, project);
     expect(listed).toEqual([{ name: 'demo_data', key: 'data', labels: { team: 'a', [LABEL.project]: project, [LABEL.volume]: 'data' } }]);
     const backend = createNativeBackend({ home });
-    expect((await backend.observe(project)).volumes.map((v) => v.name)).toEqual(['demo_data']);
+    expect((await backend.replicas.observe(project)).volumes.map((v) => v.name)).toEqual(['demo_data']);
     expect(readFileSync(join(volumeDataDir(home, 'demo_data'), 'file.txt'), 'utf8')).toBe('kept');
 
-    await backend.removeVolume(project, 'demo_data');
+    await backend.resources.removeVolume(project, 'demo_data');
     expect(await listVolumes(home, project)).toEqual([]);
     expect(existsSync(volumeDataDir(home, 'handmade'))).toBe(true);
     await removeVolume(home, project, 'demo_data'); // already gone: fine
@@ -275,14 +271,14 @@ describe('volumes and networks', () => {
 
   it('books networks per project, created in parallel', async () => {
     const backend = createNativeBackend({ home });
-    await Promise.all(['a', 'b', 'c'].map((k) => backend.createNetwork(project, k, `demo_${k}`, {})));
-    expect((await backend.observe(project)).networks.map((n) => [n.name, n.key, n.labels[LABEL.project]])).toEqual([
+    await Promise.all(['a', 'b', 'c'].map((k) => backend.resources.createNetwork(project, k, `demo_${k}`, {})));
+    expect((await backend.replicas.observe(project)).networks.map((n) => [n.name, n.key, n.labels[LABEL.project]])).toEqual([
       ['demo_a', 'a', project],
       ['demo_b', 'b', project],
       ['demo_c', 'c', project],
     ]);
-    await backend.removeNetwork(project, 'demo_b');
-    expect((await backend.observe(project)).networks.map((n) => n.name)).toEqual(['demo_a', 'demo_c']);
+    await backend.resources.removeNetwork(project, 'demo_b');
+    expect((await backend.replicas.observe(project)).networks.map((n) => n.name)).toEqual(['demo_a', 'demo_c']);
     await backend.close();
   });
 
@@ -291,8 +287,8 @@ describe('volumes and networks', () => {
     mkdirP(paths.dir);
     writeFileSync(paths.networks, JSON.stringify({ demo_x: null, demo_y: { key: 'y' }, demo_z: { key: 'z', labels: { a: 'b' } } }));
     const backend = createNativeBackend({ home });
-    expect((await backend.observe(project)).networks).toEqual([{ name: 'demo_z', key: 'z', labels: { a: 'b' } }]);
-    await backend.removeNetwork(project, 'demo_z');
+    expect((await backend.replicas.observe(project)).networks).toEqual([{ name: 'demo_z', key: 'z', labels: { a: 'b' } }]);
+    await backend.resources.removeNetwork(project, 'demo_z');
     expect(existsSync(paths.networks)).toBe(false);
     await backend.close();
   });
@@ -301,19 +297,14 @@ describe('volumes and networks', () => {
 describe('observe without an engine', () => {
   function spec(number: number): ReplicaSpec {
     const labels = { [LABEL.project]: project, [LABEL.service]: 'web', [LABEL.configFiles]: '/p/compose.yaml', [LABEL.workingDir]: '/p' };
-    return {
+    return specLiteral({
       project,
       service: 'web',
       number,
-      name: `demo-web-${number}`,
-      oneoff: false,
       labels,
       service_spec: { command: ['node', 'server.js'], ports: [{ mode: 'ingress', target: 80, published: '8080', protocol: 'tcp' }] },
       projectDir: '/p',
-      networkNames: {},
-      volumeNames: {},
-      hostEnv: {},
-    };
+    });
   }
 
   it('reads state.json, reports every replica as no longer running, and starts nothing', async () => {
@@ -327,7 +318,7 @@ describe('observe without an engine', () => {
     writeFileSync(paths.state, JSON.stringify({ version: 1, project, savedAt: t, cleanShutdown: false, replicas }));
     writeFileSync(paths.socket, ''); // a stale socket file from a killed engine
     const backend = createNativeBackend({ home });
-    const observed = await backend.observe(project);
+    const observed = await backend.replicas.observe(project);
     expect(observed.replicas.map((r) => [r.name, r.state, r.pid, r.health, r.restartCount, r.command])).toEqual([
       ['demo-web-1', 'exited', undefined, undefined, 2, 'node server.js'],
       ['demo-web-2', 'created', undefined, undefined, 0, 'node server.js'],
@@ -346,7 +337,7 @@ describe('observe without an engine, from damaged files', () => {
     const bad = { name: 'demo-web-1', service: 'web', state: 'running', ports: 'lots', labels: 7, notes: 'x', exitCode: 'no' };
     writeFileSync(paths.state, JSON.stringify({ replicas: [bad, null, 'text'] }));
     const backend = createNativeBackend({ home });
-    const [r] = (await backend.observe(project)).replicas;
+    const [r] = (await backend.replicas.observe(project)).replicas;
     expect(r).toMatchObject({ name: 'demo-web-1', state: 'exited', ports: [], labels: {}, exitCode: 137 });
     await backend.close();
   });

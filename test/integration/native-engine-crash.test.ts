@@ -82,7 +82,7 @@ describe.skipIf(!supported)('engine crash handling', () => {
     `;
     const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', fd] });
     closeSync(fd);
-    child.stdout.destroy(); // nobody reads its stdout any more: writes fail with EPIPE
+    child.stdout!.destroy(); // nobody reads its stdout any more: writes fail with EPIPE
     const status = await new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     const text = readFileSync(file, 'utf8');
     expect(status, text).toBe(0);

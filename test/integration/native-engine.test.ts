@@ -132,7 +132,7 @@ describe.skipIf(!supported)('native engine process', () => {
     const spec = replicaSpec(h.project, 'stubborn', { command: ['/bin/sh', '-c', script], restart: 'always' });
     await client.call('create', { spec });
     const { pid } = await client.call('start', { id: spec.name });
-    const grandchild = await waitFor(() => existsSync(gcFile) && Number(readFileSync(gcFile, 'utf8')), 5_000, 'grandchild pid');
+    const grandchild = await waitFor(() => (existsSync(gcFile) && Number(readFileSync(gcFile, 'utf8'))) || undefined, 5_000, 'grandchild pid');
     h.extraPids.add(grandchild);
     expect(isAlive(grandchild)).toBe(true);
     const t0 = Date.now();
@@ -320,7 +320,7 @@ describe.skipIf(!supported)('native engine process', () => {
       await client.call('create', { spec });
       pids.push((await client.call('start', { id: spec.name })).pid);
     }
-    const grandchild = await waitFor(() => existsSync(gcFile) && Number(readFileSync(gcFile, 'utf8')), 5_000, 'grandchild');
+    const grandchild = await waitFor(() => (existsSync(gcFile) && Number(readFileSync(gcFile, 'utf8'))) || undefined, 5_000, 'grandchild');
     h.extraPids.add(grandchild);
     client.close();
     engine.process.kill('SIGKILL');

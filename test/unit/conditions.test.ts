@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../src/core/model/types.js';
 import { formatDuration, waitForCondition, waitForServices } from '../../src/engine/conditions.js';
-import { FakeBackend } from '../../src/runtime/fake/fake-backend.js';
+import { FakeBackend } from '../fakes/fake-backend.js';
 import { HEALTHY, PROJECT, replicaSpec, until } from '../helpers/fake-plan.js';
 
 const name = (service: string, n = 1) => `${PROJECT}-${service}-${n}`;
 
 async function running(fake: FakeBackend, service: string, n = 1, spec: ServiceSpec = {}): Promise<void> {
-  const { id } = await fake.createReplica(replicaSpec(service, n, spec));
-  await fake.startReplica(PROJECT, id);
+  const { id } = await fake.replicas.create(replicaSpec(service, n, spec));
+  await fake.replicas.start(PROJECT, id);
 }
 
 /** Settles to 'pending' while the promise has not settled after a few turns of the event loop. */
@@ -23,10 +23,10 @@ const listeners = (fake: FakeBackend) => (fake as unknown as { emitter: NodeJS.E
 describe('waitForCondition', () => {
   it('service_started: resolves once a replica has started, including one already running', async () => {
     const fake = new FakeBackend();
-    const { id } = await fake.createReplica(replicaSpec('api'));
+    const { id } = await fake.replicas.create(replicaSpec('api'));
     const wait = waitForCondition(fake, PROJECT, 'api', 'service_started', {});
     expect(await state(wait)).toBe('pending');
-    await fake.startReplica(PROJECT, id);
+    await fake.replicas.start(PROJECT, id);
     await wait;
     await waitForCondition(fake, PROJECT, 'api', 'service_started', {});
   });
@@ -55,12 +55,12 @@ describe('waitForCondition', () => {
     const fake = new FakeBackend();
     await running(fake, 'api', 1, HEALTHY);
     // The snapshot is taken, then the replica turns healthy before observe returns.
-    const racy = Object.create(fake) as FakeBackend;
-    racy.observe = async (project: string) => {
-      const snapshot = await fake.observe(project);
+    const observe = async (project: string) => {
+      const snapshot = await fake.replicas.observe(project);
       fake.setHealth(name('api'), 'healthy');
       return snapshot;
     };
+    const racy = Object.create(fake, { replicas: { value: { ...fake.replicas, observe } } }) as FakeBackend;
     await waitForCondition(racy, PROJECT, 'api', 'service_healthy', { timeoutMs: 1000 });
   });
 
@@ -104,7 +104,7 @@ describe('waitForCondition', () => {
   it('does not wait for a dependency scaled to 0, and ignores one-off replicas', async () => {
     const fake = new FakeBackend();
     const oneoff = { ...replicaSpec('api', 0), name: `${PROJECT}-api-run-1`, oneoff: true };
-    await fake.createReplica(oneoff);
+    await fake.replicas.create(oneoff);
     await waitForCondition(fake, PROJECT, 'api', 'service_healthy', {});
   });
 

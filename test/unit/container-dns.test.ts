@@ -5,6 +5,7 @@ import { buildQuery, buildResponse, DnsFormatError, parseAnswer, parseQuery, RCO
 import { DnsServer } from '../../src/runtime/native/container/dns/dns-server.js';
 import { NameTable, type Endpoint } from '../../src/runtime/native/container/dns/name-table.js';
 import { parseCidr } from '../../src/runtime/native/container/network/ipam.js';
+import { specLiteral } from '../helpers/replica-spec.js';
 
 describe('DNS messages', () => {
   it('reads a query and writes an answer with A records', () => {
@@ -98,19 +99,13 @@ describe('the DNS server\'s answers', () => {
 describe('replica endpoints', () => {
   it('one per network, with that network\'s aliases, the links and the dns servers', async () => {
     const { replicaEndpoints } = await import('../../src/runtime/native/container/dns/endpoints.js');
-    const spec = {
+    const spec = specLiteral({
       project: 'shop',
       service: 'web',
-      number: 1,
-      name: 'shop-web-1',
-      oneoff: false,
-      labels: {},
       service_spec: { networks: { front: { aliases: ['www'] }, back: null }, links: ['db', 'cache:redis'], dns: ['10.9.9.9'] },
       projectDir: '/srv/shop',
       networkNames: { front: 'shop_front', back: 'shop_back' },
-      volumeNames: {},
-      hostEnv: {},
-    };
+    });
     expect(replicaEndpoints(spec, [{ network: 'shop_front', key: 'front', address: '10.0.0.2' }, { network: 'shop_back', key: 'back', address: '10.1.0.2' }])).toEqual([
       { network: 'shop_front', replica: 'shop-web-1', service: 'web', address: '10.0.0.2', aliases: ['www'], links: { db: 'db', redis: 'cache' }, oneoff: false, dns: ['10.9.9.9'] },
       { network: 'shop_back', replica: 'shop-web-1', service: 'web', address: '10.1.0.2', aliases: [], links: { db: 'db', redis: 'cache' }, oneoff: false, dns: ['10.9.9.9'] },

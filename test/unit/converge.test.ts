@@ -4,7 +4,7 @@ import type { Plan, PlanStep } from '../../src/core/reconcile/operations.js';
 import { planRestart } from '../../src/core/reconcile/down.js';
 import { converge } from '../../src/engine/converge.js';
 import type { EngineEvent } from '../../src/engine/events.js';
-import { FakeBackend } from '../../src/runtime/fake/fake-backend.js';
+import { FakeBackend } from '../fakes/fake-backend.js';
 import { op, plan, PROJECT, step } from '../helpers/fake-plan.js';
 
 const DESIRED = ['api', 'web'];

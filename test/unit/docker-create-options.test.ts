@@ -6,21 +6,19 @@ import { parseTargetsLabel } from '../../src/core/model/labels.js';
 import type { ServiceSpec } from '../../src/core/model/types.js';
 import type { ReplicaSpec } from '../../src/core/reconcile/operations.js';
 import { publishesPortRange, toCreateOptions, type CreateContext } from '../../src/runtime/docker/to-create-options.js';
+import { specLiteral } from '../helpers/replica-spec.js';
 
 function replica(service_spec: ServiceSpec, overrides: Partial<ReplicaSpec> = {}): ReplicaSpec {
-  return {
+  return specLiteral({
     project: 'shop',
     service: 'web',
-    number: 1,
-    name: 'shop-web-1',
-    oneoff: false,
     labels: { 'com.docker.compose.project': 'shop', 'com.docker.compose.service': 'web' },
     service_spec,
     projectDir: '/srv/shop',
     networkNames: { default: 'shop_default' },
     volumeNames: {},
     ...overrides,
-  };
+  });
 }
 
 const create = (svc: ServiceSpec, overrides: Partial<ReplicaSpec> = {}, ctx?: CreateContext) => toCreateOptions(replica(svc, overrides), ctx);
@@ -179,7 +177,6 @@ describe('toCreateOptions: mounts', () => {
   it('secrets and configs from files are read-only binds; content is copied in after create', () => {
     const opts = create(
       { image: 'x', secrets: [{ source: 'token' }, { source: 'key', target: 'api.key' }], configs: [{ source: 'nginx' }, { source: 'inline', target: '/etc/app.conf', mode: 0o440 }] },
-      {},
       {
         secrets: { token: { file: '/srv/shop/token.txt' }, key: { file: '/srv/shop/key' } },
         configs: { nginx: { file: '/srv/shop/nginx.conf' }, inline: { content: 'debug=true\n' } },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EngineEvent } from '../../src/engine/events.js';
 import { executePlan } from '../../src/engine/executor.js';
-import { FakeBackend } from '../../src/runtime/fake/fake-backend.js';
+import { FakeBackend } from '../fakes/fake-backend.js';
 import { HEALTHY, op, plan, PROJECT, replicaSpec, step, until } from '../helpers/fake-plan.js';
 
 const name = (service: string, n = 1) => `${PROJECT}-${service}-${n}`;
@@ -57,7 +57,7 @@ describe('executePlan', () => {
 
   it('does not count a dependency wait against the parallel limit', async () => {
     const fake = new FakeBackend();
-    await fake.startReplica(PROJECT, (await fake.createReplica(replicaSpec('api', 1, HEALTHY))).id);
+    await fake.replicas.start(PROJECT, (await fake.replicas.create(replicaSpec('api', 1, HEALTHY))).id);
     const pending = executePlan(
       plan(step('w', op.await('web', 'api', 'service_healthy')), step('a', op.create('cache')), step('b', op.create('queue'))),
       fake,
@@ -194,7 +194,7 @@ describe('executePlan', () => {
 
   it('starts a replica it did not create by looking its id up once', async () => {
     const fake = new FakeBackend();
-    const created = await fake.createReplica(replicaSpec('api'));
+    const created = await fake.replicas.create(replicaSpec('api'));
     const result = await executePlan(plan(step('1', op.start('api'))), fake, { parallel: 1 });
     expect(result.done).toEqual(['1']);
     expect(fake.callsOf('startReplica')[0]?.args).toEqual([PROJECT, created.id]);

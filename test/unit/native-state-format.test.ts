@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { journalLine, parseState, snapshotText, statusOf, type EngineState, type ReplicaRecord } from '../../src/runtime/native/state-format.js';
+import { specLiteral } from '../helpers/replica-spec.js';
 
 function record(name: string, extra: Partial<ReplicaRecord> = {}): ReplicaRecord {
   return {
-    spec: {
-      project: 'demo',
-      service: 'web',
-      number: 1,
-      name,
-      oneoff: false,
-      labels: {},
-      service_spec: { command: ['sleep', '60'] },
-      projectDir: '/p',
-      networkNames: {},
-      volumeNames: {},
-      hostEnv: {},
-    },
+    spec: { ...specLiteral({ project: 'demo', service: 'web', name, service_spec: { command: ['sleep', '60'] }, projectDir: '/p' }), hostEnv: {} },
     state: 'created',
     restartCount: 0,
     createdAt: '2024-01-01T00:00:00.000Z',

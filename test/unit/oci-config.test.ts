@@ -8,22 +8,19 @@ import { execProcess, toOciConfig, type OciContext } from '../../src/runtime/nat
 import { planFileGrants, volumesFromMounts } from '../../src/runtime/native/container/oci-mounts.js';
 import { DEFAULT_CAPABILITIES } from '../../src/runtime/native/container/oci-security.js';
 import { serializeOciConfig } from '../../src/runtime/native/container/oci-spec.js';
+import { specLiteral } from '../helpers/replica-spec.js';
 
 function replica(service_spec: ServiceSpec, overrides: Partial<ReplicaSpec> = {}): ReplicaSpec {
-  return {
+  return specLiteral({
     project: 'shop',
     service: 'web',
-    number: 1,
-    name: 'shop-web-1',
-    oneoff: false,
     labels: {},
     service_spec,
     projectDir: '/srv/shop',
     networkNames: { default: 'shop_default' },
     volumeNames: { data: 'shop_data' },
-    hostEnv: {},
     ...overrides,
-  };
+  });
 }
 
 function context(overrides: Partial<OciContext> = {}): OciContext {

@@ -65,7 +65,7 @@ describe('planning 100,000 replicas', () => {
     expect(ms).toBeLessThan(BUDGET_MS);
     expect(plan.steps).toHaveLength(2 * REPLICAS);
     // Only the plan check and dispatch are measured: the backend answers at once.
-    const instant = { stopReplica: async () => undefined, removeReplica: async () => undefined } as unknown as RuntimeBackend;
+    const instant = { replicas: { stop: async () => undefined, remove: async () => undefined } } as unknown as RuntimeBackend;
     const start = performance.now();
     const result = await executePlan(plan, instant, { parallel: 8 });
     expect(performance.now() - start).toBeLessThan(BUDGET_MS);

@@ -8,6 +8,7 @@ import { projectToConfig } from '../../src/core/render/config.js';
 import { parseScaleArgs } from '../../src/cli/args.js';
 import { loadErrors, loadFromMemory } from '../helpers/memory-project.js';
 import { UP_OPTIONS } from '../helpers/up-options.js';
+import { own } from '../../src/core/dict.js';
 
 const yaml = (...lines: string[]) => lines.join('\n') + '\n';
 
@@ -40,8 +41,8 @@ describe('keys named like Object members', () => {
     expect(proto.environment).toEqual({ ['__proto__']: 'from-file', from_env_file: '1', constructor: 'c', hasOwnProperty: 'h' });
     expect(Object.hasOwn(proto.labels!, '__proto__')).toBe(true);
     // A bare name takes its value from the environment: only from an own variable, never Object's toString.
-    expect(project.services.constructor!.environment).toEqual({ toString: 't', valueOf: '' });
-    expect(project.services.constructor!.depends_on).toEqual({ ['__proto__']: { condition: 'service_started', required: true, restart: false } });
+    expect(own(project.services, 'constructor')!.environment).toEqual({ toString: 't', valueOf: '' });
+    expect(own(project.services, 'constructor')!.depends_on).toEqual({ ['__proto__']: { condition: 'service_started', required: true, restart: false } });
   });
 
   it('renders them in config output', () => {

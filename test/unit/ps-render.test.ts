@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ObservedReplica } from '../../src/core/reconcile/observed.js';
 import { plainChalk } from '../../src/cli/render/colors.js';
-import { psJsonLine, psTable, statusText } from '../../src/cli/render/ps.js';
+import { statusText } from '../../src/core/render/ps-row.js';
+import { psJsonLine, psTable } from '../../src/cli/render/ps.js';
 
 const now = Date.parse('2024-01-01T00:10:00.000Z');
 

@@ -4,7 +4,9 @@ import type { CliContext } from '../context.js';
 import { parseReplicaIndex, parseTail, parseTimeArg } from '../args.js';
 import { plainChalk } from '../render/colors.js';
 import { createLogFormatter } from '../render/log-prefix.js';
-import { interruptController, projectNameFor, withBackend } from '../session.js';
+import { interruptController, projectNameFor, withEngine } from '../session.js';
+import { logs } from '../../engine/logs.js';
+import { ps } from '../../engine/ps.js';
 
 export interface LogsFlags {
   follow?: boolean;
@@ -24,9 +26,8 @@ export async function logsCommand(ctx: CliContext, services: string[], flags: Lo
   const since = parseTimeArg(flags.since, now, '--since');
   const until = parseTimeArg(flags.until, now, '--until');
   const name = projectNameFor(ctx);
-  return withBackend(ctx, async (backend) => {
-    const observed = await backend.observe(name);
-    const names = observed.replicas.map((r) => r.name);
+  return withEngine(ctx, {}, async (engine) => {
+    const names = (await ps(engine, name, { all: true })).map((r) => r.name);
     const format = createLogFormatter(names, name, {
       prefix: flags.logPrefix,
       timestamps: Boolean(flags.timestamps),
@@ -34,15 +35,15 @@ export async function logsCommand(ctx: CliContext, services: string[], flags: Lo
     });
     const interrupt = interruptController();
     try {
-      for await (const line of backend.logs(name, {
+      for await (const line of logs(engine, name, {
         services: services.length > 0 ? services : undefined,
+        index,
         tail,
         follow: flags.follow,
         since,
         until,
         signal: interrupt.signal,
       })) {
-        if (index !== undefined && !line.replica.endsWith(`-${index}`)) continue;
         ctx.out(format(line));
       }
     } catch (err) {

@@ -1,10 +1,11 @@
 // `tug ls`: the projects tug runs on this machine, with their state.
 import type { CliContext } from '../context.js';
-import { withBackend } from '../session.js';
+import { listProjects } from '../../engine/ls.js';
+import { withEngine } from '../session.js';
 
 export async function lsCommand(ctx: CliContext, flags: { all?: boolean; format: 'table' | 'json'; quiet?: boolean }): Promise<number> {
-  return withBackend(ctx, async (backend) => {
-    const projects = (await backend.listProjects()).filter((p) => flags.all || /running|restarting/.test(p.status));
+  return withEngine(ctx, {}, async (engine) => {
+    const projects = await listProjects(engine, { all: flags.all });
     if (flags.quiet) {
       ctx.out(projects.map((p) => `${p.name}\n`).join(''));
       return 0;

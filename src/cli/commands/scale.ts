@@ -1,37 +1,18 @@
-// `tug scale web=3 worker=0`: set replica counts, then converge exactly as `up -d`
-// does for those services (scale is not a separate code path).
+// `tug scale web=3 worker=0`: engine/scale.ts converges exactly as `up -d`
+// does for those services; here the pairs are parsed and events shown.
 import { usageError } from '../../core/errors.js';
-import { reconcile } from '../../core/reconcile/reconcile.js';
-import { applyPlans } from '../apply.js';
+import { scale } from '../../engine/scale.js';
 import { parseScaleArgs } from '../args.js';
 import type { CliContext } from '../context.js';
-import { withBackend } from '../session.js';
-import { tugVersion } from '../../version.js';
-import { loadProjectFor, throwBackendProblems } from '../project-loading.js';
+import { withEngine } from '../session.js';
+import { loadProjectFor } from '../project-loading.js';
 
 export async function scaleCommand(ctx: CliContext, pairs: string[], flags: { deps: boolean }): Promise<number> {
   if (pairs.length === 0) throw usageError('scale needs at least one SERVICE=NUMBER', 'e.g. tug scale web=3');
   const project = loadProjectFor(ctx);
-  const scale = parseScaleArgs(pairs, Object.keys(project.services));
-  const services = Object.keys(scale);
-  return withBackend(ctx, async (backend) => {
-    throwBackendProblems(backend, project);
-    await applyPlans(ctx, backend, {
-      project: project.name,
-      preflight: true,
-      planFor: (state, round) =>
-        reconcile(project, state, {
-          services,
-          noDeps: !flags.deps,
-          recreate: 'diverged',
-          recreateDependencies: 'diverged',
-          scale,
-          removeOrphans: false,
-          start: true,
-          startExited: round === 1,
-          tugVersion: tugVersion(),
-        }),
-    });
+  const counts = parseScaleArgs(pairs, Object.keys(project.services));
+  return withEngine(ctx, { progress: true }, async (engine) => {
+    await scale(engine, project, counts, { noDeps: !flags.deps });
     return 0;
   });
 }

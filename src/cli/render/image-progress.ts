@@ -9,31 +9,63 @@ import { resolveMode } from './progress.js';
 
 const BUILD_LINES_SHOWN = 4;
 
-export async function withImageProgress<T>(ctx: CliContext, run: (onProgress: (p: ImageProgress) => void) => Promise<T>): Promise<T> {
+/** Shows image progress as it comes; close() once the images are ready. */
+export interface ImageView {
+  update(progress: ImageProgress): void;
+  close(): Promise<void>;
+}
+
+/** The view for this output mode; the live (listr2) one is loaded only on a terminal. */
+export async function imageViewFactory(ctx: CliContext): Promise<() => ImageView> {
   const mode = resolveMode(ctx.globals.progress ?? 'auto', Boolean(process.stderr.isTTY));
-  if (mode === 'quiet') return run(() => {});
-  if (mode === 'json') return run((p) => ctx.err(JSON.stringify({ type: 'image', time: new Date().toISOString(), ...p }) + '\n'));
-  if (mode !== 'tty') return run(plainPrinter(ctx));
+  const closed = async () => {};
+  if (mode === 'quiet') return () => ({ update() {}, close: closed });
+  if (mode === 'json') return () => ({ update: (p) => ctx.err(JSON.stringify({ type: 'image', time: new Date().toISOString(), ...p }) + '\n'), close: closed });
+  if (mode !== 'tty') return () => ({ update: plainPrinter(ctx), close: closed });
   const { Listr } = await import('listr2');
-  let result: T | undefined;
-  let seen = false;
-  await new Listr(
-    [
-      {
-        title: 'Images',
-        task: async (_ctx: unknown, task: { output: string; title: string }) => {
-          const view = new ProgressView();
-          result = await run((p) => {
-            seen = true;
-            task.output = view.update(p);
-          });
-          task.title = seen ? 'Images ready' : 'Images present';
+  return () => {
+    const lines = new ProgressView();
+    let output = '';
+    let seen = false;
+    let task: { output: string; title: string } | undefined;
+    let finish!: () => void;
+    const done = new Promise<void>((resolve) => (finish = resolve));
+    const run = new Listr(
+      [
+        {
+          title: 'Images',
+          task: async (_ctx: unknown, t: { output: string; title: string }) => {
+            task = t;
+            if (output !== '') t.output = output;
+            await done;
+            t.title = seen ? 'Images ready' : 'Images present';
+          },
         },
+      ],
+      { rendererOptions: { outputBar: Infinity } } as never,
+    ).run();
+    return {
+      update(p) {
+        seen = true;
+        output = lines.update(p);
+        if (task) task.output = output;
       },
-    ],
-    { rendererOptions: { outputBar: Infinity } } as never,
-  ).run();
-  return result as T;
+      async close() {
+        finish();
+        await run;
+      },
+    };
+  };
+}
+
+/** Runs `run` with an image view open (the image commands, which show progress without the engine's events). */
+export async function withImageProgress<T>(ctx: CliContext, run: (onProgress: (p: ImageProgress) => void) => Promise<T>): Promise<T> {
+  const view = (await imageViewFactory(ctx))();
+  try {
+    return await run((p) => view.update(p));
+  } finally {
+    await view.close();
+  }
 }
 
 /** The lines the live view shows: one per pulled layer, the last few per build. */

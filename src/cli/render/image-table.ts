@@ -1,6 +1,6 @@
 // Image listings as Docker prints them: sizes in decimal units ("7.05MB"),
 // ages ("3 days ago"), short IDs, aligned columns.
-import { humanDuration } from './ps.js';
+import { humanDuration } from '../../core/render/ps-row.js';
 
 /** Docker's go-units HumanSize: decimal, 3 significant digits. */
 export function humanSize(bytes: number): string {

@@ -27,15 +27,12 @@ export function resolveMode(mode: ProgressMode, isTTY: boolean): Exclude<Progres
   return isTTY ? 'tty' : 'plain';
 }
 
-export async function createProgress(mode: ProgressMode, target: ProgressTarget): Promise<Progress> {
-  const resolved = resolveMode(mode, target.isTTY);
-  if (resolved === 'quiet') return { plan() {}, event() {}, close: async () => {} };
-  if (resolved === 'json') return jsonProgress(target);
-  if (resolved === 'tty') {
-    const { ttyProgress } = await import('./progress-tty.js');
-    return ttyProgress(target);
-  }
-  return plainProgress(target);
+/** How plan progress is drawn in this mode; the live (listr2) view is loaded only on a terminal. */
+export async function progressFactory(mode: Exclude<ProgressMode, 'auto'>): Promise<(target: ProgressTarget) => Progress> {
+  if (mode === 'quiet') return () => ({ plan() {}, event() {}, close: async () => {} });
+  if (mode === 'json') return jsonProgress;
+  if (mode === 'tty') return (await import('./progress-tty.js')).ttyProgress;
+  return plainProgress;
 }
 
 function jsonProgress(target: ProgressTarget): Progress {

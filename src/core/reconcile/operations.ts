@@ -1,9 +1,12 @@
 // The typed operations a plan is made of. Each is one call to a backend (or,
 // for `await-dependency`, one wait on backend events). The executor maps each
 // kind to exactly one handler, so a new kind without a handler does not compile.
-import type { DependencyCondition, NetworkSpec, ServiceSpec, VolumeSpec } from '../model/types.js';
+import type { DependencyCondition, FileObjectSpec, NetworkSpec, ServiceSpec, VolumeSpec } from '../model/types.js';
 
-/** Everything a backend needs to create one replica; no backend-specific types. */
+/**
+ * Everything a backend needs to create one replica, and nothing it must look
+ * up elsewhere: no backend-specific types, no project kept on the side.
+ */
 export interface ReplicaSpec {
   project: string;
   service: string;
@@ -20,6 +23,12 @@ export interface ReplicaSpec {
   /** Engine-side names of the networks and volumes the service uses, by Compose key. */
   networkNames: Record<string, string>;
   volumeNames: Record<string, string>;
+  /** Engine names of the networks and volumes above that are external: they must exist, never made or removed. */
+  externalNetworks: string[];
+  externalVolumes: string[];
+  /** The top-level definitions of the secrets and configs the service is granted, by name. */
+  secrets: Record<string, FileObjectSpec>;
+  configs: Record<string, FileObjectSpec>;
   /**
    * Backend volume names by target: the anonymous volumes of the replica this
    * one replaces. A backend mounts them instead of making new ones, so a

@@ -4,7 +4,7 @@
 import { serviceReferences } from '../graph/service-graph.js';
 import { dependsOnLabel, LABEL, replicaName } from '../model/labels.js';
 import { serviceConfigHash } from '../model/hash.js';
-import type { Project, ServiceSpec } from '../model/types.js';
+import type { FileObjectSpec, Project, ServiceSpec } from '../model/types.js';
 import type { ReplicaSpec } from './operations.js';
 import { dict, own } from '../dict.js';
 
@@ -34,6 +34,12 @@ export function replicaFactory(project: Project, service: string, opts: ReplicaS
   const labels = sharedLabels(project, service, spec, opts);
   const networks = networkNames(project, spec);
   const volumes = volumeNames(project, spec);
+  const external = {
+    networks: Object.keys(networks).flatMap((key) => (own(project.networks, key)?.external ? [networks[key]!] : [])),
+    volumes: Object.keys(volumes).flatMap((key) => (own(project.volumes, key)?.external ? [volumes[key]!] : [])),
+  };
+  const secrets = grantedObjects(spec.secrets, project.secrets);
+  const configs = grantedObjects(spec.configs, project.configs);
   return (number) => ({
     project: project.name,
     service,
@@ -46,6 +52,10 @@ export function replicaFactory(project: Project, service: string, opts: ReplicaS
     projectDir: project.workingDir,
     networkNames: networks,
     volumeNames: volumes,
+    externalNetworks: external.networks,
+    externalVolumes: external.volumes,
+    secrets,
+    configs,
   });
 }
 
@@ -95,6 +105,17 @@ export function volumeNames(project: Project, spec: ServiceSpec): Record<string,
     if (mount.type !== 'volume' || !mount.source) continue;
     const declared = own(project.volumes, mount.source);
     if (declared) out[mount.source] = declared.name ?? `${project.name}_${mount.source}`;
+  }
+  return out;
+}
+
+/** The top-level secret or config definitions a service's grants name (`- db_password`, `- source: db_password`). */
+function grantedObjects(grants: unknown, declared: Readonly<Record<string, FileObjectSpec>>): Record<string, FileObjectSpec> {
+  const out = dict<FileObjectSpec>();
+  for (const grant of Array.isArray(grants) ? grants : []) {
+    const name = typeof grant === 'string' ? grant : typeof (grant as { source?: unknown })?.source === 'string' ? (grant as { source: string }).source : undefined;
+    const object = name === undefined ? undefined : own(declared, name);
+    if (name !== undefined && object) out[name] = object;
   }
   return out;
 }

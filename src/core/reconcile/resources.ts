@@ -60,26 +60,19 @@ function optional<T>(value: T | undefined): T[] {
   return value === undefined ? [] : [value];
 }
 
-/** Just the networks and volumes these services need (for `run` of a service nothing else starts). */
-export function planResourcesFor(project: Project, observed: ObservedState, services: string[]): Plan {
-  const builder = new PlanBuilder(project.name);
-  planResources(builder, project, services, observed);
-  return builder.build();
-}
-
 /**
  * Engine names of the external networks and volumes the plan's new replicas
  * use. They must exist before anything runs; a backend checks them up front
  * (Compose: "external volume not found") instead of failing halfway, or, as
  * the engine would, creating a missing volume silently.
  */
-export function externalResourcesOf(plan: Plan, project: Project): { networks: string[]; volumes: string[] } {
+export function externalResourcesOf(plan: Plan): { networks: string[]; volumes: string[] } {
   const networks = new Set<string>();
   const volumes = new Set<string>();
   for (const { op } of plan.steps) {
     if (op.kind !== 'create-replica') continue;
-    for (const [key, name] of Object.entries(op.replica.networkNames)) if (project.networks[key]?.external) networks.add(name);
-    for (const [key, name] of Object.entries(op.replica.volumeNames)) if (project.volumes[key]?.external) volumes.add(name);
+    for (const name of op.replica.externalNetworks) networks.add(name);
+    for (const name of op.replica.externalVolumes) volumes.add(name);
   }
   return { networks: [...networks].sort(), volumes: [...volumes].sort() };
 }

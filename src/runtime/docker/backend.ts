@@ -6,7 +6,7 @@
 import type Dockerode from 'dockerode';
 import { TugError } from '../../core/errors.js';
 import { LABEL } from '../../core/model/labels.js';
-import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
+import type { Project } from '../../core/model/types.js';
 import type { ObservedReplica, ObservedState } from '../../core/reconcile/observed.js';
 import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
 import { externalResourcesOf } from '../../core/reconcile/resources.js';
@@ -14,12 +14,15 @@ import type {
   BackendCapabilities,
   EventOptions,
   ExecOptions,
-  ImagePreparation,
+  ImageFacet,
   LogLine,
   LogOptions,
   ProjectSummary,
   RemoveReplicaOptions,
   ReplicaEvent,
+  ReplicaFacet,
+  ReplicaIOFacet,
+  ResourceFacet,
   RuntimeBackend,
 } from '../backend.js';
 import { openConnection, type DockerConnection, type DockerEnv } from './connection.js';
@@ -48,10 +51,8 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): DockerBack
 
 export class DockerBackend implements RuntimeBackend {
   readonly name = 'docker';
-  readonly capabilities: BackendCapabilities = { images: true, build: true, isolatedNetwork: true, defaultParallelism: 16 };
+  readonly capabilities: BackendCapabilities = { images: true, build: true, fileSync: false, defaultParallelism: 16 };
   readonly connection: DockerConnection;
-  /** Projects seen in validate()/prepareImages(): their secrets, configs and external resources. */
-  private readonly projects = new Map<string, Project>();
   /** Containers this backend created, and whether they publish a host port range. */
   private readonly portRange = new Map<string, boolean>();
   private startTurn: Promise<void> = Promise.resolve();
@@ -71,28 +72,48 @@ export class DockerBackend implements RuntimeBackend {
     return this.connection.available();
   }
 
+  readonly replicas: ReplicaFacet = {
+    observe: (project) => this.observe(project),
+    events: (project, signal, opts) => this.events(project, signal, opts),
+    create: (spec) => this.createReplica(spec),
+    start: (project, id) => this.startReplica(project, id),
+    stop: (project, id, timeoutMs) => this.stopReplica(project, id, timeoutMs),
+    kill: (project, id, signal) => this.killReplica(project, id, signal),
+    remove: (project, id, opts) => this.removeReplica(project, id, opts),
+  };
+
+  readonly resources: ResourceFacet = {
+    createNetwork: (project, key, name, spec) => this.call(`create network ${name}`, (d) => resources.createNetwork(d, project, key, name, spec)),
+    removeNetwork: (_project, name) => this.call(`remove network ${name}`, (d) => resources.removeNetwork(d, name)),
+    createVolume: (project, key, name, spec) => this.call(`create volume ${name}`, (d) => resources.createVolume(d, project, key, name, spec)),
+    removeVolume: (_project, name) => this.call(`remove volume ${name}`, (d) => resources.removeVolume(d, name)),
+    volumeRemovalHint: (names) => `docker volume rm ${names.join(' ')}`,
+  };
+
+  readonly io: ReplicaIOFacet = {
+    logs: (project, opts) => this.logs(project, opts),
+    exec: (project, id, opts) => this.exec(project, id, opts),
+  };
+
+  readonly images: ImageFacet = {
+    prepare: async (project, services, opts) => prepareImages(await this.docker(), project, services, opts),
+  };
+
   validate(project: Project): TugError[] {
-    this.projects.set(project.name, project);
     return validateForDocker(project);
   }
 
   /** External networks and volumes the plan's replicas use must exist: the engine would create a missing volume silently. */
   async preflight(plan: Plan, _observed: ObservedState): Promise<TugError[]> {
-    const project = this.projects.get(plan.project);
-    if (!project) return [];
+    const { networks, volumes } = externalResourcesOf(plan);
+    if (networks.length === 0 && volumes.length === 0) return [];
     const docker = await this.docker();
-    const { networks, volumes } = externalResourcesOf(plan, project);
     const checks = [...networks.map((n) => resources.requireNetwork(docker, n)), ...volumes.map((v) => resources.requireVolume(docker, v))];
     const results = await Promise.allSettled(checks);
     return results.flatMap((r) => (r.status === 'rejected' ? [asTugError(r.reason)] : []));
   }
 
-  async prepareImages(project: Project, services: string[], opts: ImagePreparation): Promise<Record<string, string>> {
-    this.projects.set(project.name, project);
-    return prepareImages(await this.docker(), project, services, opts);
-  }
-
-  async observe(project: string): Promise<ObservedState> {
+  private async observe(project: string): Promise<ObservedState> {
     return this.read(`observe project ${project}`, (r) => observeProject(r, project));
   }
 
@@ -109,38 +130,16 @@ export class DockerBackend implements RuntimeBackend {
     }
   }
 
-  createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
-    return this.call(`create network ${name}`, (d) => resources.createNetwork(d, project, key, name, spec));
-  }
-
-  removeNetwork(_project: string, name: string): Promise<void> {
-    return this.call(`remove network ${name}`, (d) => resources.removeNetwork(d, name));
-  }
-
-  createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
-    return this.call(`create volume ${name}`, (d) => resources.createVolume(d, project, key, name, spec));
-  }
-
-  removeVolume(_project: string, name: string): Promise<void> {
-    return this.call(`remove volume ${name}`, (d) => resources.removeVolume(d, name));
-  }
-
-  async createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
-    const project = this.projects.get(spec.project);
-    const externalNetworks = new Set(
-      Object.entries(spec.networkNames).flatMap(([key, name]) => (project?.networks[key]?.external ? [name] : [])),
-    );
+  private async createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
     const imageVolumes = await this.imageVolumesOf(spec);
-    const created = await this.call(`create container ${spec.name}`, (d) =>
-      containers.createContainer(d, spec, { secrets: project?.secrets, configs: project?.configs, externalNetworks, imageVolumes }),
-    );
+    const created = await this.call(`create container ${spec.name}`, (d) => containers.createContainer(d, spec, { imageVolumes }));
     const range = publishesPortRange(spec.service_spec);
     this.portRange.set(created.id, range);
     this.portRange.set(created.name, range);
     return created;
   }
 
-  async startReplica(_project: string, id: string): Promise<void> {
+  private async startReplica(_project: string, id: string): Promise<void> {
     const docker = await this.docker();
     const range = this.portRange.get(id) ?? (await containers.publishesPortRangeById(docker, id));
     if (!range) return this.call(`start container ${containers.shortId(id)}`, (d) => containers.startContainer(d, id));
@@ -150,24 +149,24 @@ export class DockerBackend implements RuntimeBackend {
     return turn;
   }
 
-  stopReplica(_project: string, id: string, timeoutMs: number): Promise<void> {
+  private stopReplica(_project: string, id: string, timeoutMs: number): Promise<void> {
     return this.call(`stop container ${containers.shortId(id)}`, (d) => containers.stopContainer(d, id, timeoutMs));
   }
 
-  killReplica(_project: string, id: string, signal: string): Promise<void> {
+  private killReplica(_project: string, id: string, signal: string): Promise<void> {
     return this.call(`kill container ${containers.shortId(id)}`, (d) => containers.killContainer(d, id, signal));
   }
 
-  async removeReplica(_project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
+  private async removeReplica(_project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
     await this.call(`remove container ${containers.shortId(id)}`, (d) => containers.removeContainer(d, id, opts.removeVolumes));
     this.portRange.delete(id);
   }
 
-  events(project: string, signal: AbortSignal, opts: EventOptions = {}): AsyncIterable<ReplicaEvent> {
+  private events(project: string, signal: AbortSignal, opts: EventOptions = {}): AsyncIterable<ReplicaEvent> {
     return replicaEvents(this.connection.ready(), project, this.untilClosed(signal), this.connection.endpoint, opts.since);
   }
 
-  logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
+  private logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
     const connection = this.connection;
     const signal = this.untilClosed(opts.signal);
     return (async function* () {
@@ -175,7 +174,7 @@ export class DockerBackend implements RuntimeBackend {
     })();
   }
 
-  async exec(_project: string, id: string, opts: ExecOptions): Promise<number> {
+  private async exec(_project: string, id: string, opts: ExecOptions): Promise<number> {
     const stdio = this.stdio ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
     return this.call(`exec in container ${containers.shortId(id)}`, (d) => execInContainer(d, id, opts, stdio));
   }
@@ -183,8 +182,7 @@ export class DockerBackend implements RuntimeBackend {
   async close(): Promise<void> {
     this.closing.abort();
     this.closing = new AbortController();
-    this.projects.clear();
-    this.portRange.clear();
+      this.portRange.clear();
     this.imageVolumes.clear();
   }
 

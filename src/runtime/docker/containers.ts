@@ -15,26 +15,19 @@ import { toCreateOptions, type CreateContext, type CreateOptions, type FileInjec
 export interface CreateInputs {
   /** Targets of the image's VOLUMEs, so the container's anonymous volumes are all on record. */
   imageVolumes?: readonly string[];
-  /** The project's top-level secrets/configs and external flags, when the backend has seen the project. */
-  secrets?: CreateContext['secrets'];
-  configs?: CreateContext['configs'];
-  /** Engine names of networks declared external, for a clear error when one is missing. */
-  externalNetworks?: ReadonlySet<string>;
 }
 
 export async function createContainer(docker: Dockerode, spec: ReplicaSpec, inputs: CreateInputs = {}): Promise<ObservedReplica> {
   const containerOf = needsPeers(spec) ? await peerContainers(docker, spec.project) : undefined;
   const options = toCreateOptions(spec, {
     containerOf: containerOf && ((service) => containerOf.get(service)),
-    secrets: inputs.secrets,
-    configs: inputs.configs,
     imageVolumes: inputs.imageVolumes,
   });
   let container: Dockerode.Container;
   try {
     container = await docker.createContainer({ name: options.name, ...options.body } as Dockerode.ContainerCreateOptions);
   } catch (err) {
-    throw createError(err, spec, options, inputs);
+    throw createError(err, spec, options);
   }
   try {
     for (const extra of options.extraNetworks) {
@@ -45,7 +38,7 @@ export async function createContainer(docker: Dockerode, spec: ReplicaSpec, inpu
     // Half-made containers would block the next attempt with a name conflict.
     // (Inherited volumes are mounted by name, so `v` leaves them for the retry.)
     await container.remove({ force: true, v: true }).catch(() => undefined);
-    throw createError(err, spec, options, inputs);
+    throw createError(err, spec, options);
   }
   return createdSnapshot(container.id, spec, options);
 }
@@ -152,7 +145,7 @@ async function peerContainers(docker: Dockerode, project: string): Promise<Map<s
   return out;
 }
 
-function createError(err: unknown, spec: ReplicaSpec, options: CreateOptions, inputs: CreateInputs): Error {
+function createError(err: unknown, spec: ReplicaSpec, options: CreateOptions): Error {
   const message = engineMessage(err);
   if (isConflict(err) && /already in use/.test(message)) {
     return new TugError({
@@ -165,7 +158,7 @@ function createError(err: unknown, spec: ReplicaSpec, options: CreateOptions, in
     const network = [options.body.HostConfig.NetworkMode, ...options.extraNetworks.map((n) => n.network)].find(
       (n) => n !== undefined && message.includes(n),
     );
-    if (network && inputs.externalNetworks?.has(network)) return externalMissing('network', network);
+    if (network && spec.externalNetworks.includes(network)) return externalMissing('network', network);
     return new TugError({ code: 'docker.no-network', message: `cannot create container ${spec.name}: ${message}`, hint: 'run tug up to create the project networks' });
   }
   if (isNotFound(err) && /image/i.test(message)) {

@@ -43,8 +43,8 @@ export function toHostConfig(spec: ReplicaSpec, ctx: CreateContext): { hostConfi
   for (const m of svc.volumes ?? []) addMount(m, spec, binds, mounts);
   inheritVolumes(spec.inheritedVolumes, imageVolumeTargets(spec, ctx.imageVolumes), mounts);
   const injections: FileInjection[] = [];
-  addFileGrants(svc.secrets, ctx.secrets, '/run/secrets', binds, injections);
-  addFileGrants(svc.configs, ctx.configs, '/', binds, injections);
+  addFileGrants(svc.secrets, spec.secrets, '/run/secrets', binds, injections);
+  addFileGrants(svc.configs, spec.configs, '/', binds, injections);
   if (binds.length > 0) host.Binds = binds;
   if (mounts.length > 0) host.Mounts = mounts;
   if (svc.volumes_from && svc.volumes_from.length > 0) host.VolumesFrom = svc.volumes_from.map((v) => volumesFrom(v, spec, ctx));

@@ -30,14 +30,16 @@ export async function* readLogs(docker: Dockerode, project: string, opts: LogOpt
   const onAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   if (opts.signal?.aborted) stop.abort();
-  const wanted = (service: string | undefined) => !opts.services?.length || opts.services.includes(service ?? '');
+  const wantedService = (service: string | undefined) => !opts.services?.length || opts.services.includes(service ?? '');
+  const wantedSource = (s: Source) => wantedService(s.service) && (!opts.replicas || opts.replicas.includes(s.name));
   // Subscribed before listing, so a container that starts in between is not missed.
-  const events = opts.follow ? replicaEvents(docker, project, stop.signal, endpoint) : undefined;
+  // Until exit, only the containers running now are followed: no subscription.
+  const events = opts.follow && !opts.untilExit ? replicaEvents(docker, project, stop.signal, endpoint) : undefined;
   try {
     // Where follow streams of containers with no line shown yet begin: what came before was the backlog's.
     const t0 = engineTime(Math.max(Date.now(), opts.since ? Date.parse(opts.since) : 0));
     const listed = await docker.listContainers({ all: true, filters: projectFilter(project) });
-    const sources = listed.filter((c) => wanted(c.Labels[LABEL.service])).map(toSource);
+    const sources = listed.map(toSource).filter(wantedSource);
     const backlog = await Promise.all(sources.map((s) => fetchBacklog(docker, s, opts)));
     const last = new Map<string, string>();
     backlog.forEach((lines, i) => {
@@ -49,24 +51,33 @@ export async function* readLogs(docker: Dockerode, project: string, opts: LogOpt
 
     const out = channel<LogLine>(stop.signal);
     const following = new Map<string, Readable | undefined>();
+    // The engine ends a follow stream when its container stops: until exit, the stream is over once none is left.
+    const endIfAllExited = () => {
+      if (opts.untilExit && following.size === 0) out.end();
+    };
     const follow = (source: Source, since: string | undefined) => {
       if (following.has(source.id) || stop.signal.aborted) return;
-      followOne(docker, source, since, opts, following, out, last).catch((err: unknown) => {
-        if (!stop.signal.aborted && !isNotFound(err)) out.end(engineError(err, `follow the log of ${source.name}`, endpoint));
-      });
+      followOne(docker, source, since, opts, following, out, last)
+        .then(endIfAllExited)
+        .catch((err: unknown) => {
+          if (!stop.signal.aborted && !isNotFound(err)) out.end(engineError(err, `follow the log of ${source.name}`, endpoint));
+          else endIfAllExited();
+        });
     };
     const sinceFirst = opts.since ? engineTime(Math.max(Date.parse(opts.since), 0)) : undefined;
     for (const c of listed) {
-      if (!wanted(c.Labels[LABEL.service]) || !['running', 'restarting', 'paused'].includes(c.State)) continue;
+      if (!wantedSource(toSource(c)) || !['running', 'restarting', 'paused'].includes(c.State)) continue;
       follow(toSource(c), t0);
     }
-    void (async () => {
-      for await (const e of events!) {
-        if ((e.action === 'start' || e.action === 'restart') && wanted(e.replica.service)) {
-          follow({ id: e.replica.id, name: e.replica.name, service: e.replica.service }, sinceFirst);
+    endIfAllExited();
+    if (events) {
+      void (async () => {
+        for await (const e of events) {
+          const source = { id: e.replica.id, name: e.replica.name, service: e.replica.service };
+          if ((e.action === 'start' || e.action === 'restart') && wantedSource(source)) follow(source, sinceFirst);
         }
-      }
-    })().catch((err: unknown) => out.end(err instanceof Error ? err : new Error(String(err))));
+      })().catch((err: unknown) => out.end(err instanceof Error ? err : new Error(String(err))));
+    }
     const untilTimer = opts.until ? after(Date.parse(opts.until) - Date.now(), () => stop.abort()) : undefined;
     try {
       yield* out;

@@ -1,11 +1,11 @@
 // ReplicaSpec → the body of the Engine's ContainerCreate (API 1.41). Pure: no
 // engine calls; the few facts that need the engine (the container behind a
-// `service:x` reference, the project's secret files) come in as `CreateContext`.
+// `service:x` reference, an image's volumes) come in as `CreateContext`.
 // API 1.41 accepts one network at create, so the first network (by priority,
 // then name) goes into the body and the rest come back as `extraNetworks`,
 // which the backend connects right after create.
 import { parseDuration } from '../../core/load/normalize/units.js';
-import type { FileObjectSpec, HealthcheckSpec, PortSpec, ServiceNetworkSpec, ServiceSpec } from '../../core/model/types.js';
+import type { HealthcheckSpec, PortSpec, ServiceNetworkSpec, ServiceSpec } from '../../core/model/types.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import type { ImageHealthcheck } from '../../core/images/image-config.js';
 import { LABEL, targetsLabel } from '../../core/model/labels.js';
@@ -16,9 +16,6 @@ export interface CreateContext {
   containerOf?(service: string): string | undefined;
   /** The targets of the image's VOLUMEs (from its config): the engine gives each an anonymous volume. */
   imageVolumes?: readonly string[];
-  /** The project's top-level secrets and configs, by name (file sources become read-only binds). */
-  secrets?: Readonly<Record<string, FileObjectSpec>>;
-  configs?: Readonly<Record<string, FileObjectSpec>>;
 }
 
 export interface EndpointConfig {

@@ -20,12 +20,15 @@ import type {
   ProjectSummary,
   RemoveReplicaOptions,
   ReplicaEvent,
+  ReplicaFacet,
+  ReplicaIOFacet,
+  ResourceFacet,
   RuntimeBackend,
 } from '../backend.js';
 import type { RecoveredNotice } from './client.js';
 import { EnginePool, isConnectionLoss } from './engine-pool.js';
 import { execInReplica } from './exec.js';
-import { isVolumeName, tugHome, volumeDataDir } from './home.js';
+import { isVolumeName, tugHome, volumeDataDir, volumeDir } from './home.js';
 import { assertTrustedHome } from './home-trust.js';
 import { withProjectLock } from './lock.js';
 import { readLogs } from './logs.js';
@@ -50,7 +53,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
 
 export class NativeBackend implements RuntimeBackend {
   readonly name = 'native';
-  readonly capabilities: BackendCapabilities = { images: false, build: false, isolatedNetwork: false, defaultParallelism: 16 };
+  readonly capabilities: BackendCapabilities = { images: false, build: false, fileSync: false, defaultParallelism: 16 };
   readonly home: string;
   /** What host-process replicas inherit from the invoking user's environment. */
   private readonly hostEnv: Record<string, string>;
@@ -59,8 +62,6 @@ export class NativeBackend implements RuntimeBackend {
   private readonly engines: EnginePool;
   /** Projects whose replicas this backend changed: their engine may be idle at close. */
   private readonly changed = new Set<string>();
-  /** Projects seen in validate(): which of their volumes are external. */
-  private readonly projects = new Map<string, Project>();
 
   constructor(opts: NativeBackendOptions = {}) {
     this.home = opts.home ?? tugHome();
@@ -71,8 +72,30 @@ export class NativeBackend implements RuntimeBackend {
     });
   }
 
+  readonly replicas: ReplicaFacet = {
+    observe: (project) => this.observe(project),
+    events: (project, signal, opts) => this.events(project, signal, opts),
+    create: (spec) => this.createReplica(spec),
+    start: (project, id) => this.startReplica(project, id),
+    stop: (project, id, timeoutMs) => this.stopReplica(project, id, timeoutMs),
+    kill: (project, id, signal) => this.killReplica(project, id, signal),
+    remove: (project, id, opts) => this.removeReplica(project, id, opts),
+  };
+
+  readonly resources: ResourceFacet = {
+    createNetwork: (project, key, name, spec) => this.createNetwork(project, key, name, spec),
+    removeNetwork: (project, name) => this.removeNetwork(project, name),
+    createVolume: (project, key, name, spec) => this.createVolume(project, key, name, spec),
+    removeVolume: (project, name) => this.removeVolume(project, name),
+    volumeRemovalHint: (names) => `rm -r ${names.map((n) => volumeDir(this.home, n)).join(' ')}`,
+  };
+
+  readonly io: ReplicaIOFacet = {
+    logs: (project, opts) => this.logs(project, opts),
+    exec: (project, id, opts) => this.exec(project, id, opts),
+  };
+
   validate(project: Project): TugError[] {
-    this.projects.set(project.name, project);
     const errors: TugError[] = [];
     for (const [name, svc] of Object.entries(project.services)) {
       const hasCommand = (svc.command?.length ?? 0) > 0 || (svc.entrypoint?.length ?? 0) > 0;
@@ -97,9 +120,7 @@ export class NativeBackend implements RuntimeBackend {
 
   /** External volumes must exist already: the engine never makes one up (Compose: "external volume not found"). */
   private missingExternalVolumes(plan: Plan): TugError[] {
-    const project = this.projects.get(plan.project);
-    if (!project) return [];
-    return externalResourcesOf(plan, project).volumes.flatMap((name) => {
+    return externalResourcesOf(plan).volumes.flatMap((name) => {
       try {
         if (existsSync(volumeDataDir(this.home, name))) return [];
       } catch (err) {
@@ -146,7 +167,7 @@ export class NativeBackend implements RuntimeBackend {
     return withProjectLock(this.home, project, fn, { onWait: onWait && ((message) => onWait(message)) });
   }
 
-  async observe(project: string): Promise<ObservedState> {
+  private async observe(project: string): Promise<ObservedState> {
     assertTrustedHome(this.home, project);
     const [replicas, nets, vols] = await Promise.all([
       this.observeReplicas(project),
@@ -174,62 +195,95 @@ export class NativeBackend implements RuntimeBackend {
     return out;
   }
 
-  async createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
+  private async createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
     assertTrustedHome(this.home, project);
     return networks.createNetwork(this.home, project, key, name, spec);
   }
 
-  async removeNetwork(project: string, name: string): Promise<void> {
+  private async removeNetwork(project: string, name: string): Promise<void> {
     assertTrustedHome(this.home, project);
     return networks.removeNetwork(this.home, project, name);
   }
 
-  async createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
+  private async createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
     assertTrustedHome(this.home, project);
     return volumes.createVolume(this.home, project, key, name, spec);
   }
 
-  async removeVolume(project: string, name: string): Promise<void> {
+  private async removeVolume(project: string, name: string): Promise<void> {
     assertTrustedHome(this.home, project);
     return volumes.removeVolume(this.home, project, name);
   }
 
-  createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
+  private createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
     this.changed.add(spec.project);
     return this.engines.change(spec.project, 'create', { spec: { ...spec, hostEnv: this.hostEnv } });
   }
 
-  async startReplica(project: string, id: string): Promise<void> {
+  private async startReplica(project: string, id: string): Promise<void> {
     this.changed.add(project);
     await this.engines.change(project, 'start', { id });
   }
 
-  async stopReplica(project: string, id: string, timeoutMs: number): Promise<void> {
+  private async stopReplica(project: string, id: string, timeoutMs: number): Promise<void> {
     this.changed.add(project);
     await this.engines.change(project, 'stop', { id, timeoutMs });
   }
 
-  async killReplica(project: string, id: string, signal: string): Promise<void> {
+  private async killReplica(project: string, id: string, signal: string): Promise<void> {
     this.changed.add(project);
     await this.engines.change(project, 'kill', { id, signal });
   }
 
-  async removeReplica(project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
+  private async removeReplica(project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
     this.changed.add(project);
     await this.engines.change(project, 'remove', { id, removeVolumes: opts.removeVolumes });
   }
 
   /** Nothing to replay (`since` is not needed): the engine's list is never behind its events, and observe() waits for the subscription. */
-  events(project: string, signal: AbortSignal, _opts?: EventOptions): AsyncIterable<ReplicaEvent> {
+  private events(project: string, signal: AbortSignal, _opts?: EventOptions): AsyncIterable<ReplicaEvent> {
     return this.engines.events(project, signal);
   }
 
-  logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
+  private logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
     assertTrustedHome(this.home, project);
-    return readLogs(this.home, project, { ...opts, replicas: async () => (await this.observeReplicas(project)) });
+    const known = async (): Promise<ObservedReplica[]> => this.observeReplicas(project);
+    if (!opts.follow || !opts.untilExit) return readLogs(this.home, project, { ...opts, known });
+    // The reader stops (after one last read) once the replicas it follows have
+    // exited: the engine reports an exit only after the replica's output is in its log.
+    const exited = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, exited.signal]) : exited.signal;
+    void this.whenExited(project, opts.replicas, signal).then(() => exited.abort(), () => exited.abort());
+    return readLogs(this.home, project, { ...opts, signal, known });
   }
 
-  async exec(project: string, id: string, opts: ExecOptions): Promise<number> {
+  /** Resolves once none of `names` (all of the project's replicas when absent) runs or restarts any more. */
+  private async whenExited(project: string, names: readonly string[] | undefined, signal: AbortSignal): Promise<void> {
+    const stream = new AbortController();
+    const stop = (): void => stream.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const watched = (name: string): boolean => !names || names.includes(name);
+    const active = (state: string): boolean => state === 'running' || state === 'restarting';
+    try {
+      const events = this.engines.events(project, stream.signal)[Symbol.asyncIterator]();
+      const first = events.next();
+      first.catch(() => undefined);
+      const live = new Set((await this.observeReplicas(project)).filter((r) => watched(r.name) && active(r.state)).map((r) => r.name));
+      for (let next = first; live.size > 0; next = events.next()) {
+        const result = await next;
+        if (result.done) return;
+        const { replica } = result.value;
+        if (!watched(replica.name)) continue;
+        if (active(replica.state)) live.add(replica.name);
+        else live.delete(replica.name);
+      }
+    } finally {
+      signal.removeEventListener('abort', stop);
+      stream.abort();
+    }
+  }
+
+  private async exec(project: string, id: string, opts: ExecOptions): Promise<number> {
     const client = await this.engines.get(project, false);
     const found = client ? await client.call('inspect', { id }) : undefined;
     if (!found || found.replica.state !== 'running') {

@@ -12,8 +12,8 @@ import { projectPaths, replicaLogFile } from './home.js';
 import { openForReading } from './safe-fs.js';
 
 export interface ReadLogsOptions extends LogOptions {
-  /** The replicas to read; a function is asked again when unknown log files appear while following. */
-  replicas: ObservedReplica[] | (() => Promise<ObservedReplica[]>);
+  /** The project's replicas; a function is asked again when unknown log files appear while following. */
+  known: ObservedReplica[] | (() => Promise<ObservedReplica[]>);
 }
 
 interface TimedLine extends LogLine {
@@ -34,8 +34,9 @@ export async function* readLogs(home: string, project: string, opts: ReadLogsOpt
   const since = opts.since ? Date.parse(opts.since) : -Infinity;
   const until = opts.until ? Date.parse(opts.until) : Infinity;
   const keep = (l: TimedLine): boolean => l.ms >= since && l.ms <= until;
-  const wanted = (r: ObservedReplica): boolean => !opts.services?.length || opts.services.includes(r.service);
-  const listReplicas = typeof opts.replicas === 'function' ? opts.replicas : async () => opts.replicas as ObservedReplica[];
+  const wanted = (r: ObservedReplica): boolean =>
+    (!opts.services?.length || opts.services.includes(r.service)) && (!opts.replicas || opts.replicas.includes(r.name));
+  const listReplicas = typeof opts.known === 'function' ? opts.known : async () => opts.known as ObservedReplica[];
 
   // Watching starts before the first read, so a line written in between still wakes the loop.
   const logsDir = projectPaths(home, project).logsDir;

@@ -1,14 +1,14 @@
 // An in-memory RuntimeBackend for planner/executor unit tests and for the
-// backend contract suite. Nothing runs: tests play the workload's part with
+// lifecycle part of the backend contract suite (test code: not published). Nothing runs: tests play the workload's part with
 // setHealth / exit / emitLog, inject faults and delays, and read back a call
 // log and the highest number of concurrent calls, to assert ordering and bounds.
 import { EventEmitter } from 'node:events';
-import { LABEL } from '../../core/model/labels.js';
-import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
-import type { HealthState, ObservedNetwork, ObservedReplica, ObservedState, ObservedVolume } from '../../core/reconcile/observed.js';
-import type { ReplicaSpec } from '../../core/reconcile/operations.js';
-import { anonymousVolumeTargets } from '../../core/reconcile/replica-spec.js';
-import type { TugError } from '../../core/errors.js';
+import { LABEL } from '../../src/core/model/labels.js';
+import type { NetworkSpec, Project, VolumeSpec } from '../../src/core/model/types.js';
+import type { HealthState, ObservedNetwork, ObservedReplica, ObservedState, ObservedVolume } from '../../src/core/reconcile/observed.js';
+import type { ReplicaSpec } from '../../src/core/reconcile/operations.js';
+import { anonymousVolumeTargets } from '../../src/core/reconcile/replica-spec.js';
+import type { TugError } from '../../src/core/errors.js';
 import type {
   BackendCapabilities,
   EventOptions,
@@ -18,12 +18,15 @@ import type {
   ProjectSummary,
   ReplicaEvent,
   RemoveReplicaOptions,
+  ReplicaFacet,
+  ReplicaIOFacet,
+  ResourceFacet,
   ReplicaEventAction,
   RuntimeBackend,
-} from '../backend.js';
-import { channel as asyncChannel } from '../channel.js';
+} from '../../src/runtime/backend.js';
+import { channel as asyncChannel, type Channel } from '../../src/runtime/channel.js';
 import { CallRecorder, type FakeCall, type FaultKind } from './call-recorder.js';
-import { pushTo } from '../../core/multimap.js';
+import { pushTo } from '../../src/core/multimap.js';
 
 export type { FakeCall, FaultKind };
 
@@ -44,14 +47,14 @@ const SIGNAL_EXIT: Record<string, number> = { SIGKILL: 137, SIGTERM: 143, SIGINT
 
 export class FakeBackend implements RuntimeBackend {
   readonly name = 'fake';
-  readonly capabilities: BackendCapabilities = { images: false, build: false, isolatedNetwork: false, defaultParallelism: 8 };
+  readonly capabilities: BackendCapabilities = { images: false, build: false, fileSync: false, defaultParallelism: 8 };
   private readonly recorder = new CallRecorder();
   /** Every call in the order it was made. */
   readonly calls: FakeCall[] = this.recorder.calls;
   /** Exit code of exec when no onExec is given. */
   execExitCode = 0;
 
-  private readonly replicas = new Map<string, FakeReplica>();
+  private readonly store = new Map<string, FakeReplica>();
   private readonly networks = new Map<string, ObservedNetwork & { project: string }>();
   private readonly volumes = new Map<string, ObservedVolume & { project: string }>();
   /** Anonymous volumes by name: unlabelled, never listed as a project's volumes. */
@@ -121,14 +124,37 @@ export class FakeBackend implements RuntimeBackend {
 
   // ---- RuntimeBackend -----------------------------------------------------
 
+  readonly replicas: ReplicaFacet = {
+    observe: (project) => this.observe(project),
+    events: (project, signal, opts) => this.events(project, signal, opts),
+    create: (spec) => this.createReplica(spec),
+    start: (project, id) => this.startReplica(project, id),
+    stop: (project, id, timeoutMs) => this.stopReplica(project, id, timeoutMs),
+    kill: (project, id, signal) => this.killReplica(project, id, signal),
+    remove: (project, id, opts) => this.removeReplica(project, id, opts),
+  };
+
+  readonly resources: ResourceFacet = {
+    createNetwork: (project, key, name, spec) => this.createNetwork(project, key, name, spec),
+    removeNetwork: (project, name) => this.removeNetwork(project, name),
+    createVolume: (project, key, name, spec) => this.createVolume(project, key, name, spec),
+    removeVolume: (project, name) => this.removeVolume(project, name),
+    volumeRemovalHint: (names) => `fake volume rm ${names.join(' ')}`,
+  };
+
+  readonly io: ReplicaIOFacet = {
+    logs: (project, opts) => this.logs(project, opts),
+    exec: (project, id, opts) => this.exec(project, id, opts),
+  };
+
   validate(_project: Project): TugError[] {
     return [];
   }
 
-  async observe(project: string): Promise<ObservedState> {
+  private async observe(project: string): Promise<ObservedState> {
     return this.recorder.call('observe', [project], 'observe', () => project, () => ({
       project,
-      replicas: [...this.replicas.values()].filter((r) => r.observed.project === project).map((r) => structuredClone(r.observed)),
+      replicas: [...this.store.values()].filter((r) => r.observed.project === project).map((r) => structuredClone(r.observed)),
       networks: [...this.networks.values()].filter((n) => n.project === project).map(({ project: _, ...n }) => structuredClone(n)),
       volumes: [...this.volumes.values()].filter((v) => v.project === project).map(({ project: _, ...v }) => structuredClone(v)),
     }));
@@ -136,7 +162,7 @@ export class FakeBackend implements RuntimeBackend {
 
   async listProjects(): Promise<ProjectSummary[]> {
     const byProject = new Map<string, ObservedReplica[]>();
-    for (const { observed } of this.replicas.values()) pushTo(byProject, observed.project, observed);
+    for (const { observed } of this.store.values()) pushTo(byProject, observed.project, observed);
     return [...byProject].sort(([a], [b]) => a.localeCompare(b)).map(([name, replicas]) => {
       const counts = new Map<string, number>();
       for (const r of replicas) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
@@ -150,7 +176,7 @@ export class FakeBackend implements RuntimeBackend {
     });
   }
 
-  async createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
+  private async createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
     await this.recorder.call('createNetwork', [project, key, name, spec], 'create-network', () => name, () => {
       if (this.networks.has(name)) throw new Error(`network "${name}" already exists`);
       const labels = { ...spec.labels, [LABEL.project]: project, [LABEL.network]: key };
@@ -158,13 +184,13 @@ export class FakeBackend implements RuntimeBackend {
     });
   }
 
-  async removeNetwork(project: string, name: string): Promise<void> {
+  private async removeNetwork(project: string, name: string): Promise<void> {
     await this.recorder.call('removeNetwork', [project, name], 'remove-network', () => name, () => {
       if (!this.networks.delete(name)) throw new Error(`no such network: ${name}`);
     });
   }
 
-  async createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
+  private async createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
     await this.recorder.call('createVolume', [project, key, name, spec], 'create-volume', () => name, () => {
       if (this.volumes.has(name)) throw new Error(`volume "${name}" already exists`);
       const labels = { ...spec.labels, [LABEL.project]: project, [LABEL.volume]: key };
@@ -172,13 +198,13 @@ export class FakeBackend implements RuntimeBackend {
     });
   }
 
-  async removeVolume(project: string, name: string): Promise<void> {
+  private async removeVolume(project: string, name: string): Promise<void> {
     await this.recorder.call('removeVolume', [project, name], 'remove-volume', () => name, () => {
       if (!this.volumes.delete(name)) throw new Error(`no such volume: ${name}`);
     });
   }
 
-  async createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
+  private async createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
     return this.recorder.call('createReplica', [spec], 'create', () => spec.name, () => {
       if (this.find(spec.name)) throw new Error(`replica name "${spec.name}" is already in use`);
       const command = spec.service_spec.command?.join(' ');
@@ -200,13 +226,13 @@ export class FakeBackend implements RuntimeBackend {
         ...(Object.keys(anonymousVolumes).length > 0 && { anonymousVolumes }),
       };
       const replica = { observed, spec, logs: [] };
-      this.replicas.set(observed.id, replica);
+      this.store.set(observed.id, replica);
       this.publish('create', replica);
       return structuredClone(observed);
     });
   }
 
-  async startReplica(project: string, id: string): Promise<void> {
+  private async startReplica(project: string, id: string): Promise<void> {
     const started = await this.recorder.call('startReplica', [project, id], 'start', () => this.nameOf(id), () => {
       const r = this.byId(project, id);
       if (r.observed.state === 'running') return undefined;
@@ -220,7 +246,7 @@ export class FakeBackend implements RuntimeBackend {
     if (started) this.options.onStart?.(structuredClone(started.observed), this);
   }
 
-  async stopReplica(project: string, id: string, timeoutMs: number): Promise<void> {
+  private async stopReplica(project: string, id: string, timeoutMs: number): Promise<void> {
     await this.recorder.call('stopReplica', [project, id, timeoutMs], 'stop', () => this.nameOf(id), () => {
       const r = this.byId(project, id);
       if (r.observed.state !== 'running' && r.observed.state !== 'paused' && r.observed.state !== 'restarting') return;
@@ -230,7 +256,7 @@ export class FakeBackend implements RuntimeBackend {
     });
   }
 
-  async killReplica(project: string, id: string, signal: string): Promise<void> {
+  private async killReplica(project: string, id: string, signal: string): Promise<void> {
     await this.recorder.call('killReplica', [project, id, signal], 'kill', () => this.nameOf(id), () => {
       const r = this.byId(project, id);
       if (r.observed.state !== 'running') throw new Error(`replica ${r.observed.name} is not running`);
@@ -240,38 +266,41 @@ export class FakeBackend implements RuntimeBackend {
     });
   }
 
-  async removeReplica(project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
+  private async removeReplica(project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
     await this.recorder.call('removeReplica', [project, id, opts], 'remove', () => this.nameOf(id), () => {
       const r = this.byId(project, id);
       if (r.observed.state === 'running') throw new Error(`cannot remove running replica ${r.observed.name}: stop it first`);
-      this.replicas.delete(id);
+      this.store.delete(id);
       if (opts.removeVolumes) for (const name of Object.values(r.observed.anonymousVolumes ?? {})) this.anonymous.delete(name);
       this.publish('remove', r);
     });
   }
 
   /** Subscribed from the call on, and observe() is never behind: `since` needs no replay. */
-  events(project: string, signal: AbortSignal, _opts?: EventOptions): AsyncIterable<ReplicaEvent> {
+  private events(project: string, signal: AbortSignal, _opts?: EventOptions): AsyncIterable<ReplicaEvent> {
     return this.subscribe<ReplicaEvent>('replica', signal, [], (e) => e.replica.project === project);
   }
 
-  logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
+  private logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
     const wanted = (line: LogLine): boolean =>
       (!opts.services || opts.services.includes(line.service)) &&
+      (!opts.replicas || opts.replicas.includes(line.replica)) &&
       (!opts.since || line.time >= opts.since) &&
       (!opts.until || line.time <= opts.until);
     const backlog: LogLine[] = [];
-    for (const r of this.replicas.values()) {
+    for (const r of this.store.values()) {
       if (r.observed.project !== project) continue;
       const lines = r.logs.filter(wanted);
       backlog.push(...(opts.tail === undefined ? lines : lines.slice(Math.max(0, lines.length - opts.tail))));
     }
     backlog.sort((a, b) => a.time.localeCompare(b.time));
     if (!opts.follow) return linesOf(backlog, opts.signal);
-    return this.subscribe<LogLine>('log', opts.signal, backlog, (line) => this.find(line.replica)?.observed.project === project && wanted(line));
+    const followed = this.subscribe<LogLine>('log', opts.signal, backlog, (line) => this.find(line.replica)?.observed.project === project && wanted(line));
+    if (opts.untilExit) this.endWhenExited(project, opts.replicas, followed);
+    return followed;
   }
 
-  async exec(project: string, id: string, opts: ExecOptions): Promise<number> {
+  private async exec(project: string, id: string, opts: ExecOptions): Promise<number> {
     return this.recorder.call('exec', [project, id, opts], 'exec', () => this.nameOf(id), () => {
       const r = this.byId(project, id);
       if (r.observed.state !== 'running') throw new Error(`replica ${r.observed.name} is not running`);
@@ -286,7 +315,7 @@ export class FakeBackend implements RuntimeBackend {
   // ---- internals ----------------------------------------------------------
 
   /** A channel fed by `event` from now on (after `backlog`), until the signal aborts or close(). */
-  private subscribe<T>(event: 'replica' | 'log', signal: AbortSignal | undefined, backlog: T[], wanted: (value: T) => boolean): AsyncIterable<T> {
+  private subscribe<T>(event: 'replica' | 'log', signal: AbortSignal | undefined, backlog: T[], wanted: (value: T) => boolean): Channel<T> {
     const listener = (value: T): void => {
       if (wanted(value)) channel.push(value);
     };
@@ -301,6 +330,19 @@ export class FakeBackend implements RuntimeBackend {
       this.emitter.on('close', close);
     }
     return channel;
+  }
+
+  /** untilExit: the followed stream ends once none of the replicas runs. */
+  private endWhenExited(project: string, names: readonly string[] | undefined, stream: { end(): void; readonly ended: boolean }): void {
+    const running = () =>
+      [...this.store.values()].some((r) => r.observed.project === project && (!names || names.includes(r.observed.name)) && r.observed.state === 'running');
+    if (!running()) return stream.end();
+    const listener = (): void => {
+      if (running() && !stream.ended) return;
+      this.emitter.off('replica', listener);
+      stream.end();
+    };
+    this.emitter.on('replica', listener);
   }
 
   /** One anonymous volume per unnamed target: the inherited one when it still exists, else a new one. */
@@ -326,7 +368,7 @@ export class FakeBackend implements RuntimeBackend {
   }
 
   private find(name: string): FakeReplica | undefined {
-    for (const r of this.replicas.values()) if (r.observed.name === name) return r;
+    for (const r of this.store.values()) if (r.observed.name === name) return r;
     return undefined;
   }
 
@@ -337,13 +379,13 @@ export class FakeBackend implements RuntimeBackend {
   }
 
   private byId(project: string, id: string): FakeReplica {
-    const r = this.replicas.get(id);
+    const r = this.store.get(id);
     if (!r || r.observed.project !== project) throw new Error(`no such replica: ${id}`);
     return r;
   }
 
   private nameOf(id: string): string {
-    return this.replicas.get(id)?.observed.name ?? id;
+    return this.store.get(id)?.observed.name ?? id;
   }
 }
 

@@ -1,7 +1,7 @@
 // The fake backend's instrumentation: a log of every call, one-shot injected
 // faults, per-kind delays, and the highest number of calls in flight at once
 // (per method and over all mutating calls), so tests can assert parallelism.
-import { sleep } from '../../timers.js';
+import { sleep } from '../../src/timers.js';
 
 export type FaultKind =
   | 'create'
