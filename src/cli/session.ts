@@ -5,10 +5,11 @@
 import { isUserError } from '../core/errors.js';
 import { acceptTypedProjectName } from '../core/load/project-name.js';
 import { projectNameOf } from '../host/project-sources.js';
+import { engineContext, projectFor } from '../api/open.js';
+import type { Project } from '../api/project.js';
+import type { Project as ProjectModel } from '../core/model/types.js';
 import type { EngineContext } from '../engine/context.js';
 import type { EngineHooks } from '../engine/events.js';
-import { selectBackend } from '../runtime/select.js';
-import { tugVersion } from '../version.js';
 import { projectOptions, warn, type CliContext } from './context.js';
 import { engineOutput, type AttachedOutput } from './render/engine-output.js';
 
@@ -44,13 +45,18 @@ export interface EngineSessionOptions {
 
 /** The engine context a command runs in: its backend (closed afterwards), parallelism, environment and output. */
 export async function withEngine<T>(ctx: CliContext, opts: EngineSessionOptions, fn: (engine: EngineContext) => Promise<T>): Promise<T> {
-  const backend = await selectBackend(ctx.globals.backend, ctx.env, (message) => warn(ctx, message));
+  const hooks: EngineHooks = opts.progress || opts.attached ? await engineOutput(ctx, opts.attached) : { event: (e) => e.type === 'warning' && warn(ctx, e.message) };
+  const engine = await engineContext({ backend: ctx.globals.backend, parallel: ctx.parallel }, ctx.env, hooks);
   try {
-    const hooks: EngineHooks = opts.progress || opts.attached ? await engineOutput(ctx, opts.attached) : { event: (e) => e.type === 'warning' && warn(ctx, e.message) };
-    return await fn({ backend, parallel: ctx.parallel ?? backend.capabilities.defaultParallelism, env: ctx.env, hooks, tugVersion: tugVersion() });
+    return await fn(engine);
   } finally {
-    await backend.close();
+    await engine.backend.close();
   }
+}
+
+/** The command's project, through the programmatic API (the CLI is built on it): loaded, or by name alone. */
+export function withProject<T>(ctx: CliContext, opts: EngineSessionOptions, model: ProjectModel | string, fn: (project: Project) => Promise<T>): Promise<T> {
+  return withEngine(ctx, opts, (engine) => fn(projectFor(engine, model)));
 }
 
 /** Calls `handler` on every Ctrl-C (and SIGTERM) until disposed; the engine decides what each one means. */

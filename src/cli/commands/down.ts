@@ -1,9 +1,8 @@
 // `tug down`: engine/down.ts does the work (from what runs, so it works when
 // the Compose file has changed or is gone, with -p); here flags in, events out.
-import { down } from '../../engine/down.js';
 import { parseTimeoutSeconds } from '../args.js';
 import type { CliContext } from '../context.js';
-import { withEngine } from '../session.js';
+import { withProject } from '../session.js';
 import { projectOrName } from '../project-loading.js';
 
 export interface DownFlags {
@@ -15,8 +14,8 @@ export interface DownFlags {
 export async function downCommand(ctx: CliContext, services: string[], flags: DownFlags): Promise<number> {
   const { name, project } = projectOrName(ctx);
   const timeoutMs = parseTimeoutSeconds(flags.timeout);
-  return withEngine(ctx, { progress: true }, async (engine) => {
-    const result = await down(engine, name, project, {
+  return withProject(ctx, { progress: true }, project ?? name, async (tug) => {
+    const result = await tug.down({
       services,
       volumes: flags.volumes,
       removeOrphans: flags.removeOrphans,

@@ -1,9 +1,8 @@
 // `tug exec SVC CMD…`: engine/exec.ts runs the command in a running replica;
 // the exit status is the command's.
-import { exec } from '../../engine/exec.js';
 import { parseReplicaIndex } from '../args.js';
 import type { CliContext } from '../context.js';
-import { projectNameFor, withEngine } from '../session.js';
+import { projectNameFor, withProject } from '../session.js';
 
 export interface ExecFlags {
   index?: string;
@@ -16,8 +15,8 @@ export interface ExecFlags {
 export async function execCommand(ctx: CliContext, service: string, command: string[], flags: ExecFlags): Promise<number> {
   const index = parseReplicaIndex(flags.index) ?? 1;
   const name = projectNameFor(ctx);
-  return withEngine(ctx, {}, (engine) =>
-    exec(engine, name, service, command, {
+  return withProject(ctx, {}, name, (tug) =>
+    tug.exec(service, command, {
       index,
       env: flags.env,
       user: flags.user,

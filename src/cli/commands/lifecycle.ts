@@ -1,10 +1,10 @@
 // `tug start`, `stop`, `restart` and `kill`: engine/lifecycle.ts acts on the
 // existing replicas; here flags in, events out.
 import { usageError } from '../../core/errors.js';
-import { lifecycle, type LifecycleAction } from '../../engine/lifecycle.js';
+import type { LifecycleAction } from '../../engine/lifecycle.js';
 import { parseTimeoutSeconds, parseWaitTimeout } from '../args.js';
 import type { CliContext } from '../context.js';
-import { withEngine } from '../session.js';
+import { withProject } from '../session.js';
 import { projectOrName } from '../project-loading.js';
 
 export type { LifecycleAction };
@@ -22,8 +22,8 @@ export async function lifecycleCommand(ctx: CliContext, action: LifecycleAction,
   const waitTimeoutMs = parseWaitTimeout(flags.waitTimeout);
   const known = project ? Object.keys(project.services) : undefined;
   for (const s of services) if (known && !known.includes(s)) throw usageError(`no such service: ${s}`);
-  return withEngine(ctx, { progress: true }, async (engine) => {
-    await lifecycle(engine, name, action, {
+  return withProject(ctx, { progress: true }, project ?? name, async (tug) => {
+    await tug[action]({
       services,
       timeout: timeoutMs === undefined ? undefined : timeoutMs / 1000,
       signal: flags.signal,

@@ -4,9 +4,7 @@ import type { CliContext } from '../context.js';
 import { parseReplicaIndex, parseTail, parseTimeArg } from '../args.js';
 import { plainChalk } from '../render/colors.js';
 import { createLogFormatter } from '../render/log-prefix.js';
-import { interruptController, projectNameFor, withEngine } from '../session.js';
-import { logs } from '../../engine/logs.js';
-import { ps } from '../../engine/ps.js';
+import { interruptController, projectNameFor, withProject } from '../session.js';
 
 export interface LogsFlags {
   follow?: boolean;
@@ -26,8 +24,8 @@ export async function logsCommand(ctx: CliContext, services: string[], flags: Lo
   const since = parseTimeArg(flags.since, now, '--since');
   const until = parseTimeArg(flags.until, now, '--until');
   const name = projectNameFor(ctx);
-  return withEngine(ctx, {}, async (engine) => {
-    const names = (await ps(engine, name, { all: true })).map((r) => r.name);
+  return withProject(ctx, {}, name, async (tug) => {
+    const names = (await tug.replicas({ all: true })).map((r) => r.name);
     const format = createLogFormatter(names, name, {
       prefix: flags.logPrefix,
       timestamps: Boolean(flags.timestamps),
@@ -35,7 +33,7 @@ export async function logsCommand(ctx: CliContext, services: string[], flags: Lo
     });
     const interrupt = interruptController();
     try {
-      for await (const line of logs(engine, name, {
+      for await (const line of tug.logs({
         services: services.length > 0 ? services : undefined,
         index,
         tail,

@@ -1,9 +1,8 @@
 // `tug ps`: the project's replicas, from what runs (labels), as a table or
 // as JSON lines with Compose's field names.
-import { ps } from '../../engine/ps.js';
 import type { CliContext } from '../context.js';
 import { psJsonLine, psTable } from '../render/ps.js';
-import { projectNameFor, withEngine } from '../session.js';
+import { projectNameFor, withProject } from '../session.js';
 
 export interface PsFlags {
   format: 'table' | 'json';
@@ -15,8 +14,8 @@ export interface PsFlags {
 
 export async function psCommand(ctx: CliContext, services: string[], flags: PsFlags): Promise<number> {
   const name = projectNameFor(ctx);
-  return withEngine(ctx, {}, async (engine) => {
-    const rows = await ps(engine, name, { services, all: flags.all, status: flags.status });
+  return withProject(ctx, {}, name, async (tug) => {
+    const rows = await tug.replicas({ services, all: flags.all, status: flags.status });
     const now = Date.now();
     if (flags.services) {
       ctx.out([...new Set(rows.map((r) => r.service))].map((s) => `${s}\n`).join(''));

@@ -1,9 +1,8 @@
 // `tug run SVC [CMD…]`: engine/run.ts runs the one-off; here flags in, its
 // output on stdout/stderr, and its exit code out.
 import { envPairs } from '../../engine/exec.js';
-import { run } from '../../engine/run.js';
 import type { CliContext } from '../context.js';
-import { onInterrupt, withEngine } from '../session.js';
+import { onInterrupt, withProject } from '../session.js';
 import { loadProjectFor } from '../project-loading.js';
 
 export interface RunFlags {
@@ -18,8 +17,8 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
   const env = envPairs(flags.env ?? [], ctx.env);
   const project = loadProjectFor(ctx, [service]);
   const attached = { project: project.name, prefix: false, timestamps: false, color: false, splitStreams: true };
-  return withEngine(ctx, { progress: true, attached }, async (engine) => {
-    const handle = run(engine, project, service, { command, entrypoint: flags.entrypoint, env, rm: flags.rm, noDeps: !flags.deps, name: flags.name });
+  return withProject(ctx, { progress: true, attached }, project, async (tug) => {
+    const handle = tug.runHandle(service, { command, entrypoint: flags.entrypoint, env, rm: flags.rm, noDeps: !flags.deps, name: flags.name });
     const stopInterrupts = onInterrupt(() => handle.interrupt());
     try {
       return await handle.done;

@@ -1,12 +1,11 @@
-// `tug up`: converge the project to the file (engine/up.ts), then either
-// return (-d, --wait) or stay attached (engine/attach.ts) until Ctrl-C or a
-// replica exit ends it. Here: flags in, events rendered, an exit code out.
+// `tug up`: converge the project to the file (Project.up, engine/up.ts), then
+// either return (-d, --wait) or stay attached (engine/attach.ts) until Ctrl-C
+// or a replica exit ends it. Here: flags in, events rendered, an exit code out.
 import { usageError } from '../../core/errors.js';
-import { attach } from '../../engine/attach.js';
-import { servicesInScope, up, type UpOptions, type UpResult } from '../../engine/up.js';
+import type { UpOptions, UpResult } from '../../engine/up.js';
 import { parseScaleArgs, parseTimeoutSeconds, parseWaitTimeout } from '../args.js';
 import type { CliContext } from '../context.js';
-import { interruptController, onInterrupt, withEngine } from '../session.js';
+import { interruptController, onInterrupt, withProject } from '../session.js';
 import { loadProjectFor } from '../project-loading.js';
 
 export interface UpFlags {
@@ -41,11 +40,11 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
   const scale = parseScaleArgs(flags.scale ?? [], Object.keys(project.services));
   if (flags.exitCodeFrom && !Object.hasOwn(project.services, flags.exitCodeFrom)) throw usageError(`no such service: ${flags.exitCodeFrom}`);
   const attached = { project: project.name, prefix: flags.logPrefix, timestamps: Boolean(flags.timestamps), color: flags.color };
-  return withEngine(ctx, { progress: true, attached }, async (engine) => {
+  return withProject(ctx, { progress: true, attached }, project, async (tug) => {
     const interrupt = interruptController();
     let result: UpResult;
     try {
-      result = await up(engine, project, {
+      result = await tug.up({
         services,
         noDeps: !flags.deps,
         forceRecreate: flags.forceRecreate,
@@ -71,8 +70,8 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
     }
     if (result.upToDate) ctx.err(`${ctx.errColor.green('✔')} ${project.name} is up to date; nothing to do\n`);
     if (flags.wait || flags.detach) return 0;
-    const attachment = attach(engine, project.name, {
-      services: servicesInScope(project, services),
+    const attachment = tug.attach({
+      services,
       abortOnExit: Boolean(flags.abortOnContainerExit || flags.exitCodeFrom),
       exitCodeFrom: flags.exitCodeFrom,
       timeoutMs,

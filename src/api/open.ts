@@ -1,0 +1,58 @@
+// Opening a project from code: find and load its Compose files as the CLI
+// does (`projectDirectory`, `files`, `profiles`, `env` in place of the process
+// environment), pick the backend, and hand back a Project. Loading problems
+// throw the same TugError/ConfigErrors the CLI prints.
+import { resolve } from 'node:path';
+import type { Project as ProjectModel } from '../core/model/types.js';
+import type { EngineContext } from '../engine/context.js';
+import type { EventSink, EngineHooks } from '../engine/events.js';
+import { stamp } from '../engine/events.js';
+import { openProject as loadProject } from '../host/open-project.js';
+import { selectBackend } from '../runtime/select.js';
+import { tugVersion } from '../version.js';
+import { Project } from './project.js';
+
+export interface OpenProjectOptions {
+  /** Where the project is (default: the current directory, searched upwards for compose.yaml like the CLI). */
+  projectDirectory?: string;
+  /** Compose files, in order (default: discovered, with the override file). */
+  files?: string[];
+  /** The environment for interpolation, .env lookup and the backend (default: process.env). */
+  env?: Readonly<Record<string, string | undefined>>;
+  profiles?: string[];
+  envFiles?: string[];
+  projectName?: string;
+  /** 'native' (default) or 'docker'. */
+  backend?: string;
+  /** Most operations in flight at once (default: the backend's). */
+  parallel?: number;
+  /** Typed progress events: plan steps, warnings, image progress, attached output. */
+  onEvent?: EventSink;
+}
+
+export async function openProject(opts: OpenProjectOptions = {}): Promise<Project> {
+  const env = opts.env ?? process.env;
+  const cwd = opts.projectDirectory ? resolve(opts.projectDirectory) : process.cwd();
+  const loaded = loadProject(
+    { files: opts.files, projectName: opts.projectName, profiles: opts.profiles, envFiles: opts.envFiles, projectDirectory: opts.projectDirectory },
+    { cwd, env },
+  );
+  const hooks: EngineHooks = { event: opts.onEvent ?? (() => {}) };
+  for (const message of [...loaded.discoveryWarnings, ...loaded.warnings]) hooks.event(stamp({ type: 'warning', message }));
+  return projectFor(await engineContext(opts, env, hooks), loaded.project);
+}
+
+/** The engine context a project runs in: the backend (its notices become events), parallelism, environment, reporting. */
+export async function engineContext(
+  opts: { backend?: string; parallel?: number },
+  env: Readonly<Record<string, string | undefined>>,
+  hooks: EngineHooks,
+): Promise<EngineContext> {
+  const backend = await selectBackend(opts.backend, env, (message) => hooks.event(stamp({ type: 'warning', message })));
+  return { backend, parallel: opts.parallel ?? backend.capabilities.defaultParallelism, env, hooks, tugVersion: tugVersion() };
+}
+
+/** A Project over a loaded model, or by name alone (`-p NAME` without a file). */
+export function projectFor(engine: EngineContext, model: ProjectModel | string): Project {
+  return typeof model === 'string' ? new Project(engine, model) : new Project(engine, model.name, model);
+}

@@ -1,0 +1,25 @@
+// tug as a library: open a project and drive it as the CLI does (the CLI is
+// built on these same calls). Errors are TugError / ConfigErrors with stable
+// codes; events and results are plain typed data, with no backend types.
+//
+//   await using project = await openProject({ projectDirectory: 'examples/quickstart' });
+//   await project.up({ wait: true });
+//   const rows = await project.ps();
+export { openProject, type OpenProjectOptions } from './api/open.js';
+export { Project, type ApiRunResult, type ApiUpOptions, type ApiUpResult } from './api/project.js';
+export { ConfigErrors, TugError, isUserError, type SourceLocation, type TugErrorInit } from './core/errors.js';
+export type { Project as ProjectModel, ServiceSpec } from './core/model/types.js';
+export type { ObservedReplica, ReplicaState, HealthState, PublishedPort } from './core/reconcile/observed.js';
+export type { PsRow } from './core/render/ps-row.js';
+export type { Attachment, AttachOptions } from './engine/attach.js';
+export type { DownOptions, DownResult } from './engine/down.js';
+export type { EngineEvent, EventSink } from './engine/events.js';
+export type { ExecOptions } from './engine/exec.js';
+export type { LifecycleOptions } from './engine/lifecycle.js';
+export type { LogsOptions } from './engine/logs.js';
+export type { PsOptions } from './engine/ps.js';
+export type { RunHandle, RunOptions } from './engine/run.js';
+export type { ScaleOptions } from './engine/scale.js';
+export type { UpOptions, UpResult } from './engine/up.js';
+export type { ImageProgress, LogLine, ReplicaEvent } from './runtime/backend.js';
+export { tugVersion } from './version.js';
