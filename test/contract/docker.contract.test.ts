@@ -8,16 +8,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Project, ServiceSpec } from '../../src/core/model/types.js';
 import { createDockerBackend } from '../../src/runtime/docker/backend.js';
 import { describeDocker, ensureTestImage, removeDockerProjectAsync, TEST_IMAGE, testDocker, uniqueDockerProject } from '../helpers/docker.js';
-import { contractSpec, runBackendContract } from './backend-contract.js';
+import { contractSpec, runBackendContract, type ContractHarness } from './backend-contract.js';
+import { runRuntimeContract } from './runtime-contract.js';
 
 describeDocker('docker backend', () => {
   beforeAll(async () => {
     await ensureTestImage();
   });
 
-  runBackendContract(
-    'docker',
-    async () => {
+  const dockerHarness = async (): Promise<ContractHarness> => {
       const project = uniqueDockerProject('contract');
       const backend = createDockerBackend({ env: process.env });
       const others: ReturnType<typeof createDockerBackend>[] = [];
@@ -43,16 +42,12 @@ describeDocker('docker backend', () => {
               () => false,
             ),
       };
-    },
-    (project, service, number, opts) =>
-      contractSpec(
-        project,
-        service,
-        number,
-        { image: TEST_IMAGE, command: ['/bin/sh', '-c', `echo hello ${project}-${service}-${number}; sleep 60`] },
-        opts,
-      ),
+  };
+
+  runBackendContract('docker', dockerHarness, (project, service, number, opts) =>
+    contractSpec(project, service, number, { image: TEST_IMAGE, command: ['/bin/sh', '-c', 'sleep 60'] }, opts),
   );
+  runRuntimeContract('docker', dockerHarness, (project, service, serviceSpec) => contractSpec(project, service, 1, { image: TEST_IMAGE, ...serviceSpec }));
 });
 
 // Behaviour only the docker backend has: images, several networks, engine errors.

@@ -8,13 +8,12 @@ import { join } from 'node:path';
 import { createNativeBackend, type NativeBackend } from '../../src/runtime/native/backend.js';
 import { projectPaths } from '../../src/runtime/native/home.js';
 import { isAlive, parseIdentity } from '../../src/runtime/native/proc-identity.js';
-import { contractSpec, runBackendContract } from './backend-contract.js';
+import { contractSpec, runBackendContract, type ContractHarness } from './backend-contract.js';
+import { runRuntimeContract } from './runtime-contract.js';
 
 let projects = 0;
 
-runBackendContract(
-  'native',
-  async () => {
+const nativeHarness = async (): Promise<ContractHarness> => {
     const home = mkdtempSync(join(tmpdir(), 'tug-contract-native-'));
     const project = `contract${++projects}`;
     const backend = createNativeBackend({ home });
@@ -36,10 +35,10 @@ runBackendContract(
         rmSync(home, { recursive: true, force: true });
       },
     };
-  },
-  (project, service, number, opts) =>
-    contractSpec(project, service, number, { command: ['/bin/sh', '-c', `echo hello ${project}-${service}-${number}; sleep 60`] }, opts),
-);
+};
+
+runBackendContract('native', nativeHarness, (project, service, number, opts) => contractSpec(project, service, number, { command: ['/bin/sh', '-c', 'sleep 60'] }, opts));
+runRuntimeContract('native', nativeHarness, (project, service, serviceSpec) => contractSpec(project, service, 1, serviceSpec));
 
 /** The safety net behind `shutdown`: SIGKILL whatever the engine's files say may still run. */
 async function killLeftovers(home: string, project: string): Promise<void> {

@@ -33,8 +33,6 @@ export type { FakeCall, FaultKind };
 export interface FakeBackendOptions {
   /** Plays the workload once a replica started (print a line, turn healthy, exit). */
   onStart?: (replica: ObservedReplica, fake: FakeBackend) => void;
-  /** The exit code of an exec; defaults to `execExitCode`. */
-  onExec?: (replica: ObservedReplica, opts: ExecOptions) => number;
 }
 
 interface FakeReplica {
@@ -51,8 +49,6 @@ export class FakeBackend implements RuntimeBackend {
   private readonly recorder = new CallRecorder();
   /** Every call in the order it was made. */
   readonly calls: FakeCall[] = this.recorder.calls;
-  /** Exit code of exec when no onExec is given. */
-  execExitCode = 0;
 
   private readonly store = new Map<string, FakeReplica>();
   private readonly networks = new Map<string, ObservedNetwork & { project: string }>();
@@ -300,11 +296,10 @@ export class FakeBackend implements RuntimeBackend {
     return followed;
   }
 
+  /** Nothing runs here, so there is nothing to run a command in: exec is the runtime contract's, on real backends. */
   private async exec(project: string, id: string, opts: ExecOptions): Promise<number> {
     return this.recorder.call('exec', [project, id, opts], 'exec', () => this.nameOf(id), () => {
-      const r = this.byId(project, id);
-      if (r.observed.state !== 'running') throw new Error(`replica ${r.observed.name} is not running`);
-      return this.options.onExec?.(structuredClone(r.observed), opts) ?? this.execExitCode;
+      throw new Error(`the fake backend runs no commands (exec ${opts.command.join(' ')} in ${this.nameOf(id)})`);
     });
   }
 
