@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigErrors, TugError, type PathSegment } from '../../src/core/errors.js';
 import { buildServiceGraph } from '../../src/core/graph/service-graph.js';
-import { order } from '../../src/core/graph/traverse.js';
+import { order } from '../../src/core/graph/order.js';
 import type { DependsOnSpec, Project, ServiceSpec } from '../../src/core/model/types.js';
 
 function project(services: Record<string, ServiceSpec>, disabledServices: Record<string, ServiceSpec> = {}): Project {

@@ -2,7 +2,7 @@
 // `stop`, `start` and `restart` order their work correctly even when the
 // Compose file has changed or is gone (the depends_on label is written for this).
 import { Graph } from '../graph/graph.js';
-import { order, type Direction } from '../graph/traverse.js';
+import { order, type Direction } from '../graph/order.js';
 import { LABEL, parseDependsOnLabel } from '../model/labels.js';
 import type { DependencyCondition } from '../model/types.js';
 import type { ObservedReplica } from './observed.js';

@@ -9,7 +9,7 @@
 // (`after`), so independent services proceed in parallel.
 import { buildServiceGraph, type ServiceEdge } from '../graph/service-graph.js';
 import type { Graph } from '../graph/graph.js';
-import { order } from '../graph/traverse.js';
+import { order } from '../graph/order.js';
 import { replicaCount } from '../load/check.js';
 import { serviceConfigHash } from '../model/hash.js';
 import { LABEL } from '../model/labels.js';
