@@ -11,19 +11,6 @@ function app(): Graph<null> {
     .addEdge('worker', 'db', null);
 }
 
-/** A promise the test resolves or rejects by hand, so timing is explicit. */
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (e: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-const tick = () => new Promise<void>((r) => setImmediate(r));
-
 describe('order', () => {
   it('puts dependencies first, wave by wave, sorted within a wave', () => {
     expect(order(app(), 'dependencies-first')).toEqual(['cache', 'db', 'api', 'worker', 'web']);
