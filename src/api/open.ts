@@ -3,14 +3,11 @@
 // environment), pick the backend, and hand back a Project. Loading problems
 // throw the same TugError/ConfigErrors the CLI prints.
 import { resolve } from 'node:path';
-import type { Project as ProjectModel } from '../core/model/types.js';
-import type { EngineContext } from '../engine/context.js';
 import type { EventSink, EngineHooks } from '../engine/events.js';
 import { stamp } from '../engine/events.js';
 import { openProject as loadProject } from '../host/open-project.js';
-import { selectBackend } from '../runtime/select.js';
-import { tugVersion } from '../version.js';
-import { Project } from './project.js';
+import { engineContext, projectFor } from './engine-context.js';
+import type { Project } from './project.js';
 
 export interface OpenProjectOptions {
   /** Where the project is (default: the current directory, searched upwards for compose.yaml like the CLI). */
@@ -40,19 +37,4 @@ export async function openProject(opts: OpenProjectOptions = {}): Promise<Projec
   const hooks: EngineHooks = { event: opts.onEvent ?? (() => {}) };
   for (const message of [...loaded.discoveryWarnings, ...loaded.warnings]) hooks.event(stamp({ type: 'warning', message }));
   return projectFor(await engineContext(opts, env, hooks), loaded.project);
-}
-
-/** The engine context a project runs in: the backend (its notices become events), parallelism, environment, reporting. */
-export async function engineContext(
-  opts: { backend?: string; parallel?: number },
-  env: Readonly<Record<string, string | undefined>>,
-  hooks: EngineHooks,
-): Promise<EngineContext> {
-  const backend = await selectBackend(opts.backend, env, (message) => hooks.event(stamp({ type: 'warning', message })));
-  return { backend, parallel: opts.parallel ?? backend.capabilities.defaultParallelism, env, hooks, tugVersion: tugVersion() };
-}
-
-/** A Project over a loaded model, or by name alone (`-p NAME` without a file). */
-export function projectFor(engine: EngineContext, model: ProjectModel | string): Project {
-  return typeof model === 'string' ? new Project(engine, model) : new Project(engine, model.name, model);
 }

@@ -2,20 +2,23 @@
 // camelCase options (times in seconds), results as data, and typed events to
 // `onEvent`. The CLI is built on this same class, so the two cannot drift.
 // `await using project = await openProject(...)` tears it down at the end.
+// Each verb's module is loaded when the verb is first called: `tug ps` loads
+// the ps verb and the backend, not the planner and the builder behind `up`.
 import { usageError } from '../core/errors.js';
 import type { Project as ProjectModel } from '../core/model/types.js';
-import { psRow, type PsRow } from '../core/render/ps-row.js';
-import { renderConfig, type ConfigFormat } from '../core/render/config.js';
-import { attach, type Attachment, type AttachOptions } from '../engine/attach.js';
+import type { PsRow } from '../core/render/ps-row.js';
+import type { ConfigFormat } from '../core/render/config.js';
+import type { ObservedReplica } from '../core/reconcile/observed.js';
+import type { Attachment, AttachOptions } from '../engine/attach.js';
 import type { EngineContext } from '../engine/context.js';
-import { down, type DownOptions, type DownResult } from '../engine/down.js';
-import { exec, type ExecOptions } from '../engine/exec.js';
-import { lifecycle, type LifecycleAction, type LifecycleOptions } from '../engine/lifecycle.js';
-import { logs, type LogsOptions } from '../engine/logs.js';
-import { ps, type PsOptions } from '../engine/ps.js';
-import { run, type RunHandle, type RunOptions } from '../engine/run.js';
-import { scale, type ScaleOptions } from '../engine/scale.js';
-import { servicesInScope, up, type UpOptions, type UpResult } from '../engine/up.js';
+import type { DownOptions, DownResult } from '../engine/down.js';
+import type { ExecOptions } from '../engine/exec.js';
+import type { LifecycleAction, LifecycleOptions } from '../engine/lifecycle.js';
+import type { LogsOptions } from '../engine/logs.js';
+import type { PsOptions } from '../engine/ps.js';
+import type { RunHandle, RunOptions } from '../engine/run.js';
+import type { ScaleOptions } from '../engine/scale.js';
+import type { UpOptions, UpResult } from '../engine/up.js';
 import type { LogLine, ReplicaEvent } from '../runtime/backend.js';
 
 export interface ApiUpOptions extends UpOptions {
@@ -51,7 +54,8 @@ export class Project implements AsyncDisposable {
   ) {}
 
   /** The project as `tug config` prints it. */
-  config(opts: { format?: ConfigFormat } = {}): string {
+  async config(opts: { format?: ConfigFormat } = {}): Promise<string> {
+    const { renderConfig } = await import('../core/render/config.js');
     return renderConfig(this.needModel('config'), opts.format ?? 'yaml');
   }
 
@@ -59,14 +63,16 @@ export class Project implements AsyncDisposable {
     const model = this.needModel('up');
     const { detach = true, abortOnContainerExit, exitCodeFrom, ...rest } = opts;
     if (exitCodeFrom && !Object.hasOwn(model.services, exitCodeFrom)) throw usageError(`no such service: ${exitCodeFrom}`);
+    const { up } = await import('../engine/up.js');
     const result = await up(this.engine, model, rest);
     if (detach || opts.wait || result.plan !== undefined) return result;
-    const attachment = this.attach({ services: opts.services, abortOnExit: Boolean(abortOnContainerExit || exitCodeFrom), exitCodeFrom, timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000, since: result.startedAt });
+    const attachment = await this.attach({ services: opts.services, abortOnExit: Boolean(abortOnContainerExit || exitCodeFrom), exitCodeFrom, timeoutMs: opts.timeout === undefined ? undefined : opts.timeout * 1000, since: result.startedAt });
     return { ...result, exitCode: await attachment.done };
   }
 
   /** Stays attached to the services (their output as `log` events) until the attach policy says it is over. */
-  attach(opts: Partial<AttachOptions> & { services?: readonly string[] } = {}): Attachment {
+  async attach(opts: Partial<AttachOptions> & { services?: readonly string[] } = {}): Promise<Attachment> {
+    const [{ attach }, { servicesInScope }] = await Promise.all([import('../engine/attach.js'), import('../engine/up.js')]);
     return attach(this.engine, this.name, {
       ...opts,
       services: servicesInScope(this.needModel('attach'), opts.services),
@@ -74,31 +80,37 @@ export class Project implements AsyncDisposable {
     });
   }
 
-  down(opts: DownOptions = {}): Promise<DownResult> {
+  async down(opts: DownOptions = {}): Promise<DownResult> {
+    const { down } = await import('../engine/down.js');
     return down(this.engine, this.name, this.model, opts);
   }
 
-  scale(counts: Record<string, number>, opts: ScaleOptions = {}): Promise<void> {
+  async scale(counts: Record<string, number>, opts: ScaleOptions = {}): Promise<void> {
+    const { scale } = await import('../engine/scale.js');
     return scale(this.engine, this.needModel('scale'), counts, opts);
   }
 
   /** The same rows as `tug ps --format json`. */
   async ps(opts: PsOptions = {}): Promise<PsRow[]> {
+    const [{ psRow }, replicas] = await Promise.all([import('../core/render/ps-row.js'), this.replicas(opts)]);
     const now = Date.now();
-    return (await this.replicas(opts)).map((r) => psRow(r, now));
+    return replicas.map((r) => psRow(r, now));
   }
 
   /** The replicas behind ps(), as the backend observes them. */
-  replicas(opts: PsOptions = {}): ReturnType<typeof ps> {
+  async replicas(opts: PsOptions = {}): Promise<ObservedReplica[]> {
+    const { ps } = await import('../engine/ps.js');
     return ps(this.engine, this.name, opts);
   }
 
-  logs(opts: LogsOptions = {}): AsyncIterable<LogLine> {
-    return logs(this.engine, this.name, opts);
+  async *logs(opts: LogsOptions = {}): AsyncGenerator<LogLine> {
+    const { logs } = await import('../engine/logs.js');
+    yield* logs(this.engine, this.name, opts);
   }
 
   /** Runs a command in a running replica (stdio attached to this process); resolves to its exit code. */
-  exec(service: string, command: string[], opts: ExecOptions = {}): Promise<number> {
+  async exec(service: string, command: string[], opts: ExecOptions = {}): Promise<number> {
+    const { exec } = await import('../engine/exec.js');
     return exec(this.engine, this.name, service, command, opts);
   }
 
@@ -115,11 +127,13 @@ export class Project implements AsyncDisposable {
         },
       },
     };
+    const { run } = await import('../engine/run.js');
     return { exitCode: await run(engine, this.needModel('run'), service, opts).done, output };
   }
 
   /** `run` with control over it: interrupt() stops the one-off. */
-  runHandle(service: string, opts: RunOptions = {}): RunHandle {
+  async runHandle(service: string, opts: RunOptions = {}): Promise<RunHandle> {
+    const { run } = await import('../engine/run.js');
     return run(this.engine, this.needModel('run'), service, opts);
   }
 
@@ -158,7 +172,8 @@ export class Project implements AsyncDisposable {
     }
   }
 
-  private lifecycle(action: LifecycleAction, opts: LifecycleOptions): Promise<void> {
+  private async lifecycle(action: LifecycleAction, opts: LifecycleOptions): Promise<void> {
+    const { lifecycle } = await import('../engine/lifecycle.js');
     return lifecycle(this.engine, this.name, action, opts);
   }
 

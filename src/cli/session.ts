@@ -5,13 +5,13 @@
 import { isUserError } from '../core/errors.js';
 import { acceptTypedProjectName } from '../core/load/project-name.js';
 import { projectNameOf } from '../host/project-sources.js';
-import { engineContext, projectFor } from '../api/open.js';
+import { engineContext, projectFor } from '../api/engine-context.js';
 import type { Project } from '../api/project.js';
 import type { Project as ProjectModel } from '../core/model/types.js';
 import type { EngineContext } from '../engine/context.js';
 import type { EngineHooks } from '../engine/events.js';
 import { projectOptions, warn, type CliContext } from './context.js';
-import { engineOutput, type AttachedOutput } from './render/engine-output.js';
+import type { AttachedOutput } from './render/engine-output.js';
 
 /** Just the project's name (ps, logs, exec): fast, and indifferent to problems elsewhere in the file. */
 export function projectNameFor(ctx: CliContext): string {
@@ -45,7 +45,11 @@ export interface EngineSessionOptions {
 
 /** The engine context a command runs in: its backend (closed afterwards), parallelism, environment and output. */
 export async function withEngine<T>(ctx: CliContext, opts: EngineSessionOptions, fn: (engine: EngineContext) => Promise<T>): Promise<T> {
-  const hooks: EngineHooks = opts.progress || opts.attached ? await engineOutput(ctx, opts.attached) : { event: (e) => e.type === 'warning' && warn(ctx, e.message) };
+  // The renderers load only for commands that show progress or output.
+  const hooks: EngineHooks =
+    opts.progress || opts.attached
+      ? await (await import('./render/engine-output.js')).engineOutput(ctx, opts.attached)
+      : { event: (e) => e.type === 'warning' && warn(ctx, e.message) };
   const engine = await engineContext({ backend: ctx.globals.backend, parallel: ctx.parallel }, ctx.env, hooks);
   try {
     return await fn(engine);

@@ -1,6 +1,7 @@
 // `ps`: the project's replicas, from what runs (labels), filtered by service
 // and state and in a stable order. Rendering (table, JSON lines) is the
 // caller's; the rows `ps --format json` prints come from core/render/ps-row.ts.
+import { compareText } from '../core/compare.js';
 import { usageError } from '../core/errors.js';
 import type { ObservedReplica, ReplicaState } from '../core/reconcile/observed.js';
 import type { EngineContext } from './context.js';
@@ -25,9 +26,4 @@ export async function ps(ctx: EngineContext, project: string, opts: PsOptions = 
     .filter((r) => services.length === 0 || services.includes(r.service))
     .filter((r) => (opts.status?.length ? opts.status.includes(r.state) : opts.all || r.state === 'running' || r.state === 'restarting'))
     .sort((a, b) => compareText(a.service, b.service) || a.number - b.number || compareText(a.name, b.name));
-}
-
-/** Plain code-point order: localeCompare would load ICU collation data, a visible cost at start-up. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

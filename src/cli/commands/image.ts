@@ -8,6 +8,7 @@ import { pruneStore, removeImage } from '../../runtime/images/store/prune.js';
 import type { CliContext } from '../context.js';
 import { formatUserError } from '../render/errors.js';
 import { ago, humanSize, shortImageId, table } from '../render/image-table.js';
+import { compareText } from '../../core/compare.js';
 
 export function storeFor(ctx: CliContext): ImageStore {
   return ImageStore.forEnv(ctx.env);
@@ -35,7 +36,7 @@ async function imageRows(store: ImageStore): Promise<ImageRow[]> {
       rows.push({ repository: familiarName(ref), tag: ref.tag ?? '<none>', record, size });
     }
   }
-  return rows.sort((a, b) => (b.record.created ?? '').localeCompare(a.record.created ?? '') || a.repository.localeCompare(b.repository) || a.tag.localeCompare(b.tag));
+  return rows.sort((a, b) => compareText(b.record.created ?? '', a.record.created ?? '') || compareText(a.repository, b.repository) || compareText(a.tag, b.tag));
 }
 
 export async function imageLsCommand(ctx: CliContext, flags: { format: 'table' | 'json'; quiet?: boolean; all?: boolean }): Promise<number> {

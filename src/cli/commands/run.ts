@@ -18,7 +18,7 @@ export async function runCommand(ctx: CliContext, service: string, command: stri
   const project = loadProjectFor(ctx, [service]);
   const attached = { project: project.name, prefix: false, timestamps: false, color: false, splitStreams: true };
   return withProject(ctx, { progress: true, attached }, project, async (tug) => {
-    const handle = tug.runHandle(service, { command, entrypoint: flags.entrypoint, env, rm: flags.rm, noDeps: !flags.deps, name: flags.name });
+    const handle = await tug.runHandle(service, { command, entrypoint: flags.entrypoint, env, rm: flags.rm, noDeps: !flags.deps, name: flags.name });
     const stopInterrupts = onInterrupt(() => handle.interrupt());
     try {
       return await handle.done;

@@ -70,7 +70,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
     }
     if (result.upToDate) ctx.err(`${ctx.errColor.green('✔')} ${project.name} is up to date; nothing to do\n`);
     if (flags.wait || flags.detach) return 0;
-    const attachment = tug.attach({
+    const attachment = await tug.attach({
       services,
       abortOnExit: Boolean(flags.abortOnContainerExit || flags.exitCodeFrom),
       exitCodeFrom: flags.exitCodeFrom,

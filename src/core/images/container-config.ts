@@ -10,6 +10,7 @@ import { formatDuration } from '../load/normalize/units.js';
 import type { HealthcheckSpec, ServiceSpec } from '../model/types.js';
 import type { ImageHealthcheck, ImageRuntimeConfig } from './image-config.js';
 import { resolveUser, type ResolvedUser } from './user-resolve.js';
+import { compareText } from '../compare.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -90,7 +91,7 @@ function absolute(dir: string): string {
 function exposedPorts(spec: ServiceSpec, image: ImageRuntimeConfig): string[] {
   const ports = new Set(Object.keys(image.ExposedPorts ?? {}).map((p) => (p.includes('/') ? p : `${p}/tcp`)));
   for (const e of spec.expose ?? []) ports.add(String(e).includes('/') ? String(e) : `${e}/tcp`);
-  return [...ports].sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || a.localeCompare(b));
+  return [...ports].sort((a, b) => parseInt(a, 10) - parseInt(b, 10) || compareText(a, b));
 }
 
 /** Per field: the service's, else the image's; `disable` or a NONE test means none at all. */

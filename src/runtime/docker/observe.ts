@@ -10,6 +10,7 @@ import type { ProjectSummary } from '../backend.js';
 import { isNotFound } from './engine-errors.js';
 import type { EngineLister } from './engine-reader.js';
 import { pushTo } from '../../core/multimap.js';
+import { compareText } from '../../core/compare.js';
 
 const STATES: ReadonlySet<string> = new Set(['created', 'running', 'restarting', 'paused', 'exited', 'dead', 'removing']);
 const NEEDS_INSPECT: ReadonlySet<ReplicaState> = new Set(['exited', 'dead', 'restarting']);
@@ -57,7 +58,7 @@ export async function observeProject(docker: EngineLister, project: string): Pro
   );
   return {
     project,
-    replicas: replicas.filter((r): r is ObservedReplica => r !== undefined).sort((a, b) => a.name.localeCompare(b.name)),
+    replicas: replicas.filter((r): r is ObservedReplica => r !== undefined).sort((a, b) => compareText(a.name, b.name)),
     networks: networks.map((n) => ({ name: n.Name, key: n.Labels?.[LABEL.network], labels: n.Labels ?? {} })),
     volumes: (volumes.Volumes ?? []).map((v) => ({ name: v.Name, key: v.Labels?.[LABEL.volume], labels: v.Labels ?? {} })),
   };
@@ -74,7 +75,7 @@ export async function listProjects(docker: EngineLister): Promise<ProjectSummary
     const members = byProject.get(name)!;
     const counts = new Map<string, number>();
     for (const c of members) counts.set(c.State, (counts.get(c.State) ?? 0) + 1);
-    const status = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s}(${n})`).join(', ');
+    const status = [...counts].sort(([a], [b]) => compareText(a, b)).map(([s, n]) => `${s}(${n})`).join(', ');
     const labels = members.find((c) => c.Labels[LABEL.configFiles])?.Labels ?? members[0]!.Labels;
     const configFiles = labels[LABEL.configFiles]?.split(',').filter((f) => f !== '') ?? [];
     return { name, status, configFiles, workingDir: labels[LABEL.workingDir] };

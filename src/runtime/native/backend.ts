@@ -10,7 +10,8 @@ import { LABEL } from '../../core/model/labels.js';
 import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
 import type { ObservedReplica, ObservedState } from '../../core/reconcile/observed.js';
 import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
-import { externalResourcesOf } from '../../core/reconcile/resources.js';
+// What only `up`, `logs` and `exec` need is loaded when they run, so `ps` starts light:
+// see preflight, withLock, logs and exec below.
 import type {
   BackendCapabilities,
   EventOptions,
@@ -27,16 +28,12 @@ import type {
 } from '../backend.js';
 import type { RecoveredNotice } from './client.js';
 import { EnginePool, isConnectionLoss } from './engine-pool.js';
-import { execInReplica } from './exec.js';
 import { isVolumeName, tugHome, volumeDataDir, volumeDir } from './home.js';
 import { assertTrustedHome } from './home-trust.js';
-import { withProjectLock } from './lock.js';
-import { readLogs } from './logs.js';
 import * as networks from './networks.js';
-import { checkPorts, portRequests } from './ports.js';
-import { asUnsupervised, readStateFile } from './state-file.js';
 import * as volumes from './volumes.js';
 import { hostEnvironment } from './host-env.js';
+import { compareText } from '../../core/compare.js';
 
 export interface NativeBackendOptions {
   /** TUG_HOME; defaults to tugHome() of the process environment. */
@@ -115,11 +112,12 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   async preflight(plan: Plan, observed: ObservedState): Promise<TugError[]> {
-    return [...this.missingExternalVolumes(plan), ...(await this.portProblems(plan, observed))];
+    return [...(await this.missingExternalVolumes(plan)), ...(await this.portProblems(plan, observed))];
   }
 
   /** External volumes must exist already: the engine never makes one up (Compose: "external volume not found"). */
-  private missingExternalVolumes(plan: Plan): TugError[] {
+  private async missingExternalVolumes(plan: Plan): Promise<TugError[]> {
+    const { externalResourcesOf } = await import('../../core/reconcile/resources.js');
     return externalResourcesOf(plan).volumes.flatMap((name) => {
       try {
         if (existsSync(volumeDataDir(this.home, name))) return [];
@@ -149,6 +147,7 @@ export class NativeBackend implements RuntimeBackend {
       const spec = created.get(op.name) ?? (await this.specOf(plan.project, op.name));
       if (spec) starting.push(spec);
     }
+    const { checkPorts, portRequests } = await import('./ports.js');
     const requests = portRequests(starting);
     if (requests.length === 0) return [];
     const running = observed.replicas.filter((r) => r.state === 'running' || r.state === 'restarting');
@@ -163,7 +162,8 @@ export class NativeBackend implements RuntimeBackend {
     return checkPorts(requests, ownedBy, { freed });
   }
 
-  withLock<T>(project: string, fn: () => Promise<T>, onWait?: (message: string) => void): Promise<T> {
+  async withLock<T>(project: string, fn: () => Promise<T>, onWait?: (message: string) => void): Promise<T> {
+    const { withProjectLock } = await import('./lock.js');
     return withProjectLock(this.home, project, fn, { onWait: onWait && ((message) => onWait(message)) });
   }
 
@@ -187,7 +187,7 @@ export class NativeBackend implements RuntimeBackend {
       if (replicas.length === 0) continue;
       const counts = new Map<string, number>();
       for (const r of replicas) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
-      const status = [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([s, n]) => `${s}(${n})`).join(', ');
+      const status = [...counts].sort(([a], [b]) => compareText(a, b)).map(([s, n]) => `${s}(${n})`).join(', ');
       const labels = replicas.find((r) => r.labels[LABEL.configFiles])?.labels ?? replicas[0]!.labels;
       const configFiles = labels[LABEL.configFiles]?.split(',').filter((f) => f !== '') ?? [];
       out.push({ name, status, configFiles, workingDir: labels[LABEL.workingDir] });
@@ -245,16 +245,17 @@ export class NativeBackend implements RuntimeBackend {
     return this.engines.events(project, signal);
   }
 
-  private logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
+  private async *logs(project: string, opts: LogOptions): AsyncGenerator<LogLine> {
     assertTrustedHome(this.home, project);
+    const { readLogs } = await import('./logs.js');
     const known = async (): Promise<ObservedReplica[]> => this.observeReplicas(project);
-    if (!opts.follow || !opts.untilExit) return readLogs(this.home, project, { ...opts, known });
+    if (!opts.follow || !opts.untilExit) return yield* readLogs(this.home, project, { ...opts, known });
     // The reader stops (after one last read) once the replicas it follows have
     // exited: the engine reports an exit only after the replica's output is in its log.
     const exited = new AbortController();
     const signal = opts.signal ? AbortSignal.any([opts.signal, exited.signal]) : exited.signal;
     void this.whenExited(project, opts.replicas, signal).then(() => exited.abort(), () => exited.abort());
-    return readLogs(this.home, project, { ...opts, signal, known });
+    yield* readLogs(this.home, project, { ...opts, signal, known });
   }
 
   /** Resolves once none of `names` (all of the project's replicas when absent) runs or restarts any more. */
@@ -293,6 +294,7 @@ export class NativeBackend implements RuntimeBackend {
         hint: 'start it with tug up or tug start',
       });
     }
+    const { execInReplica } = await import('./exec.js');
     return execInReplica(this.home, found.spec, opts, found.replica.anonymousVolumes ?? {}, async (pid, procStart) => {
       await client!.call('adoptExec', { id, pid, procStart });
     });
@@ -331,6 +333,8 @@ export class NativeBackend implements RuntimeBackend {
         this.engines.forget(project, client);
       }
     }
+    // Without an engine, state.json says what it last knew (loaded only then).
+    const { asUnsupervised, readStateFile } = await import('./state-file.js');
     return (await readStateFile(this.home, project)).map((s) => asUnsupervised(s.replica));
   }
 
@@ -340,11 +344,13 @@ export class NativeBackend implements RuntimeBackend {
       const found = await client.call('inspect', { id: name }).catch(() => undefined);
       if (found) return found.spec;
     }
+    const { readStateFile } = await import('./state-file.js');
     return (await readStateFile(this.home, project)).find((s) => s.replica.name === name || s.replica.id === name)?.spec;
   }
 
   private async specPorts(project: string, name: string): Promise<ObservedReplica['ports']> {
     const spec = await this.specOf(project, name);
+    const { portRequests } = await import('./ports.js');
     return spec ? portRequests([spec]).map((r) => ({ hostIp: r.hostIp, published: r.port, target: 0, protocol: r.protocol })) : [];
   }
 }

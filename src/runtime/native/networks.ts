@@ -8,6 +8,7 @@ import type { ObservedNetwork } from '../../core/reconcile/observed.js';
 import { projectPaths } from './home.js';
 import { ensureProjectDir } from './home-trust.js';
 import { readTextAsync, unlinkQuiet, writeAtomic } from './safe-fs.js';
+import { compareText } from '../../core/compare.js';
 
 type NetworkBook = Record<string, { key: string; labels: Record<string, string> }>;
 
@@ -27,7 +28,7 @@ export async function removeNetwork(home: string, project: string, name: string)
 export async function listNetworks(home: string, project: string): Promise<ObservedNetwork[]> {
   const book = await readBook(projectPaths(home, project).networks);
   return Object.entries(book)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => compareText(a, b))
     .map(([name, entry]) => ({ name, key: entry.key, labels: entry.labels }));
 }
 

@@ -10,6 +10,7 @@ import type { HostReplicaSpec } from './host-env.js';
 import { projectPaths } from './home.js';
 import { readTextAsync } from './safe-fs.js';
 import { KILLED_WITH_ENGINE, parseState } from './state-format.js';
+import { compareText } from '../../core/compare.js';
 
 export interface StoredReplica {
   replica: ObservedReplica;
@@ -27,7 +28,7 @@ export async function readStateFile(home: string, project: string): Promise<Stor
   for (const record of parseState(snapshot, journal, project).state?.replicas ?? []) {
     byName.set(record.spec.name, { replica: fromRecord(record.spec, record as unknown as Record<string, unknown>), spec: record.spec });
   }
-  return [...byName.values()].sort((a, b) => a.replica.name.localeCompare(b.replica.name));
+  return [...byName.values()].sort((a, b) => compareText(a.replica.name, b.replica.name));
 }
 
 /**
