@@ -78,16 +78,25 @@ export async function up(ctx: EngineContext, project: Project, opts: UpOptions =
 }
 
 /**
- * The planner of `up`, `scale` and `run`'s dependencies, with the one rule
- * they share: up-to-date replicas that are created or exited are started on
- * the first round only, so a one-shot service runs once per command, not again
- * after it has finished and the loop looks once more.
+ * The planner of `up`, `scale`, `run`'s dependencies and watch, with the
+ * rules they share, both about the first round of the converge loop: up-to-date
+ * replicas that are created or exited are started on the first round only, so
+ * a one-shot service runs once per command, not again after it has finished
+ * and the loop looks once more; and a forced recreate is the first round's,
+ * or every later round would recreate again what it has just made.
  */
 export function upPlanner(
   project: Project,
   base: Omit<ReconcileOptions, 'startExited'>,
 ): (observed: ObservedState, round: number, images?: Record<string, string>) => Plan {
-  return (observed, round, images) => reconcile(project, observed, { ...base, ...(images && { images }), startExited: round === 1 });
+  const later = (policy: ReconcileOptions['recreate']) => (policy === 'force' ? 'diverged' : policy);
+  return (observed, round, images) =>
+    reconcile(project, observed, {
+      ...base,
+      ...(round > 1 && { recreate: later(base.recreate), recreateDependencies: later(base.recreateDependencies) }),
+      ...(images && { images }),
+      startExited: round === 1,
+    });
 }
 
 function reconcileOptionsOf(ctx: EngineContext, opts: UpOptions): Omit<ReconcileOptions, 'startExited'> {
