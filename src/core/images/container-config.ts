@@ -9,7 +9,7 @@ import { TugError } from '../errors.js';
 import { formatDuration } from '../load/normalize/units.js';
 import type { HealthcheckSpec, ServiceSpec } from '../model/types.js';
 import type { ImageHealthcheck, ImageRuntimeConfig } from './image-config.js';
-import { resolveUser, type ResolvedUser } from './user-resolve.js';
+import { resolveUser, type ResolvedUser } from '../model/user.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -49,7 +49,8 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
       path: ['services', input.service],
     });
   }
-  const user = resolveUser(spec.user ?? image.User, input.passwd, input.group);
+  const groupAdd = Array.isArray(spec.group_add) ? spec.group_add.map(String) : [];
+  const user = resolveUser(spec.user ?? image.User, { passwd: input.passwd, group: input.group }, { service: input.service, groupAdd });
   return {
     argv,
     env: environment(spec, image, input, user),
