@@ -15,6 +15,7 @@ import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
 import { after, sleep } from '../../../timers.js';
 import { lastRuntimeError, signalNumber, type OciRuntime } from './oci-runtime.js';
+import { exitStatus } from '../../../core/model/signals.js';
 
 export type Supervision = { kind: 'shim'; path: string } | { kind: 'foreground' };
 
@@ -76,7 +77,7 @@ function startWithShim(opts: StartOptions, shim: string, logArgs: string[], pidF
   const exited = new Promise<ContainerExit>((resolve) => {
     child.once('exit', (code, signal) => {
       if (reportedExit !== undefined) resolve({ code: reportedExit });
-      else resolve({ code: code ?? 128 + (signal ? signalNumber(signal) : 0), lost: true });
+      else resolve({ code: exitStatus(code, signal), lost: true });
     });
   });
   return new Promise<ContainerRun>((resolve, reject) => {
@@ -132,7 +133,7 @@ async function startInForeground(opts: StartOptions, logArgs: string[], pidFile:
     child.once('exit', (code, signal) => {
       gone = true;
       // runc exits with the container's status; a signal here hit runc itself.
-      resolve(signal ? { code: 128 + signalNumber(signal), lost: true } : { code: code ?? 1 });
+      resolve(signal ? { code: exitStatus(null, signal), lost: true } : { code: code ?? 1 });
     });
   });
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
