@@ -71,7 +71,8 @@ function quoteArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-function displayCommand(argv: string[]): string {
+/** argv as a user would type it, for `ps`. */
+export function displayCommand(argv: string[]): string {
   return argv.map(quoteArg).join(' ');
 }
 

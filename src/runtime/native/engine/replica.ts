@@ -16,6 +16,7 @@ import { exitStatus, parseSignal, stopSignalOf, type SignalName } from '../../..
 import { stopGraceMs } from '../../../core/model/timing.js';
 import { restartPolicyOf, shouldRestart, type RestartPolicy } from '../../../core/model/restart-policy.js';
 import type { HealthState, ObservedReplica, PublishedPort, ReplicaState } from '../../../core/reconcile/observed.js';
+import { snapshotOf } from '../../../core/reconcile/snapshot.js';
 import type { HostReplicaSpec } from '../host-env.js';
 import { anonymousVolumeTargets } from '../../../core/reconcile/replica-spec.js';
 import type { ReplicaEventAction } from '../../backend.js';
@@ -305,32 +306,25 @@ export class Replica {
   }
 
   observe(): ObservedReplica {
-    const observed: ObservedReplica = {
-      id: this.name,
-      name: this.name,
-      project: this.spec.project,
-      service: this.spec.service,
-      number: this.spec.number,
-      oneoff: this.spec.oneoff,
-      labels: this.spec.labels,
-      state: this.state,
-      restartCount: this.restartCount,
-      createdAt: this.createdAt,
-      ports: this.ports(),
-      command: this.plan?.display ?? '',
-    };
-    if (this.healthConfig) observed.health = this.run?.health?.status ?? this.lastHealth ?? 'starting';
-    if (this.exitCode !== undefined && this.state !== 'running') observed.exitCode = this.exitCode;
-    if (Object.keys(this.anonymousVolumes).length > 0) observed.anonymousVolumes = { ...this.anonymousVolumes };
-    if (this.startedAt) observed.startedAt = this.startedAt;
-    if (this.finishedAt) observed.finishedAt = this.finishedAt;
-    if (this.run) observed.pid = this.run.pid;
     const notes: string[] = [];
     if (this.killedWithEngine) notes.push(KILLED_WITH_ENGINE);
     const notKept = this.logs.notKept;
     if (notKept !== undefined) notes.push(`logs not kept: ${notKept}`);
-    if (notes.length > 0) observed.notes = notes;
-    return observed;
+    return snapshotOf(this.spec, {
+      state: this.state,
+      restartCount: this.restartCount,
+      createdAt: this.createdAt,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+      exitCode: this.state === 'running' ? undefined : this.exitCode,
+      pid: this.run?.pid,
+      health: this.healthConfig ? (this.run?.health?.status ?? this.lastHealth ?? 'starting') : undefined,
+      ports: this.ports(),
+      image: null,
+      command: this.plan?.display ?? '',
+      anonymousVolumes: this.anonymousVolumes,
+      notes,
+    });
   }
 
   toRecord(): ReplicaRecord {
