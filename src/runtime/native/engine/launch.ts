@@ -11,7 +11,8 @@ import type { HostReplicaSpec } from '../host-env.js';
 import { isDirectory, planMounts } from './mounts.js';
 import { planPorts, type PortPlan } from './port-forward.js';
 import { resolveUser } from '../../../core/model/user.js';
-import { DEFAULT_PATH, replicaEnvironment } from '../replica-env.js';
+import { DEFAULT_PATH } from '../../../core/images/container-config.js';
+import { replicaEnvironment } from '../replica-env.js';
 
 export interface LaunchPlan {
   /** What is spawned (after the init wrapper, before setpriv). */
