@@ -8,6 +8,7 @@
 import { TugError } from '../errors.js';
 import { formatDuration } from '../load/normalize/units.js';
 import type { HealthcheckSpec, ServiceSpec } from '../model/types.js';
+import { nsToMs } from '../model/timing.js';
 import type { ImageHealthcheck, ImageRuntimeConfig } from './image-config.js';
 import { resolveUser, type ResolvedUser } from '../model/user.js';
 
@@ -99,7 +100,7 @@ function withHealthcheck(service: HealthcheckSpec | undefined, image: ImageHealt
   if (service?.disable || service?.test?.[0] === 'NONE') return {};
   const fromImage: HealthcheckSpec = {};
   if (image?.Test && image.Test.length > 0 && image.Test[0] !== 'NONE') fromImage.test = image.Test;
-  const ns = (v: number | undefined) => (v && v > 0 ? formatDuration(v / 1e6) : undefined);
+  const ns = (v: number | undefined) => (v && v > 0 ? formatDuration(nsToMs(v)) : undefined);
   const interval = ns(image?.Interval);
   const timeout = ns(image?.Timeout);
   const startPeriod = ns(image?.StartPeriod);

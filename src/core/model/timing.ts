@@ -72,3 +72,8 @@ const NS_PER_MS = 1_000_000;
 export function msToNs(ms: number): number {
   return Math.round(ms * NS_PER_MS);
 }
+
+/** An image config's (or the API's) nanoseconds as milliseconds. */
+export function nsToMs(ns: number): number {
+  return ns / NS_PER_MS;
+}
