@@ -3,7 +3,8 @@
 // engine cannot let two of them win, and only the winner touches the socket.
 // Needs the build (npm test builds first) and Linux (/proc).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, watch, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { engineHarnesses, EngineClient, engineMain, isAlive, waitFor } from '../helpers/native-engine.js';
@@ -66,6 +67,34 @@ describe.skipIf(!supported)('the engine claim', () => {
       } finally {
         for (const e of engines) if (e.child.exitCode === null && e.child.signalCode === null) e.child.kill('SIGKILL');
         await Promise.all(engines.map((e) => e.exit));
+      }
+    }
+  }, 60_000);
+
+  // A client wakes when engine.sock appears and connects at once; a socket
+  // file that existed before the engine listened sent it to a fallback timer.
+  it('the socket file appears only once the engine accepts connections on it', async () => {
+    for (let round = 0; round < 8; round++) {
+      const h = harness();
+      mkdirSync(h.dir, { recursive: true, mode: 0o700 });
+      const firstConnect = new Promise<string>((resolve) => {
+        const watcher = watch(h.dir, (_event, name) => {
+          if (String(name) !== 'engine.sock' || !existsSync(join(h.dir, 'engine.sock'))) return;
+          watcher.close();
+          const socket = connect(join(h.dir, 'engine.sock'));
+          socket.once('connect', () => {
+            socket.destroy();
+            resolve('connected');
+          });
+          socket.once('error', (err: NodeJS.ErrnoException) => resolve(err.code ?? err.message));
+        });
+      });
+      const engine = startEngine(h.home, h.project, join(h.home, `engine-${round}.log`));
+      try {
+        expect(await firstConnect).toBe('connected');
+      } finally {
+        engine.child.kill('SIGKILL');
+        await engine.exit;
       }
     }
   }, 60_000);
