@@ -5,6 +5,7 @@ import { planKill, planRestart, planStart, planStop } from '../core/reconcile/do
 import type { Plan } from '../core/reconcile/operations.js';
 import type { ObservedState } from '../core/reconcile/observed.js';
 import { usageError } from '../core/errors.js';
+import { parseSignal } from '../core/model/signals.js';
 import { applyPlans } from './apply.js';
 import { waitForServices } from './conditions.js';
 import type { EngineContext } from './context.js';
@@ -49,9 +50,10 @@ export async function lifecycle(ctx: EngineContext, project: string, action: Lif
   }
 }
 
+/** `kill -s`: any form the core knows ("KILL", "SIGHUP", "9"); an unknown name is a usage error before anything is signalled. */
 function killSignal(value: string | undefined): string {
-  const upper = (value ?? 'SIGKILL').toUpperCase();
-  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
-  if (!/^SIG[A-Z0-9]+$/.test(name)) throw usageError(`invalid signal "${value}"`, 'e.g. -s SIGTERM or -s KILL');
+  if (value === undefined) return 'SIGKILL';
+  const name = parseSignal(value);
+  if (name === undefined) throw usageError(`invalid signal "${value}"`, 'e.g. -s SIGTERM, -s KILL or -s 9');
   return name;
 }

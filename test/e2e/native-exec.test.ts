@@ -1,6 +1,6 @@
 // `tug exec` on the native backend: what it runs ends with the replica, as an
 // exec'd process ends with its container, and Ctrl-C still reaches it.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -23,7 +23,7 @@ function setup() {
   const home = newHome();
   const dir = tempProject({ 'compose.yaml': 'services:\n  web:\n    command: ["sleep", "60"]\n' });
   const project = uniqueProject('ex');
-  const run = (args: string[]) => tug(['-p', project, ...args], { cwd: dir, env: { TUG_HOME: home } });
+  const run = Object.assign((args: string[]) => tug(['-p', project, ...args], { cwd: dir, env: { TUG_HOME: home } }), { project, home });
   const exec = (command: string) => {
     const child = spawn(process.execPath, [tugBin, '-p', project, 'exec', '-T', 'web', 'sh', '-c', command], {
       cwd: dir,
@@ -93,5 +93,30 @@ describe('native exec', () => {
     const r = withInput(['exec', '-T', 'web', 'sh', '-c', 'read line; echo "got $line"'], 'hello\n');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe('got hello\n');
+  });
+
+  // Regression: exec resolved -u by a resolver of its own, which ran an
+  // unknown numeric uid with the CLI's gid and an unknown group name with the
+  // CLI's group, silently; Docker's rules (core/model/user.ts) give gid 0, and
+  // an error naming the group.
+  it.skipIf(process.getuid?.() !== 0)('exec -u resolves users by Docker\'s rules, whatever group the CLI runs with', async () => {
+    const { dir, run } = setup();
+    expect(run(['up', '-d']).code).toBe(0);
+    const execAs = (user: string) =>
+      spawnSync(process.execPath, [tugBin, '-p', run.project, 'exec', '-T', '-u', user, '-w', '/', 'web', 'sh', '-c', 'id -u; id -g'], {
+        cwd: dir,
+        env: { ...process.env, TUG_HOME: run.home, NO_COLOR: '1' },
+        encoding: 'utf8',
+        gid: 1234,
+      });
+    const unknownUid = execAs('4242');
+    expect(unknownUid.status, unknownUid.stderr).toBe(0);
+    expect(unknownUid.stdout.split('\n')).toEqual(['4242', '0', '']);
+    const withGid = execAs('4242:4343');
+    expect(withGid.stdout.split('\n')).toEqual(['4242', '4343', '']);
+    const unknownGroup = execAs('0:nosuchgroup');
+    expect(unknownGroup.status).toBe(1);
+    expect(unknownGroup.stderr).toContain('unable to find group nosuchgroup: no matching entries in group file');
+    expect(run(['down', '-t', '0']).code).toBe(0);
   });
 });

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import { LABEL } from '../../src/core/model/labels.js';
 import type { NetworkSpec, Project, VolumeSpec } from '../../src/core/model/types.js';
+import { snapshotOf } from '../../src/core/reconcile/snapshot.js';
 import type { HealthState, ObservedNetwork, ObservedReplica, ObservedState, ObservedVolume } from '../../src/core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../src/core/reconcile/operations.js';
 import { anonymousVolumeTargets } from '../../src/core/reconcile/replica-spec.js';
@@ -203,24 +204,12 @@ export class FakeBackend implements RuntimeBackend {
   private async createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
     return this.recorder.call('createReplica', [spec], 'create', () => spec.name, () => {
       if (this.find(spec.name)) throw new Error(`replica name "${spec.name}" is already in use`);
-      const command = spec.service_spec.command?.join(' ');
-      const anonymousVolumes = this.anonymousVolumesFor(spec);
-      const observed: ObservedReplica = {
+      const observed = snapshotOf(spec, {
         id: `fake-${(this.nextId++).toString(16).padStart(8, '0')}`,
-        name: spec.name,
-        project: spec.project,
-        service: spec.service,
-        number: spec.number,
-        oneoff: spec.oneoff,
-        labels: { ...spec.labels },
         state: 'created',
-        restartCount: 0,
         createdAt: now(),
-        ports: [],
-        ...(spec.service_spec.image !== undefined && { image: spec.service_spec.image }),
-        ...(command !== undefined && { command }),
-        ...(Object.keys(anonymousVolumes).length > 0 && { anonymousVolumes }),
-      };
+        anonymousVolumes: this.anonymousVolumesFor(spec),
+      });
       const replica = { observed, spec, logs: [] };
       this.store.set(observed.id, replica);
       this.publish('create', replica);

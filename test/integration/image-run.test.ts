@@ -104,7 +104,7 @@ describeRegistry('an image from the registry, run in its own root filesystem', (
       expect(config.imageVolumes).toEqual(['/data']);
       expect(readFileSync(join(volume, 'seed.txt'), 'utf8')).toBe('seeded');
       const inRoot = (argv: string[]) =>
-        spawnSync(CHROOT, [`--userspec=${config.user.uid}:${config.user.gid}`, `--groups=${config.user.groups.join(',')}`, root, '/bin/sh', '-c', 'cd "$0" && exec "$@"', config.workingDir, ...argv], { env: config.env, encoding: 'utf8' });
+        spawnSync(CHROOT, [`--userspec=${config.user.uid}:${config.user.gid}`, `--groups=${[config.user.gid, ...config.user.additionalGids].join(',')}`, root, '/bin/sh', '-c', 'cd "$0" && exec "$@"', config.workingDir, ...argv], { env: config.env, encoding: 'utf8' });
       const run = inRoot(config.argv);
       expect(run.stderr).toBe('');
       expect(run.stdout).toBe('hello there from /app as 1000:1000 groups 1000 50 home /home/app\n');

@@ -1,29 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PATH, containerConfig, type ContainerConfigInput } from '../../src/core/images/container-config.js';
-import { resolveUser } from '../../src/core/images/user-resolve.js';
 import type { ServiceSpec } from '../../src/core/model/types.js';
 
 const PASSWD = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:App:/home/app:/bin/sh\n# comment\nbroken line\n';
 const GROUP = 'root:x:0:\nstaff:x:50:app,other\napp:x:1000:\n';
-
-describe('resolveUser (the image\'s passwd and group files)', () => {
-  it('resolves the forms Docker accepts', () => {
-    expect(resolveUser('app', PASSWD, GROUP)).toEqual({ uid: 1000, gid: 1000, groups: [1000, 50], home: '/home/app', name: 'app' });
-    expect(resolveUser('1000', PASSWD, GROUP)).toEqual({ uid: 1000, gid: 1000, groups: [1000, 50], home: '/home/app', name: 'app' });
-    expect(resolveUser('app:staff', PASSWD, GROUP)).toEqual({ uid: 1000, gid: 50, groups: [50], home: '/home/app', name: 'app' });
-    expect(resolveUser('app:0', PASSWD, GROUP)).toMatchObject({ uid: 1000, gid: 0, groups: [0] });
-    expect(resolveUser('4242:4343', PASSWD, GROUP)).toEqual({ uid: 4242, gid: 4343, groups: [4343], home: '/' });
-    expect(resolveUser('4242', PASSWD, GROUP)).toEqual({ uid: 4242, gid: 0, groups: [0], home: '/' });
-    expect(resolveUser('1000:staff', PASSWD, GROUP).gid).toBe(50);
-    expect(resolveUser(undefined, PASSWD, GROUP)).toMatchObject({ uid: 0, gid: 0, home: '/root' });
-    expect(resolveUser('', undefined, undefined)).toMatchObject({ uid: 0, gid: 0 });
-  });
-
-  it('says which name is missing from which file', () => {
-    expect(() => resolveUser('nobody', PASSWD, GROUP)).toThrow('unable to find user nobody: no matching entries in passwd file');
-    expect(() => resolveUser('app:wheel', PASSWD, GROUP)).toThrow('unable to find group wheel: no matching entries in group file');
-  });
-});
 
 const input = (spec: ServiceSpec, image: ContainerConfigInput['image'] = {}, extra: Partial<ContainerConfigInput> = {}): ContainerConfigInput => ({
   service: 'web',

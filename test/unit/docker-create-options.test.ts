@@ -132,7 +132,7 @@ describe('toCreateOptions: healthcheck and restart policy', () => {
     expect(create({ image: 'x', healthcheck: { disable: true } }).body.Healthcheck).toEqual({ Test: ['NONE'] });
   });
 
-  it('restart values, and deploy.restart_policy when restart is not set', () => {
+  it('restart values, and deploy.restart_policy, which overrides restart: as in Compose', () => {
     const policy = (svc: ServiceSpec) => create({ image: 'x', ...svc }).body.HostConfig.RestartPolicy;
     expect(policy({ restart: 'always' })).toEqual({ Name: 'always' });
     expect(policy({ restart: 'no' })).toEqual({ Name: 'no' });
@@ -142,6 +142,8 @@ describe('toCreateOptions: healthcheck and restart policy', () => {
     expect(policy({ deploy: { restart_policy: { condition: 'none' } } })).toEqual({ Name: 'no' });
     expect(policy({ deploy: { restart_policy: { condition: 'any' } } })).toEqual({ Name: 'always' });
     expect(policy({})).toBeUndefined();
+    expect(policy({ restart: 'always', deploy: { restart_policy: { condition: 'on-failure', max_attempts: 2 } } })).toEqual({ Name: 'on-failure', MaximumRetryCount: 2 });
+    expect(() => policy({ restart: 'sometimes' })).toThrow('invalid restart policy "sometimes"');
   });
 });
 

@@ -3,26 +3,11 @@
 // As with Docker: a user alone also names the group (a uid alone gives gid = uid);
 // a name missing from the files is an error, not a silent 0.
 import { TugError, type SourceLocation } from '../errors.js';
+import { isNumericId, parseGroup, parsePasswd } from '../model/user.js';
 
 export interface Owner {
   uid: number;
   gid: number;
-}
-
-interface Entry {
-  name: string;
-  id: number;
-  gid?: number;
-}
-
-/** Entries of an /etc/passwd or /etc/group text (name:x:id[:gid:...]). */
-function entries(text: string | undefined, withGid: boolean): Entry[] {
-  if (text === undefined) return [];
-  return text.split('\n').flatMap((line) => {
-    const f = line.trim().split(':');
-    if (f.length < 3 || f[0] === '' || line.trim().startsWith('#') || !/^\d+$/.test(f[2]!)) return [];
-    return [{ name: f[0]!, id: Number(f[2]), ...(withGid && /^\d+$/.test(f[3] ?? '') ? { gid: Number(f[3]) } : {}) }];
-  });
 }
 
 export function resolveChown(spec: string, files: { passwd?: string; group?: string }, location: SourceLocation): Owner {
@@ -31,20 +16,19 @@ export function resolveChown(spec: string, files: { passwd?: string; group?: str
     throw new TugError({ code: 'build.chown', message: `--chown=${spec}: expected user, uid, user:group or uid:gid`, location });
   }
   const [userPart, groupPart] = parts as [string, string | undefined];
-  const users = entries(files.passwd, true);
   let uid: number;
   let primary: number | undefined;
-  if (/^\d+$/.test(userPart)) uid = Number(userPart);
+  if (isNumericId(userPart)) uid = Number(userPart);
   else {
-    const found = users.find((u) => u.name === userPart);
+    const found = parsePasswd(files.passwd).find((u) => u.name === userPart);
     if (!found) throw missing('user', userPart, 'passwd', location);
-    uid = found.id;
+    uid = found.uid;
     primary = found.gid;
   }
   const groupSpec = groupPart ?? userPart;
-  if (/^\d+$/.test(groupSpec)) return { uid, gid: groupPart === undefined ? uid : Number(groupSpec) };
-  const group = entries(files.group, false).find((g) => g.name === groupSpec);
-  if (group) return { uid, gid: group.id };
+  if (isNumericId(groupSpec)) return { uid, gid: groupPart === undefined ? uid : Number(groupSpec) };
+  const group = parseGroup(files.group).find((g) => g.name === groupSpec);
+  if (group) return { uid, gid: group.gid };
   // A user alone whose name is no group name: the user's primary group.
   if (groupPart === undefined && primary !== undefined) return { uid, gid: primary };
   throw missing('group', groupSpec, 'group', location);

@@ -8,8 +8,9 @@
 import { TugError } from '../errors.js';
 import { formatDuration } from '../load/normalize/units.js';
 import type { HealthcheckSpec, ServiceSpec } from '../model/types.js';
+import { nsToMs } from '../model/timing.js';
 import type { ImageHealthcheck, ImageRuntimeConfig } from './image-config.js';
-import { resolveUser, type ResolvedUser } from './user-resolve.js';
+import { resolveUser, type ResolvedUser } from '../model/user.js';
 import { compareText } from '../compare.js';
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -50,7 +51,8 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
       path: ['services', input.service],
     });
   }
-  const user = resolveUser(spec.user ?? image.User, input.passwd, input.group);
+  const groupAdd = Array.isArray(spec.group_add) ? spec.group_add.map(String) : [];
+  const user = resolveUser(spec.user ?? image.User, { passwd: input.passwd, group: input.group }, { service: input.service, groupAdd });
   return {
     argv,
     env: environment(spec, image, input, user),
@@ -99,7 +101,7 @@ function withHealthcheck(service: HealthcheckSpec | undefined, image: ImageHealt
   if (service?.disable || service?.test?.[0] === 'NONE') return {};
   const fromImage: HealthcheckSpec = {};
   if (image?.Test && image.Test.length > 0 && image.Test[0] !== 'NONE') fromImage.test = image.Test;
-  const ns = (v: number | undefined) => (v && v > 0 ? formatDuration(v / 1e6) : undefined);
+  const ns = (v: number | undefined) => (v && v > 0 ? formatDuration(nsToMs(v)) : undefined);
   const interval = ns(image?.Interval);
   const timeout = ns(image?.Timeout);
   const startPeriod = ns(image?.StartPeriod);

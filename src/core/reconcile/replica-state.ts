@@ -1,11 +1,11 @@
 // What a replica's observed state means for planning: whether it has a process
 // to stop, whether `start` would (re)launch it, and how long a stop may take.
-import { parseDuration } from '../load/normalize/units.js';
+import { DEFAULT_STOP_GRACE_MS, stopGraceMs } from '../model/timing.js';
 import type { ServiceSpec } from '../model/types.js';
 import type { ObservedReplica } from './observed.js';
 
 /** Compose's default stop grace period. */
-export const DEFAULT_STOP_TIMEOUT_MS = 10_000;
+export const DEFAULT_STOP_TIMEOUT_MS = DEFAULT_STOP_GRACE_MS;
 
 /** A process exists (or is about to): stopping it is meaningful. */
 export function hasProcess(replica: Pick<ObservedReplica, 'state'>): boolean {
@@ -19,7 +19,5 @@ export function isStartable(replica: Pick<ObservedReplica, 'state'>): boolean {
 
 /** `-t` wins, then the service's stop_grace_period, then 10 s. */
 export function stopTimeoutMs(spec: ServiceSpec | undefined, override: number | undefined): number {
-  if (override !== undefined) return override;
-  if (spec?.stop_grace_period !== undefined) return parseDuration(spec.stop_grace_period);
-  return DEFAULT_STOP_TIMEOUT_MS;
+  return override ?? stopGraceMs(spec);
 }

@@ -12,14 +12,8 @@ import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
 import { externalResourcesOf } from '../../core/reconcile/resources.js';
 import type {
   BackendCapabilities,
-  EventOptions,
-  ExecOptions,
   ImageFacet,
-  LogLine,
-  LogOptions,
   ProjectSummary,
-  RemoveReplicaOptions,
-  ReplicaEvent,
   ReplicaFacet,
   ReplicaIOFacet,
   ResourceFacet,
@@ -73,13 +67,17 @@ export class DockerBackend implements RuntimeBackend {
   }
 
   readonly replicas: ReplicaFacet = {
-    observe: (project) => this.observe(project),
-    events: (project, signal, opts) => this.events(project, signal, opts),
+    observe: (project) => this.read(`observe project ${project}`, (r) => observeProject(r, project)),
+    events: (project, signal, opts = {}) =>
+      replicaEvents(this.connection.ready(), project, this.untilClosed(signal), this.connection.endpoint, opts.since),
     create: (spec) => this.createReplica(spec),
-    start: (project, id) => this.startReplica(project, id),
-    stop: (project, id, timeoutMs) => this.stopReplica(project, id, timeoutMs),
-    kill: (project, id, signal) => this.killReplica(project, id, signal),
-    remove: (project, id, opts) => this.removeReplica(project, id, opts),
+    start: (_project, id) => this.startReplica(id),
+    stop: (_project, id, timeoutMs) => this.call(`stop container ${containers.shortId(id)}`, (d) => containers.stopContainer(d, id, timeoutMs)),
+    kill: (_project, id, signal) => this.call(`kill container ${containers.shortId(id)}`, (d) => containers.killContainer(d, id, signal)),
+    remove: async (_project, id, opts) => {
+      await this.call(`remove container ${containers.shortId(id)}`, (d) => containers.removeContainer(d, id, opts.removeVolumes));
+      this.portRange.delete(id);
+    },
   };
 
   readonly resources: ResourceFacet = {
@@ -91,8 +89,17 @@ export class DockerBackend implements RuntimeBackend {
   };
 
   readonly io: ReplicaIOFacet = {
-    logs: (project, opts) => this.logs(project, opts),
-    exec: (project, id, opts) => this.exec(project, id, opts),
+    logs: (project, opts) => {
+      const connection = this.connection;
+      const signal = this.untilClosed(opts.signal);
+      return (async function* () {
+        yield* readLogs(await connection.ready(), project, { ...opts, signal }, connection.endpoint);
+      })();
+    },
+    exec: (_project, id, opts) => {
+      const stdio = this.stdio ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+      return this.call(`exec in container ${containers.shortId(id)}`, (d) => execInContainer(d, id, opts, stdio));
+    },
   };
 
   readonly images: ImageFacet = {
@@ -111,10 +118,6 @@ export class DockerBackend implements RuntimeBackend {
     const checks = [...networks.map((n) => resources.requireNetwork(docker, n)), ...volumes.map((v) => resources.requireVolume(docker, v))];
     const results = await Promise.allSettled(checks);
     return results.flatMap((r) => (r.status === 'rejected' ? [asTugError(r.reason)] : []));
-  }
-
-  private async observe(project: string): Promise<ObservedState> {
-    return this.read(`observe project ${project}`, (r) => observeProject(r, project));
   }
 
   async listProjects(): Promise<ProjectSummary[]> {
@@ -139,7 +142,7 @@ export class DockerBackend implements RuntimeBackend {
     return created;
   }
 
-  private async startReplica(_project: string, id: string): Promise<void> {
+  private async startReplica(id: string): Promise<void> {
     const docker = await this.docker();
     const range = this.portRange.get(id) ?? (await containers.publishesPortRangeById(docker, id));
     if (!range) return this.call(`start container ${containers.shortId(id)}`, (d) => containers.startContainer(d, id));
@@ -147,36 +150,6 @@ export class DockerBackend implements RuntimeBackend {
     const turn = this.startTurn.then(() => this.call(`start container ${containers.shortId(id)}`, (d) => containers.startContainer(d, id)));
     this.startTurn = turn.catch(() => undefined);
     return turn;
-  }
-
-  private stopReplica(_project: string, id: string, timeoutMs: number): Promise<void> {
-    return this.call(`stop container ${containers.shortId(id)}`, (d) => containers.stopContainer(d, id, timeoutMs));
-  }
-
-  private killReplica(_project: string, id: string, signal: string): Promise<void> {
-    return this.call(`kill container ${containers.shortId(id)}`, (d) => containers.killContainer(d, id, signal));
-  }
-
-  private async removeReplica(_project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
-    await this.call(`remove container ${containers.shortId(id)}`, (d) => containers.removeContainer(d, id, opts.removeVolumes));
-    this.portRange.delete(id);
-  }
-
-  private events(project: string, signal: AbortSignal, opts: EventOptions = {}): AsyncIterable<ReplicaEvent> {
-    return replicaEvents(this.connection.ready(), project, this.untilClosed(signal), this.connection.endpoint, opts.since);
-  }
-
-  private logs(project: string, opts: LogOptions): AsyncIterable<LogLine> {
-    const connection = this.connection;
-    const signal = this.untilClosed(opts.signal);
-    return (async function* () {
-      yield* readLogs(await connection.ready(), project, { ...opts, signal }, connection.endpoint);
-    })();
-  }
-
-  private async exec(_project: string, id: string, opts: ExecOptions): Promise<number> {
-    const stdio = this.stdio ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
-    return this.call(`exec in container ${containers.shortId(id)}`, (d) => execInContainer(d, id, opts, stdio));
   }
 
   async close(): Promise<void> {

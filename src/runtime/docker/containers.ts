@@ -7,6 +7,7 @@ import { TugError } from '../../core/errors.js';
 import { LABEL } from '../../core/model/labels.js';
 import type { ObservedReplica } from '../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
+import { snapshotOf } from '../../core/reconcile/snapshot.js';
 import { engineError, engineMessage, isConflict, isNotFound, isNotModified, statusOf } from './engine-errors.js';
 import { anonymousVolumes, projectFilter } from './observe.js';
 import { packBuffer } from '../tar/pack.js';
@@ -180,21 +181,14 @@ export function externalMissing(kind: 'network' | 'volume', name: string): TugEr
 }
 
 function createdSnapshot(id: string, spec: ReplicaSpec, options: CreateOptions): ObservedReplica {
-  return {
+  return snapshotOf(spec, {
     id,
-    name: spec.name,
-    project: spec.project,
-    service: spec.service,
-    number: spec.number,
-    oneoff: spec.oneoff,
-    labels: options.body.Labels,
     state: 'created',
-    restartCount: 0,
     createdAt: new Date().toISOString(),
-    ports: [],
+    labels: options.body.Labels,
     image: options.body.Image,
     command: [...(options.body.Entrypoint ?? []), ...(options.body.Cmd ?? [])].join(' ') || undefined,
-  };
+  });
 }
 
 /** The files as one archive unpacked at "/"; the engine creates missing parent directories. */

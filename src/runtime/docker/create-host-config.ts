@@ -6,6 +6,7 @@ import type { FileObjectSpec, ServiceSpec, VolumeMount } from '../../core/model/
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import { anonymousVolumeTargets } from '../../core/reconcile/replica-spec.js';
 import { TugError } from '../../core/errors.js';
+import { restartPolicyOf } from '../../core/model/restart-policy.js';
 import type { CreateContext, FileInjection } from './to-create-options.js';
 
 export interface MountConfig {
@@ -49,7 +50,7 @@ export function toHostConfig(spec: ReplicaSpec, ctx: CreateContext): { hostConfi
   if (mounts.length > 0) host.Mounts = mounts;
   if (svc.volumes_from && svc.volumes_from.length > 0) host.VolumesFrom = svc.volumes_from.map((v) => volumesFrom(v, spec, ctx));
 
-  const restart = restartPolicy(svc);
+  const restart = restartPolicy(spec.service, svc);
   if (restart) host.RestartPolicy = restart;
   Object.assign(host, resources(svc), settings(svc, spec, ctx));
   return { hostConfig: host, injections };
@@ -171,19 +172,11 @@ function volumesFrom(entry: string, spec: ReplicaSpec, ctx: CreateContext): stri
   return mode ? `${resolved}:${mode}` : resolved;
 }
 
-/** `restart:` wins; otherwise deploy.restart_policy (none → no, any → always). */
-export function restartPolicy(svc: ServiceSpec): HostConfig['RestartPolicy'] {
-  if (typeof svc.restart === 'string' && svc.restart !== '') {
-    const [name = 'no', retries] = svc.restart.split(':');
-    if (name === 'on-failure' && retries !== undefined) return { Name: name, MaximumRetryCount: Number(retries) };
-    return { Name: name };
-  }
-  const policy = isRaw(svc.deploy) ? svc.deploy.restart_policy : undefined;
-  if (!isRaw(policy)) return undefined;
-  const condition = typeof policy.condition === 'string' ? policy.condition : 'any';
-  const name = condition === 'none' ? 'no' : condition === 'any' ? 'always' : condition;
-  const attempts = num(policy.max_attempts);
-  return name === 'on-failure' && attempts !== undefined ? { Name: name, MaximumRetryCount: attempts } : { Name: name };
+/** The service's restart policy (core/model/restart-policy.ts: deploy.restart_policy over `restart:`), as the Engine API takes it; none when neither is set. */
+export function restartPolicy(service: string, svc: ServiceSpec): HostConfig['RestartPolicy'] {
+  if (svc.restart === undefined && !(isRaw(svc.deploy) && isRaw(svc.deploy.restart_policy))) return undefined;
+  const policy = restartPolicyOf(service, svc);
+  return policy.maxAttempts === undefined ? { Name: policy.mode } : { Name: policy.mode, MaximumRetryCount: policy.maxAttempts };
 }
 
 /** deploy.resources.limits over the service-level fields (mem_limit, cpus, pids_limit). */

@@ -4,7 +4,7 @@
 // API 1.41 accepts one network at create, so the first network (by priority,
 // then name) goes into the body and the rest come back as `extraNetworks`,
 // which the backend connects right after create.
-import { parseDuration } from '../../core/load/normalize/units.js';
+import { msToNs, stopGraceMs, writtenHealthTimings } from '../../core/model/timing.js';
 import type { HealthcheckSpec, PortSpec, ServiceNetworkSpec, ServiceSpec } from '../../core/model/types.js';
 import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 import type { ImageHealthcheck } from '../../core/images/image-config.js';
@@ -68,7 +68,13 @@ export interface CreateOptions {
   injections: FileInjection[];
 }
 
-const NS_PER_MS = 1e6;
+/** The Engine API's healthcheck durations (nanoseconds) and where each comes from. */
+const HEALTH_DURATIONS = [
+  ['Interval', 'intervalMs'],
+  ['Timeout', 'timeoutMs'],
+  ['StartPeriod', 'startPeriodMs'],
+  ['StartInterval', 'startIntervalMs'],
+] as const;
 
 export function toCreateOptions(spec: ReplicaSpec, ctx: CreateContext = {}): CreateOptions {
   const svc = spec.service_spec;
@@ -91,7 +97,7 @@ export function toCreateOptions(spec: ReplicaSpec, ctx: CreateContext = {}): Cre
   setString(body, 'Domainname', svc.domainname);
   setString(body, 'MacAddress', svc.mac_address);
   setString(body, 'StopSignal', svc.stop_signal);
-  if (svc.stop_grace_period) body.StopTimeout = Math.ceil(parseDuration(svc.stop_grace_period) / 1000);
+  if (svc.stop_grace_period) body.StopTimeout = Math.ceil(stopGraceMs(svc) / 1000);
   if (svc.tty === true) body.Tty = true;
   if (svc.stdin_open === true) body.OpenStdin = true;
 
@@ -206,17 +212,11 @@ function healthcheck(hc: HealthcheckSpec | undefined): ImageHealthcheck | undefi
   if (hc.disable === true) return { Test: ['NONE'] };
   const out: ImageHealthcheck = {};
   if (hc.test && hc.test.length > 0) out.Test = [...hc.test];
-  const ns = (d: string | undefined) => (d === undefined ? undefined : Math.round(parseDuration(d) * NS_PER_MS));
-  const fields: [keyof ImageHealthcheck, string | undefined][] = [
-    ['Interval', hc.interval],
-    ['Timeout', hc.timeout],
-    ['StartPeriod', hc.start_period],
-    ['StartInterval', hc.start_interval],
-  ];
-  for (const [key, value] of fields) {
-    const n = ns(value);
-    if (n !== undefined) (out as Record<string, number>)[key] = n;
+  const written = writtenHealthTimings(hc);
+  for (const [key, field] of HEALTH_DURATIONS) {
+    const ms = written[field];
+    if (ms !== undefined) out[key] = msToNs(ms);
   }
-  if (typeof hc.retries === 'number') out.Retries = hc.retries;
+  if (written.retries !== undefined) out.Retries = written.retries;
   return Object.keys(out).length > 0 ? out : undefined;
 }

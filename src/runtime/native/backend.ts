@@ -7,26 +7,24 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TugError } from '../../core/errors.js';
 import { LABEL } from '../../core/model/labels.js';
-import type { NetworkSpec, Project, VolumeSpec } from '../../core/model/types.js';
+import type { Project } from '../../core/model/types.js';
 import type { ObservedReplica, ObservedState } from '../../core/reconcile/observed.js';
 import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
 // What only `up`, `logs` and `exec` need is loaded when they run, so `ps` starts light:
 // see preflight, withLock, logs and exec below.
 import type {
   BackendCapabilities,
-  EventOptions,
   ExecOptions,
   LogLine,
   LogOptions,
   ProjectSummary,
-  RemoveReplicaOptions,
-  ReplicaEvent,
   ReplicaFacet,
   ReplicaIOFacet,
   ResourceFacet,
   RuntimeBackend,
 } from '../backend.js';
 import type { RecoveredNotice } from './client.js';
+import type { EngineMethods } from './protocol.js';
 import { EnginePool, isConnectionLoss } from './engine-pool.js';
 import { isVolumeName, tugHome, volumeDataDir, volumeDir } from './home.js';
 import { assertTrustedHome } from './home-trust.js';
@@ -71,19 +69,21 @@ export class NativeBackend implements RuntimeBackend {
 
   readonly replicas: ReplicaFacet = {
     observe: (project) => this.observe(project),
-    events: (project, signal, opts) => this.events(project, signal, opts),
-    create: (spec) => this.createReplica(spec),
-    start: (project, id) => this.startReplica(project, id),
-    stop: (project, id, timeoutMs) => this.stopReplica(project, id, timeoutMs),
-    kill: (project, id, signal) => this.killReplica(project, id, signal),
-    remove: (project, id, opts) => this.removeReplica(project, id, opts),
+    /** Nothing to replay (`since` is not needed): the engine's list is never behind its events, and observe() waits for the subscription. */
+    events: (project, signal) => this.engines.events(project, signal),
+    create: (spec) => this.change(spec.project, 'create', { spec: { ...spec, hostEnv: this.hostEnv } }),
+    start: async (project, id) => void (await this.change(project, 'start', { id })),
+    stop: async (project, id, timeoutMs) => void (await this.change(project, 'stop', { id, timeoutMs })),
+    kill: async (project, id, signal) => void (await this.change(project, 'kill', { id, signal })),
+    remove: async (project, id, opts) => void (await this.change(project, 'remove', { id, removeVolumes: opts.removeVolumes })),
   };
 
+  /** Networks are bookkeeping in process mode; volumes are directories under TUG_HOME. */
   readonly resources: ResourceFacet = {
-    createNetwork: (project, key, name, spec) => this.createNetwork(project, key, name, spec),
-    removeNetwork: (project, name) => this.removeNetwork(project, name),
-    createVolume: (project, key, name, spec) => this.createVolume(project, key, name, spec),
-    removeVolume: (project, name) => this.removeVolume(project, name),
+    createNetwork: async (project, key, name, spec) => networks.createNetwork(this.trusted(project), project, key, name, spec),
+    removeNetwork: async (project, name) => networks.removeNetwork(this.trusted(project), project, name),
+    createVolume: async (project, key, name, spec) => volumes.createVolume(this.trusted(project), project, key, name, spec),
+    removeVolume: async (project, name) => volumes.removeVolume(this.trusted(project), project, name),
     volumeRemovalHint: (names) => `rm -r ${names.map((n) => volumeDir(this.home, n)).join(' ')}`,
   };
 
@@ -195,54 +195,16 @@ export class NativeBackend implements RuntimeBackend {
     return out;
   }
 
-  private async createNetwork(project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
-    assertTrustedHome(this.home, project);
-    return networks.createNetwork(this.home, project, key, name, spec);
-  }
-
-  private async removeNetwork(project: string, name: string): Promise<void> {
-    assertTrustedHome(this.home, project);
-    return networks.removeNetwork(this.home, project, name);
-  }
-
-  private async createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void> {
-    assertTrustedHome(this.home, project);
-    return volumes.createVolume(this.home, project, key, name, spec);
-  }
-
-  private async removeVolume(project: string, name: string): Promise<void> {
-    assertTrustedHome(this.home, project);
-    return volumes.removeVolume(this.home, project, name);
-  }
-
-  private createReplica(spec: ReplicaSpec): Promise<ObservedReplica> {
-    this.changed.add(spec.project);
-    return this.engines.change(spec.project, 'create', { spec: { ...spec, hostEnv: this.hostEnv } });
-  }
-
-  private async startReplica(project: string, id: string): Promise<void> {
+  /** A request that changes replicas: this backend's engine may be idle at close. */
+  private change<M extends 'create' | 'start' | 'stop' | 'kill' | 'remove'>(project: string, method: M, params: EngineMethods[M]['params']): Promise<EngineMethods[M]['result']> {
     this.changed.add(project);
-    await this.engines.change(project, 'start', { id });
+    return this.engines.change(project, method, params);
   }
 
-  private async stopReplica(project: string, id: string, timeoutMs: number): Promise<void> {
-    this.changed.add(project);
-    await this.engines.change(project, 'stop', { id, timeoutMs });
-  }
-
-  private async killReplica(project: string, id: string, signal: string): Promise<void> {
-    this.changed.add(project);
-    await this.engines.change(project, 'kill', { id, signal });
-  }
-
-  private async removeReplica(project: string, id: string, opts: RemoveReplicaOptions): Promise<void> {
-    this.changed.add(project);
-    await this.engines.change(project, 'remove', { id, removeVolumes: opts.removeVolumes });
-  }
-
-  /** Nothing to replay (`since` is not needed): the engine's list is never behind its events, and observe() waits for the subscription. */
-  private events(project: string, signal: AbortSignal, _opts?: EventOptions): AsyncIterable<ReplicaEvent> {
-    return this.engines.events(project, signal);
+  /** TUG_HOME, once checked to be the user's own. */
+  private trusted(project: string): string {
+    assertTrustedHome(this.home, project);
+    return this.home;
   }
 
   private async *logs(project: string, opts: LogOptions): AsyncGenerator<LogLine> {

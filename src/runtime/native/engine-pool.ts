@@ -1,21 +1,33 @@
 // The engine connections one backend holds, one per project, and the ordering
 // guarantee between them: an events stream that was started before a change
 // sees the events of that change. Changes wait until every stream begun
-// before them has its subscription confirmed by the engine (or a short
-// fallback passed), including streams that were waiting for an engine to
-// exist when this backend started one.
+// before them has its subscription settled, including streams that were
+// waiting for an engine to exist when this backend started one. A
+// subscription settles when the engine confirms it (client.ts: the answer to
+// a ping sent after `events` on the same connection) or when the attempt
+// ends without an engine to subscribe to (none runs, the connection failed or
+// closed); both are events, so no timer is involved in the normal path.
 import { TugError } from '../../core/errors.js';
 import type { ReplicaEvent } from '../backend.js';
 import { recoveryNotice, type EngineClient, type RecoveredNotice } from './client.js';
-import { engineSilent, ensureEngine, findEngine } from './engine-process.js';
+import { awaitEngineGone, engineSilent, ensureEngine, findEngine, PING_TIMEOUT_MS } from './engine-process.js';
 import { watchDir } from './fs-wait.js';
 import { sleep } from '../../timers.js';
 import { projectPaths } from './home.js';
 import { assertTrustedHome } from './home-trust.js';
 import type { EngineMethod, EngineMethods } from './protocol.js';
 
-/** How long a change waits at most for an events subscription to be confirmed. */
-const SUBSCRIBE_FALLBACK_MS = 500;
+/** How long a request waits for an engine that is shutting down (stopping its replicas) to be gone before it is tried again. */
+const SHUTDOWN_WAIT_MS = 60_000;
+/** How long an events stream that its engine ended waits for that engine to be gone before looking for the next. */
+const STREAM_END_WAIT_MS = 5_000;
+
+/**
+ * The one case neither settles a subscription: an engine that accepts the
+ * connection and then answers nothing (wedged). A change waits that long at
+ * most, the time a ping gets before an engine counts as silent.
+ */
+const SUBSCRIBE_FALLBACK_MS = PING_TIMEOUT_MS;
 
 export class EnginePool {
   private readonly clients = new Map<string, EngineClient>();
@@ -61,7 +73,8 @@ export class EnginePool {
         const code = err instanceof TugError ? err.code : '';
         if (attempt > 2 || (code !== 'native.engine-unreachable' && code !== 'engine.shutting-down')) throw err;
         this.forget(project, client);
-        if (code === 'engine.shutting-down') await sleep(100);
+        // It still answers while it stops its replicas: the retry must find the next engine, not this one.
+        if (code === 'engine.shutting-down') await awaitEngineGone(this.home, project, SHUTDOWN_WAIT_MS);
       }
     }
   }
@@ -102,7 +115,8 @@ export class EnginePool {
           // connection is shared with in-flight changes, so it is forgotten
           // only once it cannot even be reached, never closed under them.
           if (lost) this.forget(project, client);
-          await sleep(100, signal);
+          // A stream ends with a result only as its engine exits, which then takes a moment at most.
+          await awaitEngineGone(this.home, project, STREAM_END_WAIT_MS, signal);
           continue;
         }
         subscribed(); // nothing to subscribe to: do not hold up the change that starts an engine

@@ -39,8 +39,17 @@ function engineEnvironment(env: Readonly<Record<string, string | undefined>>): R
   return out;
 }
 
-const PING_TIMEOUT_MS = 2_000;
+export const PING_TIMEOUT_MS = 2_000;
 const START_TIMEOUT_MS = 5_000;
+
+/**
+ * How long a wait below sleeps when nothing is reported. Its events are the
+ * socket and pid file appearing or going (a directory watcher) and the exit
+ * of an engine this command started (a child process event); what no event
+ * reports is an engine that is not our child dying without removing its
+ * files (killed, crashed), which only a look at its pid shows.
+ */
+const UNREPORTED_MS = 500;
 
 /** The engine's entry script: beside this module in dist; the built copy when running from src (vitest). */
 export function engineEntry(): string {
@@ -110,7 +119,7 @@ export async function ensureEngine(home: string, project: string, opts: { startT
           hint: `see ${paths.engineLog}; stopping that process lets tug start a fresh engine`,
         });
       }
-      await waiter.next(100);
+      await waiter.next(Math.min(UNREPORTED_MS, deadline - Date.now()));
     }
   } finally {
     waiter.close();
@@ -184,7 +193,7 @@ function startEngine(home: string, project: string): StartedEngine {
   }
 }
 
-/** Pings whenever the socket appears or changes, and every 100 ms, until it answers or time runs out. */
+/** Pings whenever the socket or pid file appears or changes, or the engine exits, until one answers or time runs out. */
 async function waitForEngine(
   home: string,
   project: string,
@@ -193,7 +202,7 @@ async function waitForEngine(
 ): Promise<{ client: EngineClient; ping: PingResult } | undefined> {
   const paths = projectPaths(home, project);
   const deadline = Date.now() + timeoutMs;
-  const waiter = watchDir(paths.dir, [basename(paths.socket)]);
+  const waiter = watchDir(paths.dir, [basename(paths.socket), basename(paths.pidFile)]);
   let dead = false;
   void exited?.then(() => (dead = true));
   try {
@@ -207,8 +216,33 @@ async function waitForEngine(
         const other = readPidFile(paths.pidFile);
         if (!other || !isAlive(other)) return undefined;
       }
-      const tick = waiter.next(Math.min(100, deadline - Date.now()));
+      const tick = waiter.next(Math.min(UNREPORTED_MS, deadline - Date.now()));
       await (dead || !exited ? tick : Promise.race([tick, exited]));
+    }
+  } finally {
+    waiter.close();
+  }
+}
+
+/**
+ * Waits until the engine the pid file names now is gone (its pid file removed
+ * or naming a process that no longer runs), or `timeoutMs` pass: for a
+ * request refused by an engine on its way out, which must be retried against
+ * the next one.
+ */
+export async function awaitEngineGone(home: string, project: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const paths = projectPaths(home, project);
+  const leaving = readPidFile(paths.pidFile);
+  if (!leaving) return;
+  const deadline = Date.now() + timeoutMs;
+  const waiter = watchDir(paths.dir, [basename(paths.socket), basename(paths.pidFile)]);
+  try {
+    for (;;) {
+      const current = readPidFile(paths.pidFile);
+      if (!current || current.pid !== leaving.pid || !isAlive(current)) return;
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) return;
+      await waiter.next(Math.min(UNREPORTED_MS, left), signal);
     }
   } finally {
     waiter.close();

@@ -10,15 +10,13 @@
 // Like `docker exec` without -t it gets no terminal of its own, so a shell
 // run this way has no job control.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { constants } from 'node:os';
-import { isAbsolute, resolve } from 'node:path';
 import { TugError } from '../../core/errors.js';
+import { exitStatus } from '../../core/model/signals.js';
 import type { HostReplicaSpec } from './host-env.js';
 import type { ExecOptions } from '../backend.js';
-import { planLaunch, type LaunchPlan } from './engine/launch.js';
-import { dictOf } from '../../core/dict.js';
-import { processStartTime } from './proc-identity.js';
+import { hostUser, planLaunch, workingDirOf, type HostUser, type LaunchPlan } from './engine/launch.js';
+import { processStartTime } from './proc-stat.js';
+import { replicaEnvironment } from './replica-env.js';
 
 /** Hands the exec's group to the engine; rejects (and the group is killed) when the replica is not running. */
 export type AdoptExec = (pid: number, procStart: number) => Promise<void>;
@@ -40,9 +38,10 @@ export function execInReplica(
   const [file, ...args] = opts.command;
   if (!file) throw new TugError({ code: 'native.exec-empty', message: 'exec needs a command to run', exitCode: 2 });
   const launch = launchOf(home, spec, anonymousVolumes);
-  const env = { ...(launch?.env ?? replicaEnvironment(spec)), ...opts.env };
-  const cwd = opts.workdir ? workingDir(spec, opts.workdir) : (launch?.cwd ?? workingDir(spec));
-  const ids = opts.user || !launch ? userIds(opts.user ?? spec.service_spec.user, spec.name) : { uid: launch.uid, gid: launch.gid };
+  // With -u, HOME is that user's, as runc sets it for `docker exec -u`; without, the replica's.
+  const ids = opts.user || !launch ? execUser(opts.user ?? spec.service_spec.user, spec) : { uid: launch.uid, gid: launch.gid, home: launch.env.HOME };
+  const env = replicaEnvironment(spec, { volumeEnv: launch?.volumeEnv, home: ids.home, extra: opts.env });
+  const cwd = opts.workdir ? workingDirOf(spec, opts.workdir) : (launch?.cwd ?? workingDirOf(spec));
   return new Promise((resolvePromise, reject) => {
     const child = spawn(file, args, {
       cwd,
@@ -75,8 +74,8 @@ export function execInReplica(
     };
     for (const signal of RELAYED) process.on(signal, relay);
     // A start time is unknown only when the command is gone already: nothing to hand over.
-    const start = Number(processStartTime(pgid));
-    const adopted = (start > 0 ? adopt(pgid, start) : Promise.resolve()).then(
+    const start = processStartTime(pgid);
+    const adopted = (start !== undefined ? adopt(pgid, start) : Promise.resolve()).then(
       () => undefined,
       (err: unknown) => {
         relay('SIGKILL');
@@ -85,7 +84,7 @@ export function execInReplica(
     );
     child.once('exit', (code, signal) => {
       for (const s of RELAYED) process.off(s, relay);
-      void adopted.then((refused) => (refused ? reject(refused) : resolvePromise(code ?? 128 + signalNumber(signal))));
+      void adopted.then((refused) => (refused ? reject(refused) : resolvePromise(exitStatus(code, signal))));
     });
   });
 }
@@ -99,64 +98,16 @@ function launchOf(home: string, spec: HostReplicaSpec, anonymousVolumes: Record<
   }
 }
 
-/** The host variables the replica got, its Compose environment, then the exec's own -e values. */
-export function replicaEnvironment(spec: HostReplicaSpec, extra: Record<string, string> = {}): Record<string, string> {
-  // No prototype: a variable named __proto__ must reach the process like any other.
-  const env = dictOf<string>(spec.hostEnv);
-  for (const [k, v] of Object.entries(spec.service_spec.environment ?? {})) if (v !== null && v !== undefined) env[k] = v;
-  for (const [k, v] of Object.entries(extra)) env[k] = v;
-  return env;
-}
-
-export function workingDir(spec: HostReplicaSpec, override?: string): string {
-  const dir = override ?? spec.service_spec.working_dir;
-  if (!dir) return spec.projectDir;
-  return isAbsolute(dir) ? dir : resolve(spec.projectDir, dir);
-}
-
-/** `user: "1000"`, `"1000:1000"` or `"name[:group]"`; only root can switch, anyone can "switch" to themselves. */
-function userIds(user: string | undefined, replica: string): { uid?: number; gid?: number } {
+/** `-u` (or the service's `user:` when the replica's plan is unknown); only root can switch, anyone can "switch" to themselves. */
+function execUser(user: string | undefined, spec: HostReplicaSpec): Partial<HostUser> {
   if (!user) return {};
-  const [u = '', g] = user.split(':');
-  const uid = /^\d+$/.test(u) ? Number(u) : lookup('/etc/passwd', u, 2);
-  const gid = g === undefined ? (uid === undefined ? undefined : primaryGroup(uid)) : /^\d+$/.test(g) ? Number(g) : lookup('/etc/group', g, 2);
-  if (uid === undefined) {
-    throw new TugError({ code: 'native.exec-user', message: `user "${u}" of ${replica} does not exist on this machine`, hint: 'use a user name or uid that exists here' });
-  }
-  if (process.getuid?.() !== 0 && uid !== process.getuid?.()) {
+  const ids = hostUser(user, spec.service);
+  if (process.getuid?.() !== 0 && ids.uid !== process.getuid?.()) {
     throw new TugError({
       code: 'native.exec-user',
-      message: `cannot run as user "${user}" in ${replica}: tug is not running as root`,
+      message: `cannot run as user "${user}" in ${spec.name}: tug is not running as root`,
       hint: 'leave user: out, or run tug as root',
     });
   }
-  return gid === undefined ? { uid } : { uid, gid };
-}
-
-function lookup(file: string, name: string, field: number): number | undefined {
-  try {
-    for (const line of readFileSync(file, 'utf8').split('\n')) {
-      const cols = line.split(':');
-      if (cols[0] === name && cols[field] !== undefined) return Number(cols[field]);
-    }
-  } catch {
-    // No such database: the name cannot be resolved.
-  }
-  return undefined;
-}
-
-function primaryGroup(uid: number): number | undefined {
-  try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const cols = line.split(':');
-      if (cols[2] === String(uid) && cols[3] !== undefined) return Number(cols[3]);
-    }
-  } catch {
-    // Unknown: keep the current group.
-  }
-  return undefined;
-}
-
-function signalNumber(signal: NodeJS.Signals | null): number {
-  return (signal && constants.signals[signal]) || 1;
+  return ids;
 }

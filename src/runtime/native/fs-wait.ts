@@ -7,6 +7,8 @@ import { after } from '../../timers.js';
 export interface DirWaiter {
   /** Resolves on the next change in the directory (optionally only to `names`), after `ms`, or on abort. */
   next(ms: number, signal?: AbortSignal): Promise<void>;
+  /** False when the directory could not be watched (missing, inotify limits reached): only the timeouts wake `next`. */
+  readonly watching: boolean;
   close(): void;
 }
 
@@ -34,6 +36,9 @@ export function watchDir(dir: string, names?: readonly string[]): DirWaiter {
     watcher = undefined; // directory missing or not watchable: timeouts alone will do
   }
   return {
+    get watching() {
+      return watcher !== undefined;
+    },
     next(ms, signal) {
       if (pending || signal?.aborted) {
         pending = false;

@@ -5,7 +5,8 @@
 //   $TUG_HOME/                     (default $XDG_STATE_HOME/tug or ~/.local/state/tug), mode 0700
 //     projects/<project>/          mode 0700
 //       engine.sock                mode 0600
-//       engine.pid                 "<pid> <start time>"
+//       engine.lock                a link naming the engine that serves the project (its claim)
+//       engine.pid                 "<pid> <start time>", written by the engine holding the claim
 //       engine.log                 the engine's own stderr
 //       cli.lock                   a link naming the CLI command that changes the project
 //       state.json                 replicas and their specs: the engine's last snapshot
@@ -28,6 +29,7 @@ export interface ProjectPaths {
   dir: string;
   socket: string;
   pidFile: string;
+  engineLock: string;
   engineLog: string;
   lock: string;
   state: string;
@@ -44,6 +46,7 @@ export function projectPaths(home: string, project: string): ProjectPaths {
     dir,
     socket: join(dir, 'engine.sock'),
     pidFile: join(dir, 'engine.pid'),
+    engineLock: join(dir, 'engine.lock'),
     engineLog: join(dir, 'engine.log'),
     lock: join(dir, 'cli.lock'),
     state: join(dir, 'state.json'),

@@ -28,7 +28,17 @@ interface Cursor {
   offset: number;
 }
 
-const POLL_MS = 1_000;
+/**
+ * How long `follow` sleeps when no change is reported. The directory watcher
+ * is what wakes it: every append, rotation and new file in logs/ is an event.
+ * The timeout is a safety net for writes no event reports (a file system
+ * without inotify support, such as a network mount, or events lost when the
+ * kernel's queue overflows), so it is long; when the directory cannot be
+ * watched at all (inotify limits reached), the timeout is the only driver
+ * and stays short.
+ */
+const SAFETY_NET_MS = 5_000;
+const UNWATCHED_POLL_MS = 1_000;
 
 export async function* readLogs(home: string, project: string, opts: ReadLogsOptions): AsyncGenerator<LogLine> {
   const since = opts.since ? Date.parse(opts.since) : -Infinity;
@@ -60,7 +70,8 @@ export async function* readLogs(home: string, project: string, opts: ReadLogsOpt
 
     const unknown = new Set<string>(); // log files of replicas not (or no longer) in the list
     while (Date.now() <= until) {
-      await waiter.next(POLL_MS, opts.signal);
+      const fallback = waiter.watching ? SAFETY_NET_MS : UNWATCHED_POLL_MS;
+      await waiter.next(Math.max(1, Math.min(fallback, until - Date.now())), opts.signal);
       // Stopping reads once more first: what was written before the stop is
       // shown (`run` stops following when its replica has exited).
       const stopping = opts.signal?.aborted === true;

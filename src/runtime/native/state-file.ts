@@ -5,7 +5,10 @@
 // read as the engine reads them; a snapshot entry that is not a record but a
 // bare ObservedReplica (or holds one next to its spec) is taken as it is, and
 // anything else is ignored, so damage degrades to "nothing known".
-import type { ObservedReplica, ReplicaState } from '../../core/reconcile/observed.js';
+import type { ObservedReplica, PublishedPort, ReplicaState } from '../../core/reconcile/observed.js';
+import { snapshotOf } from '../../core/reconcile/snapshot.js';
+import { displayCommand, replicaArgv } from './engine/launch.js';
+import { planPorts } from './engine/port-forward.js';
 import type { HostReplicaSpec } from './host-env.js';
 import { projectPaths } from './home.js';
 import { readTextAsync } from './safe-fs.js';
@@ -99,21 +102,13 @@ function withDefaults(r: ObservedReplica, project: string): ObservedReplica {
 
 /**
  * The engine's own record form: the spec next to state, pid, exit code,
- * restart count and times (engine/state-store.ts ReplicaRecord).
+ * restart count and times (engine/state-store.ts ReplicaRecord), reported as
+ * the engine reports it (engine/replica.ts), from what a record keeps.
  */
 function fromRecord(spec: HostReplicaSpec, rec: Record<string, unknown>): ObservedReplica {
   const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
   const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-  const svc = spec.service_spec;
-  const words = [...(svc.entrypoint ?? []), ...(svc.command ?? [])].join(' ');
-  return {
-    id: spec.name,
-    name: spec.name,
-    project: spec.project,
-    service: spec.service,
-    number: spec.number,
-    oneoff: spec.oneoff,
-    labels: spec.labels,
+  return snapshotOf(spec, {
     state: (str(rec.state) as ReplicaState | undefined) ?? 'created',
     exitCode: num(rec.exitCode),
     restartCount: num(rec.restartCount) ?? 0,
@@ -121,18 +116,30 @@ function fromRecord(spec: HostReplicaSpec, rec: Record<string, unknown>): Observ
     startedAt: str(rec.startedAt),
     finishedAt: str(rec.finishedAt),
     pid: num(rec.pid),
-    ports: (svc.ports ?? []).map((p) => ({
-      hostIp: p.host_ip ?? '0.0.0.0',
-      published: p.published && /^\d+$/.test(p.published) ? Number(p.published) : p.target,
-      target: p.target,
-      protocol: p.protocol,
-    })),
-    image: svc.image,
-    command: words === '' ? undefined : words,
+    ports: plannedPorts(spec),
+    image: null,
+    command: displayedCommand(spec),
     ...(rec.killedWithEngine === true ? { notes: [KILLED_WITH_ENGINE] } : {}),
     // A recreate planned while no engine runs must still inherit them.
     ...(isRecord(rec.anonymousVolumes) && { anonymousVolumes: rec.anonymousVolumes as Record<string, string> }),
-  };
+  });
+}
+
+/** The ports the engine would report before binding any (a record keeps no bound port). */
+function plannedPorts(spec: HostReplicaSpec): PublishedPort[] {
+  try {
+    return planPorts(spec).published;
+  } catch {
+    return [];
+  }
+}
+
+function displayedCommand(spec: HostReplicaSpec): string {
+  try {
+    return displayCommand(replicaArgv(spec));
+  } catch {
+    return '';
+  }
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {

@@ -3,6 +3,7 @@
 // builder does not support are refused by name instead of being ignored.
 import { closest } from '../../load/suggest.js';
 import { parseDuration } from '../../load/normalize/units.js';
+import { msToNs } from '../../model/timing.js';
 import { ConfigErrors, TugError, type SourceLocation } from '../../errors.js';
 import { lexDockerfile, type Heredoc, type LogicalLine } from './lexer.js';
 import type { CommandForm, HealthcheckInstruction, Instruction, KeyValue, ParsedDockerfile } from './instructions.js';
@@ -291,7 +292,7 @@ function healthcheck(
     }
     if (ms !== 0 && ms < 1) return fail(`--${flag}=${value} is shorter than 1ms`);
     if (ms < 0) return fail(`--${flag}=${value} is negative`);
-    out[field] = Math.round(ms * 1e6);
+    out[field] = msToNs(ms);
   }
   if (flags.retries !== undefined) {
     if (!/^\d+$/.test(flags.retries)) return fail(`--retries=${flags.retries} is not a whole number of 0 or more`);

@@ -3,15 +3,11 @@
 // nat.ParsePortSpec: [ip:][host[-range]:]container[-range][/protocol].
 import { TugError, type PathSegment } from '../../errors.js';
 import type { PortSpec, Protocol } from '../../model/types.js';
+import { parsePortRange, type PortRange } from '../../model/port-range.js';
 import { describe, isRaw, report, scalarString, toInteger, type ErrorSink } from './coerce.js';
 
 const PROTOCOLS: ReadonlySet<string> = new Set(['tcp', 'udp', 'sctp']);
 const SHORT_EXPECTED = 'a port such as "80", "8080:80", "8080:80/udp", "127.0.0.1:8080:80" or "8000-8002:80-82"';
-
-interface PortRange {
-  start: number;
-  end: number;
-}
 
 /** Why a short spec was rejected and what was expected; thrown inside this module, reported as a TugError with the entry's path. */
 class PortSyntaxError {
@@ -23,35 +19,20 @@ class PortSyntaxError {
 
 const PORT_EXPECTED = 'a port number from 1 to 65535';
 
-/**
- * "80" or "8000-8005", decimal, 1–65535, start ≤ end (go-connections
- * ParsePortRange, without port 0: no replica listens on it, and "any free
- * port" is written by leaving `published` out).
- */
+/** A port or range (core/model/port-range.ts), with what is wrong with it in the words of `role`. */
 function parseRange(text: string, role: string): PortRange {
-  const dash = text.indexOf('-');
-  const start = parsePortNumber(dash < 0 ? text : text.slice(0, dash));
-  const end = dash < 0 ? start : parsePortNumber(text.slice(dash + 1));
-  if (start === undefined || end === undefined) {
-    throw new PortSyntaxError(`${JSON.stringify(text)} is not a valid ${role} port or range`, `${PORT_EXPECTED}, or a range such as 8000-8005`);
+  const range = parsePortRange(text);
+  if (!('error' in range)) return range;
+  switch (range.error) {
+    case 'syntax':
+      throw new PortSyntaxError(`${JSON.stringify(text)} is not a valid ${role} port or range`, `${PORT_EXPECTED}, or a range such as 8000-8005`);
+    case 'zero': {
+      const hint = role === 'host' ? '; leave the host port out for a random one' : '';
+      throw new PortSyntaxError(`port 0 is not a valid ${role} port${hint}`, PORT_EXPECTED);
+    }
+    case 'reversed':
+      throw new PortSyntaxError(`the ${role} port range ${text} ends before it starts`);
   }
-  if (start === 0 || end === 0) {
-    const hint = role === 'host' ? '; leave the host port out for a random one' : '';
-    throw new PortSyntaxError(`port 0 is not a valid ${role} port${hint}`, PORT_EXPECTED);
-  }
-  if (end < start) throw new PortSyntaxError(`the ${role} port range ${text} ends before it starts`);
-  return { start, end };
-}
-
-function parsePortNumber(text: string): number | undefined {
-  if (text.length === 0 || text.length > 5) return undefined;
-  let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return undefined;
-    n = n * 10 + c;
-  }
-  return n <= 65535 ? n : undefined;
 }
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -6,13 +6,13 @@
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TugError, throwIfAny } from '../../../core/errors.js';
+import { resolveUser } from '../../../core/model/user.js';
 import type { FileObjectSpec } from '../../../core/model/types.js';
 import type { HostReplicaSpec } from '../host-env.js';
 import { anonDir } from '../engine/mounts.js';
 import { projectPaths, volumeDataDir } from '../home.js';
 import type { CgroupMounts } from './cgroups/cgroup-layout.js';
 import { swapAccounting } from './cgroups/cgroup-files.js';
-import { resolveContainerUser } from './container-user.js';
 import { hostnameFile, hostsFile, resolvConf } from './etc-files.js';
 import { INIT_TARGET } from './init-binary.js';
 import { readTextFile } from './read-file.js';
@@ -160,12 +160,14 @@ export function writeBundle(spec: HostReplicaSpec, inputs: BundleInputs): Contai
   if (spec.service_spec.init === true) targets.push({ path: INIT_TARGET, kind: 'file' });
   const rootfs = inputs.rootfs.prepare({ spec, dir, sharedDir: sharedRootfsDir(inputs.home, spec.project), targets });
   const svc = spec.service_spec;
-  const user = resolveContainerUser(
-    spec.service,
+  const user = resolveUser(
     typeof svc.user === 'string' ? svc.user : svc.user === undefined ? undefined : String(svc.user),
-    Array.isArray(svc.group_add) ? svc.group_add.map(String) : [],
-    rootfs.readFile('/etc/passwd') ?? '',
-    rootfs.readFile('/etc/group') ?? '',
+    { passwd: rootfs.readFile('/etc/passwd') ?? '', group: rootfs.readFile('/etc/group') ?? '' },
+    {
+      service: spec.service,
+      groupAdd: Array.isArray(svc.group_add) ? svc.group_add.map(String) : [],
+      hint: 'name a user or group of the replica\'s own /etc/passwd and /etc/group, or give numeric ids ("1000:1000")',
+    },
   );
   const cgroupsPath = replicaCgroup(inputs.home, spec.project, spec.name);
   const { config, notes } = toOciConfig(spec, {

@@ -10,11 +10,16 @@
 //               container running until the next engine removes it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
-import { after, sleep } from '../../../timers.js';
+import { after } from '../../../timers.js';
+import { watchDir } from '../fs-wait.js';
 import { lastRuntimeError, signalNumber, type OciRuntime } from './oci-runtime.js';
+import { exitStatus } from '../../../core/model/signals.js';
+
+/** A pid file write the watcher missed is still seen this soon. */
+const PID_FILE_SAFETY_NET_MS = 250;
 
 export type Supervision = { kind: 'shim'; path: string } | { kind: 'foreground' };
 
@@ -76,7 +81,7 @@ function startWithShim(opts: StartOptions, shim: string, logArgs: string[], pidF
   const exited = new Promise<ContainerExit>((resolve) => {
     child.once('exit', (code, signal) => {
       if (reportedExit !== undefined) resolve({ code: reportedExit });
-      else resolve({ code: code ?? 128 + (signal ? signalNumber(signal) : 0), lost: true });
+      else resolve({ code: exitStatus(code, signal), lost: true });
     });
   });
   return new Promise<ContainerRun>((resolve, reject) => {
@@ -132,18 +137,24 @@ async function startInForeground(opts: StartOptions, logArgs: string[], pidFile:
     child.once('exit', (code, signal) => {
       gone = true;
       // runc exits with the container's status; a signal here hit runc itself.
-      resolve(signal ? { code: 128 + signalNumber(signal), lost: true } : { code: code ?? 1 });
+      resolve(signal ? { code: exitStatus(null, signal), lost: true } : { code: code ?? 1 });
     });
   });
   const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
-  while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') {
-    if (gone) throw startFailure(opts.id, lastRuntimeError(runtimeLog) ?? 'the runtime exited');
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      await opts.runtime.remove(opts.id).catch(() => undefined);
-      throw startFailure(opts.id, 'the runtime did not start it in time');
+  // runc writes the pid file (by rename) once the container runs; the bundle's watcher reports it, the runtime's exit is an event.
+  const waiter = watchDir(opts.bundle, [basename(pidFile)]);
+  try {
+    while (!existsSync(pidFile) || readFileSync(pidFile, 'utf8').trim() === '') {
+      if (gone) throw startFailure(opts.id, lastRuntimeError(runtimeLog) ?? 'the runtime exited');
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        await opts.runtime.remove(opts.id).catch(() => undefined);
+        throw startFailure(opts.id, 'the runtime did not start it in time');
+      }
+      await Promise.race([waiter.next(Math.min(PID_FILE_SAFETY_NET_MS, Math.max(1, deadline - Date.now()))), exited]);
     }
-    await sleep(5);
+  } finally {
+    waiter.close();
   }
   const pid = Number(readFileSync(pidFile, 'utf8').trim());
   return {

@@ -6,6 +6,8 @@
 import { posix } from 'node:path';
 import { TugError, throwIfAny } from '../../../core/errors.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import { DEFAULT_PATH } from '../../../core/images/container-config.js';
+import { serviceEnvironment } from '../replica-env.js';
 import { INIT_TARGET } from './init-binary.js';
 import { replicaMounts, standardMounts, type FileGrant, type MountContext } from './oci-mounts.js';
 import { ociResources, type ResourceContext } from './oci-resources.js';
@@ -22,7 +24,6 @@ import {
 import type { OciConfig, OciMount, OciNamespace, OciProcess } from './oci-spec.js';
 
 export const OCI_VERSION = '1.0.2';
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const MAX_HOSTNAME = 63;
 
 /** What a root-filesystem source contributes (see rootfs/rootfs-source.ts). */
@@ -79,14 +80,7 @@ export function processArgs(spec: ReplicaSpec, rootfs: RootfsView): string[] {
 }
 
 function environment(spec: ReplicaSpec, ctx: OciContext, hostname: string): string[] {
-  const env: Record<string, string> = { PATH: DEFAULT_PATH, ...ctx.rootfs.env, HOSTNAME: hostname, HOME: ctx.user.home ?? '/' };
-  for (const [key, value] of Object.entries(spec.service_spec.environment ?? {})) {
-    if (value !== null && value !== undefined) env[key] = value;
-  }
-  // tug's own variables last, as in process mode: a service cannot spoof them.
-  env.TUG_PROJECT = spec.project;
-  env.TUG_SERVICE = spec.service;
-  env.TUG_REPLICA = String(spec.number);
+  const env = serviceEnvironment(spec, { PATH: DEFAULT_PATH, ...ctx.rootfs.env, HOSTNAME: hostname, HOME: ctx.user.home ?? '/' });
   return Object.entries(env).map(([k, v]) => `${k}=${v}`);
 }
 

@@ -5,10 +5,10 @@
 // that project and nobody else's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
+import { exitStatus, signalNumberOf } from '../../../core/model/signals.js';
 import { sleep } from '../../../timers.js';
 import { crunWorks, type MachineFacts } from './capability-report.js';
 import { findExecutable, firstOutputLine } from './executables.js';
@@ -138,7 +138,7 @@ export class OciRuntime {
       child.once('error', () => resolve(127));
       child.once('exit', (code, signal) => {
         rmSync(file, { force: true });
-        resolve(code ?? 128 + (signal ? signalNumber(signal) : 0));
+        resolve(exitStatus(code, signal));
       });
     });
     return { child, stdout: held(child.stdout!), stderr: held(child.stderr!), exited };
@@ -167,7 +167,7 @@ export function lastRuntimeError(logFile: string): string | undefined {
 
 export function signalNumber(signal: NodeJS.Signals | number): number {
   if (typeof signal === 'number') return signal;
-  const n = (constants.signals as Record<string, number>)[signal];
+  const n = signalNumberOf(signal);
   if (n === undefined) throw new TugError({ code: 'engine.bad-signal', message: `unknown signal ${JSON.stringify(signal)}` });
   return n;
 }

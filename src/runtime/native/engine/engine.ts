@@ -11,16 +11,18 @@ import { TugError } from '../../../core/errors.js';
 import type { EngineMethods, RecoveryReport } from '../protocol.js';
 import { projectPaths, type ProjectPaths } from '../home.js';
 import { ensureProjectDir } from '../home-trust.js';
-import { readText, writeExclusive } from '../safe-fs.js';
+import { writeExclusive } from '../safe-fs.js';
+import { acquireFileLock } from '../lock.js';
+import { formatIdentity } from '../proc-identity.js';
+import { processStartTime } from '../proc-stat.js';
 import { installCrashHandlers, log } from './diagnostics.js';
 import { ConnectionBudget, forwardLimits } from './forward-budget.js';
 import { createHandlers, dispatcher } from './handlers.js';
-import { processAlive, selfStartTime } from './proc.js';
 import { recover, type PreviousState } from './recovery.js';
 import { EngineServer, type RequestContext } from './server.js';
 import { StateStore } from './state-store.js';
 import { Supervisor } from './supervisor.js';
-import { after, sleep, type Timer } from '../../../timers.js';
+import { after, type Timer } from '../../../timers.js';
 
 export interface EngineOptions {
   home: string;
@@ -29,39 +31,41 @@ export interface EngineOptions {
   idleMs?: number;
 }
 
+/** How long a new engine waits for one that holds the claim to go (an idle exit under way) before giving up. */
+const CLAIM_WAIT_MS = 5_000;
+
 /**
- * Writes "<pid> <start time>" exclusively. A live engine already holding the
- * file may be on its way out (idle exit), so it gets a few seconds first.
+ * Claims the project for this engine: engine.lock is taken with lock.ts's
+ * exclusive link, whose stale holders (a crashed engine) are broken under a
+ * breaker, so two engines that start at the same moment cannot both win.
+ * Only the holder writes the pid file and touches the socket. Returns the
+ * release, for a planned exit.
  */
-async function claimPidFile(path: string, procStart: number): Promise<void> {
-  const deadline = Date.now() + 5_000;
-  for (;;) {
-    try {
-      writeExclusive(path, `${process.pid} ${procStart}\n`);
-      return;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    // A planted link is refused here (readText), not removed and retried.
-    const text = readText(path);
-    if (text === undefined) continue; // removed meanwhile: try again
-    const [pid, start] = text.trim().split(/\s+/).map(Number);
-    const holder = pid && start !== undefined ? [pid, start] : undefined;
-    if (holder && holder[0] !== process.pid && processAlive(holder[0], holder[1])) {
-      if (Date.now() > deadline) {
-        throw new TugError({ code: 'engine.already-running', message: `an engine (pid ${holder[0]}) already serves this project` });
-      }
-      await sleep(100);
-      continue;
-    }
-    rmSync(path, { force: true }); // stale: its engine is gone
+async function claimProject(paths: ProjectPaths, project: string, procStart: number | undefined): Promise<() => void> {
+  let holder: number | undefined;
+  let release: () => void;
+  try {
+    release = await acquireFileLock(paths.engineLock, project, { timeoutMs: CLAIM_WAIT_MS, onWait: (_m, h) => (holder = h.pid) });
+  } catch (err) {
+    if (!(err instanceof TugError) || err.code !== 'native.project-locked') throw err;
+    throw new TugError({ code: 'engine.already-running', message: `an engine${holder ? ` (pid ${holder})` : ''} is already running for this project` });
   }
+  try {
+    // A planted link is removed, never followed; nobody else writes here while we hold the claim.
+    rmSync(paths.pidFile, { force: true });
+    writeExclusive(paths.pidFile, `${formatIdentity({ pid: process.pid, startTime: procStart })}\n`);
+  } catch (err) {
+    release();
+    throw err;
+  }
+  return release;
 }
 
 export class Engine {
   private readonly paths: ProjectPaths;
   private readonly startedAt = new Date().toISOString();
-  private readonly procStart = selfStartTime();
+  private readonly procStart = processStartTime(process.pid);
+  private releaseClaim: (() => void) | undefined;
   private readonly idleMs: number;
   private supervisor!: Supervisor;
   private server!: EngineServer;
@@ -80,8 +84,8 @@ export class Engine {
   async start(): Promise<void> {
     ensureProjectDir(this.opts.home, this.opts.project);
     mkdirSync(this.paths.logsDir, { recursive: true, mode: 0o700 });
-    await claimPidFile(this.paths.pidFile, this.procStart);
-    const engine = { pid: process.pid, procStart: this.procStart, startedAt: this.startedAt };
+    this.releaseClaim = await claimProject(this.paths, this.opts.project, this.procStart);
+    const engine = { pid: process.pid, procStart: this.procStart ?? 0, startedAt: this.startedAt };
     const store = new StateStore(this.paths, this.opts.project, engine, log);
     const recovery = await recover(this.loadState(store), log);
     this.recovered = recovery.report;
@@ -178,6 +182,7 @@ export class Engine {
       this.supervisor.saveFinal();
       await this.server.close();
       rmSync(this.paths.pidFile, { force: true });
+      this.releaseClaim?.();
     } catch (err) {
       log(`error while exiting: ${(err as Error).message}`);
     }

@@ -6,7 +6,7 @@ import { TugError } from '../../../core/errors.js';
 import type { HostReplicaSpec } from '../host-env.js';
 import type { EngineMethod, EngineMethods } from '../protocol.js';
 import { specProblem, specWithDefaults, type ProcessGroupRecord } from '../state-format.js';
-import { readProcStat } from './proc.js';
+import { readProcStat } from '../proc-stat.js';
 import { STREAM, type Dispatch, type RequestContext } from './server.js';
 import type { Supervisor } from './supervisor.js';
 

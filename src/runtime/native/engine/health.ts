@@ -5,20 +5,15 @@
 // failures, and failures inside start_period do not count. A probe that outlives
 // `timeout` is killed with its whole process group and counts as a failure.
 import type { ChildProcess } from 'node:child_process';
-import { parseDuration } from '../../../core/load/normalize/units.js';
+import { healthTimings, type HealthTimings } from '../../../core/model/timing.js';
 import type { HealthcheckSpec } from '../../../core/model/types.js';
 import type { HealthState } from '../../../core/reconcile/observed.js';
 import { signalGroup } from './proc.js';
 import { spawnOutcome, spawnSupervised } from './spawn.js';
 import { after, type Timer } from '../../../timers.js';
 
-export interface HealthConfig {
+export interface HealthConfig extends HealthTimings {
   argv: string[];
-  intervalMs: number;
-  timeoutMs: number;
-  retries: number;
-  startPeriodMs: number;
-  startIntervalMs: number;
 }
 
 export interface ProbeEnvironment {
@@ -26,12 +21,6 @@ export interface ProbeEnvironment {
   cwd: string;
   uid?: number;
   gid?: number;
-}
-
-function durationMs(value: string | undefined, fallbackMs: number): number {
-  if (value === undefined) return fallbackMs;
-  const ms = parseDuration(value);
-  return ms > 0 ? ms : fallbackMs;
 }
 
 /** The check a spec asks for, or undefined when there is none (absent, NONE, disable). */
@@ -44,14 +33,7 @@ export function healthConfigOf(spec: HealthcheckSpec | undefined): HealthConfig 
   else if (kind === 'CMD-SHELL') argv = ['/bin/sh', '-c', rest.join(' ')];
   else argv = ['/bin/sh', '-c', spec.test.join(' ')]; // a bare string list: what Docker does with it
   if (argv.length === 0) return undefined;
-  return {
-    argv,
-    intervalMs: durationMs(spec.interval, 30_000),
-    timeoutMs: durationMs(spec.timeout, 30_000),
-    retries: spec.retries !== undefined && spec.retries > 0 ? spec.retries : 3,
-    startPeriodMs: spec.start_period !== undefined ? Math.max(0, parseDuration(spec.start_period)) : 0,
-    startIntervalMs: durationMs(spec.start_interval, 5_000),
-  };
+  return { argv, ...healthTimings(spec) };
 }
 
 /** Runs one probe; resolves to whether it passed (exit 0 within the timeout). */

@@ -10,8 +10,9 @@ import { TugError } from '../../../core/errors.js';
 import type { HostReplicaSpec } from '../host-env.js';
 import { isDirectory, planMounts } from './mounts.js';
 import { planPorts, type PortPlan } from './port-forward.js';
-import { resolveUser } from './user.js';
-import { dictOf } from '../../../core/dict.js';
+import { resolveUser } from '../../../core/model/user.js';
+import { DEFAULT_PATH } from '../../../core/images/container-config.js';
+import { replicaEnvironment } from '../replica-env.js';
 
 export interface LaunchPlan {
   /** What is spawned (after the init wrapper, before setpriv). */
@@ -19,6 +20,8 @@ export interface LaunchPlan {
   /** The command as a user wrote it, for `ps`. */
   display: string;
   env: Record<string, string>;
+  /** The TUG_VOLUME_* part of `env`, for commands run alongside (exec). */
+  volumeEnv: Record<string, string>;
   cwd: string;
   uid?: number;
   gid?: number;
@@ -33,8 +36,6 @@ export interface LaunchContext {
   home: string;
   runningAsRoot: boolean;
 }
-
-const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 // `init: true`. A host process is not PID 1 of a namespace, so there is no
 // orphan to reap and no default-ignored signals: what an init adds here is a
@@ -71,23 +72,9 @@ function quoteArg(arg: string): string {
   return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
-function displayCommand(argv: string[]): string {
+/** argv as a user would type it, for `ps`. */
+export function displayCommand(argv: string[]): string {
   return argv.map(quoteArg).join(' ');
-}
-
-function replicaEnv(spec: HostReplicaSpec, volumeEnv: Record<string, string>, userHome: string | undefined): Record<string, string> {
-  // No prototype: a variable named __proto__ must reach the process like any other.
-  const env = dictOf<string>({ PATH: DEFAULT_PATH, ...spec.hostEnv });
-  if (userHome !== undefined) env.HOME = userHome;
-  for (const [key, value] of Object.entries(spec.service_spec.environment ?? {})) {
-    if (value !== null && value !== undefined) env[key] = value;
-  }
-  // tug's own variables last: a service cannot spoof them.
-  env.TUG_PROJECT = spec.project;
-  env.TUG_SERVICE = spec.service;
-  env.TUG_REPLICA = String(spec.number);
-  Object.assign(env, volumeEnv);
-  return env;
 }
 
 function readOrEmpty(path: string): string {
@@ -98,25 +85,46 @@ function readOrEmpty(path: string): string {
   }
 }
 
+const HOST_USER_HINT = 'the native runtime runs host processes: name a user from this machine\'s /etc/passwd or give numeric ids ("1000:1000")';
+
+/** A replica's or an exec's `user:` as host ids, by Docker's rules against the host's own passwd and group files. */
+export function hostUser(user: string, service: string): HostUser {
+  const resolved = resolveUser(user, { passwd: readOrEmpty('/etc/passwd'), group: readOrEmpty('/etc/group') }, { service, hint: HOST_USER_HINT });
+  // A uid no entry lists keeps the invoking user's HOME, as it always did here.
+  return resolved.name === undefined ? { uid: resolved.uid, gid: resolved.gid } : { uid: resolved.uid, gid: resolved.gid, home: resolved.home };
+}
+
+export interface HostUser {
+  uid: number;
+  gid: number;
+  home?: string;
+}
+
+/** `working_dir:` (or exec's -w), relative to the project directory; the project directory when unset. */
+export function workingDirOf(spec: HostReplicaSpec, override?: string): string {
+  const dir = override ?? spec.service_spec.working_dir;
+  return dir ? resolve(spec.projectDir, dir) : spec.projectDir;
+}
+
 /** `anonymousVolumes`: the replica's anonymous volume names by target, as the engine recorded them. */
 export function planLaunch(spec: HostReplicaSpec, ctx: LaunchContext, anonymousVolumes: Readonly<Record<string, string>>): LaunchPlan {
   const userArgv = replicaArgv(spec);
   const mounts = planMounts(spec, ctx.home, anonymousVolumes);
   const ports = planPorts(spec);
   const notes: string[] = [];
-  let ids: { uid: number; gid: number; home?: string } | undefined;
+  let ids: HostUser | undefined;
   const user = spec.service_spec.user;
   if (user) {
-    if (ctx.runningAsRoot) ids = resolveUser(user, readOrEmpty('/etc/passwd'), readOrEmpty('/etc/group'));
+    if (ctx.runningAsRoot) ids = hostUser(user, spec.service);
     else notes.push(`${spec.name}: user "${user}" ignored: the engine does not run as root and cannot switch users`);
   }
-  const workingDir = spec.service_spec.working_dir;
-  const cwd = workingDir ? resolve(spec.projectDir, workingDir) : spec.projectDir;
+  const cwd = workingDirOf(spec);
   const init = spec.service_spec.init === true;
   return {
     argv: init ? ['/bin/sh', '-c', INIT_SCRIPT, 'tug-init', ...userArgv] : userArgv,
     display: displayCommand(userArgv),
-    env: replicaEnv(spec, mounts.env, ids?.home),
+    env: replicaEnvironment(spec, { volumeEnv: mounts.env, home: ids?.home }),
+    volumeEnv: mounts.env,
     cwd,
     uid: ids?.uid,
     gid: ids?.gid,

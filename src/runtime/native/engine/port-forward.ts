@@ -9,6 +9,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { TugError } from '../../../core/errors.js';
 import type { PublishedPort } from '../../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
+import { publishedCandidates } from '../../../core/model/port-range.js';
 import { after, type Timer } from '../../../timers.js';
 import type { ConnectionBudget } from './forward-budget.js';
 
@@ -25,24 +26,13 @@ export interface PortPlan {
   forwards: ForwardSpec[];
 }
 
-function parseRange(published: string, service: string): number[] {
-  const m = /^(\d+)(?:-(\d+))?$/.exec(published.trim());
-  const start = m ? Number(m[1]) : NaN;
-  const end = m && m[2] !== undefined ? Number(m[2]) : start;
-  if (!m || start < 1 || end > 65535 || end < start) {
-    throw new TugError({ code: 'engine.port', message: `service ${service}: invalid published port "${published}"` });
-  }
-  const ports: number[] = [];
-  for (let p = start; p <= end; p++) ports.push(p);
-  return ports;
-}
-
 export function planPorts(spec: ReplicaSpec): PortPlan {
   const plan: PortPlan = { published: [], forwards: [] };
   for (const port of spec.service_spec.ports ?? []) {
     const hostIp = port.host_ip ?? '0.0.0.0';
     // No published port: Docker picks a random one; here the replica binds target itself.
-    const candidates = port.published ? parseRange(port.published, spec.service) : [port.target];
+    const candidates = port.published ? publishedCandidates(port.published) : [port.target];
+    if (!candidates) throw new TugError({ code: 'engine.port', message: `service ${spec.service}: invalid published port "${port.published}"` });
     if (candidates.includes(port.target)) {
       plan.published.push({ hostIp, published: port.target, target: port.target, protocol: port.protocol });
       continue;

@@ -1,53 +1,19 @@
 // The engine's view of the process table. A replica is a process group whose
-// leader we spawned; these helpers signal whole groups, tell when a group is
-// really empty (zombies waiting for a reaper do not count), and read /proc
-// start times, which is how a pid we recorded is told apart from a recycled one.
-import { readdirSync, readFileSync } from 'node:fs';
-import { constants } from 'node:os';
+// leader we spawned; these helpers signal whole groups and tell when a group
+// is really empty (zombies waiting for a reaper do not count).
+//
+// Why some waiting here still polls: the leader is the engine's child, so its
+// exit is an event ('exit' on the ChildProcess), and callers wait for that
+// first. Its descendants are not our children: Linux gives no event when the
+// last member of a process group goes (no pidfd for groups, and Node can
+// neither become a child subreaper nor hold a pidfd), so what follows the
+// leader's exit is checked by polling, starting fast and backing off.
+import { readdirSync } from 'node:fs';
+import { readProcStat, type ProcStat } from '../proc-stat.js';
 import { sleep } from '../../../timers.js';
-
-export interface ProcStat {
-  pid: number;
-  /** R, S, D, Z (zombie), X (dead), ... */
-  state: string;
-  ppid: number;
-  pgrp: number;
-  /** Field 22: clock ticks after boot; constant for the life of a process, across execve. */
-  startTime: number;
-}
-
-export function readProcStat(pid: number): ProcStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return undefined;
-  }
-  // Field 2 (comm) may hold spaces and parentheses; what follows the last ')' is fixed.
-  const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  // fields[0] is field 3, so field N is fields[N - 3].
-  return {
-    pid,
-    state: fields[0] ?? '?',
-    ppid: Number(fields[1]),
-    pgrp: Number(fields[2]),
-    startTime: Number(fields[19]),
-  };
-}
-
-export function selfStartTime(): number {
-  return readProcStat(process.pid)?.startTime ?? 0;
-}
 
 function isGone(stat: ProcStat): boolean {
   return stat.state === 'Z' || stat.state === 'X';
-}
-
-/** True when `pid` runs (not a zombie) and, if given, started at `startTime`. */
-export function processAlive(pid: number, startTime?: number): boolean {
-  const stat = readProcStat(pid);
-  if (!stat || isGone(stat)) return false;
-  return startTime === undefined || stat.startTime === startTime;
 }
 
 /** Live (non-zombie) members of a process group, from a /proc scan. */
@@ -68,18 +34,41 @@ export function groupMembers(pgid: number): ProcStat[] {
   return members;
 }
 
+/** Whether the group exists at all for kill(2): zombies count, so true may still mean "nothing live". */
+function groupExists(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
 /**
  * Whether any live process is left in the group. kill(-pgid, 0) answers the
  * common case cheaply; a /proc scan follows only when it succeeds, because
  * zombies (reparented to an init that reaps late) still count for kill(2).
  */
 export function groupAlive(pgid: number): boolean {
-  try {
-    process.kill(-pgid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-  }
-  return groupMembers(pgid).length > 0;
+  return groupExists(pgid) && groupMembers(pgid).length > 0;
+}
+
+/**
+ * groupAlive for asking the same group again and again (a grace period): a
+ * member found alive is looked at first next time (one stat read), and the
+ * /proc scan runs again only once that member is gone.
+ */
+export function groupProbe(pgid: number): () => boolean {
+  let seen: number | undefined;
+  return () => {
+    if (!groupExists(pgid)) return false;
+    if (seen !== undefined) {
+      const stat = readProcStat(seen);
+      if (stat && stat.pgrp === pgid && !isGone(stat)) return true;
+    }
+    seen = groupMembers(pgid)[0]?.pid;
+    return seen !== undefined;
+  };
 }
 
 /** Signals a whole process group; false when the group no longer exists. */
@@ -101,34 +90,29 @@ export function signalProcess(pid: number, signal: NodeJS.Signals | 0): boolean 
   }
 }
 
-const SIGNALS = constants.signals as Readonly<Record<string, number>>;
-
-/** "TERM", "SIGTERM", "sigterm", "15" → "SIGTERM"; undefined when unknown. */
-export function parseSignal(input: string | number | undefined | null): NodeJS.Signals | undefined {
-  if (input === undefined || input === null || input === '') return undefined;
-  const text = String(input).trim().toUpperCase();
-  if (/^\d+$/.test(text)) {
-    const n = Number(text);
-    return Object.keys(SIGNALS).find((name) => SIGNALS[name] === n) as NodeJS.Signals | undefined;
-  }
-  const name = text.startsWith('SIG') ? text : `SIG${text}`;
-  return name in SIGNALS ? (name as NodeJS.Signals) : undefined;
+export interface PollOptions {
+  /** The first wait (default 5 ms), doubled after each check up to `maxMs` (default 500 ms). */
+  firstMs?: number;
+  maxMs?: number;
+  signal?: AbortSignal;
 }
 
-/** Exit status the way a shell (and Docker) reports it: 128 + signal number when killed. */
-export function exitStatus(code: number | null, signal: NodeJS.Signals | null): number {
-  if (code !== null) return code;
-  if (signal !== null) return 128 + (SIGNALS[signal] ?? 0);
-  return 255;
-}
-
-/** Polls `done` until it holds or `timeoutMs` passes; resolves to whether it held. */
-export async function waitUntil(done: () => boolean, timeoutMs: number, everyMs = 25): Promise<boolean> {
+/**
+ * Checks `done` now and then with a growing interval until it holds or
+ * `timeoutMs` passes; resolves to whether it held. For conditions no event
+ * reports (see the header): quick when the condition comes soon, cheap when
+ * it takes the whole timeout.
+ */
+export async function pollUntil(done: () => boolean, timeoutMs: number, opts: PollOptions = {}): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
+  let wait = opts.firstMs ?? 5;
+  const maxMs = opts.maxMs ?? 500;
   for (;;) {
     if (done()) return true;
-    if (Date.now() >= deadline) return false;
-    await sleep(Math.min(everyMs, Math.max(1, deadline - Date.now())));
+    const left = deadline - Date.now();
+    if (left <= 0 || opts.signal?.aborted) return false;
+    await sleep(Math.min(wait, left), opts.signal);
+    wait = Math.min(wait * 2, maxMs);
   }
 }
 
@@ -138,22 +122,21 @@ export async function waitUntil(done: () => boolean, timeoutMs: number, everyMs 
  * process with another start time. Resolves to whether anything was found.
  */
 export async function reapGroup(pgid: number, leaderStart: number | undefined): Promise<boolean> {
-  const owned = (): ReturnType<typeof groupMembers> => {
-    const members = groupMembers(pgid);
+  const owned = (): ProcStat[] => {
+    if (leaderStart === undefined || !groupExists(pgid)) return [];
     const leader = readProcStat(pgid);
-    if (leaderStart === undefined) return [];
     // The pid names a different process now: the group we recorded is gone.
     if (leader && leader.startTime !== leaderStart && leader.state !== 'Z') return [];
-    return members.filter((m) => m.startTime >= leaderStart);
+    return groupMembers(pgid).filter((m) => m.startTime >= leaderStart);
   };
   const first = owned();
   if (first.length === 0) return false;
   for (const member of first) signalProcess(member.pid, 'SIGKILL');
   // New members can appear only from a member forking between scan and kill; repeat until empty.
-  await waitUntil(() => {
+  await pollUntil(() => {
     const rest = owned();
     for (const member of rest) signalProcess(member.pid, 'SIGKILL');
     return rest.length === 0;
-  }, 3_000, 20);
+  }, 3_000);
   return true;
 }

@@ -12,8 +12,11 @@
 // as stopped by a user, which no restart policy overrides.
 import { rmSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';
-import { parseDuration } from '../../../core/load/normalize/units.js';
+import { exitStatus, parseSignal, stopSignalOf, type SignalName } from '../../../core/model/signals.js';
+import { stopGraceMs } from '../../../core/model/timing.js';
+import { restartPolicyOf, shouldRestart, type RestartPolicy } from '../../../core/model/restart-policy.js';
 import type { HealthState, ObservedReplica, PublishedPort, ReplicaState } from '../../../core/reconcile/observed.js';
+import { snapshotOf } from '../../../core/reconcile/snapshot.js';
 import type { HostReplicaSpec } from '../host-env.js';
 import { anonymousVolumeTargets } from '../../../core/reconcile/replica-spec.js';
 import type { ReplicaEventAction } from '../../backend.js';
@@ -25,8 +28,8 @@ import { LogWriter } from './log-writer.js';
 import { anonDir } from './mounts.js';
 import type { ConnectionBudget } from './forward-budget.js';
 import { openForwarders, type PortForwarder } from './port-forward.js';
-import { exitStatus, groupAlive, parseSignal, reapGroup, signalGroup, signalProcess } from './proc.js';
-import { Backoff, restartPolicyOf, shouldRestart, type RestartPolicy } from './restart-policy.js';
+import { groupAlive, reapGroup, signalGroup, signalProcess } from './proc.js';
+import { Backoff } from './restart-backoff.js';
 import { awaitKilled, spawnRun, terminateRun, type Run } from './run.js';
 import { KILLED_WITH_ENGINE, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
 import { after, type Timer } from '../../../timers.js';
@@ -44,7 +47,6 @@ export interface ReplicaHost {
   note(message: string): void;
 }
 
-const DEFAULT_GRACE_MS = 10_000;
 /** How long 'die' waits for output still in the pipes (a descendant may hold them open). */
 const LAST_OUTPUT_MS = 500;
 
@@ -65,7 +67,7 @@ export class Replica {
   private readonly healthConfig: HealthConfig | undefined;
   private readonly logs: LogWriter;
   private readonly backoff: Backoff;
-  private readonly stopSignal: NodeJS.Signals;
+  private readonly stopSignal: SignalName;
   private readonly graceMs: number;
   private run?: Run;
   private forwarders: PortForwarder[] = [];
@@ -87,9 +89,8 @@ export class Replica {
     this.policy = restartPolicyOf(spec.service, spec.service_spec);
     this.healthConfig = healthConfigOf(spec.service_spec.healthcheck);
     this.backoff = new Backoff(this.policy.delayMs);
-    this.stopSignal = parseSignal(spec.service_spec.stop_signal) ?? 'SIGTERM';
-    const grace = spec.service_spec.stop_grace_period;
-    this.graceMs = grace ? Math.max(0, parseDuration(grace)) : DEFAULT_GRACE_MS;
+    this.stopSignal = stopSignalOf(spec.service_spec.stop_signal) ?? 'SIGTERM';
+    this.graceMs = stopGraceMs(spec.service_spec);
     this.logs = new LogWriter(replicaLogFile(host.home, spec.project, spec.name), (message) => host.note(message));
     const targets = anonymousVolumeTargets(spec.service_spec);
     if (record) {
@@ -305,32 +306,25 @@ export class Replica {
   }
 
   observe(): ObservedReplica {
-    const observed: ObservedReplica = {
-      id: this.name,
-      name: this.name,
-      project: this.spec.project,
-      service: this.spec.service,
-      number: this.spec.number,
-      oneoff: this.spec.oneoff,
-      labels: this.spec.labels,
-      state: this.state,
-      restartCount: this.restartCount,
-      createdAt: this.createdAt,
-      ports: this.ports(),
-      command: this.plan?.display ?? '',
-    };
-    if (this.healthConfig) observed.health = this.run?.health?.status ?? this.lastHealth ?? 'starting';
-    if (this.exitCode !== undefined && this.state !== 'running') observed.exitCode = this.exitCode;
-    if (Object.keys(this.anonymousVolumes).length > 0) observed.anonymousVolumes = { ...this.anonymousVolumes };
-    if (this.startedAt) observed.startedAt = this.startedAt;
-    if (this.finishedAt) observed.finishedAt = this.finishedAt;
-    if (this.run) observed.pid = this.run.pid;
     const notes: string[] = [];
     if (this.killedWithEngine) notes.push(KILLED_WITH_ENGINE);
     const notKept = this.logs.notKept;
     if (notKept !== undefined) notes.push(`logs not kept: ${notKept}`);
-    if (notes.length > 0) observed.notes = notes;
-    return observed;
+    return snapshotOf(this.spec, {
+      state: this.state,
+      restartCount: this.restartCount,
+      createdAt: this.createdAt,
+      startedAt: this.startedAt,
+      finishedAt: this.finishedAt,
+      exitCode: this.state === 'running' ? undefined : this.exitCode,
+      pid: this.run?.pid,
+      health: this.healthConfig ? (this.run?.health?.status ?? this.lastHealth ?? 'starting') : undefined,
+      ports: this.ports(),
+      image: null,
+      command: this.plan?.display ?? '',
+      anonymousVolumes: this.anonymousVolumes,
+      notes,
+    });
   }
 
   toRecord(): ReplicaRecord {

@@ -6,9 +6,10 @@ import { TugError } from '../../../core/errors.js';
 import type { HealthMonitor } from './health.js';
 import { checkStartable, prepareDirs, type LaunchPlan } from './launch.js';
 import type { LogWriter } from './log-writer.js';
-import { groupAlive, readProcStat, signalGroup, waitUntil } from './proc.js';
+import { readProcStat } from '../proc-stat.js';
+import { groupProbe, pollUntil, signalGroup } from './proc.js';
 import { spawnOutcome, spawnSupervised } from './spawn.js';
-import { sleep } from '../../../timers.js';
+import { after } from '../../../timers.js';
 
 export interface Run {
   child: ChildProcess;
@@ -60,14 +61,31 @@ export async function spawnRun(name: string, plan: LaunchPlan, logs: LogWriter, 
 /**
  * `signal` to the whole group; SIGKILL once `graceMs` passed without the
  * leader gone and the group empty. Resolves only when the group is empty.
+ * The leader's exit is awaited as an event; only descendants that outlive it
+ * are polled for (proc.ts says why), so a replica that ignores the signal
+ * for the whole grace period costs the engine nothing until it ends.
  */
 export async function terminateRun(run: Run, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   run.health?.stop();
+  const deadline = Date.now() + graceMs;
   signalGroup(run.pid, signal);
-  const graceful = await waitUntil(() => run.leaderExited && !groupAlive(run.pid), graceMs);
+  const alive = groupProbe(run.pid);
+  const graceful = (await leaderExitWithin(run, graceMs)) && (await pollUntil(() => !alive(), deadline - Date.now(), { maxMs: 1_000 }));
   if (!graceful) signalGroup(run.pid, 'SIGKILL');
   await run.exited;
   await killLeftovers(run, 5_000);
+}
+
+/** Resolves to true on the leader's exit, to false when `ms` pass first. */
+function leaderExitWithin(run: Run, ms: number): Promise<boolean> {
+  if (run.leaderExited) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const timer = after(ms, () => resolve(false));
+    void run.exited.then(() => {
+      timer.cancel();
+      resolve(true);
+    });
+  });
 }
 
 /**
@@ -75,8 +93,9 @@ export async function terminateRun(run: Run, signal: NodeJS.Signals, graceMs: nu
  * was sent gets the next. Resolves to whether the group emptied in time.
  */
 export function killLeftovers(run: Run, timeoutMs: number): Promise<boolean> {
-  return waitUntil(() => {
-    if (!groupAlive(run.pid)) return true;
+  const alive = groupProbe(run.pid);
+  return pollUntil(() => {
+    if (!alive()) return true;
     signalGroup(run.pid, 'SIGKILL');
     return false;
   }, timeoutMs);
@@ -84,6 +103,6 @@ export function killLeftovers(run: Run, timeoutMs: number): Promise<boolean> {
 
 /** After a SIGKILL to the group: wait (bounded) for the leader and the group to be gone. */
 export async function awaitKilled(run: Run, timeoutMs: number): Promise<void> {
-  await Promise.race([run.exited, sleep(timeoutMs)]);
+  await leaderExitWithin(run, timeoutMs);
   await killLeftovers(run, timeoutMs);
 }

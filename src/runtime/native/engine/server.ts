@@ -2,7 +2,7 @@
 // request out (matched by id, possibly out of order), and for `events` a stream
 // of {id, event} messages until the client hangs up. Nothing a client sends can
 // crash the engine: malformed input gets {error}, a huge line drops the client.
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { TugError } from '../../../core/errors.js';
 import type { ReplicaEvent } from '../../backend.js';
@@ -49,9 +49,17 @@ export class EngineServer {
     return this.connections.size > 0 || this.inFlight > 0;
   }
 
+  /**
+   * Listens on a private name first and then renames the socket into place,
+   * so the socket file appears only once it accepts connections: a client
+   * woken by its appearance (a directory watcher) connects at once instead of
+   * finding a bound socket that is not listening yet. The rename also
+   * replaces a socket file left by a crashed engine; only the engine holding
+   * the project's claim gets here.
+   */
   async listen(): Promise<void> {
-    // A socket file left by a crashed engine would make listen() fail with EADDRINUSE.
-    rmSync(this.socketPath, { force: true });
+    const staging = `${this.socketPath}.${process.pid}`;
+    rmSync(staging, { force: true });
     const server = createServer((socket) => this.accept(socket));
     // The directory is 0700 already; the socket is created owner-only too
     // (umask at bind), rather than chmod-ed by path afterwards, which would
@@ -60,10 +68,16 @@ export class EngineServer {
     try {
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
-        server.listen(this.socketPath, () => resolve());
+        server.listen(staging, () => resolve());
       });
     } finally {
       process.umask(umask);
+    }
+    try {
+      renameSync(staging, this.socketPath);
+    } catch (err) {
+      server.close();
+      throw err;
     }
     server.on('error', (err) => log(`socket error: ${err.message}`));
     this.server = server;

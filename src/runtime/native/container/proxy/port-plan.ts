@@ -4,6 +4,7 @@
 // published range means the first free port of it.
 import { TugError } from '../../../../core/errors.js';
 import type { ServiceSpec } from '../../../../core/model/types.js';
+import { publishedCandidates } from '../../../../core/model/port-range.js';
 
 export interface ListenerPlan {
   protocol: 'tcp' | 'udp';
@@ -23,12 +24,9 @@ export function planListeners(service: string, svc: ServiceSpec): ListenerPlan[]
     if (port.protocol === 'sctp') throw portError(service, i, 'SCTP ports are not supported by tug\'s port proxy', 'publish it with the docker backend');
     let candidates = [0];
     if (port.published !== undefined && port.published !== '') {
-      const m = /^(\d+)(?:-(\d+))?$/.exec(port.published.trim());
-      const start = m ? Number(m[1]) : NaN;
-      const end = m?.[2] !== undefined ? Number(m[2]) : start;
-      if (!m || start < 0 || end > 65535 || end < start) throw portError(service, i, `invalid published port "${port.published}"`);
-      candidates = [];
-      for (let p = start; p <= end; p++) candidates.push(p);
+      const published = publishedCandidates(port.published);
+      if (!published) throw portError(service, i, `invalid published port "${port.published}"`);
+      candidates = published;
     }
     out.push({ protocol: port.protocol, hostIp: port.host_ip ?? '0.0.0.0', candidates, target: port.target });
   });
