@@ -33,6 +33,8 @@ export interface HostContext {
 
 export interface ProjectSources {
   files: ConfigSource[];
+  /** The .env files looked for (an implicit .env that is not there included): watch reloads when one appears or changes. */
+  envFiles: string[];
   workingDir: string;
   /** The interpolation environment: process environment over .env. */
   environment: Record<string, string>;
@@ -58,7 +60,8 @@ export function readProjectSources(opts: ProjectOptions, host: HostContext = def
     path,
     content: path === '-' ? (host.readStdin ?? readStdin)() : readComposeFile(path),
   }));
-  return { files, workingDir: discovery.workingDir, environment: { ...dotenv, ...osEnv }, warnings: discovery.warnings };
+  const envFiles = envFilePaths(opts, discovery.workingDir, host, osEnv);
+  return { files, envFiles, workingDir: discovery.workingDir, environment: { ...dotenv, ...osEnv }, warnings: discovery.warnings };
 }
 
 /**
@@ -85,9 +88,8 @@ export function readEnvFiles(
   host: HostContext,
   osEnv: Record<string, string>,
 ): Record<string, string> {
-  const explicit = opts.envFiles && opts.envFiles.length > 0 ? opts.envFiles : osEnv.COMPOSE_ENV_FILES?.split(',');
-  if (!explicit && osEnv.COMPOSE_DISABLE_ENV_FILE && /^(1|true)$/i.test(osEnv.COMPOSE_DISABLE_ENV_FILE)) return {};
-  const paths = explicit ? explicit.map((f) => resolve(host.cwd, f)) : [join(dir, '.env')];
+  const explicit = explicitEnvFiles(opts, osEnv);
+  const paths = envFilePaths(opts, dir, host, osEnv);
   const values = dict<string>();
   for (const path of paths) {
     // An implicit .env that is a directory is someone's virtualenv, not ours: skip it, as Compose does.
@@ -106,6 +108,18 @@ export function readEnvFiles(
     for (const [key, value] of Object.entries(parseDotenv(text, (k) => own(osEnv, k), path, { previousFiles: (k) => own(earlier, k) }))) values[key] = value;
   }
   return values;
+}
+
+/** --env-file values, else COMPOSE_ENV_FILES; undefined when neither is given (the implicit .env then). */
+function explicitEnvFiles(opts: ProjectOptions, osEnv: Record<string, string>): string[] | undefined {
+  return opts.envFiles && opts.envFiles.length > 0 ? opts.envFiles : osEnv.COMPOSE_ENV_FILES?.split(',');
+}
+
+/** The .env files of a project in `dir`, in the order they apply. */
+function envFilePaths(opts: ProjectOptions, dir: string, host: HostContext, osEnv: Record<string, string>): string[] {
+  const explicit = explicitEnvFiles(opts, osEnv);
+  if (!explicit && osEnv.COMPOSE_DISABLE_ENV_FILE && /^(1|true)$/i.test(osEnv.COMPOSE_DISABLE_ENV_FILE)) return [];
+  return explicit ? explicit.map((f) => resolve(host.cwd, f)) : [join(dir, '.env')];
 }
 
 /** Adds a hint to a file problem that has none (what the user should look at). */
