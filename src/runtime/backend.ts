@@ -4,6 +4,8 @@
 // halfway.
 import type { TugError } from '../core/errors.js';
 import type { Project } from '../core/model/types.js';
+import type { SyncPath } from '../core/watch/changes.js';
+import type { ServiceWatchRule } from '../core/watch/rules.js';
 import type { ObservedReplica, ObservedState } from '../core/reconcile/observed.js';
 import type { Plan, ReplicaSpec } from '../core/reconcile/operations.js';
 import type { NetworkSpec, VolumeSpec } from '../core/model/types.js';
@@ -70,6 +72,13 @@ export interface ExecOptions {
   tty?: boolean;
   /** Interactive: pass our stdin through. */
   stdin?: boolean;
+  /** Extended privileges for the command (docker); a host process has what its user has. */
+  privileged?: boolean;
+  /**
+   * Where the command's output goes instead of our stdout/stderr (watch's
+   * exec hooks: the terminal is not theirs); stdin is then not attached.
+   */
+  output?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export interface RemoveReplicaOptions {
@@ -158,17 +167,35 @@ export interface ImageFacet {
 
 /** Present when `capabilities.fileSync`: watch's sync actions write through it. */
 export interface FileSyncFacet {
-  /** Copies `files` (host path → path in the replica) into each replica and deletes `deleted` there. */
-  sync(project: string, replicaIds: readonly string[], change: FileSyncChange): Promise<FileSyncResult[]>;
+  /**
+   * How this backend treats a sync rule, decided once when watching starts
+   * (and again after a reload): its files are copied, nothing needs copying
+   * (said once), or it cannot be done here (said once; the rule's other
+   * effects, a restart or an exec, still happen).
+   */
+  checkRule(project: Project, rule: ServiceWatchRule): Promise<SyncRuleVerdict>;
+  /** Brings each path into each replica as it is on the host now: copied when it is there, removed when it is gone. */
+  sync(project: string, replicas: readonly SyncReplicaRef[], change: FileSyncChange): Promise<FileSyncResult[]>;
+}
+
+export type SyncRuleVerdict = { kind: 'copy' } | { kind: 'in-place'; notice: string } | { kind: 'refused'; error: TugError };
+
+export interface SyncReplicaRef {
+  id: string;
+  /** For messages: "web-1". */
+  name: string;
 }
 
 export interface FileSyncChange {
-  files: { source: string; target: string }[];
-  deleted: string[];
+  paths: readonly SyncPath[];
 }
 
 export interface FileSyncResult {
   replicaId: string;
+  /** Files, links and directories written. */
+  copied: number;
+  removed: number;
+  ms: number;
   /** Undefined when the replica took every change. */
   error?: TugError;
 }

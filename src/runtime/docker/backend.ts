@@ -3,6 +3,7 @@
 // same projects. Calls run in parallel, except the starts of containers that
 // publish host port ranges: the engine picks ports from a range
 // non-atomically, so those starts take turns.
+import { Readable, Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { TugError } from '../../core/errors.js';
 import { LABEL } from '../../core/model/labels.js';
@@ -12,6 +13,8 @@ import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
 import { externalResourcesOf } from '../../core/reconcile/resources.js';
 import type {
   BackendCapabilities,
+  ExecOptions,
+  FileSyncFacet,
   ImageFacet,
   ProjectSummary,
   ReplicaFacet,
@@ -45,7 +48,7 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): DockerBack
 
 export class DockerBackend implements RuntimeBackend {
   readonly name = 'docker';
-  readonly capabilities: BackendCapabilities = { images: true, build: true, fileSync: false, defaultParallelism: 16 };
+  readonly capabilities: BackendCapabilities = { images: true, build: true, fileSync: true, defaultParallelism: 16 };
   readonly connection: DockerConnection;
   /** Containers this backend created, and whether they publish a host port range. */
   private readonly portRange = new Map<string, boolean>();
@@ -97,13 +100,23 @@ export class DockerBackend implements RuntimeBackend {
       })();
     },
     exec: (_project, id, opts) => {
-      const stdio = this.stdio ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr };
+      const stdio = opts.output ? capturedStdio(opts.output) : (this.stdio ?? { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
       return this.call(`exec in container ${containers.shortId(id)}`, (d) => execInContainer(d, id, opts, stdio));
     },
   };
 
   readonly images: ImageFacet = {
     prepare: async (project, services, opts) => prepareImages(await this.docker(), project, services, opts),
+  };
+
+  /** Watch's syncs: a tar of the changed files into each container, deletions removed there (file-sync.ts). */
+  readonly files: FileSyncFacet = {
+    checkRule: async () => ({ kind: 'copy' }),
+    sync: async (_project, replicas, change) => {
+      const { syncFilesToContainers } = await import('./file-sync.js');
+      const results = await syncFilesToContainers(await this.docker(), replicas, change.paths);
+      return results.map((r, i) => ({ replicaId: replicas[i]!.id, copied: r.copied, removed: r.removed, ms: r.ms, ...(r.error && { error: r.error }) }));
+    },
   };
 
   validate(project: Project): TugError[] {
@@ -155,7 +168,7 @@ export class DockerBackend implements RuntimeBackend {
   async close(): Promise<void> {
     this.closing.abort();
     this.closing = new AbortController();
-      this.portRange.clear();
+    this.portRange.clear();
     this.imageVolumes.clear();
   }
 
@@ -193,6 +206,12 @@ export class DockerBackend implements RuntimeBackend {
       throw engineError(err, doing, this.connection.endpoint);
     }
   }
+}
+
+/** stdio for a command whose output is the caller's (watch's exec hooks): nothing read, everything handed over. */
+function capturedStdio(output: NonNullable<ExecOptions['output']>): ExecStdio {
+  const sink = (stream: 'stdout' | 'stderr') => new Writable({ write: (chunk: Buffer, _enc, done) => (output(stream, chunk), done()) });
+  return { stdin: Readable.from([]), stdout: sink('stdout'), stderr: sink('stderr') };
 }
 
 function asTugError(err: unknown): TugError {

@@ -28,6 +28,7 @@ export async function execInContainer(docker: Dockerode, id: string, opts: ExecO
       Env: Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
       User: opts.user,
       WorkingDir: opts.workdir,
+      Privileged: opts.privileged === true,
       Tty: tty,
       AttachStdin: withStdin,
       AttachStdout: true,

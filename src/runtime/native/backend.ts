@@ -15,6 +15,7 @@ import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
 import type {
   BackendCapabilities,
   ExecOptions,
+  FileSyncFacet,
   LogLine,
   LogOptions,
   ProjectSummary,
@@ -48,7 +49,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
 
 export class NativeBackend implements RuntimeBackend {
   readonly name = 'native';
-  readonly capabilities: BackendCapabilities = { images: false, build: false, fileSync: false, defaultParallelism: 16 };
+  readonly capabilities: BackendCapabilities = { images: false, build: false, fileSync: true, defaultParallelism: 16 };
   readonly home: string;
   /** What host-process replicas inherit from the invoking user's environment. */
   private readonly hostEnv: Record<string, string>;
@@ -90,6 +91,12 @@ export class NativeBackend implements RuntimeBackend {
   readonly io: ReplicaIOFacet = {
     logs: (project, opts) => this.logs(project, opts),
     exec: (project, id, opts) => this.exec(project, id, opts),
+  };
+
+  /** Watch's syncs: onto the host for process-mode replicas (file-sync.ts); container replicas are refused there. */
+  readonly files: FileSyncFacet = {
+    checkRule: async (project, rule) => (await import('./file-sync.js')).checkNativeRule(project, rule),
+    sync: async (project, replicas, change) => (await import('./file-sync.js')).syncNative(replicas, change, (id) => this.specOf(project, id)),
   };
 
   validate(project: Project): TugError[] {

@@ -17,9 +17,13 @@ import type { ExecOptions } from '../backend.js';
 import { hostUser, planLaunch, workingDirOf, type HostUser, type LaunchPlan } from './engine/launch.js';
 import { processStartTime } from './proc-stat.js';
 import { replicaEnvironment } from './replica-env.js';
+import { sleep } from '../../timers.js';
 
 /** Hands the exec's group to the engine; rejects (and the group is killed) when the replica is not running. */
 export type AdoptExec = (pid: number, procStart: number) => Promise<void>;
+
+/** How long captured output may still arrive after the command exited. */
+const OUTPUT_DRAIN_MS = 200;
 
 /** What a terminal or a supervisor sends the CLI, passed on to the command. */
 const RELAYED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGWINCH'];
@@ -47,7 +51,8 @@ export function execInReplica(
       cwd,
       env,
       detached: true,
-      stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+      // With `output` (watch's exec hooks) the caller takes what it prints, and the terminal stays out of it.
+      stdio: opts.output ? ['ignore', 'pipe', 'pipe'] : [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
       ...(ids.uid === undefined ? {} : { uid: ids.uid }),
       ...(ids.gid === undefined ? {} : { gid: ids.gid }),
     });
@@ -65,6 +70,11 @@ export function execInReplica(
     });
     const pgid = child.pid;
     if (pgid === undefined) return; // 'error' follows
+    const output = opts.output;
+    if (output) {
+      child.stdout?.on('data', (chunk: Buffer) => output('stdout', chunk));
+      child.stderr?.on('data', (chunk: Buffer) => output('stderr', chunk));
+    }
     const relay = (signal: NodeJS.Signals): void => {
       try {
         process.kill(-pgid, signal);
@@ -82,9 +92,13 @@ export function execInReplica(
         return err;
       },
     );
+    // Captured output may still be in the pipes at exit; a child left running in the background may hold them open forever.
+    const drained = output ? new Promise<void>((done) => child.once('close', () => done())) : Promise.resolve();
     child.once('exit', (code, signal) => {
       for (const s of RELAYED) process.off(s, relay);
-      void adopted.then((refused) => (refused ? reject(refused) : resolvePromise(exitStatus(code, signal))));
+      void Promise.race([drained, sleep(OUTPUT_DRAIN_MS)])
+        .then(() => adopted)
+        .then((refused) => (refused ? reject(refused) : resolvePromise(exitStatus(code, signal))));
     });
   });
 }
