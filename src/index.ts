@@ -6,7 +6,8 @@
 //   await project.up({ wait: true });
 //   const rows = await project.ps();
 export { openProject, type OpenProjectOptions } from './api/open.js';
-export { Project, type ApiRunResult, type ApiUpOptions, type ApiUpResult } from './api/project.js';
+export { Project, type ApiRunResult, type ApiUpOptions, type ApiUpResult, type ApiWatchOptions } from './api/project.js';
+export type { WatchHandle } from './api/watch-handle.js';
 export { ConfigErrors, TugError, isUserError, type SourceLocation, type TugErrorInit } from './core/errors.js';
 export type { Project as ProjectModel, ServiceSpec } from './core/model/types.js';
 export type { ObservedReplica, ReplicaState, HealthState, PublishedPort } from './core/reconcile/observed.js';
@@ -21,5 +22,6 @@ export type { PsOptions } from './engine/ps.js';
 export type { RunHandle, RunOptions } from './engine/run.js';
 export type { ScaleOptions } from './engine/scale.js';
 export type { UpOptions, UpResult } from './engine/up.js';
+export type { WatchEvent, WatchEventSink, ServiceChange } from './engine/watch/events.js';
 export type { ImageProgress, LogLine, ReplicaEvent } from './runtime/backend.js';
 export { tugVersion } from './version.js';

@@ -6,7 +6,7 @@ import type { EngineContext } from '../engine/context.js';
 import { stamp, type EngineHooks } from '../engine/events.js';
 import { selectBackend } from '../runtime/select.js';
 import { tugVersion } from '../version.js';
-import { Project } from './project.js';
+import { Project, type ProjectSource } from './project.js';
 
 /** The engine context a project runs in: the backend (its notices become events), parallelism, environment, reporting. */
 export async function engineContext(
@@ -19,6 +19,6 @@ export async function engineContext(
 }
 
 /** A Project over a loaded model, or by name alone (`-p NAME` without a file). */
-export function projectFor(engine: EngineContext, model: ProjectModel | string): Project {
-  return typeof model === 'string' ? new Project(engine, model) : new Project(engine, model.name, model);
+export function projectFor(engine: EngineContext, model: ProjectModel | string, source?: ProjectSource): Project {
+  return typeof model === 'string' ? new Project(engine, model) : new Project(engine, model.name, model, source);
 }

@@ -30,11 +30,13 @@ export interface OpenProjectOptions {
 export async function openProject(opts: OpenProjectOptions = {}): Promise<Project> {
   const env = opts.env ?? process.env;
   const cwd = opts.projectDirectory ? resolve(opts.projectDirectory) : process.cwd();
-  const loaded = loadProject(
-    { files: opts.files, projectName: opts.projectName, profiles: opts.profiles, envFiles: opts.envFiles, projectDirectory: opts.projectDirectory },
-    { cwd, env },
-  );
+  const load = () =>
+    loadProject(
+      { files: opts.files, projectName: opts.projectName, profiles: opts.profiles, envFiles: opts.envFiles, projectDirectory: opts.projectDirectory },
+      { cwd, env },
+    );
+  const loaded = load();
   const hooks: EngineHooks = { event: opts.onEvent ?? (() => {}) };
   for (const message of [...loaded.discoveryWarnings, ...loaded.warnings]) hooks.event(stamp({ type: 'warning', message }));
-  return projectFor(await engineContext(opts, env, hooks), loaded.project);
+  return projectFor(await engineContext(opts, env, hooks), loaded.project, { files: loaded.sourceFiles, load });
 }

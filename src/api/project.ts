@@ -19,6 +19,9 @@ import type { PsOptions } from '../engine/ps.js';
 import type { RunHandle, RunOptions } from '../engine/run.js';
 import type { ScaleOptions } from '../engine/scale.js';
 import type { UpOptions, UpResult } from '../engine/up.js';
+import type { LoadedModel, WatchOptions } from '../engine/watch.js';
+import type { WatchEventSink } from '../engine/watch/events.js';
+import type { WatchHandle } from './watch-handle.js';
 import type { LogLine, ReplicaEvent } from '../runtime/backend.js';
 
 export interface ApiUpOptions extends UpOptions {
@@ -44,6 +47,20 @@ export interface ApiRunResult {
   output: LogLine[];
 }
 
+export interface ApiWatchOptions extends Omit<WatchOptions, 'onEvent' | 'reload' | 'sourceFiles'> {
+  /** Each watch event as it happens (the handle iterates over the same events). */
+  onEvent?: WatchEventSink;
+  /** false: do not watch the project's own files (no live reload). Default true when the project was opened from its files. */
+  reload?: boolean;
+}
+
+/** How a project opened from its files loads them again (watch's live reload). */
+export interface ProjectSource {
+  /** Every file the current model was loaded from. */
+  files: readonly string[];
+  load(): LoadedModel;
+}
+
 export class Project implements AsyncDisposable {
   constructor(
     private readonly engine: EngineContext,
@@ -51,6 +68,7 @@ export class Project implements AsyncDisposable {
     readonly name: string,
     /** The loaded Compose model; absent for a project opened by name alone (it still has ps, logs, down, stop...). */
     readonly model?: ProjectModel,
+    private readonly source?: ProjectSource,
   ) {}
 
   /** The project as `tug config` prints it. */
@@ -135,6 +153,31 @@ export class Project implements AsyncDisposable {
   async runHandle(service: string, opts: RunOptions = {}): Promise<RunHandle> {
     const { run } = await import('../engine/run.js');
     return run(this.engine, this.needModel('run'), service, opts);
+  }
+
+  /**
+   * Brings the project up (unless noUp), then keeps it in step with the files
+   * its `develop.watch` rules name, and with its own files (live reload).
+   * Resolves once watching has begun; a second watch of the project is refused.
+   */
+  async watch(opts: ApiWatchOptions = {}): Promise<WatchHandle> {
+    const model = this.needModel('watch');
+    const [{ watch }, { WatchEventBuffer }] = await Promise.all([import('../engine/watch.js'), import('./watch-handle.js')]);
+    const buffer = new WatchEventBuffer();
+    const { onEvent, reload = true, ...rest } = opts;
+    const source = reload ? this.source : undefined;
+    const session = await watch(this.engine, model, {
+      ...rest,
+      ...(source && { reload: () => source.load(), sourceFiles: source.files }),
+      onEvent: (e) => {
+        buffer.push(e);
+        onEvent?.(e);
+      },
+    }).catch((err: unknown) => {
+      buffer.end();
+      throw err;
+    });
+    return buffer.handle(session);
   }
 
   start(opts: LifecycleOptions = {}): Promise<void> {

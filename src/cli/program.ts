@@ -150,9 +150,22 @@ function registerRuntimeCommands(program: Command, ctx: CliContext, setExit: (co
     .option('--no-color', 'monochrome log output')
     .option('--no-log-prefix', 'no replica-name prefix on log lines')
     .option('--timestamps', 'show timestamps')
+    .option('-w, --watch', 'watch the files of develop.watch rules and the project\'s own files while attached')
     .action(async (services: string[], opts) => {
       const { upCommand } = await import('./commands/up.js');
       setExit(await upCommand(ctx, services, opts));
+    });
+
+  program
+    .command('watch')
+    .description('keep the running project in step with edited files (develop.watch) and its Compose files')
+    .argument('[services...]', 'only these services\' rules')
+    .option('--no-up', 'do not bring the project up first')
+    .option('--prune', 'after a rebuild, remove the image it replaced once unused (docker)')
+    .option('--quiet', 'print only errors')
+    .action(async (services: string[], opts) => {
+      const { watchCommand } = await import('./commands/watch.js');
+      setExit(await watchCommand(ctx, services, opts));
     });
 
   program

@@ -1,15 +1,22 @@
 // Loading the whole project for a command (validated and normalized), or, for
 // commands that work from labels alone, falling back to just its name.
 import { TugError, isUserError } from '../core/errors.js';
+import type { ProjectSource } from '../api/project.js';
 import type { Project } from '../core/model/types.js';
 import { openProject } from '../host/open-project.js';
 import { projectOptions, warn, type CliContext } from './context.js';
 import { typedProjectName } from './session.js';
 
 export function loadProjectFor(ctx: CliContext, services: string[] = []): Project {
-  const loaded = openProject(projectOptions(ctx, { services }), { cwd: ctx.cwd, env: ctx.env });
+  return loadWithSource(ctx, services).project;
+}
+
+/** The project and how to load it again (watch's live reload: the same flags, the same files). */
+export function loadWithSource(ctx: CliContext, services: string[] = []): { project: Project; source: ProjectSource } {
+  const load = () => openProject(projectOptions(ctx, { services }), { cwd: ctx.cwd, env: ctx.env });
+  const loaded = load();
   for (const w of [...loaded.discoveryWarnings, ...loaded.warnings]) warn(ctx, w);
-  return loaded.project;
+  return { project: loaded.project, source: { files: loaded.sourceFiles, load } };
 }
 
 /**

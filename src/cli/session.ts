@@ -6,7 +6,7 @@ import { isUserError } from '../core/errors.js';
 import { acceptTypedProjectName } from '../core/load/project-name.js';
 import { projectNameOf } from '../host/project-sources.js';
 import { engineContext, projectFor } from '../api/engine-context.js';
-import type { Project } from '../api/project.js';
+import type { Project, ProjectSource } from '../api/project.js';
 import type { Project as ProjectModel } from '../core/model/types.js';
 import type { EngineContext } from '../engine/context.js';
 import type { EngineHooks } from '../engine/events.js';
@@ -59,8 +59,14 @@ export async function withEngine<T>(ctx: CliContext, opts: EngineSessionOptions,
 }
 
 /** The command's project, through the programmatic API (the CLI is built on it): loaded, or by name alone. */
-export function withProject<T>(ctx: CliContext, opts: EngineSessionOptions, model: ProjectModel | string, fn: (project: Project) => Promise<T>): Promise<T> {
-  return withEngine(ctx, opts, (engine) => fn(projectFor(engine, model)));
+export function withProject<T>(
+  ctx: CliContext,
+  opts: EngineSessionOptions,
+  model: ProjectModel | string,
+  fn: (project: Project) => Promise<T>,
+  source?: ProjectSource,
+): Promise<T> {
+  return withEngine(ctx, opts, (engine) => fn(projectFor(engine, model, source)));
 }
 
 /** Calls `handler` on every Ctrl-C (and SIGTERM) until disposed; the engine decides what each one means. */

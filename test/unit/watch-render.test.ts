@@ -27,7 +27,7 @@ const events: WatchEvent[] = [
   { type: 'sync', service: 'web', replica: 'web-2', files: 1, removed: 2, ms: 1450, time },
   { type: 'restart', service: 'api', replicas: ['api-1', 'api-2'], ms: 830, time },
   { type: 'rebuild', service: 'worker', ms: 4200, time },
-  { type: 'exec', service: 'web', replica: 'web-1', command: ['npm', 'install'], exitCode: 1, ms: 900, time },
+  { type: 'exec', service: 'web', replica: 'web-1', command: ['npm', 'install'], exitCode: 1, output: "", ms: 900, time },
   { type: 'reload', services: [{ service: 'api', change: 'scaled' }, { service: 'cache', change: 'added' }], time },
   { type: 'reload-rejected', errors: [broken], time },
   { type: 'notice', service: 'web', message: 'service "web": nothing is copied', time },

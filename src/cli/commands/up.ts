@@ -6,7 +6,7 @@ import type { UpOptions, UpResult } from '../../engine/up.js';
 import { parseScaleArgs, parseTimeoutSeconds, parseWaitTimeout } from '../args.js';
 import type { CliContext } from '../context.js';
 import { interruptController, onInterrupt, withProject } from '../session.js';
-import { loadProjectFor } from '../project-loading.js';
+import { loadWithSource } from '../project-loading.js';
 
 export interface UpFlags {
   detach?: boolean;
@@ -29,6 +29,8 @@ export interface UpFlags {
   /** --build: true, --no-build: false, neither: undefined. */
   build?: boolean;
   pull?: string;
+  /** --watch: stay attached and watch (develop.watch rules, live reload). */
+  watch?: boolean;
 }
 
 export async function upCommand(ctx: CliContext, services: string[], flags: UpFlags): Promise<number> {
@@ -36,7 +38,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
   // Every numeric flag is checked before anything is loaded or started.
   const timeoutMs = parseTimeoutSeconds(flags.timeout);
   const waitTimeoutMs = parseWaitTimeout(flags.waitTimeout);
-  const project = loadProjectFor(ctx, services);
+  const { project, source } = loadWithSource(ctx, services);
   const scale = parseScaleArgs(flags.scale ?? [], Object.keys(project.services));
   if (flags.exitCodeFrom && !Object.hasOwn(project.services, flags.exitCodeFrom)) throw usageError(`no such service: ${flags.exitCodeFrom}`);
   const attached = { project: project.name, prefix: flags.logPrefix, timestamps: Boolean(flags.timestamps), color: flags.color };
@@ -77,13 +79,19 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
       timeoutMs,
       since: result.startedAt,
     });
-    const stopInterrupts = onInterrupt(() => attachment.interrupt());
+    // Watching starts once the logs are attached; Ctrl-C ends both (the services stop, as attached up does).
+    const watching = flags.watch ? await (await import('./watch.js')).startWatching(ctx, tug, services, { noUp: true }) : undefined;
+    const stopInterrupts = onInterrupt(() => {
+      void watching?.stop();
+      attachment.interrupt();
+    });
     try {
       return await attachment.done;
     } finally {
       stopInterrupts();
+      await watching?.stop();
     }
-  });
+  }, source);
 }
 
 /** Flag combinations docker compose refuses, refused the same way (exit code 2). */
@@ -91,6 +99,9 @@ function validateUpFlags(f: UpFlags): void {
   const abort = f.abortOnContainerExit || f.exitCodeFrom;
   if (f.wait && abort) throw usageError('--wait cannot be combined with --abort-on-container-exit or --exit-code-from');
   if (f.detach && abort) throw usageError('-d cannot be combined with --abort-on-container-exit or --exit-code-from');
+  if (f.watch && f.detach) throw usageError('--watch cannot be combined with -d/--detach', 'watching needs the command to stay; use tug watch to watch a detached project');
+  if (f.watch && f.build === false) throw usageError('--watch cannot be combined with --no-build', 'rebuild rules build images');
+  if (f.watch && f.wait) throw usageError('--watch cannot be combined with --wait');
   if (f.forceRecreate && !f.recreate) throw usageError('--force-recreate and --no-recreate cannot be combined');
   if (f.alwaysRecreateDeps && !f.recreate) throw usageError('--always-recreate-deps and --no-recreate cannot be combined');
   if (f.pull !== undefined && !['always', 'missing', 'never'].includes(f.pull)) {

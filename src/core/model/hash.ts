@@ -1,10 +1,12 @@
 // The config hash decides whether a replica must be recreated. It covers what
 // changes a running replica and ignores what does not: how many replicas, how
-// the image is built, ordering (depends_on), profiles, pull policy and x- fields.
+// the image is built, ordering (depends_on), profiles, pull policy, watch
+// rules (develop) and x- fields.
 import { createHash } from 'node:crypto';
 import type { ServiceSpec } from './types.js';
 
-const IGNORED = new Set(['build', 'pull_policy', 'scale', 'depends_on', 'profiles']);
+// develop (watch rules) tells watch what to do with edits; a running replica is the same without it.
+const IGNORED = new Set(['build', 'pull_policy', 'scale', 'depends_on', 'profiles', 'develop']);
 
 export function serviceConfigHash(service: ServiceSpec): string {
   const relevant: Record<string, unknown> = {};

@@ -1,9 +1,9 @@
 // What watching reports, one event per action taken, for the CLI to render
 // (plain lines, JSON lines) and for programmatic users. Times are epoch ms.
 import type { TugError } from '../../core/errors.js';
+import type { ServiceReloadChange } from '../../core/watch/reload-diff.js';
 
-/** How a reload changed one service. */
-export type ServiceChange = 'added' | 'removed' | 'scaled' | 'reconfigured';
+export type { ServiceChange } from '../../core/watch/reload-diff.js';
 
 export type WatchEvent =
   /** The initial scan is done: changes from now on are acted upon. */
@@ -11,9 +11,10 @@ export type WatchEvent =
   | { type: 'sync'; service: string; replica: string; files: number; removed: number; ms: number; time: number }
   | { type: 'restart'; service: string; replicas: string[]; ms: number; time: number }
   | { type: 'rebuild'; service: string; ms: number; time: number }
-  | { type: 'exec'; service: string; replica: string; command: string[]; exitCode: number; ms: number; time: number }
+  /** `output`: the last of what the hook printed (its stdio is not the terminal's). */
+  | { type: 'exec'; service: string; replica: string; command: string[]; exitCode: number; output: string; ms: number; time: number }
   /** The project's files changed and the new model is running: one entry per service that changed. */
-  | { type: 'reload'; services: { service: string; change: ServiceChange }[]; time: number }
+  | { type: 'reload'; services: ServiceReloadChange[]; time: number }
   /** The project's files changed but do not load: nothing running was touched. */
   | { type: 'reload-rejected'; errors: TugError[]; time: number }
   /** Something worth saying once (a sync that needs nothing, a rule that is skipped). */

@@ -1,0 +1,160 @@
+// `watch`: keep a running project in step with the files a developer edits.
+// One watch per project at a time (a lock under TUG_HOME, any backend); the
+// project is brought up first unless `noUp`; then every rule's path is
+// watched (ignores applied by the watcher), changes are batched over a short
+// quiet window and each batch is planned (plan-batch.ts: rebuilds, syncs,
+// restarts, execs) and carried out (watch/steps.ts), one batch at a time.
+// The project's own files are watched too: a change reloads them, and a valid
+// result is reconciled by the up planner (watch/reload.ts). A failing step is
+// an `error` event and watching goes on. stop() ends watching and leaves the
+// project running.
+import type { Project } from '../core/model/types.js';
+import type { PathChange, SyncPath } from '../core/watch/changes.js';
+import { projectFiles } from '../core/watch/project-files.js';
+import { watchSettings } from '../core/watch/settings.js';
+import { acquireWatchLock } from '../runtime/watch/watch-lock.js';
+import { initialSyncPaths } from '../runtime/watch/initial-sync.js';
+import { watchRoots, type FileWatcher } from '../runtime/watch/watcher.js';
+import type { EngineContext } from './context.js';
+import { up, type UpOptions } from './up.js';
+import { batchChanges, type ChangeBatcher } from './watch/debounce.js';
+import type { WatchEvent, WatchEventSink } from './watch/events.js';
+import { planBatch } from './watch/plan-batch.js';
+import { reloadProject, type LoadedModel } from './watch/reload.js';
+import { checkCanWatch, prepareRules, watchRootsOf, type RuleSet, type WatchEventInit } from './watch/rule-set.js';
+import { runStep } from './watch/steps.js';
+
+export type { LoadedModel } from './watch/reload.js';
+
+export interface WatchOptions {
+  /** Only these services' rules (and, for the first up, these services). */
+  services?: string[];
+  /** The project runs already (up --watch): do not bring it up. */
+  noUp?: boolean;
+  /** After a rebuild, remove the image it replaced when nothing uses it any more (docker; the native backend does not build). */
+  prune?: boolean;
+  /** The up that comes first: build and pull flags. */
+  up?: Pick<UpOptions, 'build' | 'pull'>;
+  /** Loads the project's files again, for the live reload; throws the load's errors. Without it the project's files are not watched. */
+  reload?: () => LoadedModel | Promise<LoadedModel>;
+  /** The files the project was loaded from (every read the loader made). */
+  sourceFiles?: readonly string[];
+  onEvent: WatchEventSink;
+}
+
+export interface WatchSession {
+  /** Resolves once watching has ended (after stop()). */
+  readonly done: Promise<void>;
+  /** Ends watching (pending changes are dropped, a batch in progress finishes); the project keeps running. */
+  stop(): Promise<void>;
+}
+
+export async function watch(ctx: EngineContext, project: Project, opts: WatchOptions): Promise<WatchSession> {
+  const services = opts.services && opts.services.length > 0 ? opts.services : undefined;
+  checkCanWatch(ctx, project, services);
+  const settings = watchSettings(project);
+  if (settings instanceof Error) throw settings;
+  // Taken before anything runs: a second watch changes nothing.
+  const release = await acquireWatchLock(ctx.env, project.name);
+  try {
+    if (!opts.noUp) await up(ctx, project, { services, ...opts.up });
+    const session = new Session(quieted(ctx), project, services, opts, settings.debounceMs, release);
+    await session.start();
+    return session;
+  } catch (err) {
+    release();
+    throw err;
+  }
+}
+
+class Session implements WatchSession {
+  private rules!: RuleSet;
+  private files = new Set<string>();
+  private watcher: FileWatcher | undefined;
+  private batcher: ChangeBatcher;
+  /** Batches run one after another, in the order they were cut. */
+  private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private finished!: () => void;
+  readonly done = new Promise<void>((resolve) => (this.finished = resolve));
+
+  constructor(
+    private readonly ctx: EngineContext,
+    private project: Project,
+    private readonly services: string[] | undefined,
+    private readonly opts: WatchOptions,
+    quietMs: number,
+    private readonly release: () => void,
+  ) {
+    this.batcher = batchChanges({ quietMs }, (changes) => this.enqueue(() => this.handleBatch(changes)));
+  }
+
+  async start(): Promise<void> {
+    await this.watchRules(this.opts.sourceFiles ?? []);
+    for (const rule of this.rules.initialSync) {
+      const paths: SyncPath[] = [];
+      for await (const p of initialSyncPaths(rule)) paths.push(p);
+      if (paths.length > 0) await runStep(this.stepContext(), { kind: 'sync', service: rule.service, paths });
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return this.done;
+    this.stopped = true;
+    this.batcher.close();
+    await this.watcher?.close();
+    await this.queue;
+    this.release();
+    this.finished();
+  }
+
+  private emit = (event: WatchEventInit): void => {
+    if (!this.stopped) this.opts.onEvent({ ...event, time: Date.now() } as WatchEvent);
+  };
+
+  private stepContext() {
+    return { ctx: this.ctx, project: this.project, emit: this.emit };
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.queue = this.queue.then(() => (this.stopped ? undefined : work())).catch((err) => this.emit({ type: 'error', error: err }));
+  }
+
+  /** (Re)starts the watcher on the current rules and project files; resolves once its first scan is done. */
+  private async watchRules(sourceFiles: readonly string[]): Promise<void> {
+    await this.watcher?.close();
+    this.rules = await prepareRules(this.ctx, this.project, this.services);
+    this.files = new Set(this.opts.reload ? projectFiles(this.project, sourceFiles) : []);
+    const roots = watchRootsOf(this.rules.matchers, [...this.files]);
+    const watcher = watchRoots(roots, (e) => {
+      if (e.type === 'change') this.batcher.push({ kind: e.kind, path: e.path });
+      else if (e.type === 'error') this.emit({ type: 'error', error: e.error });
+    });
+    this.watcher = watcher;
+    await watcher.ready;
+    for (const notice of this.rules.notices) this.emit(notice);
+    const watched = [...new Set(this.rules.matchers.map((m) => m.service))];
+    this.emit({ type: 'watching', services: watched, paths: [...new Set(this.rules.matchers.map((m) => m.rule.path))] });
+  }
+
+  private async handleBatch(changes: PathChange[]): Promise<void> {
+    const projectChanged = changes.some((c) => this.files.has(c.path));
+    if (projectChanged && this.opts.reload) {
+      const reloaded = await reloadProject(this.ctx, this.project, this.opts.reload, this.services, this.emit);
+      if (reloaded) {
+        this.project = reloaded.project;
+        await this.watchRules(reloaded.sourceFiles);
+      }
+    }
+    const steps = planBatch(changes.filter((c) => !this.files.has(c.path)), this.rules.matchers);
+    for (const step of steps) {
+      if (this.stopped) return;
+      await runStep(this.stepContext(), step);
+    }
+  }
+}
+
+/** The engine for watch's own actions: warnings still reach the user, plan progress does not (each action is one line). */
+function quieted(ctx: EngineContext): EngineContext {
+  return { ...ctx, hooks: { event: (e) => e.type === 'warning' && ctx.hooks.event(e) } };
+}
