@@ -113,7 +113,7 @@ class Session implements WatchSession {
   };
 
   private stepContext() {
-    return { ctx: this.ctx, project: this.project, emit: this.emit };
+    return { ctx: this.ctx, project: this.project, emit: this.emit, prune: this.opts.prune === true };
   }
 
   private enqueue(work: () => Promise<void>): void {

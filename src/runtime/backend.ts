@@ -163,6 +163,11 @@ export interface ImageFacet {
    * becomes the `com.docker.compose.image` label and part of the recreate decision.
    */
   prepare(project: Project, services: string[], opts: ImagePreparation): Promise<Record<string, string>>;
+  /**
+   * Removes those of these images (IDs) that nothing uses any more: no tag,
+   * no container (watch --prune, after a rebuild). Resolves to the IDs removed.
+   */
+  removeUnused?(imageIds: readonly string[]): Promise<string[]>;
 }
 
 /** Present when `capabilities.fileSync`: watch's sync actions write through it. */

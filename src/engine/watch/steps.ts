@@ -8,6 +8,7 @@
 // the caller goes on watching.
 import { ConfigErrors, TugError } from '../../core/errors.js';
 import type { SyncPath } from '../../core/watch/changes.js';
+import { LABEL } from '../../core/model/labels.js';
 import type { Project } from '../../core/model/types.js';
 import type { ObservedReplica } from '../../core/reconcile/observed.js';
 import type { WatchExecHook } from '../../core/watch/rules.js';
@@ -25,6 +26,8 @@ export interface StepContext {
   ctx: EngineContext;
   project: Project;
   emit: (event: WatchEventInit) => void;
+  /** After a rebuild, remove the image it replaced when nothing uses it (backends that can). */
+  prune?: boolean;
 }
 
 export async function runStep(run: StepContext, step: WatchStep): Promise<void> {
@@ -44,10 +47,20 @@ export async function runStep(run: StepContext, step: WatchStep): Promise<void> 
   }
 }
 
-async function rebuild({ ctx, project, emit }: StepContext, service: string): Promise<void> {
+async function rebuild({ ctx, project, emit, prune }: StepContext, service: string): Promise<void> {
   const started = performance.now();
+  const before = await ctx.backend.replicas.observe(project.name);
+  const oldImages = before.replicas.filter((r) => r.service === service).map((r) => r.labels[LABEL.image]).filter((id): id is string => Boolean(id));
   await up(ctx, project, { services: [service], noDeps: true, forceRecreate: true, build: true });
   emit({ type: 'rebuild', service, ms: performance.now() - started });
+  const removeUnused = ctx.backend.images?.removeUnused;
+  if (!prune || !removeUnused || oldImages.length === 0) return;
+  const removed = await removeUnused(oldImages);
+  if (removed.length > 0) emit({ type: 'notice', service, message: `removed the image the rebuild of ${service} replaced (${removed.map(shortId).join(', ')})` });
+}
+
+function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
 }
 
 async function sync({ ctx, project, emit }: StepContext, service: string, paths: readonly SyncPath[]): Promise<void> {

@@ -27,7 +27,7 @@ import * as containers from './containers.js';
 import { engineError } from './engine-errors.js';
 import { replicaEvents } from './events.js';
 import { execInContainer, type ExecStdio } from './exec.js';
-import { prepareImages } from './images.js';
+import { prepareImages, removeUnusedImages } from './images.js';
 import { readLogs } from './logs.js';
 import * as resources from './networks-volumes.js';
 import { listProjects, observeProject } from './observe.js';
@@ -107,6 +107,7 @@ export class DockerBackend implements RuntimeBackend {
 
   readonly images: ImageFacet = {
     prepare: async (project, services, opts) => prepareImages(await this.docker(), project, services, opts),
+    removeUnused: async (ids) => removeUnusedImages(await this.docker(), ids),
   };
 
   /** Watch's syncs: a tar of the changed files into each container, deletions removed there (file-sync.ts). */

@@ -186,3 +186,20 @@ async function inParallel<T>(items: T[], limit: number, run: (item: T) => Promis
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
+
+/** Removes each image that has no tag left; the engine refuses (and it is kept) while a container uses it. */
+export async function removeUnusedImages(docker: Dockerode, ids: readonly string[]): Promise<string[]> {
+  const removed: string[] = [];
+  for (const id of new Set(ids)) {
+    try {
+      const info = await docker.getImage(id).inspect();
+      const tags = (info.RepoTags ?? []).filter((t) => t !== '<none>:<none>');
+      if (tags.length > 0) continue;
+      await docker.getImage(id).remove({ noprune: false });
+      removed.push(id);
+    } catch {
+      // gone already, or still in use: nothing to prune
+    }
+  }
+  return removed;
+}
