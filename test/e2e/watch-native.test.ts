@@ -188,6 +188,58 @@ describe('tug watch, native process mode', () => {
   });
 });
 
+describe('up --watch, and the API', () => {
+  it('refuses -d and --no-build as Compose does, and a project without rules', async () => {
+    const p = await setup();
+    for (const flags of [['-d'], ['--no-build'], ['--wait']]) {
+      const r = p.cli(['up', '--watch', ...flags]);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toContain('--watch cannot be combined with');
+    }
+    p.write('compose.yaml', 'services:\n  plain:\n    command: ["sleep", "1"]\n');
+    const none = p.cli(['watch']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('nothing to watch: no service has develop.watch rules');
+    expect(p.rows()).toEqual([]);
+  });
+
+  it('up --watch acts on edits while attached; Ctrl-C stops the services as attached up does', async () => {
+    const p = await setup();
+    const w = startWatch(['-p', p.project, 'up', '--watch'], { cwd: p.dir, env: { TUG_HOME: homes.at(-1)! } });
+    await w.next('watching');
+    p.write('src/greeting.txt', 'hello v2\n');
+    await w.next('restart', (e) => e.service === 'web');
+    await until(async () => (await p.get('/')) === 'hello v2', 'the new greeting served');
+    expect(await w.interrupt()).toBe(130);
+    expect(p.cli(['ps', '-a', '--format', 'json']).stdout).toContain('"State":"exited"');
+  });
+
+  it('Project.watch() yields the events and stop() ends watching with the project left running', async () => {
+    const p = await setup();
+    const { openProject } = await import('../../src/index.js');
+    const project = await openProject({ projectDirectory: p.dir, projectName: p.project, env: { ...process.env, TUG_HOME: homes.at(-1)! } });
+    try {
+      const handle = await project.watch();
+      const seen: string[] = [];
+      const reading = (async () => {
+        for await (const e of handle) {
+          seen.push(e.type);
+          if (e.type === 'restart') await handle.stop();
+        }
+      })();
+      await until(() => seen.includes('watching'), 'watching');
+      p.write('src/greeting.txt', 'hello v3\n');
+      await reading;
+      await handle.done;
+      expect(seen).toContain('restart');
+      expect((await project.ps()).map((r) => r.State)).toEqual(['running', 'running']);
+    } finally {
+      await project.down();
+      await project.close();
+    }
+  });
+});
+
 function inotifyWatchesOf(pid: number): number {
   let count = 0;
   for (const fd of readdirSync(`/proc/${pid}/fd`)) {
