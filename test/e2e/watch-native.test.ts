@@ -188,6 +188,35 @@ describe('tug watch, native process mode', () => {
   });
 });
 
+describe('sync rules the native backend will not carry out', () => {
+  it('says once why a sync outside the project (process mode) or into a container replica is not done, and keeps watching', async () => {
+    const p = await setup();
+    p.write(
+      'compose.yaml',
+      `services:
+  host:
+    command: ["sleep", "1000"]
+    develop:
+      watch:
+        - { path: ./src, target: /etc/tug-should-never-write, action: sync+restart }
+  boxed:
+    command: ["sleep", "1000"]
+    x-tug: { isolation: container }
+    develop:
+      watch:
+        - { path: ./assets, target: /app, action: sync }
+`,
+    );
+    const w = p.watch(['--no-up']);
+    await w.next('watching');
+    const errors = w.events().filter((e) => e.type === 'error').map((e) => e.error as { code: string; message: string });
+    expect(errors.map((e) => e.code).sort()).toEqual(['native.sync-container', 'watch.sync-outside-project']);
+    expect(errors.find((e) => e.code === 'watch.sync-outside-project')!.message).toContain('tug writes only inside the project directory');
+    expect(errors.find((e) => e.code === 'native.sync-container')!.message).toContain('not supported yet');
+    expect(existsSync('/etc/tug-should-never-write')).toBe(false);
+  });
+});
+
 describe('up --watch, and the API', () => {
   it('refuses -d and --no-build as Compose does, and a project without rules', async () => {
     const p = await setup();

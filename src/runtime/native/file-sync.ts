@@ -15,11 +15,24 @@ import type { ServiceWatchRule } from '../../core/watch/rules.js';
 import type { FileSyncChange, FileSyncResult, SyncReplicaRef, SyncRuleVerdict } from '../backend.js';
 import { decideHostSync, syncOnHost } from '../watch/host-sync.js';
 
-/** Whether a service's replicas run as host processes: true unless the file asks for a container. */
+/**
+ * Whether a service's replicas run as host processes: true unless the file
+ * asks for a container. THE SEAM: once the native engine records how it runs
+ * each replica, replicaRunsOnHost must read that instead (an `auto` service
+ * with an image may become a container).
+ */
 export function runsOnHost(svc: ServiceSpec): boolean {
   const ext = svc['x-tug'];
   const isolation = typeof ext === 'object' && ext !== null ? (ext as { isolation?: unknown }).isolation : undefined;
   return isolation !== 'container';
+}
+
+/** The replica's own record wins when it has one (an `isolation` on its spec), else the file's ask. */
+function replicaRunsOnHost(spec: ReplicaSpec): boolean {
+  const recorded = (spec as { isolation?: unknown }).isolation;
+  if (recorded === 'container') return false;
+  if (recorded === 'process') return true;
+  return runsOnHost(spec.service_spec);
 }
 
 export async function checkNativeRule(project: Project, entry: ServiceWatchRule): Promise<SyncRuleVerdict> {
@@ -42,7 +55,7 @@ export async function syncNative(replicas: readonly SyncReplicaRef[], change: Fi
   for (const r of replicas) {
     const spec = await specOf(r.id);
     if (!spec) results.set(r.id, failed(r, new TugError({ code: 'sync.no-replica', message: `cannot sync files into ${r.name}: it is gone` })));
-    else if (!runsOnHost(spec.service_spec)) results.set(r.id, failed(r, containerSyncError(spec.service)));
+    else if (!replicaRunsOnHost(spec)) results.set(r.id, failed(r, containerSyncError(spec.service)));
     else byDir.set(spec.projectDir, [...(byDir.get(spec.projectDir) ?? []), r]);
   }
   for (const [dir, group] of byDir) {
