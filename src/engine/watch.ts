@@ -22,7 +22,7 @@ import type { WatchEvent, WatchEventSink } from './watch/events.js';
 import { planBatch } from './watch/plan-batch.js';
 import { reloadProject, type LoadedModel } from './watch/reload.js';
 import { checkCanWatch, prepareRules, watchRootsOf, type RuleSet, type WatchEventInit } from './watch/rule-set.js';
-import { runStep } from './watch/steps.js';
+import { asTugError, runStep } from './watch/steps.js';
 
 export type { LoadedModel } from './watch/reload.js';
 
@@ -117,13 +117,19 @@ class Session implements WatchSession {
   }
 
   private enqueue(work: () => Promise<void>): void {
-    this.queue = this.queue.then(() => (this.stopped ? undefined : work())).catch((err) => this.emit({ type: 'error', error: err }));
+    this.queue = this.queue.then(() => (this.stopped ? undefined : work())).catch((err: unknown) => this.emit({ type: 'error', error: asTugError(err, 'watching failed') }));
   }
 
   /** (Re)starts the watcher on the current rules and project files; resolves once its first scan is done. */
   private async watchRules(sourceFiles: readonly string[]): Promise<void> {
     await this.watcher?.close();
-    this.rules = await prepareRules(this.ctx, this.project, this.services);
+    try {
+      this.rules = await prepareRules(this.ctx, this.project, this.services);
+    } catch (err) {
+      // The project's own files are still watched, so the fix of what broke the rules is seen.
+      this.emit({ type: 'error', error: asTugError(err, 'cannot set up the watch rules') });
+      this.rules = { matchers: [], initialSync: [], notices: [] };
+    }
     this.files = new Set(this.opts.reload ? projectFiles(this.project, sourceFiles) : []);
     const roots = watchRootsOf(this.rules.matchers, [...this.files]);
     const watcher = watchRoots(roots, (e) => {

@@ -1,10 +1,12 @@
 // `tug up`: converge the project to the file (Project.up, engine/up.ts), then
 // either return (-d, --wait) or stay attached (engine/attach.ts) until Ctrl-C
 // or a replica exit ends it. Here: flags in, events rendered, an exit code out.
-import { usageError } from '../../core/errors.js';
+import type { Project } from '../../api/project.js';
+import type { WatchHandle } from '../../api/watch-handle.js';
+import { TugError, usageError } from '../../core/errors.js';
 import type { UpOptions, UpResult } from '../../engine/up.js';
 import { parseScaleArgs, parseTimeoutSeconds, parseWaitTimeout } from '../args.js';
-import type { CliContext } from '../context.js';
+import { warn, type CliContext } from '../context.js';
 import { interruptController, onInterrupt, withProject } from '../session.js';
 import { loadWithSource } from '../project-loading.js';
 
@@ -80,7 +82,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
       since: result.startedAt,
     });
     // Watching starts once the logs are attached; Ctrl-C ends both (the services stop, as attached up does).
-    const watching = flags.watch ? await (await import('./watch.js')).startWatching(ctx, tug, services, { noUp: true }) : undefined;
+    const watching = flags.watch ? await startWatchingUnlessNoRules(ctx, tug, services) : undefined;
     const stopInterrupts = onInterrupt(() => {
       void watching?.stop();
       attachment.interrupt();
@@ -106,5 +108,16 @@ function validateUpFlags(f: UpFlags): void {
   if (f.alwaysRecreateDeps && !f.recreate) throw usageError('--always-recreate-deps and --no-recreate cannot be combined');
   if (f.pull !== undefined && !['always', 'missing', 'never'].includes(f.pull)) {
     throw usageError(`invalid --pull "${f.pull}"`, 'choose always, missing or never');
+  }
+}
+
+/** As Compose does, `up --watch` on a project without develop.watch rules warns and stays attached. */
+async function startWatchingUnlessNoRules(ctx: CliContext, tug: Project, services: string[]): Promise<WatchHandle | undefined> {
+  try {
+    return await (await import('./watch.js')).startWatching(ctx, tug, services, { noUp: true });
+  } catch (err) {
+    if (!(err instanceof TugError) || err.code !== 'watch.no-rules') throw err;
+    warn(ctx, `${err.message}; staying attached without watching`);
+    return undefined;
   }
 }
