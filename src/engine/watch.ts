@@ -56,13 +56,16 @@ export async function watch(ctx: EngineContext, project: Project, opts: WatchOpt
   if (settings instanceof Error) throw settings;
   // Taken before anything runs: a second watch changes nothing.
   const release = await acquireWatchLock(ctx.env, project.name);
+  let session: Session | undefined;
   try {
     if (!opts.noUp) await up(ctx, project, { services, ...opts.up });
-    const session = new Session(quieted(ctx), project, services, opts, settings.debounceMs, release);
+    session = new Session(quieted(ctx), project, services, opts, settings.debounceMs, release);
     await session.start();
     return session;
   } catch (err) {
-    release();
+    // stop() closes the watcher (else the process could never exit) and releases the lock.
+    if (session) await session.stop();
+    else release();
     throw err;
   }
 }

@@ -5,9 +5,10 @@
 // a broken file is rejected with its location and changes nothing; the fix is
 // applied), one watch per project, and the inotify watches the CLI holds over
 // a 20,000-file node_modules.
-import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { inotifyWatchCount } from '../../src/runtime/watch/inotify.js';
 import { tempProject, tug } from '../helpers/cli.js';
 import { destroyHome, freePort, tempHome, uniqueProject, until } from '../helpers/native-env.js';
 import { startWatch, stopWatches } from '../helpers/watch-cli.js';
@@ -184,7 +185,7 @@ describe('tug watch, native process mode', () => {
     const w = p.watch();
     await w.next('watching');
     // src, assets, and the project directory (compose.yaml): a few watches; one per node_modules directory would be 201 more.
-    expect(inotifyWatchesOf(w.pid)).toBeLessThan(20);
+    expect(inotifyWatchCount(w.pid)).toBeLessThan(20);
   });
 });
 
@@ -268,16 +269,3 @@ describe('up --watch, and the API', () => {
     }
   });
 });
-
-function inotifyWatchesOf(pid: number): number {
-  let count = 0;
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== 'anon_inode:inotify') continue;
-      count += readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return count;
-}
