@@ -78,6 +78,9 @@ class Session implements WatchSession {
   /** Batches run one after another, in the order they were cut. */
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Notices already given, and the last "watching" line. */
+  private readonly said = new Set<string>();
+  private lastWatching: string | undefined;
   private finished!: () => void;
   readonly done = new Promise<void>((resolve) => (this.finished = resolve));
 
@@ -141,9 +144,19 @@ class Session implements WatchSession {
     });
     this.watcher = watcher;
     await watcher.ready;
-    for (const notice of this.rules.notices) this.emit(notice);
-    const watched = [...new Set(this.rules.matchers.map((m) => m.service))];
-    this.emit({ type: 'watching', services: watched, paths: [...new Set(this.rules.matchers.map((m) => m.rule.path))] });
+    // Said once: a reload repeats neither a rule's notice nor an unchanged "watching".
+    for (const notice of this.rules.notices) {
+      const key = `${notice.type} ${notice.type === 'error' ? notice.error.message : notice.type === 'notice' ? notice.message : ''}`;
+      if (!this.said.has(key)) this.emit(notice);
+      this.said.add(key);
+    }
+    const watching: WatchEventInit = {
+      type: 'watching',
+      services: [...new Set(this.rules.matchers.map((m) => m.service))],
+      paths: [...new Set(this.rules.matchers.map((m) => m.rule.path))],
+    };
+    if (JSON.stringify(watching) !== this.lastWatching) this.emit(watching);
+    this.lastWatching = JSON.stringify(watching);
   }
 
   private async handleBatch(changes: PathChange[]): Promise<void> {
