@@ -40,7 +40,8 @@ function compose(port: number, extra = ''): string {
     develop:
       watch:
         - path: ./src
-          action: restart
+          target: ./src
+          action: sync+restart
           ignore: [scratch/]
         - path: ./assets
           target: ./public
@@ -50,6 +51,9 @@ function compose(port: number, extra = ''): string {
             environment: { HOOK_WORD: hooked }
   other:
     command: ["sleep", "1000"]
+    develop:
+      watch:
+        - { path: ./other.conf, action: restart }
 ${extra}`;
 }
 
@@ -63,6 +67,7 @@ async function setup(extraFiles: Record<string, string> = {}) {
     'src/greeting.txt': 'hello v1\n',
     'assets/page.txt': 'page v1\n',
     'public/.keep': '',
+    'other.conf': 'a=1\n',
     ...extraFiles,
   });
   dirs.push(dir);
@@ -84,12 +89,15 @@ async function setup(extraFiles: Record<string, string> = {}) {
 }
 
 describe('tug watch, native process mode', () => {
-  it('brings the project up, restarts on a code change, syncs and deletes files, runs the exec hook, and Ctrl-C leaves it running', async () => {
+  it('brings the project up, restarts on a code change (sync+restart), syncs and deletes files, runs the exec hook, restarts on restart rules, and Ctrl-C leaves it running', async () => {
     const p = await setup();
     const w = p.watch();
     await w.next('watching');
+    // sync+restart onto its own path: in process mode nothing is copied, and tug says so once.
+    expect((await w.next('notice')).message).toContain('nothing is copied');
     await until(async () => (await p.get('/')) === 'hello v1', 'the server');
     const before = p.rows().find((r) => r.Service === 'web')!.Pid;
+    const otherBefore = p.rows().find((r) => r.Service === 'other')!.Pid;
 
     p.write('src/greeting.txt', 'hello v2\n');
     await w.next('restart', (e) => e.service === 'web');
@@ -111,6 +119,13 @@ describe('tug watch, native process mode', () => {
     expect(removal.removed).toBe(1);
     expect(existsSync(join(p.dir, 'public/page.txt'))).toBe(false);
     expect(await p.get('/page.txt')).toBe('missing');
+
+    // A restart rule on another service restarts that one only.
+    const beforeRestart = w.events().length;
+    p.write('other.conf', 'a=2\n');
+    const restarted = await w.next('restart', () => true, beforeRestart);
+    expect(restarted.service).toBe('other');
+    expect(p.rows().find((r) => r.Service === 'other')!.Pid).not.toBe(otherBefore);
 
     expect(await w.interrupt()).toBe(130);
     expect(p.rows().map((r) => r.State)).toEqual(['running', 'running']);
@@ -149,7 +164,7 @@ describe('tug watch, native process mode', () => {
     p.write('compose.yaml', compose(p.port, '    scale: 1\n    prots: [80]\n'));
     const rejected = await w.next('reload-rejected', () => true, seen);
     const errors = rejected.errors as { message: string; location?: { file: string; line: number; column: number } }[];
-    expect(errors[0]!.location).toMatchObject({ line: 19 });
+    expect(errors[0]!.location).toMatchObject({ line: 23 });
     expect(errors[0]!.location!.file).toContain('compose.yaml');
     await new Promise((r) => setTimeout(r, 300));
     expect(p.rows().filter((r) => r.Service === 'other')).toHaveLength(3);
