@@ -4,7 +4,7 @@
 // builder, FROM the local test image) that recreates the service with the new
 // image and keeps its volume, and a compose.yaml reload that rescales one
 // service without touching the other's container.
-import { rmSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, expect, it } from 'vitest';
 import { describeDocker } from '../helpers/docker.js';
@@ -37,6 +37,9 @@ function compose(project: string, port: number, extra = ''): string {
     image: ${BASE}
     command: ["sleep", "100000"]
     stop_signal: SIGKILL
+    develop:
+      watch:
+        - { path: ./idle.conf, action: restart }
 ${extra}volumes:
   data:
     labels: { org.tug.test-project: ${project} }
@@ -50,7 +53,7 @@ async function setup() {
   const project = uniqueProject('dw');
   const port = await freePort();
   const p = dockerProject(
-    { 'compose.yaml': compose(project, port), Dockerfile: DOCKERFILE(project), 'version.txt': 'one\n', 'html/index.html': 'v1\n', 'html/drafts/.keep': '' },
+    { 'compose.yaml': compose(project, port), Dockerfile: DOCKERFILE(project), 'version.txt': 'one\n', 'html/index.html': 'v1\n', 'html/drafts/.keep': '', 'idle.conf': 'a=1\n' },
     'dw',
     project,
   );
@@ -78,7 +81,7 @@ describeDocker('tug watch, docker backend', () => {
     teardownDockerProjects();
   });
 
-  it('syncs edits and deletions into the container, skips ignored paths, runs the exec hook', slow, async () => {
+  it('syncs edits, deletions and renames into the container, skips ignored paths, runs the exec hook, restarts on a restart rule', slow, async () => {
     const p = await setup();
     const w = p.watch();
     await w.next('watching');
@@ -100,11 +103,28 @@ describeDocker('tug watch, docker backend', () => {
     expect(removed.removed).toBe(1);
     expect((await p.get('/new.html')).status).toBe(404);
 
+    // A rename is a deletion and an addition: the old name goes, the new one is served.
+    seen = w.events().length;
+    renameSync(join(p.dir, 'html/index.html'), join(p.dir, 'html/moved.html'));
+    await until(async () => (await p.get('/moved.html')).text === 'v2\n', 'the renamed file served');
+    await until(async () => (await p.get('/index.html')).status === 404, 'the old name gone');
+    await w.next('exec', () => true, seen);
+    await new Promise((r) => setTimeout(r, 300)); // the rename's batches are over
+
     seen = w.events().length;
     p.write('html/drafts/secret.html', 'draft\n');
     await new Promise((r) => setTimeout(r, 800));
     expect(w.events().slice(seen)).toEqual([]);
     expect((await p.get('/drafts/secret.html')).status).toBe(404);
+
+    // restart: the container is restarted in place (same container, a new start).
+    const started = () => docker(['inspect', '-f', '{{.State.StartedAt}}', `${p.project}-idle-1`]).stdout.trim();
+    const idleId = p.containerId('idle-1');
+    const startedBefore = started();
+    p.write('idle.conf', 'a=2\n');
+    expect((await w.next('restart', () => true, seen)).service).toBe('idle');
+    expect(p.containerId('idle-1')).toBe(idleId);
+    expect(started()).not.toBe(startedBefore);
   });
 
   it('rebuilds on a Dockerfile input change: the service is recreated from the new image, its volume kept, the other service untouched; --prune removes the old image', slow, async () => {
@@ -131,7 +151,7 @@ describeDocker('tug watch, docker backend', () => {
     const w = p.watch();
     await w.next('watching');
     const webBefore = p.containerId('web-1');
-    p.rewrite(compose(p.project, p.port).replace('    stop_signal: SIGKILL\nvolumes', '    stop_signal: SIGKILL\n    scale: 2\nvolumes'));
+    p.rewrite(compose(p.project, p.port).replace('    command: ["sleep", "100000"]\n', '    command: ["sleep", "100000"]\n    scale: 2\n'));
     const reload = await w.next('reload');
     expect(reload.services).toEqual([{ service: 'idle', change: 'scaled' }]);
     await until(() => p.containerId('idle-2') !== '', 'a second idle container');
