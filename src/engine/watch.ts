@@ -110,6 +110,8 @@ class Session implements WatchSession {
     this.batcher.close();
     await this.watcher?.close();
     await this.queue;
+    // A reload in progress may have put a new watcher in place meanwhile.
+    await this.watcher?.close();
     this.release();
     this.finished();
   }
@@ -128,7 +130,6 @@ class Session implements WatchSession {
 
   /** (Re)starts the watcher on the current rules and project files; resolves once its first scan is done. */
   private async watchRules(sourceFiles: readonly string[]): Promise<void> {
-    await this.watcher?.close();
     try {
       this.rules = await prepareRules(this.ctx, this.project, this.services);
     } catch (err) {
@@ -138,12 +139,16 @@ class Session implements WatchSession {
     }
     this.files = new Set(this.opts.reload ? projectFiles(this.project, sourceFiles) : []);
     const roots = watchRootsOf(this.rules.matchers, [...this.files]);
+    if (this.stopped) return;
     const watcher = watchRoots(roots, (e) => {
       if (e.type === 'change') this.batcher.push({ kind: e.kind, path: e.path });
       else if (e.type === 'error') this.emit({ type: 'error', error: e.error });
     });
-    this.watcher = watcher;
+    // The new watcher is ready before the old one goes, so no change falls between them (the batch counts a path once).
     await watcher.ready;
+    const previous = this.watcher;
+    this.watcher = watcher;
+    await previous?.close();
     // Said once: a reload repeats neither a rule's notice nor an unchanged "watching".
     for (const notice of this.rules.notices) {
       const key = `${notice.type} ${notice.type === 'error' ? notice.error.message : notice.type === 'notice' ? notice.message : ''}`;
