@@ -176,6 +176,18 @@ describe('tug watch, native process mode', () => {
     expect(p.rows().find((r) => r.Service === 'web')!.Pid).toBe(webPid);
   });
 
+  it('reloads when a .env appears or an env_file changes: the service that uses it is reconfigured', async () => {
+    const p = await setup({ 'other.env': 'MODE=a\n' });
+    p.write('compose.yaml', compose(p.port, '    env_file: [other.env]\n').replace('PORT: "', 'GREETING: "${GREETING:-plain}", PORT: "'));
+    const w = p.watch();
+    await w.next('watching');
+    p.write('.env', 'GREETING=fancy\n');
+    expect((await w.next('reload')).services).toEqual([{ service: 'web', change: 'reconfigured' }]);
+    const seen = w.events().length;
+    p.write('other.env', 'MODE=b\n');
+    expect((await w.next('reload', () => true, seen)).services).toEqual([{ service: 'other', change: 'reconfigured' }]);
+  });
+
   it('refuses a second watch of the project, naming the first one\'s pid', async () => {
     const p = await setup();
     const w = p.watch();
