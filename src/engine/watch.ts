@@ -18,10 +18,10 @@ import { watchRoots, type FileWatcher } from '../runtime/watch/watcher.js';
 import type { EngineContext } from './context.js';
 import { up, type UpOptions } from './up.js';
 import { batchChanges, type ChangeBatcher } from './watch/debounce.js';
-import type { WatchEvent, WatchEventSink } from './watch/events.js';
+import type { WatchEvent, WatchEventInit, WatchEventSink } from './watch/events.js';
 import { planBatch } from './watch/plan-batch.js';
 import { reloadProject, type LoadedModel } from './watch/reload.js';
-import { checkCanWatch, prepareRules, watchRootsOf, type RuleSet, type WatchEventInit } from './watch/rule-set.js';
+import { checkCanWatch, prepareRules, watchRootsOf, type RuleSet } from './watch/rule-set.js';
 import { asTugError, runStep } from './watch/steps.js';
 
 export type { LoadedModel } from './watch/reload.js';

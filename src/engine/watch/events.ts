@@ -23,3 +23,6 @@ export type WatchEvent =
   | { type: 'error'; service?: string; replica?: string; error: TugError; time: number };
 
 export type WatchEventSink = (event: WatchEvent) => void;
+
+/** An event without its time, as the watch's parts write it. */
+export type WatchEventInit = WatchEvent extends infer E ? (E extends unknown ? Omit<E, 'time'> : never) : never;

@@ -14,7 +14,7 @@ import type { EngineContext } from '../context.js';
 import { down } from '../down.js';
 import { up } from '../up.js';
 import { checkBackendCan } from '../validate.js';
-import type { WatchEventInit } from './rule-set.js';
+import type { WatchEventInit } from './events.js';
 import { asTugError } from './steps.js';
 
 export interface LoadedModel {

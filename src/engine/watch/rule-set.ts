@@ -12,9 +12,7 @@ import type { WatchRoot } from '../../runtime/watch/watcher.js';
 import type { EngineContext } from '../context.js';
 import { compileProjectRules } from './compile.js';
 import type { RuleMatcher } from './match.js';
-import type { WatchEvent } from './events.js';
-
-export type WatchEventInit = WatchEvent extends infer E ? (E extends unknown ? Omit<E, 'time'> : never) : never;
+import type { WatchEventInit } from './events.js';
 
 export interface RuleSet {
   matchers: RuleMatcher[];

@@ -16,7 +16,7 @@ import type { EngineContext } from '../context.js';
 import { lifecycle } from '../lifecycle.js';
 import { up } from '../up.js';
 import type { WatchStep } from './plan-batch.js';
-import type { WatchEventInit } from './rule-set.js';
+import type { WatchEventInit } from './events.js';
 
 /** The tail of a hook's output kept for its event: enough to see why it failed. */
 const EXEC_OUTPUT_BYTES = 4096;
