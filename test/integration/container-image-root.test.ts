@@ -1,0 +1,96 @@
+// The image root-filesystem source with real runc: an image pulled from a real
+// registry on 127.0.0.1 runs in a real container with its ENV, WORKDIR, USER
+// (a name from the image's own /etc/passwd) and CMD honoured; what the
+// replica writes survives a restart of its container; removing the replica
+// leaves no overlay mount, no upper directory and no lease behind.
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ContainerDriver } from '../../src/runtime/native/container/container-driver.js';
+import { imageRootDir, imageRootDiskUsage, imageRootSource } from '../../src/runtime/native/container/rootfs/image-root.js';
+import { pullImage } from '../../src/runtime/images/registry/pull.js';
+import { isMountPoint } from '../../src/runtime/images/rootfs/overlay.js';
+import { ImageStore } from '../../src/runtime/images/store/image-store.js';
+import { ContainerLab, collect } from '../helpers/containers.js';
+import { buildImage, busyboxEntries } from '../helpers/image-fixtures.js';
+import { describeIsolation } from '../helpers/isolation.js';
+import { describeRegistry, pushImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+let reg: TestRegistry | undefined;
+const ref = () => `${reg!.host}/tug/image-root:1`;
+
+describeIsolation('container root filesystem from an image', () => describeRegistry('pulled from a registry', () => {
+  beforeAll(async () => {
+    reg = await startRegistry();
+    const img = await buildImage({
+      layers: [
+        { entries: busyboxEntries('app:x:1000:1000:App:/home/app:/bin/sh\n', 'staff:x:50:app\napp:x:1000:\n') },
+        { entries: [{ path: 'app', type: 'directory', uid: 1000, gid: 1000 }, { path: 'home', type: 'directory' }] },
+      ],
+      config: {
+        Env: ['PATH=/bin', 'GREETING=hello'],
+        WorkingDir: '/app',
+        User: 'app',
+        // Each run appends a line to a file in the replica's own root filesystem and prints the count.
+        Cmd: ['sh', '-c', 'echo run >> /app/runs; echo "$GREETING $EXTRA in $(pwd) as $(id -u):$(id -g) home $HOME runs $(wc -l < /app/runs)"'],
+      },
+    });
+    await pushImage(reg, 'tug/image-root', '1', img.manifest, img.blobs);
+  }, 60_000);
+  afterAll(async () => {
+    await reg?.stop();
+  });
+
+  it('runs the image as its config says, keeps the upper directory across a restart and removes it with the replica', async () => {
+    const lab = new ContainerLab();
+    try {
+      const store = new ImageStore(lab.home);
+      const { record } = await pullImage(store, ref(), { env: {} });
+      const spec = { ...lab.spec('web', { image: ref(), environment: { EXTRA: 'there' } }), image: { id: record.id } };
+      const source = await imageRootSource({ store, home: lab.home, spec });
+      expect(source.spec.service_spec.user).toBe('app');
+      const driver = new ContainerDriver({ ...lab.driver().opts, rootfs: source });
+      const bundle = driver.create(source.spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] } });
+
+      const once = async () => {
+        const run = await driver.start(bundle);
+        const out = collect(run.stdout);
+        const err = collect(run.stderr);
+        const exit = await run.exited;
+        await Promise.all([out.ended, err.ended]);
+        await driver.finish(bundle, exit);
+        expect(exit.code, err()).toBe(0);
+        return out().trim();
+      };
+      expect(await once()).toBe('hello there in /app as 1000:1000 home /home/app runs 1');
+      // The container restarts in the same root filesystem: what it wrote is still there.
+      expect(await once()).toBe('hello there in /app as 1000:1000 home /home/app runs 2');
+      expect(await imageRootDiskUsage(lab.home, lab.project, spec.name)).toBeGreaterThan(0);
+      expect(Object.keys(await store.listLeases())).toEqual([`${lab.project}.${spec.name}`]);
+
+      expect(await driver.remove(spec.name)).toEqual([]);
+      source.cleanup(bundle.dir, bundle.rootfs.hostMounts);
+      expect(await isMountPoint(source.root)).toBe(false);
+      expect(existsSync(imageRootDir(lab.home, lab.project, spec.name))).toBe(false);
+      expect(await store.listLeases()).toEqual({});
+      expect(await imageRootDiskUsage(lab.home, lab.project, spec.name)).toBeUndefined();
+      await lab.removeProject();
+      expect(await lab.leftovers()).toEqual([]);
+    } finally {
+      await lab.destroy();
+    }
+  }, 60_000);
+
+  it('refuses a USER the image does not know, before anything is mounted or written', async () => {
+    const lab = new ContainerLab();
+    try {
+      const store = new ImageStore(lab.home);
+      const { record } = await pullImage(store, ref(), { env: {} });
+      const spec = { ...lab.spec('web', { image: ref(), user: 'nobody-here' }), image: { id: record.id } };
+      await expect(imageRootSource({ store, home: lab.home, spec })).rejects.toThrow(/nobody-here/);
+      expect(existsSync(imageRootDir(lab.home, lab.project, spec.name))).toBe(false);
+      expect(await store.listLeases()).toEqual({});
+    } finally {
+      await lab.destroy();
+    }
+  }, 60_000);
+}));
