@@ -70,7 +70,11 @@ export async function removeImages(docker: Dockerode, names: readonly string[]):
 export async function containerSizes(docker: Dockerode, project: string, ids: readonly string[]): Promise<Record<string, number | undefined>> {
   const list = await docker.listContainers({ all: true, size: true, filters: { label: [`${LABEL.project}=${project}`] } });
   const out: Record<string, number | undefined> = {};
-  for (const id of ids) out[id] = (list.find((c) => c.Id === id || c.Id.startsWith(id)) as { SizeRw?: number } | undefined)?.SizeRw;
+  for (const id of ids) {
+    const found = list.find((c) => c.Id === id || c.Id.startsWith(id)) as { SizeRw?: number } | undefined;
+    // The engine leaves SizeRw out when it is 0.
+    if (found) out[id] = found.SizeRw ?? 0;
+  }
   return out;
 }
 
