@@ -101,6 +101,12 @@ describeRegistry('native backend: images from a registry (built CLI)', () => {
     await pushImage(reg, 'tug/multi', '1', second.manifest, second.blobs);
     const pulled = await run(['pull', '-q']);
     expect(pulled.code, pulled.stderr).toBe(0);
+    // Both images are in the store now, sharing three layers: only the new one's own layer is unique to it.
+    const listed = (await run(['image', 'ls', '--format', 'json'])).stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+    const byTag = Object.fromEntries(listed.map((r) => [r.Tag, r]));
+    expect(byTag['<none>']).toMatchObject({ UniqueSize: '0B', Containers: '0' });
+    expect(byTag['1']!.UniqueSize).not.toBe('0B');
+    expect(byTag['1']!.SharedSize).toBe(byTag['<none>']!.Size);
     const up2 = await run(['up', '-d']);
     expect(up2.code, up2.stderr).toBe(0);
     const after = await ps(run, '--size');
