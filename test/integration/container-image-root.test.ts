@@ -4,9 +4,10 @@
 // replica writes survives a restart of its container; removing the replica
 // leaves no overlay mount, no upper directory and no lease behind.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ContainerDriver } from '../../src/runtime/native/container/container-driver.js';
-import { imageRootDir, imageRootDiskUsage, imageRootSource } from '../../src/runtime/native/container/rootfs/image-root.js';
+import { imageRootDir, imageRootDiskUsage, imageRootSource, removeImageRoots } from '../../src/runtime/native/container/rootfs/image-root.js';
 import { pullImage } from '../../src/runtime/images/registry/pull.js';
 import { isMountPoint } from '../../src/runtime/images/rootfs/overlay.js';
 import { ImageStore } from '../../src/runtime/images/store/image-store.js';
@@ -89,6 +90,24 @@ describeIsolation('container root filesystem from an image', () => describeRegis
       await expect(imageRootSource({ store, home: lab.home, spec })).rejects.toThrow(/nobody-here/);
       expect(existsSync(imageRootDir(lab.home, lab.project, spec.name))).toBe(false);
       expect(await store.listLeases()).toEqual({});
+    } finally {
+      await lab.destroy();
+    }
+  }, 60_000);
+
+  it('after a crash, the names alone are enough to unmount and remove every image root of the project', async () => {
+    const lab = new ContainerLab();
+    try {
+      const store = new ImageStore(lab.home);
+      const { record } = await pullImage(store, ref(), { env: {} });
+      const roots = [];
+      for (const n of [1, 2]) roots.push(await imageRootSource({ store, home: lab.home, spec: { ...lab.spec('web', { image: ref() }, n), image: { id: record.id } } }));
+      for (const r of roots) expect(await isMountPoint(r.root)).toBe(true);
+      // The engine that made them is gone: its successor knows only the home and the project.
+      expect(removeImageRoots(lab.home, lab.project)).toEqual([]);
+      for (const r of roots) expect(await isMountPoint(r.root)).toBe(false);
+      expect(await store.listLeases()).toEqual({});
+      expect(existsSync(join(lab.home, 'projects', lab.project, 'image-roots'))).toBe(false);
     } finally {
       await lab.destroy();
     }

@@ -17,7 +17,7 @@
 // outlives container restarts and engine restarts; cleanup (or, with nothing
 // but the names, removeImageRoot) unmounts and removes it with the replica's
 // lease on the image, so prune then may free the layers.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TugError } from '../../../../core/errors.js';
 import { absolute, containerConfig, imageEnvironment, serviceWithImageDefaults } from '../../../../core/images/container-config.js';
@@ -119,6 +119,31 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
 export function removeImageRoot(home: string, project: string, replica: string, store: ImageStore | string = home): void {
   const layout = typeof store === 'string' ? storeLayout(store) : store.layout;
   removeOverlay(imageRootDir(home, project, replica), layout, imageLeaseId(project, replica));
+}
+
+/**
+ * Every image root the project still has (an engine's recovery after a crash,
+ * the end of `down`): each unmounted and removed with its lease. Returns the
+ * replicas whose root could not be removed, with the reason.
+ */
+export function removeImageRoots(home: string, project: string, store: ImageStore | string = home): string[] {
+  const dir = join(projectPaths(home, project).dir, 'image-roots');
+  let names: string[] = [];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const problems: string[] = [];
+  for (const replica of names) {
+    try {
+      removeImageRoot(home, project, replica, store);
+    } catch (err) {
+      problems.push(`image root of ${replica}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length === 0) rmSync(dir, { recursive: true, force: true });
+  return problems;
 }
 
 /** Bytes the replica wrote into its root filesystem (its upper directory), or undefined when it runs without an image root. */
