@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { NativeBackend } from '../../src/runtime/native/backend.js';
 import { ContainerDriver } from '../../src/runtime/native/container/container-driver.js';
 import { imageRootDir, imageRootDiskUsage, imageRootSource, removeImageRoots } from '../../src/runtime/native/container/rootfs/image-root.js';
 import { pullImage } from '../../src/runtime/images/registry/pull.js';
@@ -66,6 +67,12 @@ describeIsolation('container root filesystem from an image', () => describeRegis
       // The container restarts in the same root filesystem: what it wrote is still there.
       expect(await once()).toBe('hello there in /app as 1000:1000 home /home/app runs 2');
       expect(await imageRootDiskUsage(lab.home, lab.project, spec.name)).toBeGreaterThan(0);
+      // What `tug ps --size` shows for it on the native backend.
+      const backend = new NativeBackend({ home: lab.home });
+      const sizes = await backend.replicas.diskUsage!(lab.project, [spec.name, `${lab.project}-host-1`]);
+      await backend.close();
+      expect(sizes[spec.name]).toBe(await imageRootDiskUsage(lab.home, lab.project, spec.name));
+      expect(sizes[`${lab.project}-host-1`]).toBeUndefined();
       expect(Object.keys(await store.listLeases())).toEqual([`${lab.project}.${spec.name}`]);
 
       expect(await driver.remove(spec.name)).toEqual([]);
