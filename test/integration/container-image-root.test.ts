@@ -3,7 +3,7 @@
 // (a name from the image's own /etc/passwd) and CMD honoured; what the
 // replica writes survives a restart of its container; removing the replica
 // leaves no overlay mount, no upper directory and no lease behind.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NativeBackend } from '../../src/runtime/native/backend.js';
@@ -26,14 +26,22 @@ describeIsolation('container root filesystem from an image', () => describeRegis
     const img = await buildImage({
       layers: [
         { entries: busyboxEntries('app:x:1000:1000:App:/home/app:/bin/sh\n', 'staff:x:50:app\napp:x:1000:\n') },
-        { entries: [{ path: 'app', type: 'directory', uid: 1000, gid: 1000 }, { path: 'home', type: 'directory' }] },
+        {
+          entries: [
+            { path: 'app', type: 'directory', uid: 1000, gid: 1000 },
+            { path: 'home', type: 'directory' },
+            { path: 'data', type: 'directory', uid: 1000, gid: 1000 },
+            { path: 'data/seed.txt', body: 'seeded', uid: 1000, gid: 1000 },
+          ],
+        },
       ],
       config: {
         Env: ['PATH=/bin', 'GREETING=hello'],
         WorkingDir: '/app',
         User: 'app',
         // Each run appends a line to a file in the replica's own root filesystem and prints the count.
-        Cmd: ['sh', '-c', 'echo run >> /app/runs; echo "$GREETING $EXTRA in $(pwd) as $(id -u):$(id -g) home $HOME runs $(wc -l < /app/runs)"'],
+        Volumes: { '/data': {} },
+        Cmd: ['sh', '-c', 'echo run >> /app/runs; echo w >> /data/written; echo "$GREETING $EXTRA in $(pwd) as $(id -u):$(id -g) home $HOME runs $(wc -l < /app/runs) $(cat /data/seed.txt)"'],
       },
     });
     await pushImage(reg, 'tug/image-root', '1', img.manifest, img.blobs);
@@ -48,7 +56,9 @@ describeIsolation('container root filesystem from an image', () => describeRegis
       const store = new ImageStore(lab.home);
       const { record } = await pullImage(store, ref(), { env: {} });
       const spec = { ...lab.spec('web', { image: ref(), environment: { EXTRA: 'there' } }), image: { id: record.id } };
-      const source = await imageRootSource({ store, home: lab.home, spec });
+      // Where the container runtime keeps a replica's anonymous volumes (container-bundle.ts).
+      const volumeDir = (target: string) => join(lab.home, 'projects', lab.project, 'anon', spec.name, target.slice(1));
+      const source = await imageRootSource({ store, home: lab.home, spec, volumeDirFor: volumeDir });
       expect(source.spec.service_spec.user).toBe('app');
       const driver = new ContainerDriver({ ...lab.driver().opts, rootfs: source });
       const bundle = driver.create(source.spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] } });
@@ -63,9 +73,12 @@ describeIsolation('container root filesystem from an image', () => describeRegis
         expect(exit.code, err()).toBe(0);
         return out().trim();
       };
-      expect(await once()).toBe('hello there in /app as 1000:1000 home /home/app runs 1');
+      expect(await once()).toBe('hello there in /app as 1000:1000 home /home/app runs 1 seeded');
       // The container restarts in the same root filesystem: what it wrote is still there.
-      expect(await once()).toBe('hello there in /app as 1000:1000 home /home/app runs 2');
+      expect(await once()).toBe('hello there in /app as 1000:1000 home /home/app runs 2 seeded');
+      // The image's VOLUME is an anonymous volume, seeded from the image: writes there miss the upper directory.
+      expect(readFileSync(join(volumeDir('/data'), 'written'), 'utf8')).toBe('w\nw\n');
+      expect(existsSync(join(imageRootDir(lab.home, lab.project, spec.name), 'upper', 'data', 'written'))).toBe(false);
       expect(await imageRootDiskUsage(lab.home, lab.project, spec.name)).toBeGreaterThan(0);
       // What `tug ps --size` shows for it on the native backend.
       const backend = new NativeBackend({ home: lab.home });

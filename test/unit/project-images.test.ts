@@ -61,6 +61,11 @@ describe('serviceWithImageDefaults', () => {
     expect(serviceWithImageDefaults({ image: 'x', healthcheck: { disable: true } }, image).healthcheck).toEqual({ disable: true });
   });
 
+  it('turns image VOLUMEs the service does not mount into anonymous volumes', () => {
+    const out = serviceWithImageDefaults({ image: 'x', volumes: [{ type: 'bind', source: '/h', target: '/logs' }] }, { Volumes: { '/data': {}, '/logs/': {} } });
+    expect(out.volumes).toEqual([{ type: 'bind', source: '/h', target: '/logs' }, { type: 'volume', target: '/data' }]);
+  });
+
   it('leaves the command, environment and working directory to the root filesystem', () => {
     const out = serviceWithImageDefaults({ image: 'x' }, { ...image, WorkingDir: '/app' });
     expect(out.command).toBeUndefined();

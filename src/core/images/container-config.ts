@@ -69,8 +69,8 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
 /**
  * The service as it runs from its image, for a runtime that reads these from
  * the service (the native container runtime): user and stop_signal fall back
- * to the image's, the health check is merged per field, and the image's
- * exposed ports join `expose`. The image's ENV, WORKDIR, ENTRYPOINT and CMD
+ * to the image's, the health check is merged per field, the image's
+ * exposed ports join `expose`, and its VOLUMEs become anonymous volumes. The image's ENV, WORKDIR, ENTRYPOINT and CMD
  * are not folded in: the root filesystem carries them, so the service's own
  * settings keep their Compose meaning (an `entrypoint:` drops the image's CMD).
  */
@@ -84,6 +84,9 @@ export function serviceWithImageDefaults(spec: ServiceSpec, image: ImageRuntimeC
   if (healthcheck) out.healthcheck = healthcheck;
   const expose = exposedPorts(spec, image);
   if (expose.length > 0) out.expose = expose;
+  // Each image VOLUME the service does not mount becomes an anonymous volume, as with Docker.
+  const fromImage = imageVolumes(spec, image).map((target) => ({ type: 'volume' as const, target }));
+  if (fromImage.length > 0) out.volumes = [...(spec.volumes ?? []), ...fromImage];
   return out;
 }
 

@@ -9,7 +9,9 @@
 // and checks that there is something to run and that the user exists; the
 // source it returns only hands that out. Its `spec` is the replica's spec with
 // the image's defaults the runtime reads from the service (USER, STOPSIGNAL,
-// HEALTHCHECK, EXPOSE); ENV, WORKDIR, ENTRYPOINT and CMD travel in the view.
+// HEALTHCHECK, EXPOSE, VOLUME as anonymous volumes, seeded from the image when
+// the caller names their directories); ENV, WORKDIR, ENTRYPOINT and CMD travel
+// in the view.
 //
 // Everything lives in projects/<p>/image-roots/<replica>/ (upper/, work/,
 // rootfs/ the mount point), apart from the OCI bundle, so that removing a
@@ -17,12 +19,12 @@
 // outlives container restarts and engine restarts; cleanup (or, with nothing
 // but the names, removeImageRoot) unmounts and removes it with the replica's
 // lease on the image, so prune then may free the layers.
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TugError } from '../../../../core/errors.js';
 import { absolute, containerConfig, imageEnvironment, serviceWithImageDefaults } from '../../../../core/images/container-config.js';
 import { parseImageConfig, type ImageRuntimeConfig } from '../../../../core/images/image-config.js';
-import { readUserFiles } from '../../../images/rootfs/image-files.js';
+import { readUserFiles, seedVolume } from '../../../images/rootfs/image-files.js';
 import { overlayMount, removeOverlay, treeSize } from '../../../images/rootfs/overlay.js';
 import { readBlob } from '../../../images/store/blobs.js';
 import type { ImageStore } from '../../../images/store/image-store.js';
@@ -37,6 +39,12 @@ export interface ImageRootOptions {
   home: string;
   /** The replica, with `image.id` set by the native images facet. */
   spec: HostReplicaSpec;
+  /**
+   * The host directory of the anonymous volume the runtime mounts at an image
+   * VOLUME path: given, each is seeded from the image's content there on first
+   * use (a volume that has content is left alone), as Docker does.
+   */
+  volumeDirFor?: (target: string) => string;
 }
 
 /** projects/<p>/image-roots/<replica>: the replica's upper, work and mount directories. */
@@ -100,7 +108,14 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
   try {
     const users = await readUserFiles(root);
     // Checked now, with the mount at hand: nothing to run, or a USER the image does not know, is the user's to fix.
-    containerConfig({ service: spec.service, spec: spec.service_spec, image, hostname: spec.name, ...users });
+    const config = containerConfig({ service: spec.service, spec: spec.service_spec, image, hostname: spec.name, ...users });
+    if (opts.volumeDirFor) {
+      for (const target of config.imageVolumes) {
+        const dir = opts.volumeDirFor(target);
+        mkdirSync(dir, { recursive: true });
+        await seedVolume(root, target, dir);
+      }
+    }
     const etc: Record<string, string> = {};
     if (users.passwd !== undefined) etc['etc/passwd'] = users.passwd;
     if (users.group !== undefined) etc['etc/group'] = users.group;
