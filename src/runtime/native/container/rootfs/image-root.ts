@@ -25,7 +25,7 @@ import { TugError } from '../../../../core/errors.js';
 import { absolute, containerConfig, imageEnvironment, serviceWithImageDefaults } from '../../../../core/images/container-config.js';
 import { parseImageConfig, type ImageRuntimeConfig } from '../../../../core/images/image-config.js';
 import { readUserFiles, seedVolume } from '../../../images/rootfs/image-files.js';
-import { overlayMount, removeOverlay, treeSize } from '../../../images/rootfs/overlay.js';
+import { overlayMount, removeOverlay, removeOverlays, treeSize } from '../../../images/rootfs/overlay.js';
 import { readBlob } from '../../../images/store/blobs.js';
 import type { ImageStore } from '../../../images/store/image-store.js';
 import { storeLayout } from '../../../images/store/layout.js';
@@ -128,18 +128,19 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
 
 /**
  * Removes a replica's image root from its names alone (a crashed engine's
- * successor, `down` after a crash): unmount, upper directory, lease. A
- * replica that never had one is left as it is.
+ * successor, `down` after a crash), several with one umount: unmount, upper
+ * directory, lease. A replica that never had one is left as it is.
  */
-export function removeImageRoot(home: string, project: string, replica: string, store: ImageStore | string = home): void {
+export function removeImageRoot(home: string, project: string, replica: string | readonly string[], store: ImageStore | string = home): void {
   const layout = typeof store === 'string' ? storeLayout(store) : store.layout;
-  removeOverlay(imageRootDir(home, project, replica), layout, imageLeaseId(project, replica));
+  const replicas = typeof replica === 'string' ? [replica] : replica;
+  removeOverlays(replicas.map((r) => ({ dir: imageRootDir(home, project, r), leaseId: imageLeaseId(project, r) })), layout);
 }
 
 /**
  * Every image root the project still has (an engine's recovery after a crash,
  * the end of `down`): each unmounted and removed with its lease. Returns the
- * replicas whose root could not be removed, with the reason.
+ * what could not be removed.
  */
 export function removeImageRoots(home: string, project: string, store: ImageStore | string = home): string[] {
   const dir = join(projectPaths(home, project).dir, 'image-roots');
@@ -149,16 +150,13 @@ export function removeImageRoots(home: string, project: string, store: ImageStor
   } catch {
     return [];
   }
-  const problems: string[] = [];
-  for (const replica of names) {
-    try {
-      removeImageRoot(home, project, replica, store);
-    } catch (err) {
-      problems.push(`image root of ${replica}: ${(err as Error).message}`);
-    }
+  try {
+    removeImageRoot(home, project, names, store);
+  } catch (err) {
+    return [`image roots of project ${project}: ${(err as Error).message}`];
   }
-  if (problems.length === 0) rmSync(dir, { recursive: true, force: true });
-  return problems;
+  rmSync(dir, { recursive: true, force: true });
+  return [];
 }
 
 /** Bytes the replica wrote into its root filesystem (its upper directory), or undefined when it runs without an image root. */
