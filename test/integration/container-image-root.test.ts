@@ -79,6 +79,10 @@ describeIsolation('container root filesystem from an image', () => describeRegis
       // The image's VOLUME is an anonymous volume, seeded from the image: writes there miss the upper directory.
       expect(readFileSync(join(volumeDir('/data'), 'written'), 'utf8')).toBe('w\nw\n');
       expect(existsSync(join(imageRootDir(lab.home, lab.project, spec.name), 'upper', 'data', 'written'))).toBe(false);
+      // An engine that restarts prepares the replica again: the same mount, and what it wrote, are still there.
+      const again = await imageRootSource({ store, home: lab.home, spec, volumeDirFor: volumeDir });
+      expect(again.root).toBe(source.root);
+      expect(readFileSync(join(again.root, 'app', 'runs'), 'utf8')).toBe('run\nrun\n');
       expect(await imageRootDiskUsage(lab.home, lab.project, spec.name)).toBeGreaterThan(0);
       // What `tug ps --size` shows for it on the native backend.
       const backend = new NativeBackend({ home: lab.home });

@@ -103,9 +103,11 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
   const image = parseImageConfig((await readBlob(store.layout, record.config.digest)).toString('utf8'), `image of service "${spec.service}"`).config;
   const dir = imageRootDir(home, spec.project, spec.name);
   const leaseId = imageLeaseId(spec.project, spec.name);
-  const { path: root } = await overlayMount({ store, image: record, dir, leaseId }).prepare();
   const remove = () => removeOverlay(dir, store.layout, leaseId);
+  // A replica made before (an engine that restarted prepares it again) keeps what it wrote whatever happens here.
+  const existed = existsSync(dir);
   try {
+    const { path: root } = await overlayMount({ store, image: record, dir, leaseId }).prepare();
     const users = await readUserFiles(root);
     // Checked now, with the mount at hand: nothing to run, or a USER the image does not know, is the user's to fix.
     const config = containerConfig({ service: spec.service, spec: spec.service_spec, image, hostname: spec.name, ...users });
@@ -121,7 +123,8 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
     if (users.group !== undefined) etc['etc/group'] = users.group;
     return new ImageRootSource(root, { ...spec, service_spec: serviceWithImageDefaults(spec.service_spec, image) }, image, etc, remove);
   } catch (err) {
-    remove();
+    // A new replica that cannot start leaves no mount, directory or lease behind.
+    if (!existed) remove();
     throw err;
   }
 }
