@@ -64,7 +64,7 @@ export class ImageRootSource implements RootfsSource {
   constructor(
     /** The mounted root filesystem. */
     readonly root: string,
-    /** The replica's spec with the image's USER, STOPSIGNAL, HEALTHCHECK and EXPOSE as defaults. */
+    /** The replica's spec with the image's USER, STOPSIGNAL, HEALTHCHECK, EXPOSE and VOLUMEs as defaults: what the runtime should create from. */
     readonly spec: HostReplicaSpec,
     private readonly image: ImageRuntimeConfig,
     private readonly etc: Readonly<Record<string, string>>,
@@ -113,9 +113,9 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
     const config = containerConfig({ service: spec.service, spec: spec.service_spec, image, hostname: spec.name, ...users });
     if (opts.volumeDirFor) {
       for (const target of config.imageVolumes) {
-        const dir = opts.volumeDirFor(target);
-        mkdirSync(dir, { recursive: true });
-        await seedVolume(root, target, dir);
+        const volume = opts.volumeDirFor(target);
+        mkdirSync(volume, { recursive: true });
+        await seedVolume(root, target, volume);
       }
     }
     const etc: Record<string, string> = {};
@@ -134,6 +134,7 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
  * successor, `down` after a crash), several with one umount: unmount, upper
  * directory, lease. A replica that never had one is left as it is.
  */
+/** `store`: the store, or the TUG_HOME it lives in (the same home by default). */
 export function removeImageRoot(home: string, project: string, replica: string | readonly string[], store: ImageStore | string = home): void {
   const layout = typeof store === 'string' ? storeLayout(store) : store.layout;
   const replicas = typeof replica === 'string' ? [replica] : replica;
@@ -142,7 +143,7 @@ export function removeImageRoot(home: string, project: string, replica: string |
 
 /**
  * Every image root the project still has (an engine's recovery after a crash,
- * the end of `down`): each unmounted and removed with its lease. Returns the
+ * the end of `down`): each unmounted and removed with its lease. Returns
  * what could not be removed.
  */
 export function removeImageRoots(home: string, project: string, store: ImageStore | string = home): string[] {
