@@ -132,9 +132,9 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
 /**
  * Removes a replica's image root from its names alone (a crashed engine's
  * successor, `down` after a crash), several with one umount: unmount, upper
- * directory, lease. A replica that never had one is left as it is.
+ * directory, lease. A replica that never had one is left as it is. `store`:
+ * the store, or the TUG_HOME it lives in (the same home by default).
  */
-/** `store`: the store, or the TUG_HOME it lives in (the same home by default). */
 export function removeImageRoot(home: string, project: string, replica: string | readonly string[], store: ImageStore | string = home): void {
   const layout = typeof store === 'string' ? storeLayout(store) : store.layout;
   const replicas = typeof replica === 'string' ? [replica] : replica;
