@@ -41,7 +41,7 @@ describe('imagesToRemove', () => {
   });
 
   it('without the file, the replicas\' images', () => {
-    const replica = (service: string, image: string) => ({ id: service, name: `shop-${service}-1`, project: 'shop', service, number: 1, state: 'running', labels: {}, restartCount: 0, ports: [], image }) as ObservedState['replicas'][number];
+    const replica = (service: string, image: string) => ({ id: service, name: `shop-${service}-1`, project: 'shop', service, number: 1, oneoff: false, state: 'running', labels: {}, restartCount: 0, ports: [], image }) satisfies ObservedState['replicas'][number];
     const observed: ObservedState = { ...empty, replicas: [replica('web', 'nginx:1'), replica('api', 'shop-api')] };
     expect(imagesToRemove('shop', undefined, observed, 'all')).toEqual(['nginx:1', 'shop-api']);
     expect(imagesToRemove('shop', undefined, observed, 'local')).toEqual(['shop-api']);
