@@ -13,6 +13,7 @@ import type { Attachment, AttachOptions } from '../engine/attach.js';
 import type { EngineContext } from '../engine/context.js';
 import type { DownOptions, DownResult } from '../engine/down.js';
 import type { ExecOptions } from '../engine/exec.js';
+import type { PullOptions } from '../engine/images.js';
 import type { LifecycleAction, LifecycleOptions } from '../engine/lifecycle.js';
 import type { LogsOptions } from '../engine/logs.js';
 import type { PsOptions } from '../engine/ps.js';
@@ -22,7 +23,7 @@ import type { UpOptions, UpResult } from '../engine/up.js';
 import type { LoadedModel, WatchOptions } from '../engine/watch.js';
 import type { WatchEventSink } from '../engine/watch/events.js';
 import type { WatchHandle } from './watch-handle.js';
-import type { LogLine, ReplicaEvent } from '../runtime/backend.js';
+import type { LogLine, ProjectImage, ReplicaEvent } from '../runtime/backend.js';
 
 export interface ApiUpOptions extends UpOptions {
   /**
@@ -108,11 +109,30 @@ export class Project implements AsyncDisposable {
     return scale(this.engine, this.needModel('scale'), counts, opts);
   }
 
-  /** The same rows as `tug ps --format json`. */
-  async ps(opts: PsOptions = {}): Promise<PsRow[]> {
+  /** The same rows as `tug ps --format json` (with `size`, as `tug ps --size`). */
+  async ps(opts: PsOptions & { size?: boolean } = {}): Promise<PsRow[]> {
     const [{ psRow }, replicas] = await Promise.all([import('../core/render/ps-row.js'), this.replicas(opts)]);
+    const sizes = opts.size ? await this.diskUsage(replicas) : undefined;
     const now = Date.now();
-    return replicas.map((r) => psRow(r, now));
+    return replicas.map((r) => psRow(r, now, sizes && { bytes: sizes[r.id] }));
+  }
+
+  /** Bytes each replica wrote to its own root filesystem, by ID; undefined for a host process (`ps --size`). */
+  async diskUsage(replicas: readonly ObservedReplica[]): Promise<Record<string, number | undefined>> {
+    const { replicaSizes } = await import('../engine/ps.js');
+    return replicaSizes(this.engine, this.name, replicas);
+  }
+
+  /** `tug pull`: pulls the services' images (one pull per image); resolves to the image ID per service pulled. */
+  async pull(opts: PullOptions = {}): Promise<Record<string, string>> {
+    const { pull } = await import('../engine/images.js');
+    return pull(this.engine, this.needModel('pull'), opts);
+  }
+
+  /** `tug images`: the images the services use, as the backend has them. */
+  async images(opts: { services?: string[] } = {}): Promise<ProjectImage[]> {
+    const { listImages } = await import('../engine/images.js');
+    return listImages(this.engine, this.needModel('images'), opts.services);
   }
 
   /** The replicas behind ps(), as the backend observes them. */

@@ -1,6 +1,6 @@
 // Parsing of command-line values that have a grammar of their own.
 import { usageError } from '../core/errors.js';
-import { REPLICAS_EXPECTED, replicaCountProblem } from '../core/load/normalize/bounds.js';
+import { REPLICAS_EXPECTED, replicaCountProblem } from '../core/model/replica-count.js';
 import { dict } from '../core/dict.js';
 
 /** `web=3` (repeatable) → {web: 3}; every problem is a usage error naming the value. */

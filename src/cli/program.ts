@@ -146,7 +146,7 @@ function registerRuntimeCommands(program: Command, ctx: CliContext, setExit: (co
     .option('--dry-run', 'print the plan and change nothing')
     .option('--build', 'build images before starting (docker backend)')
     .option('--no-build', 'never build images, even missing ones')
-    .option('--pull <policy>', 'pull images: always, missing or never (docker backend)')
+    .option('--pull <policy>', 'pull images: always, missing or never')
     .option('--no-color', 'monochrome log output')
     .option('--no-log-prefix', 'no replica-name prefix on log lines')
     .option('--timestamps', 'show timestamps')
@@ -175,6 +175,7 @@ function registerRuntimeCommands(program: Command, ctx: CliContext, setExit: (co
     .option('-v, --volumes', 'also remove named volumes declared in the file and anonymous volumes')
     .option('--remove-orphans', 'remove replicas of services no longer in the file')
     .option('-t, --timeout <seconds>', 'shutdown timeout')
+    .addOption(new Option('--rmi <type>', 'also remove images: "local" (built ones without a name of their own) or "all"').choices(['local', 'all']))
     .action(async (services: string[], opts) => {
       const { downCommand } = await import('./commands/down.js');
       setExit(await downCommand(ctx, services, opts));
@@ -189,6 +190,7 @@ function registerRuntimeCommands(program: Command, ctx: CliContext, setExit: (co
     .option('-q, --quiet', 'only IDs')
     .option('--services', 'only service names')
     .option('--status <state>', 'filter by state (repeatable)', collectValues)
+    .option('-s, --size', 'show what each replica wrote to its own root filesystem ("-" for host processes)')
     .action(async (services: string[], opts) => {
       const { psCommand } = await import('./commands/ps.js');
       setExit(await psCommand(ctx, services, opts));
@@ -342,7 +344,7 @@ function registerImageCommands(program: Command, ctx: CliContext, setExit: (code
 
   program
     .command('pull')
-    .description('pull the images of the project\'s services into tug\'s image store')
+    .description('pull the images of the project\'s services (native: into tug\'s image store)')
     .argument('[services...]')
     .option('--ignore-pull-failures', 'warn about images that fail to pull and go on')
     .option('-q, --quiet', 'no progress output')
@@ -353,7 +355,7 @@ function registerImageCommands(program: Command, ctx: CliContext, setExit: (code
 
   program
     .command('images')
-    .description('list the images the project\'s services use, from tug\'s image store')
+    .description('list the images the project\'s services use (native: from tug\'s image store)')
     .argument('[services...]')
     .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
     .option('-q, --quiet', 'only image IDs')

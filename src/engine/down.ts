@@ -4,8 +4,11 @@
 // Compose file has changed or is gone; the volumes it keeps under `volumes`
 // are named, with the reason, as warnings.
 import type { Project } from '../core/model/types.js';
+import type { ObservedState } from '../core/reconcile/observed.js';
 import { downVolumes, planDown, type KeptVolumeReason } from '../core/reconcile/down.js';
 import { findOrphans } from '../core/reconcile/reconcile.js';
+import type { RmiMode } from '../core/images/down-images.js';
+import type { ImageRemoval } from '../runtime/backend.js';
 import { applyPlans } from './apply.js';
 import { emit, type EngineContext } from './context.js';
 
@@ -16,6 +19,8 @@ export interface DownOptions {
   volumes?: boolean;
   removeOrphans?: boolean;
   timeout?: number;
+  /** Also remove the services' images: `all` of them, or only the `local` ones (built, with no name of their own). */
+  rmi?: RmiMode;
 }
 
 export interface DownResult {
@@ -23,6 +28,8 @@ export interface DownResult {
   upToDate: boolean;
   /** Volumes `volumes: true` left in place, and why. */
   keptVolumes: { name: string; reason: KeptVolumeReason }[];
+  /** With `rmi`: what became of each image name. */
+  images: ImageRemoval[];
 }
 
 /** `project` is the loaded file, when it loads; without it `down` works from labels alone. */
@@ -49,7 +56,14 @@ export async function down(ctx: EngineContext, name: string, project: Project | 
   });
   const keptVolumes = opts.volumes && !services ? downVolumes(observed, project).kept : [];
   for (const message of keptVolumeMessages(keptVolumes, (names) => ctx.backend.resources.volumeRemovalHint(names))) emit(ctx, { type: 'warning', message });
-  return { upToDate: outcome.upToDate, keptVolumes };
+  const images = opts.rmi && !services ? await removeProjectImages(ctx, name, project, observed, opts.rmi) : [];
+  return { upToDate: outcome.upToDate && !images.some((i) => i.outcome === 'removed'), keptVolumes, images };
+}
+
+/** After the replicas are gone, so only other projects' replicas can still hold an image. */
+async function removeProjectImages(ctx: EngineContext, name: string, project: Project | undefined, observed: ObservedState, mode: RmiMode): Promise<ImageRemoval[]> {
+  const [{ imagesToRemove }, { removeImages }] = await Promise.all([import('../core/images/down-images.js'), import('./images.js')]);
+  return removeImages(ctx, imagesToRemove(name, project, observed, mode));
 }
 
 const WHY: Record<KeptVolumeReason, (hint: string, them: string) => string> = {

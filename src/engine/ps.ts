@@ -27,3 +27,10 @@ export async function ps(ctx: EngineContext, project: string, opts: PsOptions = 
     .filter((r) => (opts.status?.length ? opts.status.includes(r.state) : opts.all || r.state === 'running' || r.state === 'restarting'))
     .sort((a, b) => compareText(a.service, b.service) || a.number - b.number || compareText(a.name, b.name));
 }
+
+/** `ps --size`: bytes each replica wrote to its own root filesystem, by ID; none known when the backend cannot tell. */
+export async function replicaSizes(ctx: EngineContext, project: string, replicas: readonly ObservedReplica[]): Promise<Record<string, number | undefined>> {
+  const facet = ctx.backend.replicas;
+  if (!facet.diskUsage || replicas.length === 0) return {};
+  return facet.diskUsage(project, replicas.map((r) => r.id));
+}

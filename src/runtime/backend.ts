@@ -11,8 +11,10 @@ import type { Plan, ReplicaSpec } from '../core/reconcile/operations.js';
 import type { NetworkSpec, VolumeSpec } from '../core/model/types.js';
 
 export interface BackendCapabilities {
-  /** Runs images (docker); without, services run host commands and an `image:` beside a command is not used. */
+  /** Keeps images (the `images` facet: pull, list, remove): docker, and native's own image store. */
   images: boolean;
+  /** Runs replicas from their images (docker); without, services run host commands and an `image:` beside a command is only pulled. */
+  runsImages: boolean;
   /** Builds `build:` sections itself; without, a service that must be built is refused before anything starts. */
   build: boolean;
   /** Copies files into running replicas (the `files` facet, for watch's sync actions). */
@@ -136,6 +138,12 @@ export interface ReplicaFacet {
   kill(project: string, id: string, signal: string): Promise<void>;
   /** Removes the replica; its anonymous volumes only with `removeVolumes`, named and external volumes never. */
   remove(project: string, id: string, opts: RemoveReplicaOptions): Promise<void>;
+  /**
+   * `ps --size`: bytes each replica wrote to its own root filesystem (docker:
+   * SizeRw; native: the overlay's upper directory), by replica ID; undefined
+   * for a replica without one of its own (a host process).
+   */
+  diskUsage?(project: string, ids: readonly string[]): Promise<Record<string, number | undefined>>;
 }
 
 /** The project's networks and named volumes. */
@@ -155,6 +163,35 @@ export interface ReplicaIOFacet {
   exec(project: string, id: string, opts: ExecOptions): Promise<number>;
 }
 
+/** A service's image as `tug images` lists it. */
+export interface ProjectImage {
+  service: string;
+  /** The name as the file writes it (or the default `<project>-<service>`), split at its tag. */
+  repository: string;
+  /** "<none>" for a name by digest. */
+  tag: string;
+  id: string;
+  /** Bytes on disk (unpacked). */
+  size: number;
+  /** "os/arch[/variant]". */
+  platform: string;
+}
+
+export interface ImagePullResult {
+  /** Image ID per service pulled. */
+  ids: Record<string, string>;
+  /** Per service: why its image could not be pulled (the message names the service). */
+  failures: Record<string, TugError>;
+}
+
+export interface ImageRemoval {
+  name: string;
+  /** removed: the name is gone (and the image with it, when nothing else names or uses it); missing: there was no such image; kept: in use elsewhere. */
+  outcome: 'removed' | 'missing' | 'kept';
+  /** Why it was kept. */
+  reason?: string;
+}
+
 /** Present when `capabilities.images` or `capabilities.build`. */
 export interface ImageFacet {
   /**
@@ -163,6 +200,12 @@ export interface ImageFacet {
    * becomes the `com.docker.compose.image` label and part of the recreate decision.
    */
   prepare(project: Project, services: string[], opts: ImagePreparation): Promise<Record<string, string>>;
+  /** `tug pull`: pulls these services' images now (one pull per image); failures per service, not thrown. */
+  pull(project: Project, services: string[], opts: Pick<ImagePreparation, 'onProgress' | 'signal'>): Promise<ImagePullResult>;
+  /** `tug images`: the images these services use, as the backend has them; a service whose image is missing is left out. */
+  list(project: Project, services: string[]): Promise<ProjectImage[]>;
+  /** `down --rmi`: removes these image names; an image in use by replicas elsewhere is kept, with the reason. */
+  remove(names: readonly string[]): Promise<ImageRemoval[]>;
   /**
    * Removes those of these images (IDs) that nothing uses any more: no tag,
    * no container (watch --prune, after a rebuild). Resolves to the IDs removed.

@@ -38,6 +38,22 @@ export function runRuntimeContract(name: string, makeBackend: () => Promise<Cont
       return { created, seen: seen?.finally(() => controller.abort()) };
     };
 
+    /** Resolves once a replica of `service` has printed `text` (the workload's own readiness signal). */
+    const printed = async (service: string, text: string) => {
+      const controller = new AbortController();
+      const found = (async () => {
+        for await (const line of h.backend.io.logs(h.project, { services: [service], follow: true, signal: controller.signal })) {
+          if (line.text.trim() === text) return true;
+        }
+        return false;
+      })();
+      try {
+        expect(await withTimeout(found, WAIT_MS, `"${text}" in the logs of ${service}`)).toBe(true);
+      } finally {
+        controller.abort();
+      }
+    };
+
     it('die events carry the exit code, and observe agrees', async () => {
       const { created, seen } = await launch('failing', sh('exit 3'), (e) => e.action === 'die');
       expect((await seen)!.replica).toMatchObject({ state: 'exited', exitCode: 3 });
@@ -45,12 +61,14 @@ export function runRuntimeContract(name: string, makeBackend: () => Promise<Cont
     });
 
     it('kill delivers the signal: a handler sees SIGTERM, SIGKILL ends the replica with 137', async () => {
-      // PID 1 of a container ignores signals it has no handler for, so the workload installs one.
-      const term = await launch('termed', sh('trap "exit 42" TERM; while :; do sleep 0.2; done'), (e) => e.action === 'die');
-      await until(async () => ((await observed(term.created))?.state === 'running' ? true : undefined), 'running');
+      // PID 1 of a container ignores signals it has no handler for, so the workload installs one,
+      // and says so: "running" comes before the shell has read its first line.
+      const term = await launch('termed', sh('trap "exit 42" TERM; echo armed; while :; do sleep 0.2; done'), (e) => e.action === 'die');
+      await printed('termed', 'armed');
       await h.backend.replicas.kill(h.project, term.created.id, 'SIGTERM');
       expect((await term.seen)!.replica.exitCode).toBe(42);
-      const killed = await launch('killed', sh('trap "" TERM; while :; do sleep 0.2; done'), (e) => e.action === 'die');
+      const killed = await launch('killed', sh('trap "" TERM; echo armed; while :; do sleep 0.2; done'), (e) => e.action === 'die');
+      await printed('killed', 'armed');
       await h.backend.replicas.kill(h.project, killed.created.id, 'SIGKILL');
       expect((await killed.seen)!.replica.exitCode).toBe(137);
     });

@@ -46,7 +46,7 @@ const SIGNAL_EXIT: Record<string, number> = { SIGKILL: 137, SIGTERM: 143, SIGINT
 
 export class FakeBackend implements RuntimeBackend {
   readonly name = 'fake';
-  readonly capabilities: BackendCapabilities = { images: false, build: false, fileSync: false, defaultParallelism: 8 };
+  readonly capabilities: BackendCapabilities = { images: false, runsImages: false, build: false, fileSync: false, defaultParallelism: 8 };
   private readonly recorder = new CallRecorder();
   /** Every call in the order it was made. */
   readonly calls: FakeCall[] = this.recorder.calls;

@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { isMountPoint, overlayRootfs } from '../../src/runtime/images/rootfs/overlay.js';
+import { isMountPoint, overlayMount } from '../../src/runtime/images/rootfs/overlay.js';
 import { ImageStore, type ImageRecord } from '../../src/runtime/images/store/image-store.js';
 import { pruneStore, removeImage } from '../../src/runtime/images/store/prune.js';
 import { buildImage, storeFixtureImage, type ImageSpec } from '../helpers/image-fixtures.js';
@@ -61,7 +61,7 @@ describeRoot('overlay root filesystems', () => {
       ],
     });
     const dir = join(home, 'replicas', 'web-1');
-    const rootfs = overlayRootfs({ store, image: rec, dir, leaseId: 'p.web-1' });
+    const rootfs = overlayMount({ store, image: rec, dir, leaseId: 'p.web-1' });
     const { path, readonly } = await rootfs.prepare();
     mounted.push(path);
     expect(readonly).toBe(false);
@@ -95,7 +95,7 @@ describeRoot('overlay root filesystems', () => {
   it('mounts an image of 200 layers (the options would not fit a page with full paths)', async () => {
     const layers = Array.from({ length: 200 }, (_, i) => ({ entries: [{ path: `f${i}`, body: String(i) }], compression: 'none' as const }));
     const { rec } = await stored({ layers });
-    const rootfs = overlayRootfs({ store, image: rec, dir: join(home, 'replicas', 'many-1'), leaseId: 'p.many-1' });
+    const rootfs = overlayMount({ store, image: rec, dir: join(home, 'replicas', 'many-1'), leaseId: 'p.many-1' });
     const { path } = await rootfs.prepare();
     mounted.push(path);
     expect(readdirSync(path).length).toBe(200);
@@ -107,8 +107,8 @@ describeRoot('overlay root filesystems', () => {
 
   it('gives two replicas of one image their own upper directories over shared layers', async () => {
     const { rec } = await stored({ layers: [{ entries: [{ path: 'shared', body: 'base' }] }] });
-    const a = overlayRootfs({ store, image: rec, dir: join(home, 'replicas', 'a'), leaseId: 'p.a' });
-    const b = overlayRootfs({ store, image: rec, dir: join(home, 'replicas', 'b'), leaseId: 'p.b' });
+    const a = overlayMount({ store, image: rec, dir: join(home, 'replicas', 'a'), leaseId: 'p.a' });
+    const b = overlayMount({ store, image: rec, dir: join(home, 'replicas', 'b'), leaseId: 'p.b' });
     const pa = (await a.prepare()).path;
     const pb = (await b.prepare()).path;
     mounted.push(pa, pb);

@@ -52,15 +52,18 @@ function open(port: number): Promise<Tracked> {
 function echoes(t: Tracked, text: string): Promise<boolean> {
   return new Promise((resolve) => {
     let got = '';
+    const settle = (echoed: boolean): void => {
+      t.socket.off('data', onData);
+      t.socket.off('close', onClose);
+      resolve(echoed);
+    };
     const onData = (d: Buffer): void => {
       got += d.toString();
-      if (got === text) {
-        t.socket.off('data', onData);
-        resolve(true);
-      }
+      if (got === text) settle(true);
     };
+    const onClose = (): void => settle(false);
     t.socket.on('data', onData);
-    t.socket.once('close', () => resolve(false));
+    t.socket.once('close', onClose);
     t.socket.write(text);
   });
 }

@@ -68,6 +68,21 @@ describe('executePlan', () => {
     expect((await pending).done.sort()).toEqual(['a', 'b', 'w']);
   });
 
+  it('does not count a stop against the parallel limit: grace periods run side by side', async () => {
+    const fake = new FakeBackend();
+    const ids: string[] = [];
+    for (let n = 1; n <= 6; n++) {
+      const created = await fake.replicas.create(replicaSpec('svc', n));
+      await fake.replicas.start(PROJECT, created.id);
+      ids.push(created.id);
+    }
+    fake.delay('stop', 40);
+    const stops = ids.map((id, i) => step(`s${i}`, { kind: 'stop-replica', service: 'svc', name: name('svc', i + 1), id, timeoutMs: 10_000 }));
+    const result = await executePlan(plan(...stops), fake, { parallel: 2 });
+    expect(result.done).toHaveLength(6);
+    expect(fake.maxConcurrency()).toBe(6);
+  });
+
   it('skips only what depends on a failed step, naming the chain', async () => {
     const fake = new FakeBackend().failNext('create', (n) => n === name('api'));
     const events: EngineEvent[] = [];

@@ -9,6 +9,7 @@ export interface DownFlags {
   volumes?: boolean;
   removeOrphans?: boolean;
   timeout?: string;
+  rmi?: 'local' | 'all';
 }
 
 export async function downCommand(ctx: CliContext, services: string[], flags: DownFlags): Promise<number> {
@@ -20,6 +21,7 @@ export async function downCommand(ctx: CliContext, services: string[], flags: Do
       volumes: flags.volumes,
       removeOrphans: flags.removeOrphans,
       timeout: timeoutMs === undefined ? undefined : timeoutMs / 1000,
+      rmi: flags.rmi,
     });
     if (result.upToDate) ctx.err(`nothing to remove for project ${name}\n`);
     return 0;

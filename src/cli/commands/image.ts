@@ -4,6 +4,7 @@ import { TugError, usageError } from '../../core/errors.js';
 import { familiarName, parseReference } from '../../core/images/reference.js';
 import { readBlob } from '../../runtime/images/store/blobs.js';
 import { ImageStore, refsOf, type ImageRecord } from '../../runtime/images/store/image-store.js';
+import { imageDiskUse, type ImageDiskUse } from '../../runtime/images/store/disk-use.js';
 import { pruneStore, removeImage } from '../../runtime/images/store/prune.js';
 import type { CliContext } from '../context.js';
 import { formatUserError } from '../render/errors.js';
@@ -19,21 +20,25 @@ interface ImageRow {
   tag: string;
   record: ImageRecord;
   size: number;
+  use: ImageDiskUse;
 }
 
 async function imageRows(store: ImageStore): Promise<ImageRow[]> {
   const refs = await store.readRefs();
   const rows: ImageRow[] = [];
-  for (const record of await store.listImages()) {
-    const size = await store.imageSize(record);
+  const records = await store.listImages();
+  const uses = await imageDiskUse(store, records);
+  for (const record of records) {
+    const use = uses.get(record.id)!;
+    const size = use.size;
     const names = Object.entries(refs).filter(([k, e]) => e.id === record.id && !k.includes('@'));
     if (names.length === 0) {
-      rows.push({ repository: '<none>', tag: '<none>', record, size });
+      rows.push({ repository: '<none>', tag: '<none>', record, size, use });
       continue;
     }
     for (const [name] of names) {
       const ref = parseReference(name);
-      rows.push({ repository: familiarName(ref), tag: ref.tag ?? '<none>', record, size });
+      rows.push({ repository: familiarName(ref), tag: ref.tag ?? '<none>', record, size, use });
     }
   }
   return rows.sort((a, b) => compareText(b.record.created ?? '', a.record.created ?? '') || compareText(a.repository, b.repository) || compareText(a.tag, b.tag));
@@ -48,7 +53,7 @@ export async function imageLsCommand(ctx: CliContext, flags: { format: 'table' |
   const now = Date.now();
   if (flags.format === 'json') {
     for (const r of rows) {
-      ctx.out(JSON.stringify({ Repository: r.repository, Tag: r.tag, ID: shortImageId(r.record.id), Digest: r.record.repoDigests[0]?.split('@')[1] ?? '<none>', CreatedAt: r.record.created ?? '', CreatedSince: ago(r.record.created, now), Size: humanSize(r.size), VirtualSize: humanSize(r.size), Platform: platformText(r.record) }) + '\n');
+      ctx.out(JSON.stringify({ Repository: r.repository, Tag: r.tag, ID: shortImageId(r.record.id), Digest: r.record.repoDigests[0]?.split('@')[1] ?? '<none>', CreatedAt: r.record.created ?? '', CreatedSince: ago(r.record.created, now), Size: humanSize(r.size), VirtualSize: humanSize(r.size), UniqueSize: humanSize(r.use.unique), SharedSize: humanSize(r.use.shared), Containers: String(r.use.replicas), Platform: platformText(r.record) }) + '\n');
     }
     return 0;
   }

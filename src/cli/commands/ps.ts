@@ -10,6 +10,7 @@ export interface PsFlags {
   quiet?: boolean;
   services?: boolean;
   status?: string[];
+  size?: boolean;
 }
 
 export async function psCommand(ctx: CliContext, services: string[], flags: PsFlags): Promise<number> {
@@ -25,11 +26,12 @@ export async function psCommand(ctx: CliContext, services: string[], flags: PsFl
       ctx.out(rows.map((r) => `${r.id}\n`).join(''));
       return 0;
     }
+    const sizes = flags.size ? await tug.diskUsage(rows) : undefined;
     if (flags.format === 'json') {
-      ctx.out(rows.map((r) => psJsonLine(r, now) + '\n').join(''));
+      ctx.out(rows.map((r) => psJsonLine(r, now, sizes) + '\n').join(''));
       return 0;
     }
-    ctx.out(psTable(rows, now, ctx.color));
+    ctx.out(psTable(rows, now, ctx.color, sizes));
     return 0;
   });
 }

@@ -1,38 +1,17 @@
-// `tug pull [SERVICE...]`: pulls the images of the project's services into the
-// image store (tug's own runtime), as `docker compose pull` does: services
-// with pull_policy never or build, and services tug runs as host commands, are
-// skipped; a buildable service whose pull fails is only a warning.
-import { TugError, throwIfAny, usageError } from '../../core/errors.js';
-import { effectivePolicy } from '../../core/images/pull-policy.js';
-import { prepareStoreImages } from '../../runtime/images/prepare.js';
-import { warn, type CliContext } from '../context.js';
+// `tug pull [SERVICE...]`: pulls the images of the project's services on its
+// backend (native: tug's image store; docker: the engine), as `docker compose
+// pull` does: services with pull_policy never or build, and services without
+// an image, are skipped; a buildable service whose pull fails only warns.
+import type { CliContext } from '../context.js';
 import { loadProjectFor } from '../project-loading.js';
-import { withImageProgress } from '../render/image-progress.js';
-import { interruptController } from '../session.js';
-import { storeFor } from './image.js';
+import { interruptController, withProject } from '../session.js';
 
 export async function pullCommand(ctx: CliContext, services: string[], flags: { ignorePullFailures?: boolean; quiet?: boolean }): Promise<number> {
   const project = loadProjectFor(ctx, services);
-  const chosen = services.length > 0 ? services : Object.keys(project.services).sort();
-  for (const s of chosen) if (!project.services[s]) throw usageError(`no such service: ${s}`, `services in this project: ${Object.keys(project.services).join(', ')}`);
-  const pullable = chosen.filter((s) => {
-    const spec = project.services[s]!;
-    if (!spec.image) return false;
-    const { policy } = effectivePolicy(spec);
-    return policy !== 'never' && policy !== 'build';
-  });
+  const quietCtx = flags.quiet ? { ...ctx, globals: { ...ctx.globals, progress: 'quiet' as const } } : ctx;
   const interrupt = interruptController();
   try {
-    const quietCtx = flags.quiet ? { ...ctx, globals: { ...ctx.globals, progress: 'quiet' as const } } : ctx;
-    const result = await withImageProgress(quietCtx, (onProgress) =>
-      prepareStoreImages(storeFor(ctx), project, pullable, { env: ctx.env, pull: 'always', onProgress, signal: interrupt.signal }),
-    );
-    const errors: TugError[] = [];
-    for (const [service, err] of Object.entries(result.failures)) {
-      if (project.services[service]?.build || flags.ignorePullFailures) warn(ctx, err.message);
-      else errors.push(err);
-    }
-    throwIfAny(errors);
+    await withProject(quietCtx, { progress: true }, project, (tug) => tug.pull({ services, ignorePullFailures: flags.ignorePullFailures, signal: interrupt.signal }));
     return 0;
   } finally {
     interrupt.dispose();

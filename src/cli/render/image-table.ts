@@ -2,17 +2,7 @@
 // ages ("3 days ago"), short IDs, aligned columns.
 import { humanDuration } from '../../core/render/ps-row.js';
 
-/** Docker's go-units HumanSize: decimal, 3 significant digits. */
-export function humanSize(bytes: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
-  let value = bytes;
-  let i = 0;
-  while (value >= 1000 && i < units.length - 1) {
-    value /= 1000;
-    i++;
-  }
-  return `${Number(value.toPrecision(3))}${units[i]}`;
-}
+export { humanSize } from '../../core/render/ps-row.js';
 
 export function ago(iso: string | undefined, now: number): string {
   if (!iso || Number.isNaN(Date.parse(iso))) return 'N/A';

@@ -1,7 +1,7 @@
 // `tug ps` output: a table for people, JSON lines with Compose's field names
 // for scripts (one object per line, as docker compose prints since v2.21).
 import type { ObservedReplica, PublishedPort } from '../../core/reconcile/observed.js';
-import { psRow, statusText } from '../../core/render/ps-row.js';
+import { psRow, sizeText, statusText } from '../../core/render/ps-row.js';
 import type { Chalk } from './colors.js';
 
 /** The status with the replica's notes after it: what `ps` shows in its STATUS column. */
@@ -15,13 +15,16 @@ export function portText(p: PublishedPort): string {
   return `${host}:${p.published}->${p.target}/${p.protocol}`;
 }
 
-export function psJsonLine(r: ObservedReplica, now: number): string {
-  return JSON.stringify(psRow(r, now));
+/** `sizes` (ps --size): bytes per replica ID, undefined for one without a root filesystem of its own. */
+export type ReplicaSizes = Readonly<Record<string, number | undefined>>;
+
+export function psJsonLine(r: ObservedReplica, now: number, sizes?: ReplicaSizes): string {
+  return JSON.stringify(psRow(r, now, sizes && { bytes: sizes[r.id] }));
 }
 
-export function psTable(rows: ObservedReplica[], now: number, c: Chalk): string {
-  const header = ['NAME', 'SERVICE', 'STATUS', 'RESTARTS', 'PORTS'];
-  const body = rows.map((r) => [r.name, r.service, statusWithNotes(r, now), String(r.restartCount), r.ports.map(portText).join(', ')]);
+export function psTable(rows: ObservedReplica[], now: number, c: Chalk, sizes?: ReplicaSizes): string {
+  const header = ['NAME', 'SERVICE', 'STATUS', 'RESTARTS', ...(sizes ? ['SIZE'] : []), 'PORTS'];
+  const body = rows.map((r) => [r.name, r.service, statusWithNotes(r, now), String(r.restartCount), ...(sizes ? [sizeText(sizes[r.id])] : []), r.ports.map(portText).join(', ')]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ').trimEnd();
   const colored = (r: ObservedReplica, text: string) =>

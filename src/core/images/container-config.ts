@@ -66,6 +66,30 @@ export function containerConfig(input: ContainerConfigInput): ContainerConfig {
   };
 }
 
+/**
+ * The service as it runs from its image, for a runtime that reads these from
+ * the service (the native container runtime): user and stop_signal fall back
+ * to the image's, the health check is merged per field, the image's
+ * exposed ports join `expose`, and its VOLUMEs become anonymous volumes. The image's ENV, WORKDIR, ENTRYPOINT and CMD
+ * are not folded in: the root filesystem carries them, so the service's own
+ * settings keep their Compose meaning (an `entrypoint:` drops the image's CMD).
+ */
+export function serviceWithImageDefaults(spec: ServiceSpec, image: ImageRuntimeConfig): ServiceSpec {
+  const out: ServiceSpec = { ...spec };
+  const user = spec.user ?? (image.User || undefined);
+  if (user !== undefined) out.user = user;
+  const stopSignal = spec.stop_signal || image.StopSignal;
+  if (stopSignal) out.stop_signal = stopSignal;
+  const { healthcheck } = withHealthcheck(spec.healthcheck, image.Healthcheck);
+  if (healthcheck) out.healthcheck = healthcheck;
+  const expose = exposedPorts(spec, image);
+  if (expose.length > 0) out.expose = expose;
+  // Each image VOLUME the service does not mount becomes an anonymous volume, as with Docker.
+  const fromImage = imageVolumes(spec, image).map((target) => ({ type: 'volume' as const, target }));
+  if (fromImage.length > 0) out.volumes = [...(spec.volumes ?? []), ...fromImage];
+  return out;
+}
+
 function commandLine(spec: ServiceSpec, image: ImageRuntimeConfig): string[] {
   const reset = (a: string[]) => (a.length === 1 && a[0] === '' ? [] : a);
   if (Array.isArray(spec.entrypoint)) return [...reset(spec.entrypoint), ...(Array.isArray(spec.command) ? reset(spec.command) : [])];
@@ -77,16 +101,24 @@ function commandLine(spec: ServiceSpec, image: ImageRuntimeConfig): string[] {
 function environment(spec: ServiceSpec, image: ImageRuntimeConfig, input: ContainerConfigInput, user: ResolvedUser): Record<string, string> {
   const env: Record<string, string> = { PATH: DEFAULT_PATH, HOSTNAME: input.hostname };
   if (input.tty) env.TERM = 'xterm';
-  for (const kv of image.Env ?? []) {
-    const eq = kv.indexOf('=');
-    if (eq > 0) env[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
+  Object.assign(env, imageEnvironment(image.Env ?? []));
   for (const [k, v] of Object.entries(spec.environment ?? {})) if (v !== null) env[k] = v;
   env.HOME ??= user.home;
   return env;
 }
 
-function absolute(dir: string): string {
+/** An image's `Env` ("K=V" strings) as a map; entries without a name are ignored. */
+export function imageEnvironment(env: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const kv of env) {
+    const eq = kv.indexOf('=');
+    if (eq > 0) out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+/** A WorkingDir as an absolute path (images may carry "app" for "/app"). */
+export function absolute(dir: string): string {
   return dir.startsWith('/') ? dir : `/${dir}`;
 }
 

@@ -4,7 +4,7 @@
 // `daily`, `weekly` and `every_<duration>` (pull when the last pull is older).
 import { TugError } from '../errors.js';
 import { parseDuration } from '../load/normalize/units.js';
-import type { ServiceSpec } from '../model/types.js';
+import type { Project, ServiceSpec } from '../model/types.js';
 
 export type StoreImageAction = 'use' | 'pull' | 'skip';
 
@@ -74,5 +74,18 @@ function cannotBuild(service: string, why: string): TugError {
     code: 'image.build-unsupported',
     message: `service "${service}" needs a build (${why}), and tug's own runtime cannot build images yet`,
     hint: 'build it with --backend docker, or load a built image with tug image load -i FILE',
+  });
+}
+
+/**
+ * The services `tug pull` pulls, as `docker compose pull` chooses them: those
+ * with an image whose pull_policy is neither never nor build.
+ */
+export function pullableServices(project: Project, services: readonly string[]): string[] {
+  return services.filter((s) => {
+    const spec = project.services[s] ?? project.disabledServices[s];
+    if (!spec?.image) return false;
+    const { policy } = effectivePolicy(spec);
+    return policy !== 'never' && policy !== 'build';
   });
 }

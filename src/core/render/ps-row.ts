@@ -26,6 +26,8 @@ export interface PsRow {
   StartedAt: string;
   /** What `ps` says after the status, e.g. "logs not kept: no space left on device". */
   Notes: string;
+  /** With `--size`: what the replica wrote to its own root filesystem ("12.3kB"), or "-" for a host process. */
+  Size?: string;
 }
 
 export function humanDuration(ms: number): string {
@@ -62,7 +64,7 @@ export function statusText(r: ObservedReplica, now: number): string {
 }
 
 /** One replica as `ps --format json` prints it: Compose's field names, one object per line. */
-export function psRow(r: ObservedReplica, now: number): PsRow {
+export function psRow(r: ObservedReplica, now: number, size?: { bytes: number | undefined }): PsRow {
   return {
     ID: r.id,
     Name: r.name,
@@ -83,6 +85,24 @@ export function psRow(r: ObservedReplica, now: number): PsRow {
     Pid: r.pid ?? 0,
     StartedAt: r.startedAt ?? '',
     Notes: (r.notes ?? []).join('; '),
+    ...(size && { Size: sizeText(size.bytes) }),
   };
+}
+
+/** `ps --size`: bytes as Docker prints them, "-" for a replica without a root filesystem of its own. */
+export function sizeText(bytes: number | undefined): string {
+  return bytes === undefined ? '-' : humanSize(bytes);
+}
+
+/** Docker's go-units HumanSize: decimal, 3 significant digits. */
+export function humanSize(bytes: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB', 'PB'];
+  let value = bytes;
+  let i = 0;
+  while (value >= 1000 && i < units.length - 1) {
+    value /= 1000;
+    i++;
+  }
+  return `${Number(value.toPrecision(3))}${units[i]}`;
 }
 

@@ -28,6 +28,7 @@ import { engineError } from './engine-errors.js';
 import { replicaEvents } from './events.js';
 import { execInContainer, type ExecStdio } from './exec.js';
 import { prepareImages, removeUnusedImages } from './images.js';
+import { containerSizes, listServiceImages, pullServiceImages, removeImages } from './project-images.js';
 import { readLogs } from './logs.js';
 import * as resources from './networks-volumes.js';
 import { listProjects, observeProject } from './observe.js';
@@ -48,7 +49,7 @@ export function createDockerBackend(opts: DockerBackendOptions = {}): DockerBack
 
 export class DockerBackend implements RuntimeBackend {
   readonly name = 'docker';
-  readonly capabilities: BackendCapabilities = { images: true, build: true, fileSync: true, defaultParallelism: 16 };
+  readonly capabilities: BackendCapabilities = { images: true, runsImages: true, build: true, fileSync: true, defaultParallelism: 16 };
   readonly connection: DockerConnection;
   /** Containers this backend created, and whether they publish a host port range. */
   private readonly portRange = new Map<string, boolean>();
@@ -81,6 +82,7 @@ export class DockerBackend implements RuntimeBackend {
       await this.call(`remove container ${containers.shortId(id)}`, (d) => containers.removeContainer(d, id, opts.removeVolumes));
       this.portRange.delete(id);
     },
+    diskUsage: (project, ids) => this.call(`measure containers of project ${project}`, (d) => containerSizes(d, project, ids)),
   };
 
   readonly resources: ResourceFacet = {
@@ -107,6 +109,9 @@ export class DockerBackend implements RuntimeBackend {
 
   readonly images: ImageFacet = {
     prepare: async (project, services, opts) => prepareImages(await this.docker(), project, services, opts),
+    pull: async (project, services, opts) => pullServiceImages(await this.docker(), project, services, opts),
+    list: (project, services) => this.call(`list images of project ${project.name}`, (d) => listServiceImages(d, project, services)),
+    remove: (names) => this.call('remove images', (d) => removeImages(d, names)),
     removeUnused: async (ids) => removeUnusedImages(await this.docker(), ids),
   };
 

@@ -92,7 +92,7 @@ async function ensureImage(docker: Dockerode, project: string, service: string, 
   return id;
 }
 
-async function imageId(docker: Dockerode, image: string): Promise<string | undefined> {
+export async function imageId(docker: Dockerode, image: string): Promise<string | undefined> {
   try {
     return (await docker.getImage(image).inspect()).Id;
   } catch (err) {

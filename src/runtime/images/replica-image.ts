@@ -9,7 +9,7 @@ import { containerConfig, type ContainerConfig } from '../../core/images/contain
 import { parseImageConfig } from '../../core/images/image-config.js';
 import type { ServiceSpec } from '../../core/model/types.js';
 import { readUserFiles, seedVolume } from './rootfs/image-files.js';
-import { overlayRootfs, type OverlayRootfs } from './rootfs/overlay.js';
+import { overlayMount, type OverlayMount } from './rootfs/overlay.js';
 import { readBlob } from './store/blobs.js';
 import type { ImageStore } from './store/image-store.js';
 
@@ -30,7 +30,7 @@ export interface ReplicaImageOptions {
 }
 
 export interface ReplicaImage {
-  rootfs: OverlayRootfs;
+  rootfs: OverlayMount;
   /** The mounted root filesystem. */
   root: string;
   config: ContainerConfig;
@@ -40,7 +40,7 @@ export async function prepareReplicaImage(opts: ReplicaImageOptions): Promise<Re
   const record = await opts.store.getImage(opts.imageId);
   if (!record) throw new TugError({ code: 'image.not-found', message: `service "${opts.service}": image ${opts.imageId} is not in the image store`, hint: 'pull it again (tug pull)' });
   const image = parseImageConfig((await readBlob(opts.store.layout, record.config.digest)).toString('utf8'), `image of service "${opts.service}"`);
-  const rootfs = overlayRootfs({ store: opts.store, image: record, dir: opts.replicaDir, leaseId: opts.leaseId });
+  const rootfs = overlayMount({ store: opts.store, image: record, dir: opts.replicaDir, leaseId: opts.leaseId });
   const { path: root } = await rootfs.prepare();
   try {
     const users = await readUserFiles(root);

@@ -16,6 +16,7 @@ import type {
   BackendCapabilities,
   ExecOptions,
   FileSyncFacet,
+  ImageFacet,
   LogLine,
   LogOptions,
   ProjectSummary,
@@ -31,7 +32,8 @@ import { isVolumeName, tugHome, volumeDataDir, volumeDir } from './home.js';
 import { assertTrustedHome } from './home-trust.js';
 import * as networks from './networks.js';
 import * as volumes from './volumes.js';
-import { hostEnvironment } from './host-env.js';
+import { hostEnvironment, type HostReplicaSpec } from './host-env.js';
+import type { NativeImages } from './images.js';
 import { compareText } from '../../core/compare.js';
 
 export interface NativeBackendOptions {
@@ -49,10 +51,12 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
 
 export class NativeBackend implements RuntimeBackend {
   readonly name = 'native';
-  readonly capabilities: BackendCapabilities = { images: false, build: false, fileSync: true, defaultParallelism: 16 };
+  readonly capabilities: BackendCapabilities = { images: true, runsImages: false, build: false, fileSync: true, defaultParallelism: 16 };
   readonly home: string;
   /** What host-process replicas inherit from the invoking user's environment. */
   private readonly hostEnv: Record<string, string>;
+  /** The invoking user's environment (registry settings and credentials for pulls). */
+  private readonly env: Readonly<Record<string, string | undefined>>;
   /** Recovery notices seen so far (also passed to onNotice). */
   readonly notices: RecoveredNotice[] = [];
   private readonly engines: EnginePool;
@@ -61,7 +65,8 @@ export class NativeBackend implements RuntimeBackend {
 
   constructor(opts: NativeBackendOptions = {}) {
     this.home = opts.home ?? tugHome();
-    this.hostEnv = hostEnvironment(opts.env ?? process.env);
+    this.env = opts.env ?? process.env;
+    this.hostEnv = hostEnvironment(this.env);
     this.engines = new EnginePool(this.home, (notice) => {
       this.notices.push(notice);
       opts.onNotice?.(notice);
@@ -72,12 +77,37 @@ export class NativeBackend implements RuntimeBackend {
     observe: (project) => this.observe(project),
     /** Nothing to replay (`since` is not needed): the engine's list is never behind its events, and observe() waits for the subscription. */
     events: (project, signal) => this.engines.events(project, signal),
-    create: (spec) => this.change(spec.project, 'create', { spec: { ...spec, hostEnv: this.hostEnv } }),
+    create: (spec) => this.change(spec.project, 'create', { spec: this.hostSpec(spec) }),
     start: async (project, id) => void (await this.change(project, 'start', { id })),
     stop: async (project, id, timeoutMs) => void (await this.change(project, 'stop', { id, timeoutMs })),
     kill: async (project, id, signal) => void (await this.change(project, 'kill', { id, signal })),
     remove: async (project, id, opts) => void (await this.change(project, 'remove', { id, removeVolumes: opts.removeVolumes })),
+    diskUsage: async (project, ids) => {
+      assertTrustedHome(this.home, project);
+      const { imageRootDiskUsage } = await import('./container/rootfs/image-root.js');
+      return Object.fromEntries(await Promise.all(ids.map(async (id) => [id, await imageRootDiskUsage(this.home, project, id)] as const)));
+    },
   };
+
+  /** The user's image store (TUG_HOME/images); its code loads on first use, so `ps` stays light. */
+  readonly images: ImageFacet = {
+    prepare: async (project, services, opts) => (await this.nativeImages()).prepare(project, services, opts),
+    pull: async (project, services, opts) => (await this.nativeImages()).pull(project, services, opts),
+    list: async (project, services) => (await this.nativeImages()).list(project, services),
+    remove: async (names) => (await this.nativeImages()).remove(names),
+  };
+
+  private async nativeImages(): Promise<NativeImages> {
+    assertTrustedHome(this.home);
+    const { NativeImages } = await import('./images.js');
+    return new NativeImages(this.home, this.env);
+  }
+
+  /** The spec as the engine keeps it: the host variables, and the image the images facet resolved (its label). */
+  private hostSpec(spec: ReplicaSpec): HostReplicaSpec {
+    const imageId = spec.service_spec.image ? spec.labels[LABEL.image] : undefined;
+    return { ...spec, hostEnv: this.hostEnv, ...(imageId?.startsWith('sha256:') && { image: { id: imageId } }) };
+  }
 
   /** Networks are bookkeeping in process mode; volumes are directories under TUG_HOME. */
   readonly resources: ResourceFacet = {

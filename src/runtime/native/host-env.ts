@@ -8,6 +8,8 @@ import type { ReplicaSpec } from '../../core/reconcile/operations.js';
 /** A ReplicaSpec as the native engine holds it: with the host variables a process replica inherits. */
 export interface HostReplicaSpec extends ReplicaSpec {
   hostEnv: Record<string, string>;
+  /** The image (its ID in the user's image store) the native images facet resolved for the service, when it has one. */
+  image?: { id: string };
 }
 
 const HOST_VARIABLES = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TZ', 'TERM', 'TMPDIR'];

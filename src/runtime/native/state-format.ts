@@ -223,6 +223,9 @@ export function specProblem(value: unknown): string | undefined {
   for (const key of ['labels', 'networkNames', 'volumeNames', 'hostEnv'] as const) {
     if (value[key] !== undefined && !isObject(value[key])) return `spec.${key} must be an object`;
   }
+  if (value.image !== undefined && !(isObject(value.image) && typeof value.image.id === 'string' && /^sha256:[0-9a-f]{64}$/.test(value.image.id))) {
+    return 'spec.image must be {id: "sha256:<64 hex>"}';
+  }
   const inherited = value.inheritedVolumes;
   if (inherited !== undefined && (!isObject(inherited) || Object.values(inherited).some((v) => typeof v !== 'string'))) {
     return 'spec.inheritedVolumes must map targets to volume names';

@@ -7,7 +7,6 @@
 // hex digits, unlabelled and marked anonymous in their record (as Docker
 // does): the engine makes them for a replica, records which it has, and
 // removes them only when asked (`down -v`, `run --rm`).
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -95,7 +94,8 @@ export function removeAnonymousVolumes(home: string, names: readonly string[]): 
 
 /** The data/ directory itself is made at start, so it belongs to the replica's user. */
 function createAnonymousVolume(home: string): string {
-  const name = randomBytes(32).toString('hex');
+  // The Web Crypto global loads node:crypto on first use, not with this module (which `ps` loads).
+  const name = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32))).toString('hex');
   const dir = volumeDir(home, name);
   mkdirSync(join(home, 'volumes'), { recursive: true, mode: 0o700 });
   mkdirSync(dir, { mode: 0o755 });

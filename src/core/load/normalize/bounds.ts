@@ -3,26 +3,9 @@
 // replica counts (bounded: `replicas: 1e20` asked the planner for an array of
 // 1e20 replicas), counts that must not be negative, restart policies and
 // deploy.restart_policy.condition.
-import { groupDigits } from '../../compare.js';
+import { REPLICAS_EXPECTED, replicaCountProblem } from '../../model/replica-count.js';
 import { TugError, type PathSegment } from '../../errors.js';
 import { describe, report, type ErrorSink, type Raw } from './coerce.js';
-
-/**
- * The most replicas one service may ask for. Planning 100,000 takes about a
- * second; a million still plans (in tens of seconds and 2 GB); beyond that
- * no single host runs them anyway.
- */
-export const MAX_REPLICAS = 1_000_000;
-
-/** What a replica count must be, in words (also used for --scale). */
-export const REPLICAS_EXPECTED = `a whole number from 0 to ${groupDigits(MAX_REPLICAS)}`;
-
-/** A replica count out of range, as a message; undefined when it is fine. */
-export function replicaCountProblem(count: number): string | undefined {
-  if (!Number.isInteger(count) || count < 0) return `${count} is not a replica count`;
-  if (count > MAX_REPLICAS) return `${count} replicas is more than the ${groupDigits(MAX_REPLICAS)} tug allows`;
-  return undefined;
-}
 
 const WHOLE = /^\s*[-+]?\d+\s*$/;
 

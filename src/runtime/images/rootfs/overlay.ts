@@ -7,30 +7,32 @@
 // their short links under l/ relative to the mount's working directory (12+1
 // bytes a layer: hundreds fit), as Docker's overlay2 does. While mounted, the
 // replica holds a lease on the image so prune keeps its layers.
-import { spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { readFile, rm, lstat, readdir } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { readFile, lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TugError } from '../../../core/errors.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
+import { leasePath, type StoreLayout } from '../store/layout.js';
 import { shortLayerName } from '../unpack/unpack-layer.js';
 
-/** The shape every root filesystem source has (host root, image overlay). */
-export interface RootfsSource {
+/**
+ * One replica's overlay mount of an image. The container runtime's root
+ * filesystem source for images (native/container/rootfs/image-root.ts) is
+ * built on it; this is only the mount and its directories.
+ */
+export interface OverlayMount {
   /** Mounts (idempotent: an existing mount is reused) and returns the root path. */
   prepare(): Promise<{ path: string; readonly: boolean }>;
   /** Unmounts and removes everything the replica wrote, and its lease. */
   cleanup(): Promise<void>;
-}
-
-export interface OverlayRootfs extends RootfsSource {
   /** Unmounts but keeps the upper directory (the replica stopped, it may start again). */
   unmount(): Promise<void>;
   /** Bytes the replica wrote (its upper directory). */
   diskUsage(): Promise<number>;
 }
 
-export interface OverlayRootfsOptions {
+export interface OverlayMountOptions {
   store: ImageStore;
   image: ImageRecord;
   /** A directory owned by the replica; upper/, work/ and rootfs/ are made inside. */
@@ -44,14 +46,12 @@ const MAX_MOUNT_DATA = 4095;
 /** containerd's and containers/storage's limit. */
 const MAX_LAYERS = 500;
 
-export function overlayRootfs(opts: OverlayRootfsOptions): OverlayRootfs {
+export function overlayMount(opts: OverlayMountOptions): OverlayMount {
   const { store, image, dir } = opts;
   const upper = join(dir, 'upper');
   const work = join(dir, 'work');
   const target = join(dir, 'rootfs');
-  const unmount = async () => {
-    if (await isMountPoint(target)) await run('umount', [target], dir).catch(() => run('umount', ['-l', target], dir));
-  };
+  const unmount = async () => unmountOverlays([dir]);
   return {
     async prepare() {
       if (/[,:\\]/.test(dir)) throw new TugError({ code: 'rootfs.path-invalid', message: `the replica directory ${dir} contains ",", ":" or "\\", which overlayfs options cannot carry` });
@@ -71,10 +71,7 @@ export function overlayRootfs(opts: OverlayRootfsOptions): OverlayRootfs {
     },
     unmount,
     async cleanup() {
-      await unmount();
-      if (await isMountPoint(target)) throw new TugError({ code: 'rootfs.busy', message: `cannot unmount ${target}; it is still in use` });
-      await rm(dir, { recursive: true, force: true });
-      await store.removeLease(opts.leaseId);
+      removeOverlay(dir, store.layout, opts.leaseId);
     },
     diskUsage: () => treeSize(upper),
   };
@@ -92,12 +89,57 @@ function tooMany(image: ImageRecord, why: string): TugError {
 
 /** Whether `path` is a mount point in this mount namespace (/proc/self/mountinfo, octal escapes undone). */
 export async function isMountPoint(path: string): Promise<boolean> {
-  const info = await readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
+  return mountInfoLists(await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''), path);
+}
+
+function mountInfo(): string {
+  try {
+    return readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return ''; // no /proc: nothing is mounted that we could see
+  }
+}
+
+function mountInfoLists(info: string, path: string): boolean {
   for (const line of info.split('\n')) {
     const field = line.split(' ')[4];
     if (field && field.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))) === path) return true;
   }
   return false;
+}
+
+/**
+ * Unmounts the overlays of replica directories made by overlayMount, keeping
+ * their upper directories: one umount for all of them (a process each would
+ * cost more than the unmounts). Synchronous (a umount takes milliseconds) so
+ * that the container runtime's synchronous cleanup and a crashed engine's
+ * successor can call it with nothing but the directories.
+ */
+export function unmountOverlays(dirs: readonly string[]): void {
+  const info = mountInfo();
+  const targets = dirs.map((d) => join(d, 'rootfs')).filter((t) => mountInfoLists(info, t));
+  if (targets.length === 0) return;
+  const plain = spawnSync('umount', targets, { stdio: 'ignore' });
+  if (plain.status === 0) return;
+  // Busy ones detach lazily: the kernel drops them once the last user is gone.
+  const left = targets.filter((t) => mountInfoLists(mountInfo(), t));
+  if (left.length > 0) spawnSync('umount', ['-l', ...left], { stdio: 'ignore' });
+}
+
+/** Unmounts and removes replicas' overlay directories (upper included) and their leases on the image. */
+export function removeOverlays(items: readonly { dir: string; leaseId: string }[], layout: StoreLayout): void {
+  unmountOverlays(items.map((i) => i.dir));
+  const info = mountInfo();
+  const busy = items.map((i) => join(i.dir, 'rootfs')).filter((t) => mountInfoLists(info, t));
+  if (busy.length > 0) throw new TugError({ code: 'rootfs.busy', message: `cannot unmount ${busy.join(', ')}; still in use` });
+  for (const { dir, leaseId } of items) {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(leasePath(layout, leaseId), { force: true });
+  }
+}
+
+export function removeOverlay(dir: string, layout: StoreLayout, leaseId: string): void {
+  removeOverlays([{ dir, leaseId }], layout);
 }
 
 /** util-linux mount/umount, no shell; the working directory makes the relative lowerdirs resolve. */
