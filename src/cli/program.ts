@@ -41,6 +41,7 @@ export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<numb
     .addOption(new Option('--ansi <when>', 'ANSI colors').choices(['never', 'always', 'auto']).default('auto'))
     .option('--debug', 'show internal details of failures')
     .option('--backend <name>', 'runtime: native (default) or docker; env TUG_BACKEND')
+    .option('--isolation <mode>', 'native runtime: auto (default), container or process; env TUG_ISOLATION, per service x-tug.isolation')
     .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'json', 'quiet']))
     .option('--parallel <n>', 'how many operations run at once (default: the backend\'s)')
     .enablePositionalOptions()

@@ -26,6 +26,8 @@ export interface EngineMethods {
   adoptExec: { params: { id: string; pid: number; procStart: number }; result: null };
   /** The spec a replica was created from (for exec: environment, working dir, user). */
   inspect: { params: { id: string }; result: { replica: ObservedReplica; spec: HostReplicaSpec } };
+  /** Container mode: a project network's bridge, firewall rules and DNS listener go (`down`); nothing when none was made. */
+  removeNetwork: { params: { name: string }; result: null };
   /** Streaming: ReplicaEvent messages. */
   events: { params: Record<string, never>; result: null };
   /** Stop every replica and exit (tests, and `down` of the last replica). */

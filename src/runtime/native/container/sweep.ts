@@ -123,8 +123,11 @@ async function removeKind(kind: LedgerEntry['kind'], batch: LedgerEntry[], ctx: 
       return removed;
     }
     case 'cgroup': {
-      const cgroups = batch.flatMap((e) => (e.kind === 'cgroup' ? [e] : []));
-      const left = removeCgroups(ctx.cgroups, cgroups.map((e) => e.path), CGROUP_ROOT);
+      // Only below /tug: a corrupt ledger must not remove anyone else's cgroups.
+      const cgroups = batch.flatMap((e) => (e.kind === 'cgroup' && e.path.startsWith(`${CGROUP_ROOT}/`) ? [e] : []));
+      for (const e of batch) if (!cgroups.includes(e as (typeof cgroups)[number])) removed.push(e);
+      // The parents go too, /tug itself included once empty: rmdir fails harmlessly while another project uses it.
+      const left = removeCgroups(ctx.cgroups, cgroups.map((e) => e.path), '');
       for (const e of cgroups) {
         if (left.some((dir) => dir.endsWith(e.path))) problems.push(`cgroup ${e.path} is still in use`);
         else removed.push(e);

@@ -101,6 +101,7 @@ export class Engine {
       note: log,
       onActivity: () => this.checkIdle(),
     });
+    await this.supervisor.sweepContainers(true);
     this.supervisor.restore(recovery.replicas);
     const handlers = createHandlers({
       supervisor: this.supervisor,
@@ -179,6 +180,7 @@ export class Engine {
     log(`exiting (${reason})`);
     try {
       await this.supervisor.stopAll(); // nothing runs on an idle exit; a no-op then
+      await this.supervisor.sweepContainers(false);
       this.supervisor.saveFinal();
       await this.server.close();
       rmSync(this.paths.pidFile, { force: true });

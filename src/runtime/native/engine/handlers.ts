@@ -82,6 +82,10 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       return null;
     },
     inspect: async (p) => supervisor.inspect(stringParam(p, 'id')),
+    removeNetwork: async (p) => {
+      await supervisor.removeNetwork(stringParam(p, 'name'));
+      return null;
+    },
     adoptExec: async (p) => {
       const id = stringParam(p, 'id');
       const group = execGroupParam(p);

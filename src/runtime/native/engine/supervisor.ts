@@ -10,6 +10,7 @@ import { Replica, type ReplicaHost } from './replica.js';
 import { REPLICA_NAME, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
 import type { ConnectionBudget } from './forward-budget.js';
 import type { StateStore } from './state-store.js';
+import { ContainerHost } from './container-host.js';
 
 export interface SupervisorOptions {
   home: string;
@@ -28,6 +29,7 @@ export class Supervisor implements ReplicaHost {
   readonly home: string;
   readonly runningAsRoot: boolean;
   readonly forwarding: ConnectionBudget;
+  private containerHost?: ContainerHost;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.home = opts.home;
@@ -58,6 +60,34 @@ export class Supervisor implements ReplicaHost {
 
   note(message: string): void {
     this.opts.note(message);
+  }
+
+  containers(): ContainerHost {
+    this.containerHost ??= ContainerHost.open(this.home, this.opts.project, this.forwarding, (m) => this.note(m));
+    return this.containerHost;
+  }
+
+  /**
+   * Removes what the container runtime recorded and no replica holds: at
+   * start, everything a crashed engine left (its replicas died with it); at a
+   * planned exit with no replica left (`down`), the networks and shared parts.
+   */
+  async sweepContainers(atStart: boolean): Promise<void> {
+    if (!this.containerHost && !ContainerHost.hasRecords(this.home, this.opts.project)) return;
+    if (!atStart && this.replicas.size > 0) return;
+    try {
+      const problems = await this.containers().sweepAll();
+      for (const p of problems) this.note(`cleanup: ${p}`);
+    } catch (err) {
+      this.note(`cleanup: ${(err as Error).message}`);
+    }
+  }
+
+  /** A project network goes (`down`): its bridge, rules and DNS listener, when container mode made them. */
+  async removeNetwork(name: string): Promise<void> {
+    if (!this.containerHost && !ContainerHost.hasRecords(this.home, this.opts.project)) return;
+    const problems = await this.containers().removeNetwork(name);
+    if (problems.length > 0) throw new TugError({ code: 'container.cleanup', message: `cannot remove network ${name}: ${problems.join('; ')}` });
   }
 
   /** The last write of an engine exiting on purpose. */
