@@ -183,6 +183,29 @@ function registerRuntimeCommands(program: Command, ctx: CliContext, setExit: (co
     });
 
   program
+    .command('stats')
+    .description('show CPU, memory, pids and network I/O of running container replicas')
+    .argument('[services...]')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--no-stream', 'print one sample and exit')
+    .action(async (services: string[], opts) => {
+      const { statsCommand } = await import('./commands/stats.js');
+      setExit(await statsCommand(ctx, services, opts));
+    });
+
+  program
+    .command('port')
+    .description('print the host address a service\'s private port is published on')
+    .argument('<service>')
+    .argument('<private_port>')
+    .addOption(new Option('--protocol <protocol>', 'tcp or udp').choices(['tcp', 'udp']).default('tcp'))
+    .option('--index <n>', 'which replica, when the service has several', '1')
+    .action(async (service: string, privatePort: string, opts) => {
+      const { portCommand } = await import('./commands/port.js');
+      setExit(await portCommand(ctx, service, privatePort, opts));
+    });
+
+  program
     .command('logs')
     .description('show the replicas\' output')
     .argument('[services...]')

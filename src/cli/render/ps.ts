@@ -19,9 +19,16 @@ export function psJsonLine(r: ObservedReplica, now: number): string {
   return JSON.stringify(psRow(r, now));
 }
 
+/** A replica's addresses, compactly: "10.1.0.2", or one per network on several ("10.1.0.2, 10.2.0.2"). */
+function addressText(r: ObservedReplica): string {
+  return (r.addresses ?? []).map((a) => a.address).join(', ');
+}
+
 export function psTable(rows: ObservedReplica[], now: number, c: Chalk): string {
-  const header = ['NAME', 'SERVICE', 'STATUS', 'RESTARTS', 'PORTS'];
-  const body = rows.map((r) => [r.name, r.service, statusWithNotes(r, now), String(r.restartCount), r.ports.map(portText).join(', ')]);
+  // The ADDRESS column only where some replica has one (container mode), so process-mode output is unchanged.
+  const withAddresses = rows.some((r) => (r.addresses?.length ?? 0) > 0);
+  const header = ['NAME', 'SERVICE', 'STATUS', 'RESTARTS', ...(withAddresses ? ['ADDRESS'] : []), 'PORTS'];
+  const body = rows.map((r) => [r.name, r.service, statusWithNotes(r, now), String(r.restartCount), ...(withAddresses ? [addressText(r)] : []), r.ports.map(portText).join(', ')]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ').trimEnd();
   const colored = (r: ObservedReplica, text: string) =>

@@ -26,6 +26,10 @@ export interface PsRow {
   StartedAt: string;
   /** What `ps` says after the status, e.g. "logs not kept: no space left on device". */
   Notes: string;
+  /** Compose's field: the networks it is attached to, comma-separated (container replicas). */
+  Networks?: string;
+  /** tug's addition beside it: the replica's IPv4 address on each of those networks. */
+  Addresses?: Record<string, string>;
 }
 
 export function humanDuration(ms: number): string {
@@ -63,7 +67,7 @@ export function statusText(r: ObservedReplica, now: number): string {
 
 /** One replica as `ps --format json` prints it: Compose's field names, one object per line. */
 export function psRow(r: ObservedReplica, now: number): PsRow {
-  return {
+  const row: PsRow = {
     ID: r.id,
     Name: r.name,
     Names: r.name,
@@ -84,5 +88,10 @@ export function psRow(r: ObservedReplica, now: number): PsRow {
     StartedAt: r.startedAt ?? '',
     Notes: (r.notes ?? []).join('; '),
   };
+  if (r.addresses && r.addresses.length > 0) {
+    row.Networks = r.addresses.map((a) => a.network).join(',');
+    row.Addresses = Object.fromEntries(r.addresses.map((a) => [a.network, a.address]));
+  }
+  return row;
 }
 

@@ -22,7 +22,9 @@ import type {
   ReplicaFacet,
   ReplicaIOFacet,
   ResourceFacet,
+  ReplicaStatsRow,
   RuntimeBackend,
+  StatsFacet,
 } from '../backend.js';
 import type { RecoveredNotice } from './client.js';
 import type { EngineMethods } from './protocol.js';
@@ -117,6 +119,19 @@ export class NativeBackend implements RuntimeBackend {
     if (!Ledger.read(ledgerPath(this.home, project)).some((e) => e.owner === name)) return;
     const client = await this.engines.get(project, true);
     await client!.call('removeNetwork', { name });
+  }
+
+  readonly stats: StatsFacet = {
+    stream: (project, opts) => this.statsStream(project, opts),
+  };
+
+  private async *statsStream(project: string, opts: { intervalMs: number; signal: AbortSignal }): AsyncGenerator<ReplicaStatsRow[]> {
+    assertTrustedHome(this.home, project);
+    const client = await this.engines.get(project, false);
+    // No engine: nothing runs, so there is nothing to measure.
+    if (!client) return;
+    const { statsStream } = await import('./stats-stream.js');
+    yield* statsStream(() => client.call('stats', {}), opts);
   }
 
   validate(project: Project): TugError[] {

@@ -80,9 +80,9 @@ export class ContainerDriver {
     return this.opts.runtime.exec(bundle.id, bundle.dir, execProcess(bundle.config.process, req), stdin);
   }
 
-  sample(bundle: ContainerBundle, run: ContainerRun | undefined): ContainerStatsSample {
-    // /proc/<init>/net/dev lists the container's own namespace; gone once it exited.
-    const netDev = run ? readTextFile(`/proc/${run.pid}/net/dev`) : undefined;
+  /** `pid`: the running init, whose /proc/<pid>/net/dev lists the container's own namespace. */
+  sample(bundle: ContainerBundle, pid: number | undefined): ContainerStatsSample {
+    const netDev = pid !== undefined ? readTextFile(`/proc/${pid}/net/dev`) : undefined;
     const network: NetworkCounters = netDev ? parseNetDev(netDev) : { rxBytes: 0, txBytes: 0 };
     return { cgroup: readCgroupSample(this.opts.cgroups, bundle.cgroupsPath), network, at: process.hrtime.bigint() };
   }

@@ -394,6 +394,7 @@ export class Replica {
       command: this.plan?.display ?? '',
       anonymousVolumes: this.anonymousVolumes,
       notes,
+      addresses: this.run ? this.slot?.addresses.map((a) => ({ network: a.network, address: a.address })) : undefined,
     });
   }
 

@@ -6,6 +6,7 @@ import { TugError } from '../../../core/errors.js';
 import type { ObservedReplica } from '../../../core/reconcile/observed.js';
 import type { HostReplicaSpec } from '../host-env.js';
 import type { ReplicaEvent, ReplicaEventAction } from '../../backend.js';
+import type { StatsSample } from '../protocol.js';
 import { Replica, type ReplicaHost } from './replica.js';
 import { REPLICA_NAME, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
 import type { ConnectionBudget } from './forward-budget.js';
@@ -81,6 +82,28 @@ export class Supervisor implements ReplicaHost {
     } catch (err) {
       this.note(`cleanup: ${(err as Error).message}`);
     }
+  }
+
+  /** A raw sample of each running container replica, for `tug stats`. */
+  stats(): StatsSample[] {
+    const out: StatsSample[] = [];
+    if (!this.containerHost) return out;
+    for (const replica of this.replicas.values()) {
+      const slot = this.containerHost.slot(replica.name);
+      if (!slot || slot.pid === undefined) continue;
+      const { cgroup, network, at } = this.containerHost.driver.sample(slot.bundle, slot.pid);
+      const { memoryLimit, oomKills: _oom, pidsLimit: _pl, ...rest } = cgroup;
+      out.push({
+        replica: replica.name,
+        service: replica.spec.service,
+        ...rest,
+        ...(memoryLimit !== undefined && Number.isFinite(memoryLimit) ? { memoryLimit } : {}),
+        rxBytes: network.rxBytes,
+        txBytes: network.txBytes,
+        atNanos: Number(at),
+      });
+    }
+    return out;
   }
 
   /** A project network goes (`down`): its bridge, rules and DNS listener, when container mode made them. */
