@@ -130,8 +130,9 @@ export class ContainerHost {
       const req = this.networks.planAttachment(spec);
       await this.networks.attach([req]);
       addresses = this.networks.addresses(req);
-      const first = req.links[0];
-      if (first) nameservers = [gatewayOf(first.network)];
+      // The DNS server answers for every network of the replica on any gateway; one with a way out also forwards other names.
+      const asked = req.links.find((l) => !l.network.internal) ?? req.links[0];
+      if (asked) nameservers = [gatewayOf(asked.network)];
       network = { kind: 'path', path: netnsPath(req.netns) };
     }
     const join = {

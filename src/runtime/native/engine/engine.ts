@@ -170,6 +170,8 @@ export class Engine {
     this.idleTimer?.cancel();
     log('shutdown requested: stopping all replicas');
     await this.supervisor.stopAll();
+    // Before answering: `down` returns once the networks and shared parts are gone.
+    await this.supervisor.sweepContainers(false);
     if (ctx) ctx.afterResponse(() => void this.exit('shutdown'));
     else await this.exit('shutdown');
   }
