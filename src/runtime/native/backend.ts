@@ -34,8 +34,7 @@ import { assertTrustedHome } from './home-trust.js';
 import * as networks from './networks.js';
 import * as volumes from './volumes.js';
 import { hostEnvironment, type HostReplicaSpec } from './host-env.js';
-import { globalIsolation, type IsolationSetting } from './container/isolation-mode.js';
-import { containerPreflight, wantsContainer } from './container-mode.js';
+import { globalIsolation, wantsContainer, type IsolationSetting } from './container/isolation-mode.js';
 import { compareText } from '../../core/compare.js';
 
 export interface NativeBackendOptions {
@@ -155,11 +154,18 @@ export class NativeBackend implements RuntimeBackend {
 
   async preflight(plan: Plan, observed: ObservedState): Promise<TugError[]> {
     const containers: Record<string, ServiceSpec> = {};
+    const joined = new Set<string>();
     for (const { op } of plan.steps) {
-      if (op.kind === 'create-replica' && wantsContainer(op.service, op.replica.service_spec, this.isolation)) containers[op.service] = op.replica.service_spec;
+      if (op.kind !== 'create-replica' || !wantsContainer(op.service, op.replica.service_spec, this.isolation)) continue;
+      containers[op.service] = op.replica.service_spec;
+      for (const key of Object.keys(op.replica.service_spec.networks ?? {})) joined.add(op.replica.networkNames[key] ?? key);
     }
+    const { containerPreflight, hostRouteCollisions } = await import('./container-mode.js');
     const impossible = await containerPreflight(this.home, containers, this.isolation);
     if (impossible.length > 0) return impossible;
+    const created = plan.steps.flatMap(({ op }) => (op.kind === 'create-network' && joined.has(op.name) ? [{ key: op.key, spec: op.spec }] : []));
+    const collisions = created.length > 0 ? await hostRouteCollisions(created) : [];
+    if (collisions.length > 0) return collisions;
     return [...(await this.missingExternalVolumes(plan)), ...(await this.portProblems(plan, observed))];
   }
 

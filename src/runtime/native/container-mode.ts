@@ -11,17 +11,39 @@ import { join } from 'node:path';
 import { TugError } from '../../core/errors.js';
 import { exitStatus } from '../../core/model/signals.js';
 import { resolveUser } from '../../core/model/user.js';
-import type { ServiceSpec } from '../../core/model/types.js';
+import type { NetworkSpec, ServiceSpec } from '../../core/model/types.js';
 import type { ExecOptions } from '../backend.js';
 import { bundleDir, runtimeRoot } from './container/container-bundle.js';
-import { decideIsolation, IMAGE_ROOTFS, requestedIsolation, type IsolationSetting } from './container/isolation-mode.js';
+import { decideIsolation, IMAGE_ROOTFS, type IsolationSetting } from './container/isolation-mode.js';
 import { execProcess } from './container/oci-config.js';
 import type { OciConfig } from './container/oci-spec.js';
 import type { HostReplicaSpec } from './host-env.js';
 
-/** Whether the service runs as a container, by the file, the flag and the environment alone. */
-export function wantsContainer(service: string, svc: ServiceSpec, setting: IsolationSetting): boolean {
-  return requestedIsolation(service, svc, setting, IMAGE_ROOTFS).mode === 'container';
+/** A network the plan creates and a container service joins: its configured subnet must not collide with a host route. */
+export interface NewNetwork {
+  key: string;
+  spec: NetworkSpec;
+}
+
+/** Configured subnets that collide with a route of this machine (a machine fact, so checked here and not at load). */
+export async function hostRouteCollisions(networks: readonly NewNetwork[]): Promise<TugError[]> {
+  const { readHostNetwork } = await import('./container/network/host-network.js');
+  const { formatCidr, overlaps, parseCidr } = await import('./container/network/ipam.js');
+  const host = readHostNetwork();
+  const errors: TugError[] = [];
+  for (const { key, spec } of networks) {
+    (spec.ipam?.config ?? []).forEach((c, i) => {
+      const net = typeof c.subnet === 'string' ? parseCidr(c.subnet) : undefined;
+      const route = net && host.routes.find((r) => overlaps(r.net, net));
+      if (!net || !route) return;
+      errors.push(new TugError({
+        code: 'network.host-route',
+        message: `network "${key}" (networks.${key}.ipam.config[${i}].subnet): subnet ${formatCidr(net)} collides with this machine's route to ${formatCidr(route.net)} on ${route.device}`,
+        hint: 'choose a subnet this machine does not use (see `ip route`), or leave ipam out to get a free one',
+      }));
+    });
+  }
+  return errors;
 }
 
 /** Refuses, before anything starts, container services this machine cannot run (naming what is missing and how to get it). */

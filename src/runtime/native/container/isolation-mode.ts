@@ -61,6 +61,11 @@ export function requestedIsolation(name: string, spec: ServiceSpec, global: Isol
   return { mode: hasImage && imageRootfs ? 'container' : 'process', explicit: false };
 }
 
+/** Whether the service runs as a container, by the file, the flag and the environment alone. */
+export function wantsContainer(service: string, svc: ServiceSpec, setting: IsolationSetting): boolean {
+  return requestedIsolation(service, svc, setting, IMAGE_ROOTFS).mode === 'container';
+}
+
 /** The isolation of every service, or one TugError naming each service that cannot run as asked. */
 export function decideIsolation(services: Readonly<Record<string, ServiceSpec>>, inputs: IsolationInputs): Record<string, Isolation> {
   const global = globalIsolation(inputs.flag, inputs.env);
