@@ -70,8 +70,18 @@ export class ContainerDriver {
 
   /** After `run.exited`: the status, OOM included (read before the runtime removes the cgroup), and the runtime state gone. */
   async finish(bundle: ContainerBundle, exit: ContainerExit): Promise<FinishedRun> {
-    const oomKilled = (readCgroupSample(this.opts.cgroups, bundle.cgroupsPath).oomKills ?? 0) > 0;
+    const outcome = this.outcome(bundle, exit);
     await this.opts.runtime.remove(bundle.id);
+    return outcome;
+  }
+
+  /**
+   * After `run.exited`, the status alone: the runtime state stays for the next
+   * `start` (which deletes it first) or `remove` (which deletes many at once),
+   * so a replica that exits costs no runtime process of its own.
+   */
+  outcome(bundle: ContainerBundle, exit: ContainerExit): FinishedRun {
+    const oomKilled = (readCgroupSample(this.opts.cgroups, bundle.cgroupsPath).oomKills ?? 0) > 0;
     return { exitCode: exit.code, oomKilled };
   }
 

@@ -35,9 +35,15 @@ async function deleteAll(xargs: string, containers: ContainerEntry[]): Promise<C
   }
   for (const group of groups.values()) {
     const { runtime, root } = group[0]!;
-    const ids = group.map((e) => checkContainerId(e.id));
+    // One `list` first: containers already deleted (by `finish` after their exit) need nothing,
+    // and a single missing one must not send the whole group down the one-by-one path.
+    const listed = await runTool(runtime, ['--root', root, 'list', '-q']);
+    const existing = listed.code === 0 ? new Set(listed.stdout.split('\n').filter(Boolean)) : undefined;
+    const present = existing ? group.filter((e) => existing.has(e.id)) : group;
+    if (present.length === 0) continue;
+    const ids = present.map((e) => checkContainerId(e.id));
     const r = await runTool(xargs, ['-r', '-d', '\n', '-n', '1', '-P', String(RUNTIME_CONCURRENCY), '--', runtime, '--root', root, 'delete'], { input: ids.join('\n') + '\n', timeoutMs: 120_000 });
-    if (r.code !== 0) left.push(...group);
+    if (r.code !== 0) left.push(...present);
   }
   return left;
 }

@@ -23,7 +23,8 @@ import { upstreamNameservers } from '../container/etc-files.js';
 import { findExecutable } from '../container/executables.js';
 import { findInit } from '../container/init-binary.js';
 import { Ledger } from '../container/ledger.js';
-import { isolatedNamespace, netnsPath } from '../container/network/attach.js';
+import { isolatedNamespace, netnsPath, type AttachRequest } from '../container/network/attach.js';
+import { Batcher } from './batcher.js';
 import { netnsName } from '../container/names.js';
 import { gatewayOf } from '../container/network/bridges.js';
 import { ProjectNetworks, type ReplicaAddress } from '../container/network/project-networks.js';
@@ -74,12 +75,22 @@ export class ContainerHost {
   readonly cgroups: CgroupMounts;
   private readonly slots = new Map<string, ContainerSlot>();
   private creating: Promise<void> = Promise.resolve();
+  /** Replicas starting together get their namespaces and veths in one `ip -batch`... */
+  private readonly attacher = new Batcher<AttachRequest, void>(async (reqs) => {
+    await this.networks.attach(reqs);
+    return reqs.map(() => undefined);
+  });
+  /** ...and replicas going together are removed in one sweep. */
+  private readonly remover = new Batcher<string, string[]>(async (names) => {
+    const problems = await this.driver.remove(names);
+    return names.map(() => problems);
+  });
 
   private constructor(
     private readonly home: string,
     private readonly project: string,
     budget: ConnectionBudget,
-    note: (m: string) => void,
+    private readonly note: (m: string) => void,
   ) {
     const runtime = new OciRuntime(findOciRuntime(), runtimeRoot(home, project));
     this.cgroups = parseCgroupMounts(readText('/proc/self/mountinfo'));
@@ -113,7 +124,8 @@ export class ContainerHost {
 
   /** The replica's networks (created on first use), its namespace, and its bundle. */
   async prepare(spec: HostReplicaSpec, anonymousVolumes: Readonly<Record<string, string>>): Promise<ContainerSlot> {
-    await this.release(spec.name); // what a failed start may have left
+    // What a failed start may have left (nothing, usually: then no sweep holds up the batch).
+    if (this.slots.has(spec.name) || this.ledgerOf().entries(spec.name).length > 0) await this.release(spec.name);
     const mode = spec.service_spec.network_mode;
     let network: NetworkNamespace;
     let addresses: ReplicaAddress[] = [];
@@ -128,7 +140,7 @@ export class ContainerHost {
     } else {
       await this.ensureNetworks(spec);
       const req = this.networks.planAttachment(spec);
-      await this.networks.attach([req]);
+      await this.attacher.submit(req);
       addresses = this.networks.addresses(req);
       // The DNS server answers for every network of the replica on any gateway; one with a way out also forwards other names.
       const asked = req.links.find((l) => !l.network.internal) ?? req.links[0];
@@ -203,7 +215,7 @@ export class ContainerHost {
     if (slot) this.stopped(slot);
     this.slots.delete(name);
     this.networks.release(name);
-    const problems = await this.driver.remove(name);
+    const problems = await this.remover.submit(name);
     if (problems.length > 0) throw new TugError({ code: 'container.cleanup', message: `cannot remove all of ${name}: ${problems.join('; ')}` });
   }
 

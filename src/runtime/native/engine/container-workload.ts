@@ -42,12 +42,15 @@ export async function startContainerRun(slot: ContainerSlot, ctx: ContainerRunCo
   const exitedOnce = started.exited.then(async (exit) => {
     ended = true;
     ctx.containers.stopped(slot);
-    const finished = await driver.finish(slot.bundle, exit).catch((err: Error) => {
-      ctx.note(`${slot.spec.name}: ${err.message}`);
-      return { exitCode: exit.code, oomKilled: false };
-    });
-    if (exit.lost) ctx.note(`${slot.spec.name}: its supervisor vanished; the container was removed`);
-    return finished;
+    // A lost supervisor may leave the container running: remove it now, not at the next start.
+    if (exit.lost) {
+      ctx.note(`${slot.spec.name}: its supervisor vanished; removing the container`);
+      return driver.finish(slot.bundle, exit).catch((err: Error) => {
+        ctx.note(`${slot.spec.name}: ${err.message}`);
+        return { exitCode: exit.code, oomKilled: false };
+      });
+    }
+    return driver.outcome(slot.bundle, exit);
   });
   const run: Run = {
     pid: started.pid,

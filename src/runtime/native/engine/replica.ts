@@ -307,7 +307,6 @@ export class Replica {
   private async terminate(run: Run, graceMs: number): Promise<void> {
     await run.terminate(this.stopSignal, graceMs);
     await this.closeForwarders();
-    if (this.releasing) await this.releasing;
     await this.logs.drain(1_000);
   }
 
@@ -337,7 +336,7 @@ export class Replica {
   async remove(removeVolumes: boolean): Promise<void> {
     if (this.active) await this.stop(0);
     await this.closeForwarders();
-    if (this.isContainer) await this.releaseContainer();
+    if (this.isContainer) await (this.releasing ?? this.releaseContainer());
     await this.logs.drain(500);
     this.logs.removeFiles();
     rmSync(anonDir(this.host.home, this.spec.project, this.name), { recursive: true, force: true });
