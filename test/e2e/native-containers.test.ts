@@ -86,7 +86,7 @@ describeIsolation('native container mode through the CLI', () => {
     const pids = p.rows().map((r) => r.Pid).filter((pid) => pid > 0);
     expect(recorded.some((e) => e.kind === 'link')).toBe(true);
     p.ok(['down']);
-    expect(leftovers(p.home, p.project, recorded)).toEqual([]);
+    expect(await leftovers(p.home, p.project, recorded)).toEqual([]);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
     rmSync(probe, { force: true });
   }, 120_000);
@@ -125,7 +125,7 @@ networks:
     expect(p.ok(['exec', 'front', '/bin/busybox', 'ip', 'route'])).toContain('default');
     const recorded = p.recorded();
     p.ok(['down']);
-    expect(leftovers(p.home, p.project, recorded)).toEqual([]);
+    expect(await leftovers(p.home, p.project, recorded)).toEqual([]);
   }, 90_000);
 
   it('reports an OOM kill as exit 137 in ps, holds a pids limit, and restarts by policy', async () => {
@@ -148,14 +148,14 @@ services:
     expect(hog.ExitCode).toBe(137);
     expect(hog.Notes).toContain('OOM killed');
     expect(p.ok(['ps', '-a'])).toMatch(/Exited \(137\).*OOM killed/);
-    const forks = p.run(['exec', 'forker', '/bin/busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do /bin/busybox sleep 30 & done; wait']);
+    const forks = p.run(['exec', 'forker', '/bin/busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do /bin/busybox sleep 1 & done; wait']);
     expect(forks.stderr + forks.stdout).toMatch(/fork|Resource temporarily unavailable/i);
     const flaky = await until(() => p.rows().find((r) => r.Service === 'flaky' && r.State === 'exited'), 'flaky to give up', 30_000);
     expect(flaky.ExitCode).toBe(3);
     expect(p.ok(['logs', 'flaky']).match(/run/g)).toHaveLength(3);
     const recorded = p.recorded();
     p.ok(['down']);
-    expect(leftovers(p.home, p.project, recorded)).toEqual([]);
+    expect(await leftovers(p.home, p.project, recorded)).toEqual([]);
   }, 90_000);
 
   it('leaves nothing running when the engine is killed with -9, and the next command cleans up', async () => {
@@ -175,6 +175,6 @@ services:
     const after = p.rows();
     expect(after.every((r) => r.State === 'exited' && r.ExitCode === 137)).toBe(true);
     p.ok(['down']);
-    expect(leftovers(p.home, p.project, recorded)).toEqual([]);
+    expect(await leftovers(p.home, p.project, recorded)).toEqual([]);
   }, 60_000);
 });

@@ -50,8 +50,13 @@ export function containerProject(compose: string, files: Record<string, string> 
   return { home, dir, project, run, ok, rows, recorded };
 }
 
-/** What of `entries` (recorded earlier) and of the project is still on the machine. */
-export function leftovers(home: string, project: string, entries: readonly LedgerEntry[]): string[] {
+function processesOf(project: string): string[] {
+  return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((line) => line.includes(project)).map((line) => `process ${line.trim()}`);
+}
+
+/** What of `entries` (recorded earlier) and of the project is still on the machine; its engine gets a moment to finish exiting. */
+export async function leftovers(home: string, project: string, entries: readonly LedgerEntry[]): Promise<string[]> {
+  for (let i = 0; i < 50 && processesOf(project).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
   const left: string[] = [];
   const links = readdirSync('/sys/class/net');
   for (const e of entries) {
@@ -70,7 +75,7 @@ export function leftovers(home: string, project: string, entries: readonly Ledge
     const rules = execFileSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' });
     for (const e of entries) if (e.kind === 'iptables' && rules.includes(e.rule.join(' '))) left.push(`iptables ${e.rule.join(' ')}`);
   }
-  if (execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).includes(project)) left.push('a process');
+  left.push(...processesOf(project));
   return left;
 }
 
