@@ -10,7 +10,9 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TugError } from '../../../core/errors.js';
 import type { NetworkSpec } from '../../../core/model/types.js';
-import { projectPaths } from '../home.js';
+import { projectPaths, volumeDataDir } from '../home.js';
+import { volumesFromMounts } from '../container/oci-mounts.js';
+import type { OciMount } from '../container/oci-spec.js';
 import type { HostReplicaSpec } from '../host-env.js';
 import { parseCgroupMounts, type CgroupMounts } from '../container/cgroups/cgroup-layout.js';
 import { containersDir, runtimeRoot, type ContainerBundle } from '../container/container-bundle.js';
@@ -42,6 +44,8 @@ export interface ContainerSlot {
   spec: HostReplicaSpec;
   bundle: ContainerBundle;
   addresses: ReplicaAddress[];
+  /** Its anonymous volumes by target, for the `volumes_from` of others. */
+  anonymousVolumes: Readonly<Record<string, string>>;
   /** The init's pid while a run is up (for `pid:`/`ipc: service:X` of others). */
   pid?: number;
 }
@@ -159,14 +163,36 @@ export class ContainerHost {
         configs: spec.configs,
         anonymousVolumes,
         join,
+        inheritedMounts: this.volumesFrom(spec),
       });
-      const slot: ContainerSlot = { spec, bundle, addresses };
+      const slot: ContainerSlot = { spec, bundle, addresses, anonymousVolumes };
       this.slots.set(spec.name, slot);
       return slot;
     } catch (err) {
       await this.release(spec.name);
       throw err;
     }
+  }
+
+  /** `volumes_from: [svc, "svc:ro", "container:name"]`: the volumes and binds of a replica of it, at their targets. */
+  private volumesFrom(spec: HostReplicaSpec): OciMount[] {
+    const out: OciMount[] = [];
+    (spec.service_spec.volumes_from ?? []).forEach((entry, i) => {
+      const parts = String(entry).split(':');
+      const [target, mode] = parts[0] === 'container' ? [parts[1] ?? '', parts[2]] : [parts[0] ?? '', parts[1]];
+      const other = [...this.slots.values()].find((s) => s.spec.service === target || s.spec.name === target);
+      if (!other) {
+        throw new TugError({
+          code: 'container.volumes-from',
+          message: `service ${spec.service}: volumes_from ${entry} names no container replica that has started`,
+          path: ['services', spec.service, 'volumes_from', i],
+          hint: `start ${target} first (depends_on), and run it as a container too`,
+        });
+      }
+      const volumes = { named: (name: string) => volumeDataDir(this.home, name), anonymous: (t: string) => volumeDataDir(this.home, other.anonymousVolumes[t] ?? '') };
+      out.push(...volumesFromMounts(other.spec, volumes, mode === 'ro'));
+    });
+    return out;
   }
 
   /** A namespace of the running replica that `service:X` (or `container:NAME`) names. */
