@@ -1,41 +1,8 @@
-// What container mode adds to the output (ps addresses, stats rows), and the
+// What container mode adds to the output (stats rows), and the
 // batching that lets 100 replicas share a few kernel calls.
 import { describe, expect, it } from 'vitest';
-import { psRow } from '../../src/core/render/ps-row.js';
-import type { ObservedReplica } from '../../src/core/reconcile/observed.js';
-import { psTable } from '../../src/cli/render/ps.js';
-import { plainChalk } from '../../src/cli/render/colors.js';
 import { binarySize, decimalSize, statsJsonRow, statsTable } from '../../src/cli/render/stats.js';
 import { Batcher } from '../../src/runtime/native/engine/batcher.js';
-
-const replica = (name: string, extra: Partial<ObservedReplica> = {}): ObservedReplica => ({
-  id: name,
-  name,
-  project: 'p',
-  service: 'web',
-  number: 1,
-  oneoff: false,
-  labels: {},
-  state: 'running',
-  restartCount: 0,
-  ports: [],
-  startedAt: '2026-01-01T00:00:00.000Z',
-  ...extra,
-});
-
-describe('ps with addresses', () => {
-  it('keeps Compose\'s Networks and adds Addresses in JSON, and an ADDRESS column only where replicas have one', () => {
-    const r = replica('p-web-1', { addresses: [{ network: 'p_front', address: '10.1.0.2' }, { network: 'p_back', address: '10.2.0.2' }] });
-    const row = psRow(r, Date.parse('2026-01-01T00:00:05.000Z'));
-    expect(row.Networks).toBe('p_front,p_back');
-    expect(row.Addresses).toEqual({ p_front: '10.1.0.2', p_back: '10.2.0.2' });
-    expect('Networks' in psRow(replica('p-web-2'), 0)).toBe(false);
-    const table = psTable([r], Date.parse('2026-01-01T00:00:05.000Z'), plainChalk);
-    expect(table.split('\n')[0]).toBe('NAME      SERVICE   STATUS         RESTARTS   ADDRESS              PORTS');
-    expect(table).toContain('10.1.0.2, 10.2.0.2');
-    expect(psTable([replica('p-web-2')], 0, plainChalk).split('\n')[0]).not.toContain('ADDRESS');
-  });
-});
 
 describe('stats rows', () => {
   it('prints docker stats\' units and words', () => {

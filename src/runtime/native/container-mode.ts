@@ -16,6 +16,7 @@ import type { ExecOptions } from '../backend.js';
 import { bundleDir, runtimeRoot } from './container/container-bundle.js';
 import { decideIsolation, IMAGE_ROOTFS, type IsolationSetting } from './container/isolation-mode.js';
 import { execProcess } from './container/oci-config.js';
+import { readTextFile } from './container/read-file.js';
 import type { OciConfig } from './container/oci-spec.js';
 import type { HostReplicaSpec } from './host-env.js';
 
@@ -100,13 +101,7 @@ export async function execInContainer(home: string, spec: HostReplicaSpec, opts:
 
 /** `-u NAME[:GROUP]` by the replica's own user database (the host's, for the host root). */
 function execUser(user: string, spec: HostReplicaSpec): { uid: number; gid: number; additionalGids?: number[] } {
-  const read = (path: string) => {
-    try {
-      return readFileSync(path, 'utf8');
-    } catch {
-      return '';
-    }
-  };
+  const read = (path: string) => readTextFile(path) ?? '';
   const r = resolveUser(user, { passwd: read('/etc/passwd'), group: read('/etc/group') }, { service: spec.service });
   return { uid: r.uid, gid: r.gid, additionalGids: r.additionalGids };
 }

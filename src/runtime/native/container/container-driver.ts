@@ -23,6 +23,8 @@ export interface ContainerDriverOptions {
   runtime: OciRuntime;
   supervision: Supervision;
   rootfs: RootfsSource;
+  /** The root filesystem source of one replica (the image source for a spec with an image); `rootfs` otherwise. */
+  rootfsFor?: (spec: HostReplicaSpec) => RootfsSource;
   cgroups: CgroupMounts;
   ledger: Ledger;
   sweep: SweepContext;
@@ -52,10 +54,15 @@ export class ContainerDriver {
 
   /** Writes the replica's bundle; a TugError (all problems at once) for what the user can fix. */
   create(spec: HostReplicaSpec, inputs: ReplicaBundleInputs): ContainerBundle {
-    const { ledger, home, rootfs, cgroups, initPath, runtime } = this.opts;
+    const { ledger, home, cgroups, initPath, runtime } = this.opts;
+    const rootfs = this.rootfsOf(spec);
     const bundle = writeBundleRecorded(spec, { ...inputs, home, rootfs, cgroups, initPath }, ledger);
     ledger.add([{ owner: spec.name, kind: 'container', id: bundle.id, runtime: runtime.binary.path, root: runtime.root }]);
     return bundle;
+  }
+
+  rootfsOf(spec: HostReplicaSpec): RootfsSource {
+    return this.opts.rootfsFor?.(spec) ?? this.opts.rootfs;
   }
 
   /**

@@ -6,7 +6,8 @@
 // kernel. A replica's objects exist only while it runs or restarts: each
 // fresh start prepares them (`prepare`) and the final exit removes them
 // (`release`), so a new engine may sweep everything the ledger names at start.
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
+import { readTextFile } from '../container/read-file.js';
 import { join } from 'node:path';
 import { TugError } from '../../../core/errors.js';
 import type { NetworkSpec } from '../../../core/model/types.js';
@@ -63,11 +64,7 @@ export function rootfsFor(_spec: HostReplicaSpec, hostRoot: RootfsSource): Rootf
 }
 
 function readText(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
+  return readTextFile(path) ?? '';
 }
 
 export class ContainerHost {
@@ -106,7 +103,18 @@ export class ContainerHost {
     const sweep: SweepContext = { home, cgroups: this.cgroups, ip, iptables, iptablesRestore: findExecutable('iptables-restore'), xargs: findExecutable('xargs') };
     const ledger = new Ledger(ledgerPath(home, project));
     const hostRoot = new HostRootSource({ overlayfs: /\toverlay$/m.test(readText('/proc/filesystems')) });
-    this.driver = new ContainerDriver({ home, project, runtime, supervision: supervision(home, note), rootfs: hostRoot, cgroups: this.cgroups, ledger, sweep, initPath: findInit()?.path });
+    this.driver = new ContainerDriver({
+      home,
+      project,
+      runtime,
+      supervision: supervision(home, note),
+      rootfs: hostRoot,
+      rootfsFor: (spec) => rootfsFor(spec, hostRoot),
+      cgroups: this.cgroups,
+      ledger,
+      sweep,
+      initPath: findInit()?.path,
+    });
     this.networks = new ProjectNetworks({ home, project, ledger, tools: { ip, iptables, iptablesRestore: sweep.iptablesRestore }, sweep });
     const upstreams = upstreamNameservers(readText('/etc/resolv.conf')).map((host) => ({ host, port: 53 }));
     this.dns = new DnsServer({ table: this.table, upstreams });
@@ -156,6 +164,7 @@ export class ContainerHost {
       ipc: typeof spec.service_spec.ipc === 'string' && spec.service_spec.ipc.startsWith('service:') ? this.joined(spec, spec.service_spec.ipc, 'ipc', 'ipc') : undefined,
     };
     try {
+      await this.driver.rootfsOf(spec).prepareAsync?.({ spec });
       const bundle = this.driver.create(spec, {
         network,
         etc: mode === 'host' ? { kind: 'host' } : { kind: 'generated', addresses: addresses.map((a) => a.address), nameservers },
