@@ -4,8 +4,10 @@
 // over the healthy replicas, limits that hold, and a `down` (or an engine
 // killed with -9) that leaves nothing on the machine. Only 127.0.0.1 and
 // addresses on the bridges these tests create are contacted.
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import { tugBin } from '../helpers/cli.js';
 import { containerProject, httpGet, leftovers } from '../helpers/container-cli.js';
 import { describeIsolation } from '../helpers/isolation.js';
 import { isAlive, until } from '../helpers/native-env.js';
@@ -150,6 +152,12 @@ services:
     expect(p.ok(['ps', '-a'])).toMatch(/Exited \(137\).*OOM killed/);
     const forks = p.run(['exec', 'forker', '/bin/busybox', 'sh', '-c', 'for i in 1 2 3 4 5 6 7 8 9 10 11 12; do /bin/busybox sleep 1 & done; wait']);
     expect(forks.stderr + forks.stdout).toMatch(/fork|Resource temporarily unavailable/i);
+    // An exec'd command ends with its replica.
+    const exec = spawn(process.execPath, [tugBin, '-p', p.project, '--isolation', 'container', 'exec', 'forker', '/bin/busybox', 'sleep', '300'], { cwd: p.dir, env: { ...process.env, TUG_HOME: p.home }, stdio: 'ignore' });
+    const execEnded = new Promise<number | null>((resolve) => exec.once('exit', (code) => resolve(code)));
+    await until(() => p.ok(['exec', 'forker', '/bin/busybox', 'ps']).includes('sleep 300'), 'the exec to run');
+    p.ok(['stop', 'forker']);
+    expect(await execEnded).toBe(137);
     const flaky = await until(() => p.rows().find((r) => r.Service === 'flaky' && r.State === 'exited'), 'flaky to give up', 30_000);
     expect(flaky.ExitCode).toBe(3);
     expect(p.ok(['logs', 'flaky']).match(/run/g)).toHaveLength(3);
