@@ -52,7 +52,7 @@ export interface ContainerSlot {
 }
 
 export function ledgerPath(home: string, project: string): string {
-  return join(projectPaths(home, project).dir, 'isolation.jsonl');
+  return projectPaths(home, project).isolationLedger;
 }
 
 /**

@@ -52,7 +52,6 @@ export interface ReplicaHost {
   containers(): ContainerHost;
 }
 
-
 /** How long 'die' waits for output still in the pipes (a descendant may hold them open). */
 const LAST_OUTPUT_MS = 500;
 
@@ -217,9 +216,9 @@ export class Replica {
   private releaseContainer(): Promise<void> {
     if (!this.isContainer) return Promise.resolve();
     this.slot = undefined;
-    const releasing = this.host
-      .containers()
-      .release(this.name)
+    // A container runtime that cannot be built (a record from another machine) has nothing of this replica to remove.
+    const releasing = Promise.resolve()
+      .then(() => this.host.containers().release(this.name))
       .catch((err: Error) => this.host.note(`${this.name}: ${err.message}`))
       .finally(() => {
         if (this.releasing === releasing) this.releasing = undefined;

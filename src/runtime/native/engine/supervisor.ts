@@ -11,7 +11,9 @@ import { Replica, type ReplicaHost } from './replica.js';
 import { REPLICA_NAME, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
 import type { ConnectionBudget } from './forward-budget.js';
 import type { StateStore } from './state-store.js';
-import { ContainerHost } from './container-host.js';
+import { existsSync } from 'node:fs';
+import { projectPaths } from '../home.js';
+import type { ContainerHost } from './container-host.js';
 
 export interface SupervisorOptions {
   home: string;
@@ -31,6 +33,8 @@ export class Supervisor implements ReplicaHost {
   readonly runningAsRoot: boolean;
   readonly forwarding: ConnectionBudget;
   private containerHost?: ContainerHost;
+  /** The container runtime's code, loaded by the first container replica: a process-mode engine never pays for it. */
+  private containerCode?: typeof import('./container-host.js');
 
   constructor(private readonly opts: SupervisorOptions) {
     this.home = opts.home;
@@ -64,8 +68,21 @@ export class Supervisor implements ReplicaHost {
   }
 
   containers(): ContainerHost {
-    this.containerHost ??= ContainerHost.open(this.home, this.opts.project, this.forwarding, (m) => this.note(m));
+    if (!this.containerCode) throw new Error('the container runtime was not loaded'); // an engine bug: loadContainers() comes first
+    this.containerHost ??= this.containerCode.ContainerHost.open(this.home, this.opts.project, this.forwarding, (m) => this.note(m));
     return this.containerHost;
+  }
+
+  private async loadContainers(): Promise<void> {
+    this.containerCode ??= await import('./container-host.js');
+  }
+
+  /** Whether container mode left (or keeps) records here; loads its code when so. */
+  private async hasContainerRecords(): Promise<boolean> {
+    if (this.containerHost) return true;
+    if (!existsSync(projectPaths(this.home, this.opts.project).isolationLedger)) return false;
+    await this.loadContainers();
+    return this.containerCode!.ContainerHost.hasRecords(this.home, this.opts.project);
   }
 
   /**
@@ -74,8 +91,8 @@ export class Supervisor implements ReplicaHost {
    * planned exit with no replica left (`down`), the networks and shared parts.
    */
   async sweepContainers(atStart: boolean): Promise<void> {
-    if (!this.containerHost && !ContainerHost.hasRecords(this.home, this.opts.project)) return;
     if (!atStart && this.replicas.size > 0) return;
+    if (!(await this.hasContainerRecords())) return;
     try {
       const problems = await this.containers().sweepAll();
       for (const p of problems) this.note(`cleanup: ${p}`);
@@ -108,7 +125,7 @@ export class Supervisor implements ReplicaHost {
 
   /** A project network goes (`down`): its bridge, rules and DNS listener, when container mode made them. */
   async removeNetwork(name: string): Promise<void> {
-    if (!this.containerHost && !ContainerHost.hasRecords(this.home, this.opts.project)) return;
+    if (!(await this.hasContainerRecords())) return;
     const problems = await this.containers().removeNetwork(name);
     if (problems.length > 0) throw new TugError({ code: 'container.cleanup', message: `cannot remove network ${name}: ${problems.join('; ')}` });
   }
@@ -126,7 +143,8 @@ export class Supervisor implements ReplicaHost {
     return replica;
   }
 
-  create(spec: HostReplicaSpec): ObservedReplica {
+  async create(spec: HostReplicaSpec): Promise<ObservedReplica> {
+    if (spec.isolation === 'container') await this.loadContainers();
     if (spec.project !== this.opts.project) {
       throw new TugError({
         code: 'engine.wrong-project',
@@ -151,6 +169,7 @@ export class Supervisor implements ReplicaHost {
 
   async start(id: string): Promise<ObservedReplica> {
     const replica = this.get(id);
+    if (replica.isContainer) await this.loadContainers();
     await replica.start();
     return replica.observe();
   }
@@ -169,6 +188,7 @@ export class Supervisor implements ReplicaHost {
 
   async remove(id: string, removeVolumes: boolean): Promise<void> {
     const replica = this.get(id);
+    if (replica.isContainer) await this.loadContainers();
     await replica.remove(removeVolumes);
     const last = replica.observe();
     this.replicas.delete(id);
