@@ -70,7 +70,7 @@ export async function leftovers(home: string, project: string, entries: readonly
   }
   if (readFileSync('/proc/self/mountinfo', 'utf8').includes(home)) left.push('a mount under TUG_HOME');
   if (existsSync(runtimeRoot(home, project))) left.push('runtime state');
-  if (Ledger.read(ledgerPath(home, project)).length > 0) left.push('records');
+  if (existsSync(ledgerPath(home, project))) left.push('records');
   for (const table of ['filter', 'nat']) {
     const rules = execFileSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' });
     for (const e of entries) if (e.kind === 'iptables' && rules.includes(e.rule.join(' '))) left.push(`iptables ${e.rule.join(' ')}`);

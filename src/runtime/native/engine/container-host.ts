@@ -269,6 +269,8 @@ export class ContainerHost {
     if (problems.length === 0) {
       // Nothing recorded is left: the runtime's state directory and the bundles' parent are empty, and go too.
       for (const dir of [runtimeRoot(this.home, this.project), containersDir(this.home, this.project)]) rmSync(dir, { recursive: true, force: true });
+      // The record itself, now that it names nothing (the next object recorded starts a new one).
+      if (this.ledgerOf().entries().length === 0) rmSync(this.ledgerOf().file, { force: true });
     }
     return problems;
   }
