@@ -1,5 +1,6 @@
-// 100 isolated replicas brought up and down with tug's container runtime
-// pieces (dist/): one bridge, a network namespace, veth and address per
+// 100 isolated replicas brought up and down through the real CLI
+// (`tug --isolation container up -d` / `down`), and with tug's container
+// runtime pieces alone (dist/): one bridge, a network namespace, veth and address per
 // replica, a host-root bundle, and `runc run -d` under tug-shim, eight at a
 // time; then all removed in batches. Side by side in the same run: the same
 // project through tug's docker backend (`tug --backend docker up -d` /
@@ -146,8 +147,8 @@ const cliHome = mkdtempSync(join(tmpdir(), 'tug-bench-home-'));
 const cliDir = mkdtempSync(join(tmpdir(), 'tug-bench-ctr-cli-'));
 writeFileSync(join(cliDir, 'compose.yaml'), `services:\n  web:\n    image: tug-test/busybox:latest\n    command: ["sleep", "100000"]\n    scale: ${replicas}\n`);
 const tugBin = join(root, 'dist/cli/main.js');
-function cliRun(backend, project) {
-  const args = (...a) => [tugBin, '--backend', backend, '--progress', 'quiet', '-p', project, ...a];
+function cliRun(backend, project, extra = []) {
+  const args = (...a) => [tugBin, '--backend', backend, ...extra, '--progress', 'quiet', '-p', project, ...a];
   const env = { TUG_HOME: cliHome, NO_COLOR: '1' };
   const up = timeCommand('node', args('up', '-d'), { runs: 1, cwd: cliDir, env });
   const down = timeCommand('node', args('down', '-t', '0'), { runs: 1, cwd: cliDir, env });
@@ -156,9 +157,11 @@ function cliRun(backend, project) {
 const dockerUp = spawnSync('docker', ['image', 'inspect', 'tug-test/busybox:latest'], { stdio: 'ignore' }).status === 0;
 
 const isolated = [];
+const containerCli = [];
 const docker = [];
 const processMode = [];
 for (let i = 0; i < runs; i++) {
+  containerCli.push(cliRun('native', `benchctrcli${i}`, ['--isolation', 'container']));
   isolated.push(await isolatedRun(i));
   processMode.push(cliRun('native', `benchctrproc${i}`));
   if (dockerUp) docker.push(cliRun('docker', `benchctrdock${i}`));
@@ -174,7 +177,8 @@ const workRss = median(mem.map((m) => m.workload.rss));
 const lookupP50 = median(isolated.map((r) => r.lookup.p50Us).filter((x) => x !== null));
 const lookupP99 = median(isolated.map((r) => r.lookup.p99Us).filter((x) => x !== null));
 console.log(`${replicas} replicas, ${runs} runs (medians)`);
-console.log(`isolated (tug container runtime): up ${fmt(med(isolated, 'upMs'))}, down ${fmt(med(isolated, 'downMs'))}   (targets: up < 3000 ms, down < 2000 ms)`);
+console.log(`container mode through the CLI (tug --isolation container): up ${fmt(med(containerCli, 'upMs'))}, down ${fmt(med(containerCli, 'downMs'))}   (targets: up < 3000 ms, down < 2000 ms)`);
+console.log(`isolated (tug container runtime pieces alone): up ${fmt(med(isolated, 'upMs'))}, down ${fmt(med(isolated, 'downMs'))}   (targets: up < 3000 ms, down < 2000 ms)`);
 console.log(`docker backend (tug --backend docker): up ${fmt(med(docker, 'upMs'))}, down ${fmt(med(docker, 'downMs'))}${dockerUp ? '' : ' (skipped: no tug-test/busybox image)'}`);
 console.log(`process mode (tug, native): up ${fmt(med(processMode, 'upMs'))}, down ${fmt(med(processMode, 'downMs'))}`);
 console.log(`memory tug adds per isolated replica (tug-shim): RSS ${shimRss} kB, PSS ${shimPss} kB (workload busybox sleep: RSS ${workRss} kB; target < 2048 kB)`);
@@ -185,6 +189,7 @@ writeResult(resultPath, {
   date: new Date().toISOString(),
   replicas,
   runs,
+  containerCli: { upMs: med(containerCli, 'upMs'), downMs: med(containerCli, 'downMs'), samples: containerCli },
   isolated: { upMs: med(isolated, 'upMs'), downMs: med(isolated, 'downMs'), samples: isolated.map(({ upMs, downMs }) => ({ upMs, downMs })) },
   docker: { upMs: med(docker, 'upMs'), downMs: med(docker, 'downMs'), samples: docker },
   processMode: { upMs: med(processMode, 'upMs'), downMs: med(processMode, 'downMs'), samples: processMode },

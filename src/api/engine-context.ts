@@ -10,11 +10,11 @@ import { Project, type ProjectSource } from './project.js';
 
 /** The engine context a project runs in: the backend (its notices become events), parallelism, environment, reporting. */
 export async function engineContext(
-  opts: { backend?: string; parallel?: number },
+  opts: { backend?: string; isolation?: string; parallel?: number },
   env: Readonly<Record<string, string | undefined>>,
   hooks: EngineHooks,
 ): Promise<EngineContext> {
-  const backend = await selectBackend(opts.backend, env, (message) => hooks.event(stamp({ type: 'warning', message })));
+  const backend = await selectBackend(opts.backend, env, (message) => hooks.event(stamp({ type: 'warning', message })), { isolation: opts.isolation });
   return { backend, parallel: opts.parallel ?? backend.capabilities.defaultParallelism, env, hooks, tugVersion: tugVersion() };
 }
 

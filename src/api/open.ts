@@ -21,6 +21,8 @@ export interface OpenProjectOptions {
   projectName?: string;
   /** 'native' (default) or 'docker'. */
   backend?: string;
+  /** Native backend: 'auto' (default), 'container' or 'process' (else TUG_ISOLATION). */
+  isolation?: string;
   /** Most operations in flight at once (default: the backend's). */
   parallel?: number;
   /** Typed progress events: plan steps, warnings, image progress, attached output. */

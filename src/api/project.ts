@@ -23,7 +23,9 @@ import type { UpOptions, UpResult } from '../engine/up.js';
 import type { LoadedModel, WatchOptions } from '../engine/watch.js';
 import type { WatchEventSink } from '../engine/watch/events.js';
 import type { WatchHandle } from './watch-handle.js';
-import type { LogLine, ProjectImage, ReplicaEvent } from '../runtime/backend.js';
+import type { LogLine, ProjectImage, ReplicaEvent, ReplicaStatsRow } from '../runtime/backend.js';
+import type { StatsOptions } from '../engine/stats.js';
+import type { PortOptions } from '../engine/port.js';
 
 export interface ApiUpOptions extends UpOptions {
   /**
@@ -144,6 +146,18 @@ export class Project implements AsyncDisposable {
   async *logs(opts: LogsOptions = {}): AsyncGenerator<LogLine> {
     const { logs } = await import('../engine/logs.js');
     yield* logs(this.engine, this.name, opts);
+  }
+
+  /** Resource use of the running replicas, a list per interval until the signal aborts. */
+  async *stats(opts: StatsOptions = {}): AsyncGenerator<ReplicaStatsRow[]> {
+    const { stats } = await import('../engine/stats.js');
+    yield* stats(this.engine, this.name, opts);
+  }
+
+  /** Where a replica's private port is published ("0.0.0.0:32768"), as Compose's `port` prints it. */
+  async port(service: string, privatePort: string, opts: PortOptions = {}): Promise<string> {
+    const { port } = await import('../engine/port.js');
+    return port(this.engine, this.name, service, privatePort, opts);
   }
 
   /** Runs a command in a running replica (stdio attached to this process); resolves to its exit code. */

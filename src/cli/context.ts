@@ -11,6 +11,7 @@ export interface GlobalOptions {
   ansi: AnsiMode;
   debug?: boolean;
   backend?: string;
+  isolation?: string;
   progress?: 'auto' | 'tty' | 'plain' | 'json' | 'quiet';
   parallel?: string;
 }

@@ -41,6 +41,7 @@ export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<numb
     .addOption(new Option('--ansi <when>', 'ANSI colors').choices(['never', 'always', 'auto']).default('auto'))
     .option('--debug', 'show internal details of failures')
     .option('--backend <name>', 'runtime: native (default) or docker; env TUG_BACKEND')
+    .option('--isolation <mode>', 'native runtime: auto (default), container or process; env TUG_ISOLATION, per service x-tug.isolation')
     .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'json', 'quiet']))
     .option('--parallel <n>', 'how many operations run at once (default: the backend\'s)')
     .enablePositionalOptions()
@@ -194,6 +195,29 @@ function registerRuntimeCommands(program: Command, ctx: CliContext, setExit: (co
     .action(async (services: string[], opts) => {
       const { psCommand } = await import('./commands/ps.js');
       setExit(await psCommand(ctx, services, opts));
+    });
+
+  program
+    .command('stats')
+    .description('show CPU, memory, pids and network I/O of running container replicas')
+    .argument('[services...]')
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'json']).default('table'))
+    .option('--no-stream', 'print one sample and exit')
+    .action(async (services: string[], opts) => {
+      const { statsCommand } = await import('./commands/stats.js');
+      setExit(await statsCommand(ctx, services, opts));
+    });
+
+  program
+    .command('port')
+    .description('print the host address a service\'s private port is published on')
+    .argument('<service>')
+    .argument('<private_port>')
+    .addOption(new Option('--protocol <protocol>', 'tcp or udp').choices(['tcp', 'udp']).default('tcp'))
+    .option('--index <n>', 'which replica, when the service has several', '1')
+    .action(async (service: string, privatePort: string, opts) => {
+      const { portCommand } = await import('./commands/port.js');
+      setExit(await portCommand(ctx, service, privatePort, opts));
     });
 
   program

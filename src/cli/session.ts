@@ -50,7 +50,7 @@ export async function withEngine<T>(ctx: CliContext, opts: EngineSessionOptions,
     opts.progress || opts.attached
       ? await (await import('./render/engine-output.js')).engineOutput(ctx, opts.attached)
       : { event: (e) => e.type === 'warning' && warn(ctx, e.message) };
-  const engine = await engineContext({ backend: ctx.globals.backend, parallel: ctx.parallel }, ctx.env, hooks);
+  const engine = await engineContext({ backend: ctx.globals.backend, isolation: ctx.globals.isolation, parallel: ctx.parallel }, ctx.env, hooks);
   try {
     return await fn(engine);
   } finally {

@@ -248,6 +248,27 @@ export interface FileSyncResult {
   error?: TugError;
 }
 
+/** One replica's resource use, as `tug stats` shows it (`docker stats`' columns). */
+export interface ReplicaStatsRow {
+  replica: string;
+  service: string;
+  /** 100 = one CPU busy the whole interval. */
+  cpuPercent: number;
+  memoryUsage: number;
+  /** Its limit, or the machine's memory when it has none. */
+  memoryLimit: number;
+  memoryPercent: number;
+  pids: number;
+  netRxBytes: number;
+  netTxBytes: number;
+}
+
+/** Resource use of running replicas (native container mode). */
+export interface StatsFacet {
+  /** A row per running replica every `intervalMs`, until the signal aborts (the first after one interval). */
+  stream(project: string, opts: { intervalMs: number; signal: AbortSignal }): AsyncIterable<ReplicaStatsRow[]>;
+}
+
 /**
  * The one interface every runtime implements (native, docker, and a fake in
  * the tests), in facets: a backend offers what its capabilities say, and the
@@ -262,6 +283,7 @@ export interface RuntimeBackend {
   readonly io: ReplicaIOFacet;
   readonly images?: ImageFacet;
   readonly files?: FileSyncFacet;
+  readonly stats?: StatsFacet;
 
   /** Problems this backend has with a project before anything runs (e.g. image without command on native). */
   validate(project: Project): TugError[];

@@ -10,12 +10,14 @@ export async function selectBackend(
   env: Readonly<Record<string, string | undefined>>,
   /** Things a backend found and fixed on its own (e.g. replicas left by a crashed engine). */
   onNotice: (message: string) => void = () => {},
+  /** Native backend only: --isolation. */
+  native: { isolation?: string } = {},
 ): Promise<RuntimeBackend> {
   const name = flag ?? env.TUG_BACKEND ?? 'native';
   if (name === 'native') {
     const { createNativeBackend } = await import('./native/backend.js');
     const { tugHome } = await import('./native/home.js');
-    return createNativeBackend({ home: tugHome(env), env, onNotice: (n) => onNotice(n.message) });
+    return createNativeBackend({ home: tugHome(env), env, isolation: native.isolation, onNotice: (n) => onNotice(n.message) });
   }
   if (name === 'docker') {
     const { createDockerBackend } = await import('./docker/backend.js');

@@ -352,8 +352,8 @@ describe('backend validation', () => {
       services: { db: { image: 'postgres' }, cache: { image: 'redis' }, web: { image: 'node', command: ['node', 'server.js'] } },
     });
     expect(errors.map((e) => [e.code, e.message, e.hint])).toEqual([
-      ['native.image-without-command', 'service "db" has an image but no command; the native backend runs host commands', 'add a command:, or use --backend docker'],
-      ['native.image-without-command', 'service "cache" has an image but no command; the native backend runs host commands', 'add a command:, or use --backend docker'],
+      ['native.image-without-command', 'service "db" has an image but no command; the native backend runs host commands (image root filesystems are not supported yet, so `auto` runs it as a host process)', 'add a command:, or use --backend docker'],
+      ['native.image-without-command', 'service "cache" has an image but no command; the native backend runs host commands (image root filesystems are not supported yet, so `auto` runs it as a host process)', 'add a command:, or use --backend docker'],
     ]);
   });
 });

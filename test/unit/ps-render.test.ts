@@ -41,3 +41,17 @@ describe('ps status', () => {
     expect(statusText(replica({ state: 'restarting', exitCode: 1 }), now)).toBe('Restarting (1)');
   });
 });
+
+describe('ps with addresses (native container mode)', () => {
+  it('keeps Compose\'s Networks and adds Addresses in JSON, and an ADDRESS column only where replicas have one', () => {
+    const r = replica({ addresses: [{ network: 'demo_front', address: '10.1.0.2' }, { network: 'demo_back', address: '10.2.0.2' }] });
+    const row = JSON.parse(psJsonLine(r, now));
+    expect(row.Networks).toBe('demo_front,demo_back');
+    expect(row.Addresses).toEqual({ demo_front: '10.1.0.2', demo_back: '10.2.0.2' });
+    expect('Networks' in JSON.parse(psJsonLine(replica(), now))).toBe(false);
+    const table = psTable([r], now, plainChalk);
+    expect(table.split('\n')[0]).toBe('NAME         SERVICE   STATUS         RESTARTS   ADDRESS              PORTS');
+    expect(table).toContain('10.1.0.2, 10.2.0.2');
+    expect(psTable([replica()], now, plainChalk).split('\n')[0]).not.toContain('ADDRESS');
+  });
+});

@@ -22,9 +22,24 @@ export function psJsonLine(r: ObservedReplica, now: number, sizes?: ReplicaSizes
   return JSON.stringify(psRow(r, now, sizes && { bytes: sizes[r.id] }));
 }
 
+/** A replica's addresses, compactly: "10.1.0.2", or one per network on several ("10.1.0.2, 10.2.0.2"). */
+function addressText(r: ObservedReplica): string {
+  return (r.addresses ?? []).map((a) => a.address).join(', ');
+}
+
 export function psTable(rows: ObservedReplica[], now: number, c: Chalk, sizes?: ReplicaSizes): string {
-  const header = ['NAME', 'SERVICE', 'STATUS', 'RESTARTS', ...(sizes ? ['SIZE'] : []), 'PORTS'];
-  const body = rows.map((r) => [r.name, r.service, statusWithNotes(r, now), String(r.restartCount), ...(sizes ? [sizeText(sizes[r.id])] : []), r.ports.map(portText).join(', ')]);
+  // The ADDRESS column only where some replica has one (container mode), so process-mode output is unchanged.
+  const withAddresses = rows.some((r) => (r.addresses?.length ?? 0) > 0);
+  const header = ['NAME', 'SERVICE', 'STATUS', 'RESTARTS', ...(withAddresses ? ['ADDRESS'] : []), ...(sizes ? ['SIZE'] : []), 'PORTS'];
+  const body = rows.map((r) => [
+    r.name,
+    r.service,
+    statusWithNotes(r, now),
+    String(r.restartCount),
+    ...(withAddresses ? [addressText(r)] : []),
+    ...(sizes ? [sizeText(sizes[r.id])] : []),
+    r.ports.map(portText).join(', '),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ').trimEnd();
   const colored = (r: ObservedReplica, text: string) =>

@@ -5,6 +5,7 @@ import { ConfigErrors, TugError, type PathSegment } from '../errors.js';
 import { buildServiceGraph } from '../graph/service-graph.js';
 import type { Project, ServiceSpec } from '../model/types.js';
 import { checkProject } from './check.js';
+import { checkNetworksAndLimits } from './check-networks.js';
 import { checkWatchRules, missingWatchPaths, warningText } from './check-watch.js';
 import { parseDotenv } from './dotenv.js';
 import { loadComposeFile, type FileLoadContext, type RawModel } from './load-file.js';
@@ -117,6 +118,7 @@ export function loadProject(req: LoadRequest): LoadResult {
   });
   project.networks = addImplicitDefaultNetwork(networks, project.services, name);
   errors.push(...located(checkProject(project)));
+  errors.push(...located(checkNetworksAndLimits(project)));
   errors.push(...located(checkWatchRules(project)));
   errors.push(...graphErrors(project, locate));
   if (errors.length > 0) throw new ConfigErrors(errors);

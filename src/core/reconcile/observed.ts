@@ -42,6 +42,8 @@ export interface ObservedReplica {
    * recreate inherits them; `down -v` removes them with the replica.
    */
   anonymousVolumes?: Record<string, string>;
+  /** Its IPv4 address on each network it is attached to (native container mode; engine-side network names). */
+  addresses?: { network: string; address: string }[];
   /** Things about the replica a user should know that its state does not say (e.g. "logs not kept: no space left on device"). */
   notes?: string[];
 }

@@ -26,6 +26,7 @@ export interface ReplicaFacts {
   command?: string;
   anonymousVolumes?: Record<string, string>;
   notes?: string[];
+  addresses?: { network: string; address: string }[];
 }
 
 /** entrypoint ++ command as one line; undefined when the service sets neither. */
@@ -61,5 +62,6 @@ export function snapshotOf(spec: ReplicaSpec, facts: ReplicaFacts): ObservedRepl
   for (const [key, value] of Object.entries(optional)) if (value !== undefined) (observed as unknown as Record<string, unknown>)[key] = value;
   if (facts.anonymousVolumes && Object.keys(facts.anonymousVolumes).length > 0) observed.anonymousVolumes = { ...facts.anonymousVolumes };
   if (facts.notes && facts.notes.length > 0) observed.notes = [...facts.notes];
+  if (facts.addresses && facts.addresses.length > 0) observed.addresses = facts.addresses.map((a) => ({ ...a }));
   return observed;
 }

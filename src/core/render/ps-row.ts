@@ -28,6 +28,10 @@ export interface PsRow {
   Notes: string;
   /** With `--size`: what the replica wrote to its own root filesystem ("12.3kB"), or "-" for a host process. */
   Size?: string;
+  /** Compose's field: the networks it is attached to, comma-separated (container replicas). */
+  Networks?: string;
+  /** tug's addition beside it: the replica's IPv4 address on each of those networks. */
+  Addresses?: Record<string, string>;
 }
 
 export function humanDuration(ms: number): string {
@@ -65,7 +69,7 @@ export function statusText(r: ObservedReplica, now: number): string {
 
 /** One replica as `ps --format json` prints it: Compose's field names, one object per line. */
 export function psRow(r: ObservedReplica, now: number, size?: { bytes: number | undefined }): PsRow {
-  return {
+  const row: PsRow = {
     ID: r.id,
     Name: r.name,
     Names: r.name,
@@ -87,6 +91,11 @@ export function psRow(r: ObservedReplica, now: number, size?: { bytes: number | 
     Notes: (r.notes ?? []).join('; '),
     ...(size && { Size: sizeText(size.bytes) }),
   };
+  if (r.addresses && r.addresses.length > 0) {
+    row.Networks = r.addresses.map((a) => a.network).join(',');
+    row.Addresses = Object.fromEntries(r.addresses.map((a) => [a.network, a.address]));
+  }
+  return row;
 }
 
 /** `ps --size`: bytes as Docker prints them, "-" for a replica without a root filesystem of its own. */

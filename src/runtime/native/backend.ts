@@ -1,13 +1,14 @@
-// The native runtime as a RuntimeBackend: replicas are host processes
-// supervised by one engine process per project (started on demand, reached
-// over its socket); networks, volumes and logs live in files under TUG_HOME,
-// so `ps`, `logs` and `ls` work without an engine and never start one.
+// The native runtime as a RuntimeBackend: replicas are host processes or
+// containers (--isolation, container-mode.ts) supervised by one engine process
+// per project (started on demand, reached over its socket); networks, volumes
+// and logs live in files under TUG_HOME, so `ps`, `logs` and `ls` work without
+// an engine and never start one.
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TugError } from '../../core/errors.js';
 import { LABEL } from '../../core/model/labels.js';
-import type { Project } from '../../core/model/types.js';
+import type { Project, ServiceSpec } from '../../core/model/types.js';
 import type { ObservedReplica, ObservedState } from '../../core/reconcile/observed.js';
 import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
 // What only `up`, `logs` and `exec` need is loaded when they run, so `ps` starts light:
@@ -23,7 +24,9 @@ import type {
   ReplicaFacet,
   ReplicaIOFacet,
   ResourceFacet,
+  ReplicaStatsRow,
   RuntimeBackend,
+  StatsFacet,
 } from '../backend.js';
 import type { RecoveredNotice } from './client.js';
 import type { EngineMethods } from './protocol.js';
@@ -34,6 +37,7 @@ import * as networks from './networks.js';
 import * as volumes from './volumes.js';
 import { hostEnvironment, type HostReplicaSpec } from './host-env.js';
 import type { NativeImages } from './images.js';
+import { globalIsolation, wantsContainer, type IsolationSetting } from './container/isolation-mode.js';
 import { compareText } from '../../core/compare.js';
 
 export interface NativeBackendOptions {
@@ -43,6 +47,8 @@ export interface NativeBackendOptions {
   onNotice?: (notice: RecoveredNotice) => void;
   /** The invoking user's environment: host-process replicas inherit PATH, HOME and a few more from it. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** --isolation (auto, container, process); TUG_ISOLATION of `env` otherwise. */
+  isolation?: string;
 }
 
 export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBackend {
@@ -57,6 +63,8 @@ export class NativeBackend implements RuntimeBackend {
   private readonly hostEnv: Record<string, string>;
   /** The invoking user's environment (registry settings and credentials for pulls). */
   private readonly env: Readonly<Record<string, string | undefined>>;
+  /** The project-wide isolation setting; a service's x-tug.isolation overrides it. */
+  readonly isolation: IsolationSetting;
   /** Recovery notices seen so far (also passed to onNotice). */
   readonly notices: RecoveredNotice[] = [];
   private readonly engines: EnginePool;
@@ -67,6 +75,7 @@ export class NativeBackend implements RuntimeBackend {
     this.home = opts.home ?? tugHome();
     this.env = opts.env ?? process.env;
     this.hostEnv = hostEnvironment(this.env);
+    this.isolation = globalIsolation(opts.isolation, this.env.TUG_ISOLATION);
     this.engines = new EnginePool(this.home, (notice) => {
       this.notices.push(notice);
       opts.onNotice?.(notice);
@@ -77,7 +86,7 @@ export class NativeBackend implements RuntimeBackend {
     observe: (project) => this.observe(project),
     /** Nothing to replay (`since` is not needed): the engine's list is never behind its events, and observe() waits for the subscription. */
     events: (project, signal) => this.engines.events(project, signal),
-    create: (spec) => this.change(spec.project, 'create', { spec: this.hostSpec(spec) }),
+    create: async (spec) => this.change(spec.project, 'create', { spec: await this.hostSpec(spec) }),
     start: async (project, id) => void (await this.change(project, 'start', { id })),
     stop: async (project, id, timeoutMs) => void (await this.change(project, 'stop', { id, timeoutMs })),
     kill: async (project, id, signal) => void (await this.change(project, 'kill', { id, signal })),
@@ -104,15 +113,15 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   /** The spec as the engine keeps it: the host variables, and the image the images facet resolved (its label). */
-  private hostSpec(spec: ReplicaSpec): HostReplicaSpec {
-    const imageId = spec.service_spec.image ? spec.labels[LABEL.image] : undefined;
-    return { ...spec, hostEnv: this.hostEnv, ...(imageId?.startsWith('sha256:') && { image: { id: imageId } }) };
-  }
+
 
   /** Networks are bookkeeping in process mode; volumes are directories under TUG_HOME. */
   readonly resources: ResourceFacet = {
     createNetwork: async (project, key, name, spec) => networks.createNetwork(this.trusted(project), project, key, name, spec),
-    removeNetwork: async (project, name) => networks.removeNetwork(this.trusted(project), project, name),
+    removeNetwork: async (project, name) => {
+      await this.removeBridge(project, name);
+      await networks.removeNetwork(this.trusted(project), project, name);
+    },
     createVolume: async (project, key, name, spec) => volumes.createVolume(this.trusted(project), project, key, name, spec),
     removeVolume: async (project, name) => volumes.removeVolume(this.trusted(project), project, name),
     volumeRemovalHint: (names) => `rm -r ${names.map((n) => volumeDir(this.home, n)).join(' ')}`,
@@ -129,6 +138,38 @@ export class NativeBackend implements RuntimeBackend {
     sync: async (project, replicas, change) => (await import('./file-sync.js')).syncNative(replicas, change, (id) => this.specOf(project, id)),
   };
 
+  /** What the engine needs beyond the spec: host variables, and for a container its isolation and network definitions. */
+  private async hostSpec(spec: ReplicaSpec): Promise<HostReplicaSpec> {
+    // The image ID the images facet resolved (the replica's image label), so the engine can root a container in it.
+    const imageId = spec.service_spec.image ? spec.labels[LABEL.image] : undefined;
+    const host: HostReplicaSpec = { ...spec, hostEnv: this.hostEnv, ...(imageId?.startsWith('sha256:') && { image: { id: imageId } }) };
+    if (!wantsContainer(spec.service, spec.service_spec, this.isolation)) return host;
+    const networkSpecs = await networks.networkSpecs(this.trusted(spec.project), spec.project, spec.networkNames);
+    return { ...host, isolation: 'container', networkSpecs };
+  }
+
+  /** A network's bridge, when container mode made one: the engine that owns its records removes it. */
+  private async removeBridge(project: string, name: string): Promise<void> {
+    const { Ledger } = await import('./container/ledger.js');
+    const { ledgerPath } = await import('./engine/container-host.js');
+    if (!Ledger.read(ledgerPath(this.home, project)).some((e) => e.owner === name)) return;
+    const client = await this.engines.get(project, true);
+    await client!.call('removeNetwork', { name });
+  }
+
+  readonly stats: StatsFacet = {
+    stream: (project, opts) => this.statsStream(project, opts),
+  };
+
+  private async *statsStream(project: string, opts: { intervalMs: number; signal: AbortSignal }): AsyncGenerator<ReplicaStatsRow[]> {
+    assertTrustedHome(this.home, project);
+    const client = await this.engines.get(project, false);
+    // No engine: nothing runs, so there is nothing to measure.
+    if (!client) return;
+    const { statsStream } = await import('./stats-stream.js');
+    yield* statsStream(() => client.call('stats', {}), opts);
+  }
+
   validate(project: Project): TugError[] {
     const errors: TugError[] = [];
     for (const [name, svc] of Object.entries(project.services)) {
@@ -138,7 +179,7 @@ export class NativeBackend implements RuntimeBackend {
         new TugError({
           code: svc.image ? 'native.image-without-command' : 'native.no-command',
           message: svc.image
-            ? `service "${name}" has an image but no command; the native backend runs host commands`
+            ? `service "${name}" has an image but no command; the native backend runs host commands (image root filesystems are not supported yet, so \`auto\` runs it as a host process)`
             : `service "${name}" has no command; the native backend runs host commands`,
           path: ['services', name],
           hint: svc.image ? 'add a command:, or use --backend docker' : 'add a command:',
@@ -149,6 +190,19 @@ export class NativeBackend implements RuntimeBackend {
   }
 
   async preflight(plan: Plan, observed: ObservedState): Promise<TugError[]> {
+    const containers: Record<string, ServiceSpec> = {};
+    const joined = new Set<string>();
+    for (const { op } of plan.steps) {
+      if (op.kind !== 'create-replica' || !wantsContainer(op.service, op.replica.service_spec, this.isolation)) continue;
+      containers[op.service] = op.replica.service_spec;
+      for (const key of Object.keys(op.replica.service_spec.networks ?? {})) joined.add(op.replica.networkNames[key] ?? key);
+    }
+    const { containerPreflight, hostRouteCollisions } = await import('./container-mode.js');
+    const impossible = await containerPreflight(this.home, containers, this.isolation);
+    if (impossible.length > 0) return impossible;
+    const created = plan.steps.flatMap(({ op }) => (op.kind === 'create-network' && joined.has(op.name) ? [{ key: op.key, spec: op.spec }] : []));
+    const collisions = created.length > 0 ? await hostRouteCollisions(created) : [];
+    if (collisions.length > 0) return collisions;
     return [...(await this.missingExternalVolumes(plan)), ...(await this.portProblems(plan, observed))];
   }
 
@@ -185,7 +239,7 @@ export class NativeBackend implements RuntimeBackend {
       if (spec) starting.push(spec);
     }
     const { checkPorts, portRequests } = await import('./ports.js');
-    const requests = portRequests(starting);
+    const requests = portRequests(this.oneListenerPerService(starting, observed));
     if (requests.length === 0) return [];
     const running = observed.replicas.filter((r) => r.state === 'running' || r.state === 'restarting');
     const ownedBy: ObservedReplica[] = [];
@@ -197,6 +251,22 @@ export class NativeBackend implements RuntimeBackend {
       else ownedBy.push({ ...r, ports });
     }
     return checkPorts(requests, ownedBy, { freed });
+  }
+
+  /**
+   * A container service's published port is one proxy for all its replicas:
+   * checked once per service, and not at all while one of them runs (its
+   * proxy holds the port). Process replicas each bind their own.
+   */
+  private oneListenerPerService(specs: ReplicaSpec[], observed: ObservedState): ReplicaSpec[] {
+    const served = new Set(observed.replicas.filter((r) => r.state === 'running' || r.state === 'restarting').map((r) => r.service));
+    return specs.filter((spec) => {
+      const container = (spec as Partial<HostReplicaSpec>).isolation === 'container' || wantsContainer(spec.service, spec.service_spec, this.isolation);
+      if (!container) return true;
+      if (served.has(spec.service)) return false;
+      served.add(spec.service);
+      return true;
+    });
   }
 
   async withLock<T>(project: string, fn: () => Promise<T>, onWait?: (message: string) => void): Promise<T> {
@@ -292,6 +362,10 @@ export class NativeBackend implements RuntimeBackend {
         message: `replica ${id} of project ${project} is not running`,
         hint: 'start it with tug up or tug start',
       });
+    }
+    if (found.spec.isolation === 'container') {
+      const { execInContainer } = await import('./container-mode.js');
+      return execInContainer(this.home, found.spec, opts);
     }
     const { execInReplica } = await import('./exec.js');
     return execInReplica(this.home, found.spec, opts, found.replica.anonymousVolumes ?? {}, async (pid, procStart) => {

@@ -35,6 +35,8 @@ export interface ProjectPaths {
   state: string;
   journal: string;
   networks: string;
+  /** Container mode's record of every kernel object it made (container/ledger.ts). */
+  isolationLedger: string;
   logsDir: string;
 }
 
@@ -52,6 +54,7 @@ export function projectPaths(home: string, project: string): ProjectPaths {
     state: join(dir, 'state.json'),
     journal: join(dir, 'state.journal'),
     networks: join(dir, 'networks.json'),
+    isolationLedger: join(dir, 'isolation.jsonl'),
     logsDir: join(dir, 'logs'),
   };
 }

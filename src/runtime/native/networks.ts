@@ -1,7 +1,9 @@
 // Networks in process mode are bookkeeping only: replicas share the host's
 // network, but `up`/`down` still create and remove networks so that plans and
 // output match the docker backend. projects/<p>/networks.json maps each
-// network name to its Compose key and labels.
+// network name to its Compose key, labels and definition; container mode
+// hands the definitions to the engine, which makes the bridges
+// (engine/container-host.ts).
 import { LABEL } from '../../core/model/labels.js';
 import type { NetworkSpec } from '../../core/model/types.js';
 import type { ObservedNetwork } from '../../core/reconcile/observed.js';
@@ -10,12 +12,12 @@ import { ensureProjectDir } from './home-trust.js';
 import { readTextAsync, unlinkQuiet, writeAtomic } from './safe-fs.js';
 import { compareText } from '../../core/compare.js';
 
-type NetworkBook = Record<string, { key: string; labels: Record<string, string> }>;
+type NetworkBook = Record<string, { key: string; labels: Record<string, string>; spec?: NetworkSpec }>;
 
 export async function createNetwork(home: string, project: string, key: string, name: string, spec: NetworkSpec): Promise<void> {
   await updateBook(home, project, (book) => {
     if (book[name]) return;
-    book[name] = { key, labels: { ...(spec.labels ?? {}), [LABEL.project]: project, [LABEL.network]: key } };
+    book[name] = { key, labels: { ...(spec.labels ?? {}), [LABEL.project]: project, [LABEL.network]: key }, spec };
   });
 }
 
@@ -32,6 +34,14 @@ export async function listNetworks(home: string, project: string): Promise<Obser
     .map(([name, entry]) => ({ name, key: entry.key, labels: entry.labels }));
 }
 
+/** The definitions of the named networks, by Compose key (for a container replica's spec). */
+export async function networkSpecs(home: string, project: string, names: Readonly<Record<string, string>>): Promise<Record<string, NetworkSpec>> {
+  const book = await readBook(projectPaths(home, project).networks);
+  const out: Record<string, NetworkSpec> = {};
+  for (const [key, name] of Object.entries(names)) out[key] = book[name]?.spec ?? {};
+  return out;
+}
+
 /** The book, keeping only entries that are what they claim: a damaged file must not take ps or down with it. */
 async function readBook(file: string): Promise<NetworkBook> {
   const text = await readTextAsync(file);
@@ -45,7 +55,8 @@ async function readBook(file: string): Promise<NetworkBook> {
   if (!isObject(parsed)) return book;
   for (const [name, entry] of Object.entries(parsed)) {
     if (isObject(entry) && typeof entry.key === 'string' && isObject(entry.labels)) {
-      book[name] = { key: entry.key, labels: Object.fromEntries(Object.entries(entry.labels).filter(([, v]) => typeof v === 'string')) as Record<string, string> };
+      const labels = Object.fromEntries(Object.entries(entry.labels).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+      book[name] = isObject(entry.spec) ? { key: entry.key, labels, spec: entry.spec as NetworkSpec } : { key: entry.key, labels };
     }
   }
   return book;

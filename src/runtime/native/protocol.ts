@@ -26,6 +26,10 @@ export interface EngineMethods {
   adoptExec: { params: { id: string; pid: number; procStart: number }; result: null };
   /** The spec a replica was created from (for exec: environment, working dir, user). */
   inspect: { params: { id: string }; result: { replica: ObservedReplica; spec: HostReplicaSpec } };
+  /** Container mode: a project network's bridge, firewall rules and DNS listener go (`down`); nothing when none was made. */
+  removeNetwork: { params: { name: string }; result: null };
+  /** Container mode: a raw cgroup and network sample of each running container replica (CPU % needs two). */
+  stats: { params: Record<string, never>; result: StatsSample[] };
   /** Streaming: ReplicaEvent messages. */
   events: { params: Record<string, never>; result: null };
   /** Stop every replica and exit (tests, and `down` of the last replica). */
@@ -33,6 +37,21 @@ export interface EngineMethods {
 }
 
 export type EngineMethod = keyof EngineMethods;
+
+export interface StatsSample {
+  replica: string;
+  service: string;
+  cpuNanos?: number;
+  memoryUsage?: number;
+  /** Absent when unlimited. */
+  memoryLimit?: number;
+  memoryCache?: number;
+  pids?: number;
+  rxBytes: number;
+  txBytes: number;
+  /** Engine clock, nanoseconds (process.hrtime). */
+  atNanos: number;
+}
 
 export interface RecoveryReport {
   /** Replicas whose processes outlived a crashed engine and were killed. */

@@ -12,7 +12,7 @@ import { planPorts } from './engine/port-forward.js';
 import type { HostReplicaSpec } from './host-env.js';
 import { projectPaths } from './home.js';
 import { readTextAsync } from './safe-fs.js';
-import { KILLED_WITH_ENGINE, parseState } from './state-format.js';
+import { KILLED_WITH_ENGINE, OOM_KILLED, parseState } from './state-format.js';
 import { compareText } from '../../core/compare.js';
 
 export interface StoredReplica {
@@ -119,7 +119,7 @@ function fromRecord(spec: HostReplicaSpec, rec: Record<string, unknown>): Observ
     ports: plannedPorts(spec),
     image: null,
     command: displayedCommand(spec),
-    ...(rec.killedWithEngine === true ? { notes: [KILLED_WITH_ENGINE] } : {}),
+    ...(rec.killedWithEngine === true || rec.oomKilled === true ? { notes: [...(rec.killedWithEngine === true ? [KILLED_WITH_ENGINE] : []), ...(rec.oomKilled === true ? [OOM_KILLED] : [])] } : {}),
     // A recreate planned while no engine runs must still inherit them.
     ...(isRecord(rec.anonymousVolumes) && { anonymousVolumes: rec.anonymousVolumes as Record<string, string> }),
   });
@@ -127,6 +127,8 @@ function fromRecord(spec: HostReplicaSpec, rec: Record<string, unknown>): Observ
 
 /** The ports the engine would report before binding any (a record keeps no bound port). */
 function plannedPorts(spec: HostReplicaSpec): PublishedPort[] {
+  // A container's ports are its service's proxies, which live only with an engine.
+  if (spec.isolation === 'container') return [];
   try {
     return planPorts(spec).published;
   } catch {

@@ -42,6 +42,8 @@ export interface ReplicaRecord {
   finishedAt?: string;
   /** It was running when its engine died, so it died too, at a time nobody recorded. */
   killedWithEngine?: boolean;
+  /** Container mode: the kernel's OOM killer ended its last run. */
+  oomKilled?: boolean;
   /** `tug exec` commands run in it: ended with the replica. */
   execGroups?: ProcessGroupRecord[];
   /** The replica's anonymous volumes (names under TUG_HOME/volumes/) by target. */
@@ -89,6 +91,9 @@ export interface ParsedState {
 const STATES: readonly string[] = ['created', 'running', 'restarting', 'paused', 'exited', 'dead', 'removing'];
 const HEALTH: readonly string[] = ['starting', 'healthy', 'unhealthy'];
 /** The note `ps` shows for a replica that died with its engine. */
+/** The note `ps` shows for a replica the kernel killed for lack of memory. */
+export const OOM_KILLED = 'OOM killed';
+
 export const KILLED_WITH_ENGINE = 'killed with its engine, which stopped unexpectedly; exit time unknown';
 
 /** Replica names become file names (logs, anon dirs): no separators, no dot-dot. */

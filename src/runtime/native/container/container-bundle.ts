@@ -38,6 +38,8 @@ export interface BundleInputs {
   initPath?: string;
   inheritedMounts?: readonly OciMount[];
   join?: { pid?: string; ipc?: string };
+  /** The replica's anonymous volumes (volume name by target), as the engine recorded them; a private directory otherwise. */
+  anonymousVolumes?: Readonly<Record<string, string>>;
 }
 
 export interface ContainerBundle {
@@ -67,7 +69,9 @@ export function runtimeRoot(home: string, project: string): string {
   return join(projectPaths(home, project).dir, 'runc');
 }
 
-function anonymousDir(home: string, spec: HostReplicaSpec, target: string): string {
+function anonymousDir(home: string, spec: HostReplicaSpec, target: string, names?: Readonly<Record<string, string>>): string {
+  const name = names?.[target];
+  if (name !== undefined) return volumeDataDir(home, name);
   return join(anonDir(home, spec.project, spec.name), target.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'root');
 }
 
@@ -111,10 +115,10 @@ function materializeGrants(dir: string, grants: readonly FileGrant[]): Record<st
 }
 
 /** Named and anonymous volume directories exist; bind sources exist (or are created when allowed). */
-function prepareVolumes(home: string, spec: HostReplicaSpec, sink: TugError[]): void {
+function prepareVolumes(home: string, spec: HostReplicaSpec, sink: TugError[], names?: Readonly<Record<string, string>>): void {
   (spec.service_spec.volumes ?? []).forEach((m, i) => {
     if (m.type === 'volume') {
-      mkdirSync(m.source ? volumeDataDir(home, spec.volumeNames[m.source] ?? m.source) : anonymousDir(home, spec, m.target), { recursive: true });
+      mkdirSync(m.source ? volumeDataDir(home, spec.volumeNames[m.source] ?? m.source) : anonymousDir(home, spec, m.target, names), { recursive: true });
     } else if (m.type === 'bind' && m.source && !existsSync(m.source)) {
       if (m.bind?.create_host_path === true) mkdirSync(m.source, { recursive: true });
       else {
@@ -144,12 +148,12 @@ export function writeBundle(spec: HostReplicaSpec, inputs: BundleInputs): Contai
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const sink: TugError[] = [];
   const grants = planFileGrants(spec, inputs.secrets ?? {}, inputs.configs ?? {}, sink);
-  prepareVolumes(inputs.home, spec, sink);
+  prepareVolumes(inputs.home, spec, sink, inputs.anonymousVolumes);
   throwIfAny(sink);
   const mountCtx: MountContext = {
     volumes: {
       named: (name) => volumeDataDir(inputs.home, name),
-      anonymous: (target) => anonymousDir(inputs.home, spec, target),
+      anonymous: (target) => anonymousDir(inputs.home, spec, target, inputs.anonymousVolumes),
     },
     grantSources: materializeGrants(dir, grants),
     etcFiles: writeEtcFiles(dir, spec, inputs.etc),

@@ -23,6 +23,8 @@ export interface ContainerDriverOptions {
   runtime: OciRuntime;
   supervision: Supervision;
   rootfs: RootfsSource;
+  /** The root filesystem source of one replica (the image source for a spec with an image); `rootfs` otherwise. */
+  rootfsFor?: (spec: HostReplicaSpec) => RootfsSource;
   cgroups: CgroupMounts;
   ledger: Ledger;
   sweep: SweepContext;
@@ -52,10 +54,15 @@ export class ContainerDriver {
 
   /** Writes the replica's bundle; a TugError (all problems at once) for what the user can fix. */
   create(spec: HostReplicaSpec, inputs: ReplicaBundleInputs): ContainerBundle {
-    const { ledger, home, rootfs, cgroups, initPath, runtime } = this.opts;
+    const { ledger, home, cgroups, initPath, runtime } = this.opts;
+    const rootfs = this.rootfsOf(spec);
     const bundle = writeBundleRecorded(spec, { ...inputs, home, rootfs, cgroups, initPath }, ledger);
     ledger.add([{ owner: spec.name, kind: 'container', id: bundle.id, runtime: runtime.binary.path, root: runtime.root }]);
     return bundle;
+  }
+
+  rootfsOf(spec: HostReplicaSpec): RootfsSource {
+    return this.opts.rootfsFor?.(spec) ?? this.opts.rootfs;
   }
 
   /**
@@ -70,8 +77,18 @@ export class ContainerDriver {
 
   /** After `run.exited`: the status, OOM included (read before the runtime removes the cgroup), and the runtime state gone. */
   async finish(bundle: ContainerBundle, exit: ContainerExit): Promise<FinishedRun> {
-    const oomKilled = (readCgroupSample(this.opts.cgroups, bundle.cgroupsPath).oomKills ?? 0) > 0;
+    const outcome = this.outcome(bundle, exit);
     await this.opts.runtime.remove(bundle.id);
+    return outcome;
+  }
+
+  /**
+   * After `run.exited`, the status alone: the runtime state stays for the next
+   * `start` (which deletes it first) or `remove` (which deletes many at once),
+   * so a replica that exits costs no runtime process of its own.
+   */
+  outcome(bundle: ContainerBundle, exit: ContainerExit): FinishedRun {
+    const oomKilled = (readCgroupSample(this.opts.cgroups, bundle.cgroupsPath).oomKills ?? 0) > 0;
     return { exitCode: exit.code, oomKilled };
   }
 
@@ -80,9 +97,9 @@ export class ContainerDriver {
     return this.opts.runtime.exec(bundle.id, bundle.dir, execProcess(bundle.config.process, req), stdin);
   }
 
-  sample(bundle: ContainerBundle, run: ContainerRun | undefined): ContainerStatsSample {
-    // /proc/<init>/net/dev lists the container's own namespace; gone once it exited.
-    const netDev = run ? readTextFile(`/proc/${run.pid}/net/dev`) : undefined;
+  /** `pid`: the running init, whose /proc/<pid>/net/dev lists the container's own namespace. */
+  sample(bundle: ContainerBundle, pid: number | undefined): ContainerStatsSample {
+    const netDev = pid !== undefined ? readTextFile(`/proc/${pid}/net/dev`) : undefined;
     const network: NetworkCounters = netDev ? parseNetDev(netDev) : { rxBytes: 0, txBytes: 0 };
     return { cgroup: readCgroupSample(this.opts.cgroups, bundle.cgroupsPath), network, at: process.hrtime.bigint() };
   }

@@ -14,19 +14,31 @@ export type Isolation = 'container' | 'process';
 
 const SETTINGS: readonly string[] = ['auto', 'container', 'process'];
 
+/**
+ * Whether a service with an `image` can get that image as its root
+ * filesystem. Until the image source exists, `auto` runs such a service as a
+ * host process (it needs a command); flipping this runs it in a container.
+ */
+export const IMAGE_ROOTFS = false;
+
 export interface IsolationInputs {
   /** `--isolation`, when given. */
   flag?: string;
   /** TUG_ISOLATION, when set. */
   env?: string;
   report: CapabilityReport;
-  /** Whether image root filesystems are available (false until the image source lands). */
+  /** Whether image root filesystems are available (IMAGE_ROOTFS). */
   imageRootfs: boolean;
 }
 
 export function parseIsolation(value: string, origin: string): IsolationSetting {
   if (SETTINGS.includes(value)) return value as IsolationSetting;
   throw new TugError({ code: 'usage', message: `${origin}: unknown isolation "${value}"`, expected: 'auto, container or process', exitCode: 2 });
+}
+
+/** The project-wide setting: the flag, else TUG_ISOLATION, else auto. */
+export function globalIsolation(flag: string | undefined, env: string | undefined): IsolationSetting {
+  return flag !== undefined ? parseIsolation(flag, '--isolation') : env ? parseIsolation(env, 'TUG_ISOLATION') : 'auto';
 }
 
 function serviceSetting(name: string, spec: ServiceSpec): IsolationSetting | undefined {
@@ -41,18 +53,30 @@ function serviceSetting(name: string, spec: ServiceSpec): IsolationSetting | und
   });
 }
 
+/** What a service asks for, before the machine is consulted: `explicit` when the file or flag said container. */
+export function requestedIsolation(name: string, spec: ServiceSpec, global: IsolationSetting, imageRootfs: boolean): { mode: Isolation; explicit: boolean } {
+  const setting = serviceSetting(name, spec) ?? global;
+  if (setting !== 'auto') return { mode: setting, explicit: setting === 'container' };
+  const hasImage = typeof spec.image === 'string' && spec.image !== '';
+  return { mode: hasImage && imageRootfs ? 'container' : 'process', explicit: false };
+}
+
+/** Whether the service runs as a container, by the file, the flag and the environment alone. */
+export function wantsContainer(service: string, svc: ServiceSpec, setting: IsolationSetting): boolean {
+  return requestedIsolation(service, svc, setting, IMAGE_ROOTFS).mode === 'container';
+}
+
 /** The isolation of every service, or one TugError naming each service that cannot run as asked. */
 export function decideIsolation(services: Readonly<Record<string, ServiceSpec>>, inputs: IsolationInputs): Record<string, Isolation> {
-  const global = inputs.flag !== undefined ? parseIsolation(inputs.flag, '--isolation') : inputs.env ? parseIsolation(inputs.env, 'TUG_ISOLATION') : 'auto';
+  const global = globalIsolation(inputs.flag, inputs.env);
   const out: Record<string, Isolation> = {};
   const impossible: string[] = [];
+  const available = inputs.report.containers.available;
   for (const [name, spec] of Object.entries(services)) {
-    const setting = serviceSetting(name, spec) ?? global;
-    const hasImage = typeof spec.image === 'string' && spec.image !== '';
-    const auto = hasImage && inputs.imageRootfs && inputs.report.containers.available ? 'container' : 'process';
-    const mode: Isolation = setting === 'auto' ? auto : setting;
-    if (mode === 'container' && !inputs.report.containers.available) impossible.push(name);
-    out[name] = mode;
+    const { mode, explicit } = requestedIsolation(name, spec, global, inputs.imageRootfs);
+    // `auto` falls back to a host process where containers are impossible; an explicit `container` does not.
+    out[name] = mode === 'container' && !available && !explicit ? 'process' : mode;
+    if (out[name] === 'container' && !available) impossible.push(name);
   }
   if (impossible.length > 0) {
     const fixes = inputs.report.capabilities.filter((c) => c.status === 'missing' && c.fix).map((c) => c.fix!);

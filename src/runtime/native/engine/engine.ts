@@ -101,6 +101,7 @@ export class Engine {
       note: log,
       onActivity: () => this.checkIdle(),
     });
+    await this.supervisor.sweepContainers(true);
     this.supervisor.restore(recovery.replicas);
     const handlers = createHandlers({
       supervisor: this.supervisor,
@@ -169,6 +170,8 @@ export class Engine {
     this.idleTimer?.cancel();
     log('shutdown requested: stopping all replicas');
     await this.supervisor.stopAll();
+    // Before answering: `down` returns once the networks and shared parts are gone.
+    await this.supervisor.sweepContainers(false);
     if (ctx) ctx.afterResponse(() => void this.exit('shutdown'));
     else await this.exit('shutdown');
   }
@@ -179,6 +182,7 @@ export class Engine {
     log(`exiting (${reason})`);
     try {
       await this.supervisor.stopAll(); // nothing runs on an idle exit; a no-op then
+      await this.supervisor.sweepContainers(false);
       this.supervisor.saveFinal();
       await this.server.close();
       rmSync(this.paths.pidFile, { force: true });

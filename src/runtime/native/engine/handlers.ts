@@ -82,6 +82,11 @@ export function createHandlers(deps: HandlerDeps): HandlerTable {
       return null;
     },
     inspect: async (p) => supervisor.inspect(stringParam(p, 'id')),
+    stats: async () => supervisor.stats(),
+    removeNetwork: async (p) => {
+      await supervisor.removeNetwork(stringParam(p, 'name'));
+      return null;
+    },
     adoptExec: async (p) => {
       const id = stringParam(p, 'id');
       const group = execGroupParam(p);

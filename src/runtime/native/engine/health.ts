@@ -3,8 +3,9 @@
 // after start (start_interval while in start_period); status goes starting →
 // healthy on the first success, → unhealthy after `retries` consecutive
 // failures, and failures inside start_period do not count. A probe that outlives
-// `timeout` is killed with its whole process group and counts as a failure.
-import type { ChildProcess } from 'node:child_process';
+// `timeout` is killed and counts as a failure. Where a probe runs is the
+// Prober's business: a host process group here (processProber), or inside a
+// container (container-workload.ts).
 import { healthTimings, type HealthTimings } from '../../../core/model/timing.js';
 import type { HealthcheckSpec } from '../../../core/model/types.js';
 import type { HealthState } from '../../../core/reconcile/observed.js';
@@ -36,37 +37,43 @@ export function healthConfigOf(spec: HealthcheckSpec | undefined): HealthConfig 
   return { argv, ...healthTimings(spec) };
 }
 
-/** Runs one probe; resolves to whether it passed (exit 0 within the timeout). */
-async function probe(config: HealthConfig, where: ProbeEnvironment, track: (c: ChildProcess | undefined) => void): Promise<boolean> {
-  const { env, cwd, uid, gid } = where;
-  const child = spawnSupervised({ argv: config.argv, env, cwd, uid, gid, output: 'ignore' });
-  child.on('error', () => undefined);
-  if (await spawnOutcome(child)) return false;
-  track(child);
-  const pgid = child.pid!;
-  return new Promise<boolean>((resolve) => {
-    const timer = after(config.timeoutMs, () => signalGroup(pgid, 'SIGKILL'));
-    child.once('exit', (code) => {
-      timer.cancel();
-      // A probe's stray background processes must not accumulate.
-      signalGroup(pgid, 'SIGKILL');
-      track(undefined);
-      resolve(code === 0);
+/** Runs one probe; resolves to whether it passed (exit 0 within `timeoutMs`). An abort kills it. */
+export type Prober = (argv: readonly string[], timeoutMs: number, signal: AbortSignal) => Promise<boolean>;
+
+/** Probes as host process groups in the replica's environment, directory and user. */
+export function processProber(where: ProbeEnvironment): Prober {
+  return async (argv, timeoutMs, signal) => {
+    const { env, cwd, uid, gid } = where;
+    const child = spawnSupervised({ argv: [...argv], env, cwd, uid, gid, output: 'ignore' });
+    child.on('error', () => undefined);
+    if (await spawnOutcome(child)) return false;
+    const pgid = child.pid!;
+    const kill = () => signalGroup(pgid, 'SIGKILL');
+    signal.addEventListener('abort', kill, { once: true });
+    return new Promise<boolean>((resolve) => {
+      const timer = after(timeoutMs, kill);
+      child.once('exit', (code) => {
+        timer.cancel();
+        signal.removeEventListener('abort', kill);
+        // A probe's stray background processes must not accumulate.
+        kill();
+        resolve(code === 0);
+      });
     });
-  });
+  };
 }
 
 export class HealthMonitor {
   status: HealthState = 'starting';
   private failures = 0;
   private timer: Timer | undefined;
-  private running: ChildProcess | undefined;
+  private readonly abort = new AbortController();
   private stopped = false;
   private readonly startedAt = Date.now();
 
   constructor(
     private readonly config: HealthConfig,
-    private readonly where: ProbeEnvironment,
+    private readonly probe: Prober,
     private readonly onChange: (status: HealthState) => void,
   ) {}
 
@@ -86,7 +93,7 @@ export class HealthMonitor {
   }
 
   private async tick(): Promise<void> {
-    const passed = await probe(this.config, this.where, (c) => (this.running = c));
+    const passed = await this.probe(this.config.argv, this.config.timeoutMs, this.abort.signal).catch(() => false);
     if (this.stopped) return;
     if (passed) {
       this.failures = 0;
@@ -108,7 +115,6 @@ export class HealthMonitor {
   stop(): void {
     this.stopped = true;
     this.timer?.cancel();
-    if (this.running?.pid !== undefined) signalGroup(this.running.pid, 'SIGKILL');
-    this.running = undefined;
+    this.abort.abort();
   }
 }

@@ -6,13 +6,14 @@
 //                         ▼  │
 //                       restarting
 //
-// A run is one process group whose leader we spawned. Like PID 1 of a
+// A run is one process group whose leader we spawned (run.ts) or, in
+// container mode, one container (container-workload.ts). Like PID 1 of a
 // container, the leader's exit ends the run: what is left of its group is
 // killed. `stop` and `kill` with the stop signal or SIGKILL mark the replica
 // as stopped by a user, which no restart policy overrides.
 import { rmSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';
-import { exitStatus, parseSignal, stopSignalOf, type SignalName } from '../../../core/model/signals.js';
+import { parseSignal, stopSignalOf, type SignalName } from '../../../core/model/signals.js';
 import { stopGraceMs } from '../../../core/model/timing.js';
 import { restartPolicyOf, shouldRestart, type RestartPolicy } from '../../../core/model/restart-policy.js';
 import type { HealthState, ObservedReplica, PublishedPort, ReplicaState } from '../../../core/reconcile/observed.js';
@@ -28,10 +29,12 @@ import { LogWriter } from './log-writer.js';
 import { anonDir } from './mounts.js';
 import type { ConnectionBudget } from './forward-budget.js';
 import { openForwarders, type PortForwarder } from './port-forward.js';
-import { groupAlive, reapGroup, signalGroup, signalProcess } from './proc.js';
+import { groupAlive, reapGroup } from './proc.js';
 import { Backoff } from './restart-backoff.js';
-import { awaitKilled, spawnRun, terminateRun, type Run } from './run.js';
-import { KILLED_WITH_ENGINE, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
+import { spawnRun, type Run } from './run.js';
+import type { ContainerHost, ContainerSlot } from './container-host.js';
+import { startContainerRun } from './container-workload.js';
+import { KILLED_WITH_ENGINE, OOM_KILLED, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
 import { after, type Timer } from '../../../timers.js';
 
 export interface ReplicaHost {
@@ -45,6 +48,8 @@ export interface ReplicaHost {
   recorded(replica: Replica): void;
   /** A line for engine.log. */
   note(message: string): void;
+  /** The engine's container runtime, built on first use (a TugError where the machine has none). */
+  containers(): ContainerHost;
 }
 
 /** How long 'die' waits for output still in the pipes (a descendant may hold them open). */
@@ -62,6 +67,11 @@ export class Replica {
   private pgid?: number;
   private procStart?: number;
   private lastHealth?: HealthState;
+  /** The last run ended by the kernel's OOM killer (container mode). */
+  private oomKilled = false;
+  /** Container mode: the bundle and addresses, from a fresh start until the final exit. */
+  private slot?: ContainerSlot;
+  private releasing?: Promise<void>;
   private plan: LaunchPlan | undefined;
   private readonly policy: RestartPolicy;
   private readonly healthConfig: HealthConfig | undefined;
@@ -102,6 +112,7 @@ export class Replica {
       const { state, restartCount, exitCode, createdAt, startedAt, finishedAt, health, pgid, procStart } = record;
       Object.assign(this, { state, restartCount, exitCode, createdAt, startedAt, finishedAt, lastHealth: health, pgid, procStart });
       this.killedWithEngine = record.killedWithEngine === true;
+      this.oomKilled = record.oomKilled === true;
     } else {
       this.anonymousVolumes = allocateAnonymousVolumes(host.home, targets, spec.inheritedVolumes);
       try {
@@ -120,6 +131,10 @@ export class Replica {
     return this.spec.name;
   }
 
+  get isContainer(): boolean {
+    return this.spec.isolation === 'container';
+  }
+
   /** Running or about to run again: the engine must stay up for it. */
   get active(): boolean {
     return this.run !== undefined || this.restartTimer !== undefined || this.spawning !== undefined || this.stopping !== undefined;
@@ -134,11 +149,14 @@ export class Replica {
     this.backoff.reset();
     const plan = planLaunch(this.spec, this.host, this.anonymousVolumes);
     this.plan = plan;
-    this.forwarders = await openForwarders(plan.ports.forwards, this.spec.service, this.host.forwarding);
+    if (this.releasing) await this.releasing;
+    if (this.isContainer) await this.host.containers().ports.open(this.spec.service, this.spec.service_spec);
+    else this.forwarders = await openForwarders(plan.ports.forwards, this.spec.service, this.host.forwarding);
     try {
       await this.spawnTracked(plan);
     } catch (err) {
       await this.closeForwarders();
+      if (this.isContainer) await this.releaseContainer();
       throw err;
     }
     this.host.changed(this, 'start');
@@ -154,42 +172,85 @@ export class Replica {
   }
 
   private async beginRun(plan: LaunchPlan): Promise<void> {
-    const run = await spawnRun(this.name, plan, this.logs, (r, code, signal) => this.onExit(r, code, signal), (m) => this.host.note(m));
+    const onExit = (r: Run, status: number, oom: boolean) => this.onExit(r, status, oom);
+    const note = (m: string) => this.host.note(m);
+    let run: Run;
+    if (this.isContainer) {
+      const containers = this.host.containers();
+      this.slot ??= await containers.prepare(this.spec, this.anonymousVolumes);
+      for (const n of this.slot.bundle.notes) note(`${this.name}: ${n}`);
+      run = await startContainerRun(this.slot, { containers, logs: this.logs, onExit, note });
+    } else {
+      run = await spawnRun(this.name, plan, this.logs, onExit, note);
+      this.pgid = run.pid;
+      this.procStart = run.procStart;
+    }
     this.run = run;
-    this.pgid = run.pid;
-    this.procStart = run.procStart;
+    this.oomKilled = false;
     this.state = 'running';
     this.startedAt = new Date().toISOString();
     this.exitCode = undefined;
     this.killedWithEngine = false;
     if (this.healthConfig) {
-      run.health = new HealthMonitor(this.healthConfig, plan, (status) => {
+      run.health = new HealthMonitor(this.healthConfig, run.prober, (status) => {
         this.lastHealth = status;
+        this.servePorts();
         this.host.changed(this, 'health');
       });
       run.health.start();
     }
+    this.servePorts();
   }
 
-  private onExit(run: Run, code: number | null, signal: NodeJS.Signals | null): void {
+  /** Container mode: whether the service's published ports send this replica traffic now. */
+  private servePorts(): void {
+    if (!this.isContainer) return;
+    const run = this.run;
+    const address = this.slot?.addresses[0]?.address;
+    const ready = run !== undefined && address !== undefined && (run.health === undefined || run.health.status === 'healthy');
+    const value = ready ? address : run || this.restartTimer ? null : undefined;
+    void this.host.containers().ports.set(this.spec.service, this.name, value).catch((err: Error) => this.host.note(`${this.name}: ports: ${err.message}`));
+  }
+
+  /** Container mode: its container, namespace, veths, cgroup and bundle go (at the final exit, and on remove). */
+  private releaseContainer(): Promise<void> {
+    if (!this.isContainer) return Promise.resolve();
+    this.slot = undefined;
+    // A container runtime that cannot be built (a record from another machine) has nothing of this replica to remove.
+    const releasing = Promise.resolve()
+      .then(() => this.host.containers().release(this.name))
+      .catch((err: Error) => this.host.note(`${this.name}: ${err.message}`))
+      .finally(() => {
+        if (this.releasing === releasing) this.releasing = undefined;
+      });
+    this.releasing = releasing;
+    return releasing;
+  }
+
+  private onExit(run: Run, status: number, oomKilled: boolean): void {
     if (this.run !== run) return;
     run.health?.stop();
     this.lastHealth = run.health?.status;
     this.run = undefined;
-    this.exitCode = exitStatus(code, signal);
+    this.exitCode = status;
+    this.oomKilled = oomKilled;
+    if (oomKilled) this.host.note(`${this.name}: killed by the kernel for lack of memory (OOM), exit ${status}`);
     this.finishedAt = new Date().toISOString();
     // During a stop, terminate() gives the rest of the group its grace period.
-    if (!this.stopping) signalGroup(run.pid, 'SIGKILL');
+    if (!this.stopping) run.signalAll('SIGKILL');
     // As with a container, what was exec'd in it ends with it.
     this.endExecs();
     if (!this.stopRequested && shouldRestart(this.policy, this.exitCode, this.restartCount)) {
       const delay = this.backoff.next(Date.now() - run.startedMs);
       this.state = 'restarting';
       this.restartTimer = after(delay, () => void this.restartNow());
+      this.servePorts();
       this.host.changed(this, 'die');
       return;
     }
     this.state = 'exited';
+    this.servePorts();
+    void this.releaseContainer();
     void this.closeForwarders();
     // 'exit' can come before the last output is read off the pipes; whoever
     // stops reading logs at 'die' (run, attach) must find those lines written.
@@ -207,6 +268,8 @@ export class Replica {
       this.state = 'exited';
       this.exitCode = 127;
       await this.closeForwarders();
+      this.servePorts();
+      await this.releaseContainer();
       this.host.changed(this, 'die');
       return;
     }
@@ -223,6 +286,8 @@ export class Replica {
       this.restartTimer = undefined;
       this.state = 'exited';
       await this.closeForwarders();
+      this.servePorts();
+      await this.releaseContainer();
       this.host.changed(this, 'stop');
       return;
     }
@@ -239,7 +304,7 @@ export class Replica {
   }
 
   private async terminate(run: Run, graceMs: number): Promise<void> {
-    await terminateRun(run, this.stopSignal, graceMs);
+    await run.terminate(this.stopSignal, graceMs);
     await this.closeForwarders();
     await this.logs.drain(1_000);
   }
@@ -258,18 +323,19 @@ export class Replica {
     if (!run) throw new TugError({ code: 'engine.not-running', message: `replica ${this.name} is not running` });
     if (ending) {
       this.stopRequested = true;
-      signalGroup(run.pid, signal);
+      run.signalAll(signal);
     } else {
-      signalProcess(run.pid, signal);
+      run.signalLeader(signal);
     }
     this.host.changed(this, 'kill');
-    if (signal === 'SIGKILL') await awaitKilled(run, 2_000);
+    if (signal === 'SIGKILL') await run.awaitKilled(2_000);
   }
 
   /** Ends any run (without grace) and deletes logs and tmpfs stand-ins; its anonymous volumes only with `removeVolumes`. */
   async remove(removeVolumes: boolean): Promise<void> {
     if (this.active) await this.stop(0);
     await this.closeForwarders();
+    if (this.isContainer) await (this.releasing ?? this.releaseContainer());
     await this.logs.drain(500);
     this.logs.removeFiles();
     rmSync(anonDir(this.host.home, this.spec.project, this.name), { recursive: true, force: true });
@@ -300,6 +366,7 @@ export class Replica {
   }
 
   private ports(): PublishedPort[] {
+    if (this.isContainer) return this.run || this.restartTimer ? this.host.containers().ports.published(this.spec.service) : [];
     const planned = this.plan?.ports.published ?? [];
     if (this.forwarders.length === 0) return planned;
     return [...planned.filter((p) => p.published === p.target), ...this.forwarders.map((f) => f.port)];
@@ -310,6 +377,7 @@ export class Replica {
     if (this.killedWithEngine) notes.push(KILLED_WITH_ENGINE);
     const notKept = this.logs.notKept;
     if (notKept !== undefined) notes.push(`logs not kept: ${notKept}`);
+    if (this.oomKilled && this.state !== 'running') notes.push(OOM_KILLED);
     return snapshotOf(this.spec, {
       state: this.state,
       restartCount: this.restartCount,
@@ -324,6 +392,7 @@ export class Replica {
       command: this.plan?.display ?? '',
       anonymousVolumes: this.anonymousVolumes,
       notes,
+      addresses: this.run ? this.slot?.addresses.map((a) => ({ network: a.network, address: a.address })) : undefined,
     });
   }
 
@@ -342,6 +411,7 @@ export class Replica {
       finishedAt: this.finishedAt,
       anonymousVolumes: this.anonymousVolumes,
       ...(this.killedWithEngine ? { killedWithEngine: true } : {}),
+      ...(this.oomKilled ? { oomKilled: true } : {}),
       ...(this.execGroups.length > 0 ? { execGroups: this.execGroups } : {}),
     };
   }

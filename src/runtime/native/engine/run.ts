@@ -1,30 +1,47 @@
-// One run of a replica: a process group whose leader the engine spawned, its
+// One run of a replica, as the state machine in replica.ts sees it (Run), and
+// its process-mode kind: a process group whose leader the engine spawned, its
 // output wired to the replica's log, and the group-wide termination that
-// `stop` needs. The state machine around runs (restarts, events) is replica.ts.
+// `stop` needs. The container kind is container-workload.ts.
 import type { ChildProcess } from 'node:child_process';
 import { TugError } from '../../../core/errors.js';
-import type { HealthMonitor } from './health.js';
+import { exitStatus } from '../../../core/model/signals.js';
+import { processProber, type HealthMonitor, type Prober } from './health.js';
 import { checkStartable, prepareDirs, type LaunchPlan } from './launch.js';
 import type { LogWriter } from './log-writer.js';
 import { readProcStat } from '../proc-stat.js';
-import { groupProbe, pollUntil, signalGroup } from './proc.js';
+import { groupProbe, pollUntil, signalGroup, signalProcess } from './proc.js';
 import { spawnOutcome, spawnSupervised } from './spawn.js';
 import { after } from '../../../timers.js';
 
 export interface Run {
-  child: ChildProcess;
-  /** The leader's pid, which is also the group id. */
-  pid: number;
-  /** The leader's /proc start time, recorded so a later engine can tell a recycled pid. */
-  procStart?: number;
-  startedMs: number;
-  leaderExited: boolean;
-  /** Resolves after the leader exited and `onExit` ran. */
-  exited: Promise<void>;
+  /** The leader's pid (process mode: also the group id; container mode: the init as the host sees it). */
+  readonly pid: number;
+  /** Process mode: the leader's /proc start time, recorded so a later engine can tell a recycled pid. */
+  readonly procStart?: number;
+  readonly startedMs: number;
+  /** Resolves after the run ended and `onExit` ran. */
+  readonly exited: Promise<void>;
   health?: HealthMonitor;
+  /** Health probes, run where the replica runs. */
+  readonly prober: Prober;
+  /** A signal for the main process only (Docker's `kill -s HUP` to PID 1). */
+  signalLeader(signal: NodeJS.Signals): void;
+  /** A signal that ends the replica, for everything in it. */
+  signalAll(signal: NodeJS.Signals): void;
+  /** `signal`, then SIGKILL after `graceMs`; resolves once nothing of the run is left. */
+  terminate(signal: NodeJS.Signals, graceMs: number): Promise<void>;
+  /** After a SIGKILL: waits (bounded) until the run is gone. */
+  awaitKilled(timeoutMs: number): Promise<void>;
 }
 
-export type ExitListener = (run: Run, code: number | null, signal: NodeJS.Signals | null) => void;
+/** `status`: the exit code, or 128 + the signal; `oomKilled`: the kernel killed it for lack of memory (container mode). */
+export type ExitListener = (run: Run, status: number, oomKilled: boolean) => void;
+
+interface ProcessRun extends Run {
+  child: ChildProcess;
+  leaderExited: boolean;
+  exited: Promise<void>;
+}
 
 function startError(name: string, why: string): TugError {
   return new TugError({ code: 'engine.start-failed', message: `cannot start ${name}: ${why}` });
@@ -44,12 +61,24 @@ export async function spawnRun(name: string, plan: LaunchPlan, logs: LogWriter, 
   const failure = await spawnOutcome(child);
   if (failure) throw startError(name, failure.message);
   const pid = child.pid!;
-  const run: Run = { child, pid, procStart: readProcStat(pid)?.startTime, startedMs: Date.now(), leaderExited: false, exited: Promise.resolve() };
+  const run: ProcessRun = {
+    child,
+    pid,
+    procStart: readProcStat(pid)?.startTime,
+    startedMs: Date.now(),
+    leaderExited: false,
+    exited: Promise.resolve(),
+    prober: processProber(plan),
+    signalLeader: (signal) => signalProcess(pid, signal),
+    signalAll: (signal) => signalGroup(pid, signal),
+    terminate: (signal, graceMs) => terminateRun(run, signal, graceMs),
+    awaitKilled: (timeoutMs) => awaitKilled(run, timeoutMs),
+  };
   // 'exit' is delivered from a later event-loop turn, so attaching here misses nothing.
   run.exited = new Promise((resolve) => {
     child.once('exit', (code, signal) => {
       run.leaderExited = true;
-      onExit(run, code, signal);
+      onExit(run, exitStatus(code, signal), false);
       resolve();
     });
   });
@@ -65,7 +94,7 @@ export async function spawnRun(name: string, plan: LaunchPlan, logs: LogWriter, 
  * are polled for (proc.ts says why), so a replica that ignores the signal
  * for the whole grace period costs the engine nothing until it ends.
  */
-export async function terminateRun(run: Run, signal: NodeJS.Signals, graceMs: number): Promise<void> {
+async function terminateRun(run: ProcessRun, signal: NodeJS.Signals, graceMs: number): Promise<void> {
   run.health?.stop();
   const deadline = Date.now() + graceMs;
   signalGroup(run.pid, signal);
@@ -77,7 +106,7 @@ export async function terminateRun(run: Run, signal: NodeJS.Signals, graceMs: nu
 }
 
 /** Resolves to true on the leader's exit, to false when `ms` pass first. */
-function leaderExitWithin(run: Run, ms: number): Promise<boolean> {
+function leaderExitWithin(run: ProcessRun, ms: number): Promise<boolean> {
   if (run.leaderExited) return Promise.resolve(true);
   return new Promise((resolve) => {
     const timer = after(ms, () => resolve(false));
@@ -92,7 +121,7 @@ function leaderExitWithin(run: Run, ms: number): Promise<boolean> {
  * SIGKILLs the group until it is empty: a descendant forked after one SIGKILL
  * was sent gets the next. Resolves to whether the group emptied in time.
  */
-export function killLeftovers(run: Run, timeoutMs: number): Promise<boolean> {
+function killLeftovers(run: ProcessRun, timeoutMs: number): Promise<boolean> {
   const alive = groupProbe(run.pid);
   return pollUntil(() => {
     if (!alive()) return true;
@@ -102,7 +131,7 @@ export function killLeftovers(run: Run, timeoutMs: number): Promise<boolean> {
 }
 
 /** After a SIGKILL to the group: wait (bounded) for the leader and the group to be gone. */
-export async function awaitKilled(run: Run, timeoutMs: number): Promise<void> {
+async function awaitKilled(run: ProcessRun, timeoutMs: number): Promise<void> {
   await leaderExitWithin(run, timeoutMs);
   await killLeftovers(run, timeoutMs);
 }

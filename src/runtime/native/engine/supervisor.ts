@@ -6,10 +6,14 @@ import { TugError } from '../../../core/errors.js';
 import type { ObservedReplica } from '../../../core/reconcile/observed.js';
 import type { HostReplicaSpec } from '../host-env.js';
 import type { ReplicaEvent, ReplicaEventAction } from '../../backend.js';
+import type { StatsSample } from '../protocol.js';
 import { Replica, type ReplicaHost } from './replica.js';
 import { REPLICA_NAME, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
 import type { ConnectionBudget } from './forward-budget.js';
 import type { StateStore } from './state-store.js';
+import { existsSync } from 'node:fs';
+import { projectPaths } from '../home.js';
+import type { ContainerHost } from './container-host.js';
 
 export interface SupervisorOptions {
   home: string;
@@ -28,6 +32,9 @@ export class Supervisor implements ReplicaHost {
   readonly home: string;
   readonly runningAsRoot: boolean;
   readonly forwarding: ConnectionBudget;
+  private containerHost?: ContainerHost;
+  /** The container runtime's code, loaded by the first container replica: a process-mode engine never pays for it. */
+  private containerCode?: typeof import('./container-host.js');
 
   constructor(private readonly opts: SupervisorOptions) {
     this.home = opts.home;
@@ -60,6 +67,69 @@ export class Supervisor implements ReplicaHost {
     this.opts.note(message);
   }
 
+  containers(): ContainerHost {
+    if (!this.containerCode) throw new Error('the container runtime was not loaded'); // an engine bug: loadContainers() comes first
+    this.containerHost ??= this.containerCode.ContainerHost.open(this.home, this.opts.project, this.forwarding, (m) => this.note(m));
+    return this.containerHost;
+  }
+
+  private async loadContainers(): Promise<void> {
+    this.containerCode ??= await import('./container-host.js');
+  }
+
+  /** Whether container mode left (or keeps) records here; loads its code when so. */
+  private async hasContainerRecords(): Promise<boolean> {
+    if (this.containerHost) return true;
+    if (!existsSync(projectPaths(this.home, this.opts.project).isolationLedger)) return false;
+    await this.loadContainers();
+    return this.containerCode!.ContainerHost.hasRecords(this.home, this.opts.project);
+  }
+
+  /**
+   * Removes what the container runtime recorded and no replica holds: at
+   * start, everything a crashed engine left (its replicas died with it); at a
+   * planned exit with no replica left (`down`), the networks and shared parts.
+   */
+  async sweepContainers(atStart: boolean): Promise<void> {
+    if (!atStart && this.replicas.size > 0) return;
+    if (!(await this.hasContainerRecords())) return;
+    try {
+      const problems = await this.containers().sweepAll();
+      for (const p of problems) this.note(`cleanup: ${p}`);
+    } catch (err) {
+      this.note(`cleanup: ${(err as Error).message}`);
+    }
+  }
+
+  /** A raw sample of each running container replica, for `tug stats`. */
+  stats(): StatsSample[] {
+    const out: StatsSample[] = [];
+    if (!this.containerHost) return out;
+    for (const replica of this.replicas.values()) {
+      const slot = this.containerHost.slot(replica.name);
+      if (!slot || slot.pid === undefined) continue;
+      const { cgroup, network, at } = this.containerHost.driver.sample(slot.bundle, slot.pid);
+      const { memoryLimit, oomKills: _oom, pidsLimit: _pl, ...rest } = cgroup;
+      out.push({
+        replica: replica.name,
+        service: replica.spec.service,
+        ...rest,
+        ...(memoryLimit !== undefined && Number.isFinite(memoryLimit) ? { memoryLimit } : {}),
+        rxBytes: network.rxBytes,
+        txBytes: network.txBytes,
+        atNanos: Number(at),
+      });
+    }
+    return out;
+  }
+
+  /** A project network goes (`down`): its bridge, rules and DNS listener, when container mode made them. */
+  async removeNetwork(name: string): Promise<void> {
+    if (!(await this.hasContainerRecords())) return;
+    const problems = await this.containers().removeNetwork(name);
+    if (problems.length > 0) throw new TugError({ code: 'container.cleanup', message: `cannot remove network ${name}: ${problems.join('; ')}` });
+  }
+
   /** The last write of an engine exiting on purpose. */
   saveFinal(): void {
     this.opts.store.close();
@@ -73,7 +143,8 @@ export class Supervisor implements ReplicaHost {
     return replica;
   }
 
-  create(spec: HostReplicaSpec): ObservedReplica {
+  async create(spec: HostReplicaSpec): Promise<ObservedReplica> {
+    if (spec.isolation === 'container') await this.loadContainers();
     if (spec.project !== this.opts.project) {
       throw new TugError({
         code: 'engine.wrong-project',
@@ -98,6 +169,7 @@ export class Supervisor implements ReplicaHost {
 
   async start(id: string): Promise<ObservedReplica> {
     const replica = this.get(id);
+    if (replica.isContainer) await this.loadContainers();
     await replica.start();
     return replica.observe();
   }
@@ -116,6 +188,7 @@ export class Supervisor implements ReplicaHost {
 
   async remove(id: string, removeVolumes: boolean): Promise<void> {
     const replica = this.get(id);
+    if (replica.isContainer) await this.loadContainers();
     await replica.remove(removeVolumes);
     const last = replica.observe();
     this.replicas.delete(id);

@@ -1,8 +1,9 @@
 // Who answers to which name, per network: the running replicas' endpoints
 // (service name, replica name, network aliases, and the `links` aliases their
 // clients declared). Pure data and lookups; the server shuffles the answer.
-// Like Docker's embedded DNS, a name resolves only to addresses on the network
-// the question came from, so replicas on other networks stay invisible.
+// Like Docker's embedded DNS, a name resolves only to addresses on the networks
+// the asking replica is on (whichever gateway it asked), so replicas on other
+// networks stay invisible.
 
 export interface Endpoint {
   /** Engine-side network name. */
@@ -51,9 +52,11 @@ export class NameTable {
   resolve(network: string, name: string, client?: Endpoint): string[] | undefined {
     const wanted = name.toLowerCase().replace(/\.$/, '');
     const linked = client?.links[wanted];
+    const networks = new Set([network]);
+    if (client) for (const e of this.endpoints.values()) if (e.replica === client.replica) networks.add(e.network);
     const out: string[] = [];
     for (const e of this.endpoints.values()) {
-      if (e.network !== network) continue;
+      if (!networks.has(e.network)) continue;
       const own = e.replica.toLowerCase() === wanted || (!e.oneoff && (e.service.toLowerCase() === wanted || e.aliases.some((a) => a.toLowerCase() === wanted)));
       const viaLink = linked !== undefined && !e.oneoff && e.service === linked;
       if (own || viaLink) out.push(e.address);

@@ -6,58 +6,9 @@
 // or their `ipv4_address`, checked to lie inside it.
 import { TugError, type PathSegment } from '../../../../core/errors.js';
 
-export interface Ipv4Net {
-  /** Network address as an unsigned 32-bit integer. */
-  base: number;
-  prefix: number;
-}
+import { contains, formatCidr, intToIp, ipToInt, mask, overlaps, parseCidr, size, type Ipv4Net } from '../../../../core/model/ipv4.js';
 
-export function ipToInt(text: string): number | undefined {
-  const parts = text.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const part of parts) {
-    if (!/^\d{1,3}$/.test(part) || Number(part) > 255) return undefined;
-    n = n * 256 + Number(part);
-  }
-  return n;
-}
-
-export function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
-
-function mask(prefix: number): number {
-  return prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-}
-
-/** "10.1.0.0/16" → net; a host address with a prefix ("10.1.2.3/16") is refused, as Docker does. */
-export function parseCidr(text: string): Ipv4Net | undefined {
-  const m = /^([\d.]+)\/(\d{1,2})$/.exec(text.trim());
-  if (!m) return undefined;
-  const ip = ipToInt(m[1]!);
-  const prefix = Number(m[2]);
-  if (ip === undefined || prefix > 32) return undefined;
-  if (((ip & mask(prefix)) >>> 0) !== ip) return undefined;
-  return { base: ip, prefix };
-}
-
-export function formatCidr(net: Ipv4Net): string {
-  return `${intToIp(net.base)}/${net.prefix}`;
-}
-
-export function size(net: Ipv4Net): number {
-  return 2 ** (32 - net.prefix);
-}
-
-export function contains(net: Ipv4Net, ip: number): boolean {
-  return ((ip & mask(net.prefix)) >>> 0) === net.base;
-}
-
-export function overlaps(a: Ipv4Net, b: Ipv4Net): boolean {
-  const prefix = Math.min(a.prefix, b.prefix);
-  return ((a.base & mask(prefix)) >>> 0) === ((b.base & mask(prefix)) >>> 0);
-}
+export { contains, formatCidr, intToIp, ipToInt, overlaps, parseCidr, size, type Ipv4Net };
 
 /** A route of the host (from /proc/net/route), for collision checks and error messages. */
 export interface HostRoute {

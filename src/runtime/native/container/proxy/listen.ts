@@ -14,6 +14,8 @@ export interface ProxyOptions {
   idleTimeoutMs?: number;
   /** TCP: a replica that has not accepted within this long is skipped. */
   connectTimeoutMs?: number;
+  /** TCP: a cap shared with the engine's other relays (engine/forward-budget.ts); a connection past it is closed. */
+  budget?: { take(): boolean; give(): void };
 }
 
 type Bindable = Server | UdpSocket;

@@ -41,8 +41,16 @@ export class TcpProxy {
   }
 
   private relay(client: Socket): void {
+    const budget = this.opts.budget;
+    if (budget && !budget.take()) {
+      client.destroy();
+      return;
+    }
     this.clients.add(client);
-    client.on('error', () => client.destroy()).on('close', () => this.clients.delete(client));
+    client.on('error', () => client.destroy()).on('close', () => {
+      this.clients.delete(client);
+      budget?.give();
+    });
     client.pause();
     this.connectUpstream(client, this.backends.size);
   }

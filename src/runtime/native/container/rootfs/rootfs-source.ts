@@ -34,6 +34,8 @@ export interface PreparedRootfs extends RootfsView {
 
 export interface RootfsSource {
   readonly kind: 'host-root' | 'image';
+  /** Work that must precede `prepare` (an image source reading its store, mounting layers); the engine awaits it first. */
+  prepareAsync?(req: Pick<RootfsRequest, 'spec'>): Promise<void>;
   prepare(req: RootfsRequest): PreparedRootfs;
   /** Removes what prepare made under `dir` (idempotent; also for a crashed engine's leftovers). */
   cleanup(dir: string, hostMounts: readonly string[]): void;
