@@ -9,13 +9,13 @@ import { emit, type EngineContext } from './context.js';
 export function checkBackendCan(ctx: EngineContext, project: Project): void {
   const problems = ctx.backend.validate(project);
   if (problems.length > 0) throw new ConfigErrors(problems);
-  if (ctx.backend.capabilities.runsImages) return;
-  const withImage = Object.entries(project.services).filter(([, s]) => s.image && (s.command || s.entrypoint));
-  if (withImage.length > 0) {
+  const withImage = Object.entries(project.services).filter(([, s]) => s.image && (s.command || s.entrypoint)).map(([n]) => n);
+  const notRun = ctx.backend.imagesNotRun?.(project) ?? (ctx.backend.capabilities.runsImages ? [] : withImage);
+  if (notRun.length > 0) {
     const use = ctx.backend.capabilities.images ? 'is pulled but not run' : 'is not used';
     emit(ctx, {
       type: 'warning',
-      message: `the ${ctx.backend.name} backend runs host commands; "image" ${use} for: ${withImage.map(([n]) => n).join(', ')}`,
+      message: `the ${ctx.backend.name} backend runs host commands for these services; "image" ${use} for: ${notRun.join(', ')}`,
     });
   }
 }

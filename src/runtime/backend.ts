@@ -13,7 +13,7 @@ import type { NetworkSpec, VolumeSpec } from '../core/model/types.js';
 export interface BackendCapabilities {
   /** Keeps images (the `images` facet: pull, list, remove): docker, and native's own image store. */
   images: boolean;
-  /** Runs replicas from their images (docker); without, services run host commands and an `image:` beside a command is only pulled. */
+  /** Runs replicas from their images (docker, native containers); without, services run host commands and an `image:` beside a command is only pulled. */
   runsImages: boolean;
   /** Builds `build:` sections itself; without, a service that must be built is refused before anything starts. */
   build: boolean;
@@ -287,6 +287,13 @@ export interface RuntimeBackend {
 
   /** Problems this backend has with a project before anything runs (e.g. image without command on native). */
   validate(project: Project): TugError[];
+
+  /**
+   * Services that name an image but will run a host command instead (native
+   * process mode): they get a warning. Absent: every service runs its image
+   * when `capabilities.runsImages`, none otherwise.
+   */
+  imagesNotRun?(project: Project): string[];
 
   /**
    * Checks a plan before anything in it runs (native: published ports free and

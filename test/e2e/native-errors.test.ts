@@ -77,9 +77,9 @@ describe('native backend: bad input', () => {
     expect(up.stderr).toMatch(/does not exist/);
   });
 
-  it('explains that the native backend needs a command when a service only has an image', () => {
+  it('explains that a host process needs a command when a service only has an image', () => {
     const { run } = setup('services:\n  db:\n    image: postgres:16\n  cache:\n    image: redis\n');
-    const up = run(['up', '-d']);
+    const up = run(['--isolation', 'process', 'up', '-d']);
     expect(up.code).toBe(1);
     expect(up.stderr).toContain('service "db" has an image but no command');
     expect(up.stderr).toContain('service "cache" has an image but no command');

@@ -49,7 +49,8 @@ function setup(compose: string): { run: Run; home: string } {
   const home = homes();
   const dir = tempProject({ 'compose.yaml': compose });
   dirs.push(dir);
-  return { home, run: (args) => tugAsync(['-p', 'imgnative', ...args], dir, { TUG_HOME: home, DOCKER_CONFIG: join(home, 'no-docker-config') }) };
+  // The store is what this file tests: the replicas stay host processes (images run in containers: native-image-containers.test.ts).
+  return { home, run: (args) => tugAsync(['-p', 'imgnative', '--isolation', 'process', ...args], dir, { TUG_HOME: home, DOCKER_CONFIG: join(home, 'no-docker-config') }) };
 }
 
 const ps = async (run: Run, ...extra: string[]): Promise<PsJson[]> =>

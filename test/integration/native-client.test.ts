@@ -343,18 +343,22 @@ describe('observe without an engine, from damaged files', () => {
   });
 });
 
+const HINT = 'run it in a container rooted in its image (--isolation auto or container), add a command:, or use --backend docker';
+
 describe('backend validation', () => {
-  it('reports every service with an image but no command', () => {
-    const backend = createNativeBackend({ home });
+  it('reports every service with an image but no command that runs as a host process', () => {
+    const backend = createNativeBackend({ home, isolation: 'process' });
     const base = { name: project, workingDir: '/p', configFiles: [], disabledServices: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, extensions: {} };
     const errors = backend.validate({
       ...base,
       services: { db: { image: 'postgres' }, cache: { image: 'redis' }, web: { image: 'node', command: ['node', 'server.js'] } },
     });
     expect(errors.map((e) => [e.code, e.message, e.hint])).toEqual([
-      ['native.image-without-command', 'service "db" has an image but no command; the native backend runs host commands (image root filesystems are not supported yet, so `auto` runs it as a host process)', 'add a command:, or use --backend docker'],
-      ['native.image-without-command', 'service "cache" has an image but no command; the native backend runs host commands (image root filesystems are not supported yet, so `auto` runs it as a host process)', 'add a command:, or use --backend docker'],
+      ['native.image-without-command', 'service "db" has an image but no command, and runs as a host process (isolation "process"), which needs one', HINT],
+      ['native.image-without-command', 'service "cache" has an image but no command, and runs as a host process (isolation "process"), which needs one', HINT],
     ]);
+    // In a container rooted in its image (auto), the image's own command runs.
+    expect(createNativeBackend({ home, isolation: 'auto' }).validate({ ...base, services: { db: { image: 'postgres' } } })).toEqual([]);
   });
 });
 

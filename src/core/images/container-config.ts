@@ -151,6 +151,17 @@ function withHealthcheck(service: HealthcheckSpec | undefined, image: ImageHealt
   return merged.test ? { healthcheck: merged } : {};
 }
 
+/**
+ * The image VOLUME targets that get an anonymous volume: those the service
+ * does not mount, and those it mounts as a volume without a name (as
+ * serviceWithImageDefaults adds them). Each is seeded from the image on first use.
+ */
+export function anonymousImageVolumes(spec: ServiceSpec, image: ImageRuntimeConfig): string[] {
+  const anonymous = new Set((spec.volumes ?? []).filter((v) => v.type === 'volume' && !v.source).map((v) => v.target.replace(/\/+$/, '') || '/'));
+  const declared = Object.keys(image.Volumes ?? {}).map((p) => absolute(p).replace(/\/+$/, '') || '/');
+  return [...new Set([...imageVolumes(spec, image), ...declared.filter((p) => anonymous.has(p))])].sort();
+}
+
 function imageVolumes(spec: ServiceSpec, image: ImageRuntimeConfig): string[] {
   const mounted = new Set((spec.volumes ?? []).map((v) => v.target.replace(/\/+$/, '') || '/'));
   return Object.keys(image.Volumes ?? {})

@@ -57,7 +57,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
 
 export class NativeBackend implements RuntimeBackend {
   readonly name = 'native';
-  readonly capabilities: BackendCapabilities = { images: true, runsImages: false, build: false, fileSync: true, defaultParallelism: 16 };
+  readonly capabilities: BackendCapabilities = { images: true, runsImages: true, build: false, fileSync: true, defaultParallelism: 16 };
   readonly home: string;
   /** What host-process replicas inherit from the invoking user's environment. */
   private readonly hostEnv: Record<string, string>;
@@ -145,7 +145,10 @@ export class NativeBackend implements RuntimeBackend {
     const host: HostReplicaSpec = { ...spec, hostEnv: this.hostEnv, ...(imageId?.startsWith('sha256:') && { image: { id: imageId } }) };
     if (!wantsContainer(spec.service, spec.service_spec, this.isolation)) return host;
     const networkSpecs = await networks.networkSpecs(this.trusted(spec.project), spec.project, spec.networkNames);
-    return { ...host, isolation: 'container', networkSpecs };
+    if (!host.image) return { ...host, isolation: 'container', networkSpecs };
+    const { withImageDefaults } = await import('./image-defaults.js');
+    const service_spec = await withImageDefaults(this.home, spec.service, spec.service_spec, host.image.id);
+    return { ...host, service_spec, isolation: 'container', networkSpecs };
   }
 
   /** A network's bridge, when container mode made one: the engine that owns its records removes it. */
@@ -174,19 +177,27 @@ export class NativeBackend implements RuntimeBackend {
     const errors: TugError[] = [];
     for (const [name, svc] of Object.entries(project.services)) {
       const hasCommand = (svc.command?.length ?? 0) > 0 || (svc.entrypoint?.length ?? 0) > 0;
-      if (hasCommand) continue;
+      // A container rooted in its image runs what the image says when the service says nothing (checked once mounted).
+      if (hasCommand || (svc.image && wantsContainer(name, svc, this.isolation))) continue;
       errors.push(
         new TugError({
           code: svc.image ? 'native.image-without-command' : 'native.no-command',
           message: svc.image
-            ? `service "${name}" has an image but no command; the native backend runs host commands (image root filesystems are not supported yet, so \`auto\` runs it as a host process)`
+            ? `service "${name}" has an image but no command, and runs as a host process (isolation "process"), which needs one`
             : `service "${name}" has no command; the native backend runs host commands`,
           path: ['services', name],
-          hint: svc.image ? 'add a command:, or use --backend docker' : 'add a command:',
+          hint: svc.image ? 'run it in a container rooted in its image (--isolation auto or container), add a command:, or use --backend docker' : 'add a command:',
         }),
       );
     }
     return errors;
+  }
+
+  /** Services with an image and a command that run as host processes (isolation "process"): their image is pulled, not run. */
+  imagesNotRun(project: Project): string[] {
+    return Object.entries(project.services)
+      .filter(([name, svc]) => svc.image && (svc.command || svc.entrypoint) && !wantsContainer(name, svc, this.isolation))
+      .map(([name]) => name);
   }
 
   async preflight(plan: Plan, observed: ObservedState): Promise<TugError[]> {

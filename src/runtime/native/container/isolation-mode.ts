@@ -1,8 +1,8 @@
 // How each service runs: as a container or as a host process. Pure. The
 // choice comes from, in order: the service's `x-tug: {isolation: ...}`, the
 // `--isolation` flag, TUG_ISOLATION, else `auto`. `auto` runs a service with
-// an image as a container (it needs a root filesystem; image root filesystems
-// come with the next issue) and one without as a host process, as today.
+// an image as a container rooted in that image, and one without as a host
+// process, as before containers existed.
 // Where a container is asked for and this machine cannot give one, the error
 // names every such service and what is missing, before anything starts.
 import { TugError } from '../../../core/errors.js';
@@ -16,10 +16,11 @@ const SETTINGS: readonly string[] = ['auto', 'container', 'process'];
 
 /**
  * Whether a service with an `image` can get that image as its root
- * filesystem. Until the image source exists, `auto` runs such a service as a
- * host process (it needs a command); flipping this runs it in a container.
+ * filesystem (container/rootfs/image-root.ts): then `auto` runs it in a
+ * container rooted in its image, and falls back to a host process (which
+ * needs a command) only where this machine cannot run containers.
  */
-export const IMAGE_ROOTFS = false;
+export const IMAGE_ROOTFS = true;
 
 export interface IsolationInputs {
   /** `--isolation`, when given. */

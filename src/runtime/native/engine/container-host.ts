@@ -34,6 +34,9 @@ import { ProjectNetworks, type ReplicaAddress } from '../container/network/proje
 import type { NetworkNamespace } from '../container/oci-config.js';
 import { findOciRuntime, OciRuntime } from '../container/oci-runtime.js';
 import { HostRootSource } from '../container/rootfs/host-root.js';
+import { imageRootDir, imageRootDirs, imageRootSource, removeImageRoot } from '../container/rootfs/image-root.js';
+import { ImageStore } from '../../images/store/image-store.js';
+import { unmountOverlays } from '../../images/rootfs/overlay.js';
 import type { RootfsSource } from '../container/rootfs/rootfs-source.js';
 import { ensureShim } from '../container/shim/shim-binary.js';
 import type { SweepContext } from '../container/sweep.js';
@@ -56,11 +59,12 @@ export function ledgerPath(home: string, project: string): string {
 }
 
 /**
- * The root filesystem of a replica. The host's root, read-only, today; the
- * image source (issue 11) plugs in here, for a spec that names an image.
+ * The root filesystem of a replica: its image's (mounted by prepare, before
+ * the bundle is written) when the service has one, else the host's root,
+ * read-only.
  */
-export function rootfsFor(_spec: HostReplicaSpec, hostRoot: RootfsSource): RootfsSource {
-  return hostRoot;
+export function rootfsFor(spec: HostReplicaSpec, hostRoot: RootfsSource, imageRoots: ReadonlyMap<string, RootfsSource>): RootfsSource {
+  return imageRoots.get(spec.name) ?? hostRoot;
 }
 
 function readText(path: string): string {
@@ -75,6 +79,8 @@ export class ContainerHost {
   readonly ports: ServicePorts;
   readonly cgroups: CgroupMounts;
   private readonly slots = new Map<string, ContainerSlot>();
+  /** The mounted image roots of replicas with an image, by replica name. */
+  private readonly imageRoots = new Map<string, RootfsSource>();
   private creating: Promise<void> = Promise.resolve();
   /** Replicas starting together get their namespaces and veths in one `ip -batch`... */
   private readonly attacher = new Batcher<AttachRequest, void>(async (reqs) => {
@@ -109,7 +115,7 @@ export class ContainerHost {
       runtime,
       supervision: supervision(home, note),
       rootfs: hostRoot,
-      rootfsFor: (spec) => rootfsFor(spec, hostRoot),
+      rootfsFor: (spec) => rootfsFor(spec, hostRoot, this.imageRoots),
       cgroups: this.cgroups,
       ledger,
       sweep,
@@ -164,6 +170,7 @@ export class ContainerHost {
       ipc: typeof spec.service_spec.ipc === 'string' && spec.service_spec.ipc.startsWith('service:') ? this.joined(spec, spec.service_spec.ipc, 'ipc', 'ipc') : undefined,
     };
     try {
+      if (spec.image) await this.mountImage(spec, anonymousVolumes);
       await this.driver.rootfsOf(spec).prepareAsync?.({ spec });
       const bundle = this.driver.create(spec, {
         network,
@@ -181,6 +188,20 @@ export class ContainerHost {
       await this.release(spec.name);
       throw err;
     }
+  }
+
+  /**
+   * The replica's image root: an overlay of the image's layers with its own
+   * upper directory (kept while the replica exists, across restarts), its
+   * image VOLUMEs seeded into the anonymous volumes the engine allocated.
+   */
+  private async mountImage(spec: HostReplicaSpec, anonymousVolumes: Readonly<Record<string, string>>): Promise<void> {
+    const volumeDirFor = (target: string): string => {
+      const name = anonymousVolumes[target];
+      if (!name) throw new TugError({ code: 'container.image-volume', message: `service ${spec.service}: the image's volume ${target} has no volume of its own`, hint: 'run `tug up` again to recreate the replica' });
+      return volumeDataDir(this.home, name);
+    };
+    this.imageRoots.set(spec.name, await imageRootSource({ store: new ImageStore(this.home), home: this.home, spec, volumeDirFor }));
   }
 
   /** `volumes_from: [svc, "svc:ro", "container:name"]`: the volumes and binds of a replica of it, at their targets. */
@@ -251,7 +272,14 @@ export class ContainerHost {
     this.slots.delete(name);
     this.networks.release(name);
     const problems = await this.remover.submit(name);
+    // The image root is unmounted with the container; what the replica wrote stays until it is removed.
+    if (this.imageRoots.delete(name)) unmountOverlays([imageRootDir(this.home, this.project, name)]);
     if (problems.length > 0) throw new TugError({ code: 'container.cleanup', message: `cannot remove all of ${name}: ${problems.join('; ')}` });
+  }
+
+  /** The replica is removed: its image root's upper directory and its lease on the image go too. */
+  removeRoot(name: string): void {
+    removeImageRoot(this.home, this.project, name);
   }
 
   /** A project network goes (`down`): its DNS listener, bridge and firewall rules. */
@@ -265,6 +293,9 @@ export class ContainerHost {
     await this.ports.closeAll();
     await this.dns.close();
     for (const name of [...this.slots.keys()]) this.slots.delete(name);
+    for (const name of [...this.imageRoots.keys()]) this.imageRoots.delete(name);
+    // Image roots: unmounted (a crashed engine's replicas died with it); their upper directories stay with the replicas.
+    unmountOverlays(imageRootDirs(this.home, this.project));
     const problems = await this.driver.recover();
     if (problems.length === 0) {
       // Nothing recorded is left: the runtime's state directory and the bundles' parent are empty, and go too.

@@ -58,7 +58,8 @@ const INIT_SCRIPT = [
  */
 export function replicaArgv(spec: HostReplicaSpec): string[] {
   const argv = [...(spec.service_spec.entrypoint ?? []), ...(spec.service_spec.command ?? [])];
-  if (argv.length === 0) {
+  // A container rooted in its image runs the image's ENTRYPOINT/CMD when the service names none.
+  if (argv.length === 0 && !rootedInImage(spec)) {
     throw new TugError({
       code: 'engine.no-command',
       message: `service ${spec.service} has no command to run`,
@@ -106,6 +107,11 @@ export function workingDirOf(spec: HostReplicaSpec, override?: string): string {
   return dir ? resolve(spec.projectDir, dir) : spec.projectDir;
 }
 
+/** A container replica whose root filesystem is its service's image (not the host's). */
+export function rootedInImage(spec: HostReplicaSpec): boolean {
+  return spec.isolation === 'container' && spec.image !== undefined;
+}
+
 /** `anonymousVolumes`: the replica's anonymous volume names by target, as the engine recorded them. */
 export function planLaunch(spec: HostReplicaSpec, ctx: LaunchContext, anonymousVolumes: Readonly<Record<string, string>>): LaunchPlan {
   const userArgv = replicaArgv(spec);
@@ -114,7 +120,8 @@ export function planLaunch(spec: HostReplicaSpec, ctx: LaunchContext, anonymousV
   const notes: string[] = [];
   let ids: HostUser | undefined;
   const user = spec.service_spec.user;
-  if (user) {
+  // A user in an image-rooted container is resolved against the image's own /etc/passwd, by the container runtime.
+  if (user && !rootedInImage(spec)) {
     if (ctx.runningAsRoot) ids = hostUser(user, spec.service);
     else notes.push(`${spec.name}: user "${user}" ignored: the engine does not run as root and cannot switch users`);
   }

@@ -335,7 +335,10 @@ export class Replica {
   async remove(removeVolumes: boolean): Promise<void> {
     if (this.active) await this.stop(0);
     await this.closeForwarders();
-    if (this.isContainer) await (this.releasing ?? this.releaseContainer());
+    if (this.isContainer) {
+      await (this.releasing ?? this.releaseContainer());
+      if (this.spec.image) this.host.containers().removeRoot(this.name);
+    }
     await this.logs.drain(500);
     this.logs.removeFiles();
     rmSync(anonDir(this.host.home, this.spec.project, this.name), { recursive: true, force: true });

@@ -22,7 +22,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { TugError } from '../../../../core/errors.js';
-import { absolute, containerConfig, imageEnvironment, serviceWithImageDefaults } from '../../../../core/images/container-config.js';
+import { absolute, anonymousImageVolumes, containerConfig, imageEnvironment, serviceWithImageDefaults } from '../../../../core/images/container-config.js';
 import { parseImageConfig, type ImageRuntimeConfig } from '../../../../core/images/image-config.js';
 import { readUserFiles, seedVolume } from '../../../images/rootfs/image-files.js';
 import { overlayMount, removeOverlay, removeOverlays, treeSize } from '../../../images/rootfs/overlay.js';
@@ -112,7 +112,7 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
     // Checked now, with the mount at hand: nothing to run, or a USER the image does not know, is the user's to fix.
     const config = containerConfig({ service: spec.service, spec: spec.service_spec, image, hostname: spec.name, ...users });
     if (opts.volumeDirFor) {
-      for (const target of config.imageVolumes) {
+      for (const target of anonymousImageVolumes(spec.service_spec, image)) {
         const volume = opts.volumeDirFor(target);
         mkdirSync(volume, { recursive: true });
         await seedVolume(root, target, volume);
@@ -139,6 +139,16 @@ export function removeImageRoot(home: string, project: string, replica: string |
   const layout = typeof store === 'string' ? storeLayout(store) : store.layout;
   const replicas = typeof replica === 'string' ? [replica] : replica;
   removeOverlays(replicas.map((r) => ({ dir: imageRootDir(home, project, r), leaseId: imageLeaseId(project, r) })), layout);
+}
+
+/** The image-root directories the project has (one per replica that ran from an image and was not removed). */
+export function imageRootDirs(home: string, project: string): string[] {
+  const dir = join(projectPaths(home, project).dir, 'image-roots');
+  try {
+    return readdirSync(dir).map((name) => join(dir, name));
+  } catch {
+    return [];
+  }
 }
 
 /**
