@@ -59,6 +59,7 @@ export async function builderPruneCommand(ctx: CliContext, flags: { force?: bool
   }
   const { pruneBuildCache } = await import('../../runtime/build/native/cache-prune.js');
   const report = await pruneBuildCache(storeFor(ctx), { all: flags.all });
+  for (const id of report.images) ctx.out(`Deleted image: ${id}\n`);
   ctx.out(`Deleted ${report.entries} cache ${report.entries === 1 ? 'entry' : 'entries'} and ${report.layers} ${report.layers === 1 ? 'layer' : 'layers'}\nTotal reclaimed space: ${humanSize(report.bytes)}\n`);
   return 0;
 }
