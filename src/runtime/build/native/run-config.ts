@@ -35,7 +35,8 @@ export function runContainerConfig(input: RunContainerInputs): OciConfig {
     ociVersion: OCI_VERSION,
     process: {
       terminal: false,
-      user: { uid: input.user.uid, gid: input.user.gid, ...(input.user.additionalGids.length > 0 && { additionalGids: [...input.user.additionalGids] }) },
+      // The primary group is a supplementary one too, as Docker's runtime sets it (`id` shows groups=1000).
+      user: { uid: input.user.uid, gid: input.user.gid, additionalGids: [...new Set([input.user.gid, ...input.user.additionalGids])] },
       args: [...input.argv],
       env: runEnvironment(input.env, input.user.home),
       cwd: input.workdir,
