@@ -10,16 +10,15 @@ import { TugError } from '../../../core/errors.js';
 import type { BuildEvent } from '../../../core/build/events.js';
 import type { Project } from '../../../core/model/types.js';
 import type { PullOptions } from '../../images/registry/pull.js';
-import { defaultPlatform } from '../../images/registry/pull.js';
 import type { ImageStore } from '../../images/store/image-store.js';
 import { TransientLease } from '../../images/store/prune.js';
 import { writeJsonAtomic } from '../../images/store/store-lock.js';
 import { build, type BuildResult } from '../builder.js';
 import type { DigestCache } from '../digest.js';
-import type { StepExecutor } from '../interfaces.js';
+import type { RunRequest, StepExecutor } from '../interfaces.js';
+import { hostPlatform } from '../../../core/images/platform.js';
 import { buildRequestFor, type BuildInvocation } from '../request.js';
 import { buildCacheDir } from './build-dirs.js';
-import { RunExecutor } from './run-executor.js';
 import { StoreImageWriter } from './store-images.js';
 import { StoreLayerStore } from './store-layers.js';
 
@@ -38,18 +37,29 @@ export async function buildServiceImage(store: ImageStore, project: Project, ser
 export async function buildServiceImageResult(store: ImageStore, project: Project, service: string, opts: ServiceBuildOptions = {}): Promise<BuildResult> {
   const svc = project.services[service] ?? project.disabledServices[service];
   if (!svc) throw new TugError({ code: 'build.no-service', message: `no such service: ${service}` });
-  const request = await buildRequestFor(project.name, service, svc, { ...opts, platform: defaultPlatform() });
+  const request = await buildRequestFor(project.name, service, svc, { ...opts, platform: hostPlatform(process.platform, process.arch, (process.config.variables as { arm_version?: string }).arm_version) });
   store.ensureDirs();
   const lease = new TransientLease(store);
   const digests = await DigestFile.open(store);
   try {
     const layers = new StoreLayerStore(store, lease);
     const images = new StoreImageWriter(store, lease, layers.committed, opts.env ?? process.env, opts.signal);
-    return await build(request, { executor: opts.executor ?? new RunExecutor(store), layers, images, digestCache: digests }, opts.onEvent);
+    return await build(request, { executor: opts.executor ?? lazyRunExecutor(store), layers, images, digestCache: digests }, opts.onEvent);
   } finally {
     await lease.release();
     await digests.save();
   }
+}
+
+/** The runc executor, loaded (and runc looked for) only when a RUN step misses the cache. */
+function lazyRunExecutor(store: ImageStore): StepExecutor {
+  let executor: Promise<StepExecutor> | undefined;
+  return {
+    async run(request: RunRequest) {
+      executor ??= import('./run-executor.js').then(({ RunExecutor }) => new RunExecutor(store));
+      return (await executor).run(request);
+    },
+  };
 }
 
 const MAX_DIGESTS = 100_000;

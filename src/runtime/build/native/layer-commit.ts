@@ -5,7 +5,7 @@
 // files built twice) is not unpacked again.
 import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -41,10 +41,4 @@ export async function commitLayerTar(store: ImageStore, tar: Readable): Promise<
   } finally {
     await rm(tmp, { force: true });
   }
-}
-
-/** The stored form of a layer the store has (for a manifest): its blob's size. */
-export async function storedLayer(store: ImageStore, diffId: string): Promise<StoredLayer> {
-  const size = (await stat(blobPath(store.layout, diffId))).size;
-  return { digest: diffId, diffId, mediaType: MEDIA.ociLayer, size };
 }

@@ -5,19 +5,19 @@
 // finds the layers unpacked already) and references. So `up` runs a built
 // image by the very code path it runs a pulled one.
 import { createHash } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import { TugError } from '../../../core/errors.js';
 import { parseImageConfig, type ImageConfig } from '../../../core/images/image-config.js';
 import { MEDIA, type ImageManifest } from '../../../core/images/manifest.js';
 import { parsePlatform } from '../../../core/images/platform.js';
 import { formatReference, parseReference } from '../../../core/images/reference.js';
 import { canonicalJson } from '../../../core/model/hash.js';
-import { pullImage, type PullOptions } from '../../images/registry/pull.js';
+import type { PullOptions } from '../../images/registry/pull.js';
 import { hasBlob, putBlob, readBlob } from '../../images/store/blobs.js';
-import { commitImage } from '../../images/store/commit-image.js';
+import { blobPath } from '../../images/store/layout.js';
 import type { ImageRecord, ImageStore, StoredLayer } from '../../images/store/image-store.js';
 import type { TransientLease } from '../../images/store/prune.js';
 import type { ImageStoreWriter, ResolvedImage } from '../interfaces.js';
-import { storedLayer } from './layer-commit.js';
 
 // An OCI manifest names OCI media types; a pulled Docker layer keeps its bytes under the OCI name.
 const OCI_LAYER_TYPE: Record<string, string> = { [MEDIA.dockerLayer]: MEDIA.ociLayer, [MEDIA.dockerLayerGzip]: MEDIA.ociLayerGzip };
@@ -40,6 +40,7 @@ export class StoreImageWriter implements ImageStoreWriter {
     let record = options.pull ? undefined : (await this.store.findImage(ref))?.record;
     if (!record) {
       try {
+        const { pullImage } = await import('../../images/registry/pull.js');
         record = (await pullImage(this.store, ref, { env: this.env, ...(platform && { platform }), ...(this.signal && { signal: this.signal }) })).record;
       } catch (err) {
         if (!(err instanceof TugError)) throw err;
@@ -60,6 +61,9 @@ export class StoreImageWriter implements ImageStoreWriter {
     const configBytes = Buffer.from(canonicalJson(config));
     const configDesc = { mediaType: MEDIA.ociConfig, digest: digestOf(configBytes), size: configBytes.length };
     await this.lease.add({ images: [configDesc.digest], blobs: [configDesc.digest] });
+    // Built before, every layer still there (a rebuild from the cache): nothing to write.
+    const existing = await this.store.getImage(configDesc.digest);
+    if (existing && existing.layers.every((l) => this.store.hasLayer(l.diffId)) && hasBlob(this.store.layout, existing.manifest.digest)) return existing.id;
     await putBlob(this.store.layout, configDesc, configBytes, 'config');
     const layers = await Promise.all(config.rootfs.diff_ids.map((d) => this.layerOf(d)));
     const manifest = {
@@ -72,6 +76,7 @@ export class StoreImageWriter implements ImageStoreWriter {
     const descriptor = { mediaType: MEDIA.ociManifest, digest: digestOf(manifestBytes), size: manifestBytes.length };
     await this.lease.add({ blobs: [descriptor.digest] });
     await putBlob(this.store.layout, descriptor, manifestBytes, 'manifest');
+    const { commitImage } = await import('../../images/store/commit-image.js');
     const record = await commitImage(this.store, { manifest: { kind: 'manifest', ...manifest } as ImageManifest, manifestDescriptor: descriptor, refs: [], repoDigests: [], what: 'the built image', now: new Date() });
     return record.id;
   }
@@ -84,7 +89,7 @@ export class StoreImageWriter implements ImageStoreWriter {
   private async layerOf(diffId: string): Promise<StoredLayer> {
     const known = this.built.get(diffId) ?? this.baseLayers.get(diffId);
     if (known) return known;
-    if (hasBlob(this.store.layout, diffId)) return storedLayer(this.store, diffId);
+    if (hasBlob(this.store.layout, diffId)) return { digest: diffId, diffId, mediaType: MEDIA.ociLayer, size: (await stat(blobPath(this.store.layout, diffId))).size };
     const owner = (await this.store.listImages()).flatMap((r: ImageRecord) => r.layers).find((l) => l.diffId === diffId);
     if (owner && hasBlob(this.store.layout, owner.digest)) return owner;
     throw new TugError({ code: 'build.layer-missing', message: `layer ${diffId} of the build is no longer in the store`, hint: 'build again with --no-cache' });

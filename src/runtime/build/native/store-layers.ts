@@ -12,10 +12,8 @@ import type { ImageStore, StoredLayer } from '../../images/store/image-store.js'
 import { hexOf } from '../../images/store/layout.js';
 import { writeJsonAtomic } from '../../images/store/store-lock.js';
 import { TransientLease } from '../../images/store/prune.js';
-import { upperdirTar } from '../upperdir-diff.js';
 import type { LayerDiff, LayerRecord, LayerStore, Rootfs, RootfsView } from '../interfaces.js';
 import { buildCacheDir, buildScratchDir } from './build-dirs.js';
-import { commitLayerTar } from './layer-commit.js';
 import { openRootfsView } from './rootfs-view.js';
 
 export function cacheEntryPath(store: ImageStore, key: string): string {
@@ -55,9 +53,10 @@ export class StoreLayerStore implements LayerStore {
   async commit(key: string, diff: LayerDiff, created: string): Promise<LayerRecord> {
     const record: LayerRecord = { key, created };
     if (diff.kind !== 'empty') {
-      const tar = diff.kind === 'tar' ? diff.open() : upperdirTar(diff.path);
+      // The tar writer and the unpacker load only when a layer is written: a rebuild from the cache never pays for them.
+      const [{ commitLayerTar }, { upperdirTar }] = await Promise.all([import('./layer-commit.js'), import('../upperdir-diff.js')]);
       try {
-        const layer = await commitLayerTar(this.store, tar);
+        const layer = await commitLayerTar(this.store, diff.kind === 'tar' ? diff.open() : upperdirTar(diff.path));
         await this.lease.add({ layers: [layer.diffId], blobs: [layer.digest] });
         this.committed.set(layer.diffId, layer);
         record.diffId = layer.diffId;
