@@ -14,7 +14,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, hasCommand, median, timeCommand, writeResult } from './lib.mjs';
+import { fmt, hasCommand, median, writeResult } from './lib.mjs';
 
 const files = Number(process.argv[2] ?? 2000);
 const runs = Number(process.argv[3] ?? 5);
@@ -41,24 +41,14 @@ execFileSync(process.execPath, [tugBin, 'image', 'load', '-i', baseTar], { env: 
 
 let edits = 0;
 const touchOne = () => writeFileSync(join(dir, 'src/d7/f7.js'), `export const value7 = ${++edits};\n`);
-/** A scenario: `prepare` (untimed) then the timed build, `runs` times. */
-function timed(prepare, build) {
+/** A scenario: `prepare` (untimed) then the timed build (a spawnSync result, or a promise), `runs` times. */
+async function timed(prepare, build) {
   const samples = [];
   for (let i = 0; i < runs; i++) {
     prepare();
     const start = process.hrtime.bigint();
-    const r = build();
+    const r = await build();
     if (r && r.status !== undefined && r.status !== 0) return { median: null, samples, failure: (r.stderr ?? '').toString().trim().split('\n').slice(-3).join(' | ') };
-    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
-  }
-  return { median: median(samples), samples };
-}
-async function timedAsync(prepare, build) {
-  const samples = [];
-  for (let i = 0; i < runs; i++) {
-    prepare();
-    const start = process.hrtime.bigint();
-    await build();
     samples.push(Number(process.hrtime.bigint() - start) / 1e6);
   }
   return { median: median(samples), samples };
@@ -67,16 +57,16 @@ const nothing = () => undefined;
 const tugCli = (...flags) => () => spawnSync(process.execPath, [tugBin, 'build', '-q', ...flags], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' });
 
 const results = { files, runs, tug: {}, tugInProcess: {}, dockerClassic: {}, dockerBuildkit: {} };
-results.tug.cold = timed(nothing, tugCli('--no-cache'));
-results.tug.noChange = timed(nothing, tugCli());
-results.tug.oneFileChanged = timed(touchOne, tugCli());
+results.tug.cold = await timed(nothing, tugCli('--no-cache'));
+results.tug.noChange = await timed(nothing, tugCli());
+results.tug.oneFileChanged = await timed(touchOne, tugCli());
 
 const store = new ImageStore(home);
 const project = { name: 'project', workingDir: dir, configFiles: [], services: { app: { build: { context: dir, dockerfile: 'Dockerfile' } } }, disabledServices: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, extensions: {} };
 const inProcess = (noCache) => () => buildServiceImageResult(store, project, 'app', { noCache });
-results.tugInProcess.cold = await timedAsync(nothing, inProcess(true));
-results.tugInProcess.noChange = await timedAsync(nothing, inProcess(false));
-results.tugInProcess.oneFileChanged = await timedAsync(touchOne, inProcess(false));
+results.tugInProcess.cold = await timed(nothing, inProcess(true));
+results.tugInProcess.noChange = await timed(nothing, inProcess(false));
+results.tugInProcess.oneFileChanged = await timed(touchOne, inProcess(false));
 
 const dockerUp = hasCommand('docker') && spawnSync('docker', ['version'], { stdio: 'ignore' }).status === 0;
 if (dockerUp) {
@@ -91,9 +81,9 @@ if (dockerUp) {
       results[key] = { unavailable: probe.stderr.trim().split('\n')[0] };
       continue;
     }
-    results[key].cold = timed(nothing, docker('--no-cache'));
-    results[key].noChange = timed(nothing, docker());
-    results[key].oneFileChanged = timed(touchOne, docker());
+    results[key].cold = await timed(nothing, docker('--no-cache'));
+    results[key].noChange = await timed(nothing, docker());
+    results[key].oneFileChanged = await timed(touchOne, docker());
   }
   spawnSync('docker', ['image', 'rm', '-f', tag], { stdio: 'ignore' });
   if (!hadBase) spawnSync('docker', ['image', 'rm', 'busybox-base:1'], { stdio: 'ignore' });

@@ -305,5 +305,5 @@ class Cancelled extends Error {}
 async function tarDiff(entries: Awaited<ReturnType<typeof copyLayerEntries>>): Promise<LayerDiff> {
   if (entries.length === 0) return { kind: 'empty' };
   const { layerTar } = await import('./layer.js');
-  return { kind: 'tar', open: () => layerTar(entries) };
+  return { kind: 'tar', open: () => layerTar(entries), entries };
 }

@@ -2,9 +2,10 @@
 //
 //   $TUG_HOME/images/build-cache/<key hex>.json   step cache key -> diff ID + created
 //   $TUG_HOME/images/build-cache/digests.json     context file digests by stat key
-//   $TUG_HOME/images/build-runs/<run>/            one RUN container or rootfs view:
+//   $TUG_HOME/images/build-runs/<run>/            one RUN container, rootfs view or layer being written:
 //       owner                                     "<pid> <start time>" of the tug process
 //       upper/ work/ root/ bundle/ runc/          its overlay, OCI bundle and runtime state
+//       layer/                                    a COPY layer, renamed into layers/ once complete
 //
 // A run directory whose owner died (tug was SIGKILLed mid-step) is swept by
 // the next build: its container deleted, its mount undone, the directory gone.
@@ -25,7 +26,7 @@ export function buildScratchDir(store: ImageStore): string {
 }
 
 /** A fresh run directory owned by this process. */
-export function newRunDir(store: ImageStore, kind: 'run' | 'view'): string {
+export function newRunDir(store: ImageStore, kind: 'run' | 'view' | 'layer'): string {
   const dir = join(buildScratchDir(store), `${kind}-${randomBytes(6).toString('hex')}`);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   writeFileSync(join(dir, 'owner'), formatIdentity(currentIdentity()));

@@ -54,9 +54,10 @@ export class StoreLayerStore implements LayerStore {
     const record: LayerRecord = { key, created };
     if (diff.kind !== 'empty') {
       // The tar writer and the unpacker load only when a layer is written: a rebuild from the cache never pays for them.
-      const [{ commitLayerTar }, { upperdirTar }] = await Promise.all([import('./layer-commit.js'), import('../upperdir-diff.js')]);
+      const [{ commitLayerEntries, commitLayerTar }, { upperdirTar }] = await Promise.all([import('./layer-commit.js'), import('../upperdir-diff.js')]);
       try {
-        const layer = await commitLayerTar(this.store, diff.kind === 'tar' ? diff.open() : upperdirTar(diff.path));
+        const layer =
+          diff.kind === 'tar' && diff.entries ? await commitLayerEntries(this.store, diff.entries) : await commitLayerTar(this.store, diff.kind === 'tar' ? diff.open() : upperdirTar(diff.path));
         await this.lease.add({ layers: [layer.diffId], blobs: [layer.digest] });
         this.committed.set(layer.diffId, layer);
         record.diffId = layer.diffId;
