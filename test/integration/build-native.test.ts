@@ -189,6 +189,15 @@ describeIsolation('native builds with runc and the image store', () => {
     expect(leftovers()).toEqual([]);
   }, 60_000);
 
+  it('fails a RUN whose USER the image does not know at that RUN\'s line', async () => {
+    file('Dockerfile', ['FROM tug-build-base:1', 'USER ghost', 'RUN echo never', ''].join('\n'));
+    const err = (await buildWeb().catch((e: unknown) => e)) as TugError;
+    expect(err).toBeInstanceOf(TugError);
+    expect(err.message).toMatch(/\[web 2\/2\] RUN echo never: .*unable to find user ghost/);
+    expect(err.location?.line).toBe(3);
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
+
   it('stops a running RUN when interrupted, leaving nothing behind', async () => {
     file('Dockerfile', ['FROM tug-build-base:1', 'RUN echo started && sleep 30', ''].join('\n'));
     const abort = new AbortController();

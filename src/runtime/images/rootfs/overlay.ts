@@ -49,9 +49,7 @@ export function overlayRootfs(opts: OverlayRootfsOptions): OverlayRootfs {
   const upper = join(dir, 'upper');
   const work = join(dir, 'work');
   const target = join(dir, 'rootfs');
-  const unmount = async () => {
-    if (await isMountPoint(target)) await run('umount', [target], dir).catch(() => run('umount', ['-l', target], dir));
-  };
+  const unmount = () => unmountLayers(target);
   return {
     async prepare() {
       if (/[,:\\]/.test(dir)) throw new TugError({ code: 'rootfs.path-invalid', message: `the replica directory ${dir} contains ",", ":" or "\\", which overlayfs options cannot carry` });
