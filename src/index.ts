@@ -13,6 +13,7 @@ export type { Project as ProjectModel, ServiceSpec } from './core/model/types.js
 export type { ObservedReplica, ReplicaState, HealthState, PublishedPort } from './core/reconcile/observed.js';
 export type { PsRow } from './core/render/ps-row.js';
 export type { Attachment, AttachOptions } from './engine/attach.js';
+export type { BuildOptions, BuildResult } from './engine/build.js';
 export type { DownOptions, DownResult } from './engine/down.js';
 export type { EngineEvent, EventSink } from './engine/events.js';
 export type { ExecOptions } from './engine/exec.js';

@@ -10,6 +10,7 @@ import type { PsRow } from '../core/render/ps-row.js';
 import type { ConfigFormat } from '../core/render/config.js';
 import type { ObservedReplica } from '../core/reconcile/observed.js';
 import type { Attachment, AttachOptions } from '../engine/attach.js';
+import type { BuildOptions, BuildResult } from '../engine/build.js';
 import type { EngineContext } from '../engine/context.js';
 import type { DownOptions, DownResult } from '../engine/down.js';
 import type { ExecOptions } from '../engine/exec.js';
@@ -99,6 +100,12 @@ export class Project implements AsyncDisposable {
       services: servicesInScope(this.needModel('attach'), opts.services),
       abortOnExit: opts.abortOnExit === true,
     });
+  }
+
+  /** Builds the images of the services with a build section (or of `services`): tug's builder on native, the Engine's on docker. */
+  async build(opts: BuildOptions = {}): Promise<BuildResult> {
+    const [{ build }, { serviceBuilder }] = await Promise.all([import('../engine/build.js'), import('./service-builder.js')]);
+    return build(this.engine, this.needModel('build'), opts, serviceBuilder(this.engine));
   }
 
   async down(opts: DownOptions = {}): Promise<DownResult> {

@@ -367,6 +367,32 @@ function registerImageCommands(program: Command, ctx: CliContext, setExit: (code
     });
 
   program
+    .command('build')
+    .description('build the images of the services with a build section (tug\'s own builder on native)')
+    .argument('[services...]')
+    .option('--no-cache', 'build every step again, ignoring the cache')
+    .option('--pull', 'pull base images again even when the store has them')
+    .option('--build-arg <key=value>', 'a build argument over build.args (repeatable)', collectValues)
+    .option('-q, --quiet', 'print only the image IDs')
+    .addOption(new Option('--progress <mode>', 'build output: plain, json or quiet').choices(['auto', 'tty', 'plain', 'json', 'quiet']))
+    .action(async (services: string[], opts) => {
+      const { buildCommand } = await import('./commands/build.js');
+      setExit(await buildCommand(ctx, services, opts));
+    });
+
+  program
+    .command('builder')
+    .description('manage the build cache of tug\'s own builder')
+    .command('prune')
+    .description('remove build cache entries and the layers no image uses')
+    .option('-f, --force', 'do not ask for confirmation')
+    .option('-a, --all', 'remove every cache entry (layers images use stay with them)')
+    .action(async (opts) => {
+      const { builderPruneCommand } = await import('./commands/build.js');
+      setExit(await builderPruneCommand(ctx, opts));
+    });
+
+  program
     .command('pull')
     .description('pull the images of the project\'s services (native: into tug\'s image store)')
     .argument('[services...]')

@@ -2,6 +2,7 @@
 // image progress, replica output while attached. Rendering them (listr2, plain
 // lines, JSON) is the CLI's business; the programmatic API hands them to the
 // caller's `onEvent`.
+import type { BuildEvent } from '../core/build/events.js';
 import type { Operation, Plan } from '../core/reconcile/operations.js';
 import type { ImageProgress, LogLine } from '../runtime/backend.js';
 
@@ -19,6 +20,8 @@ export type EngineEvent =
   /** A milestone or a repair done on the user's behalf ("all services are running and healthy"). */
   | { type: 'notice'; message: string; time: number }
   | { type: 'image'; progress: ImageProgress; time: number }
+  /** A step of tug's own builder (`tug build` on the native backend). */
+  | { type: 'build'; event: BuildEvent; time: number }
   /** Attached output (`up` without -d, `run`): the replicas whose lines may follow come first. */
   | { type: 'attached'; replicas: string[]; time: number }
   | { type: 'log'; line: LogLine; time: number }

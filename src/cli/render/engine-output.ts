@@ -2,7 +2,9 @@
 // or JSON lines, image progress likewise, warnings and notices on stderr,
 // attached output on stdout with `web-1 | ` prefixes. One place decides how
 // everything the engine reports looks on the command line.
+import type { BuildEvent } from '../../core/build/events.js';
 import type { EngineEvent, EngineHooks } from '../../engine/events.js';
+import { buildPrinter as printerFor } from './build-progress.js';
 import { warn, type CliContext } from '../context.js';
 import { plainChalk } from './colors.js';
 import { imageViewFactory, type ImageView } from './image-progress.js';
@@ -24,6 +26,7 @@ export async function engineOutput(ctx: CliContext, attached?: AttachedOutput): 
   let steps: Progress | undefined;
   let images: ImageView | undefined;
   let format = attached && formatter(ctx, attached, []);
+  let printBuild: ((event: BuildEvent) => void) | undefined;
 
   const event = (e: EngineEvent): void => {
     switch (e.type) {
@@ -46,6 +49,10 @@ export async function engineOutput(ctx: CliContext, attached?: AttachedOutput): 
         return;
       case 'notice':
         ctx.err(`${ctx.errColor.green('✔')} ${e.message}\n`);
+        return;
+      case 'build':
+        printBuild ??= buildPrinter(ctx);
+        printBuild(e.event);
         return;
       case 'image':
         images ??= makeImageView();
@@ -81,4 +88,10 @@ export async function engineOutput(ctx: CliContext, attached?: AttachedOutput): 
 
 function formatter(ctx: CliContext, opts: AttachedOutput, names: string[]) {
   return createLogFormatter(names, opts.project, { prefix: opts.prefix, timestamps: opts.timestamps, color: opts.color ? ctx.color : plainChalk });
+}
+
+/** Build steps: plain lines on stderr, JSON lines with --progress json, only image IDs (stdout) when quiet. */
+function buildPrinter(ctx: CliContext): (event: BuildEvent) => void {
+  const mode = ctx.globals.progress === 'json' ? 'json' : ctx.globals.progress === 'quiet' ? 'quiet' : 'plain';
+  return printerFor(mode, mode === 'quiet' ? ctx.out : ctx.err, { color: ctx.errColor, cwd: ctx.cwd });
 }

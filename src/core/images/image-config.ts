@@ -77,5 +77,7 @@ export function parseImageConfig(bytes: string, what: string): ImageConfig {
     ...(typeof doc.created === 'string' && { created: doc.created }),
     config,
     rootfs: { type: String(rootfs.type ?? 'layers'), diff_ids: rootfs.diff_ids as string[] },
+    // A build on top of this image carries its history on (docker history lists the base's steps too).
+    ...(Array.isArray(doc.history) && { history: (doc.history as unknown[]).filter((h): h is HistoryEntry => !!h && typeof h === 'object') }),
   };
 }

@@ -245,6 +245,10 @@ class BuildRun {
         if (lastLines.length > LAST_LINES) lastLines.shift();
         this.emit({ type: 'step-output', build: this.request.name, step: ref, line, stream });
       },
+    }).catch((err: unknown) => {
+      // What the executor could not do (a USER the image lacks, runc refusing) is this step's error.
+      if (err instanceof TugError && !err.location) throw new TugError({ ...err.toInit(), message: `[${ref.label} ${ref.index}/${ref.total}] ${ref.text}: ${err.message}`, location: ref.location });
+      throw err;
     });
     if (this.abort.signal.aborted) throw new Cancelled();
     if (result.exitCode === 0) return result.diff ?? { kind: 'empty' };
@@ -305,5 +309,5 @@ class Cancelled extends Error {}
 async function tarDiff(entries: Awaited<ReturnType<typeof copyLayerEntries>>): Promise<LayerDiff> {
   if (entries.length === 0) return { kind: 'empty' };
   const { layerTar } = await import('./layer.js');
-  return { kind: 'tar', open: () => layerTar(entries) };
+  return { kind: 'tar', open: () => layerTar(entries), entries };
 }

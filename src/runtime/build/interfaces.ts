@@ -5,7 +5,7 @@
 // image store implements both). The builder speaks only these types.
 import type { Readable } from 'node:stream';
 import type { ImageConfig } from '../../core/build/image-config.js';
-import type { SourceFile } from '../../core/build/copy-layout.js';
+import type { LayerEntry, SourceFile } from '../../core/build/copy-layout.js';
 import type { InlineFile } from '../../core/build/plan/steps.js';
 
 /** A filesystem state: layers by diff ID, bottom first (the overlay's lowerdirs, reversed). */
@@ -19,7 +19,15 @@ export interface Rootfs {
  * devices and the opaque xattr; upperdir-diff.ts turns it into a layer tar),
  * or nothing at all.
  */
-export type LayerDiff = { kind: 'tar'; open(): Readable } | { kind: 'upperdir'; path: string } | { kind: 'empty' };
+export type LayerDiff =
+  | {
+      kind: 'tar';
+      open(): Readable;
+      /** The tar's entries, when the builder made it (COPY/ADD, WORKDIR): a store may write them as they are instead of unpacking the tar. */
+      entries?: readonly LayerEntry[];
+    }
+  | { kind: 'upperdir'; path: string }
+  | { kind: 'empty' };
 
 export interface RunRequest {
   rootfs: Rootfs;

@@ -62,11 +62,7 @@ export function overlayMount(opts: OverlayMountOptions): OverlayMount {
       await store.putLease(opts.leaseId, { images: [image.id], layers });
       for (const d of [upper, work, target]) mkdirSync(d, { recursive: true, mode: 0o755 });
       if (await isMountPoint(target)) return { path: target, readonly: false };
-      // Topmost layer first; an image without layers gets an empty lower directory.
-      const lowers = layers.length > 0 ? await Promise.all([...layers].reverse().map((d) => shortLayerName(store, d))) : [emptyLower(dir)];
-      const options = `lowerdir=${lowers.join(':')},upperdir=${upper},workdir=${work}`;
-      if (Buffer.byteLength(options) > MAX_MOUNT_DATA) throw tooMany(image, `its mount options need ${Buffer.byteLength(options)} bytes (one page is ${MAX_MOUNT_DATA})`);
-      await run('mount', ['-t', 'overlay', 'overlay', '-o', options, target], store.layout.shortLinksDir);
+      await mountLayers(store, layers, { target, upper, work, emptyDir: dir }, image.id);
       return { path: target, readonly: false };
     },
     unmount,
@@ -77,6 +73,26 @@ export function overlayMount(opts: OverlayMountOptions): OverlayMount {
   };
 }
 
+/**
+ * Mounts overlayfs at `target` over `layers` (diff IDs, bottom first), with
+ * `upper`/`work` for a writable mount or read-only without them. Shared by
+ * replicas and by builds (a RUN step's container, a view of a layer stack).
+ */
+export async function mountLayers(store: ImageStore, layers: readonly string[], dirs: { target: string; upper?: string; work?: string; emptyDir: string }, what: string): Promise<void> {
+  if (layers.length > MAX_LAYERS) throw tooManyLayers(what, `${layers.length} layers (at most ${MAX_LAYERS})`);
+  // Topmost layer first; no layers gets an empty lower directory. A read-only mount needs two lowers (the caller's job).
+  const lowers = layers.length > 0 ? await Promise.all([...layers].reverse().map((d) => shortLayerName(store, d))) : [emptyLower(dirs.emptyDir)];
+  const writable = dirs.upper && dirs.work ? `,upperdir=${dirs.upper},workdir=${dirs.work}` : '';
+  const options = `lowerdir=${lowers.join(':')}${writable}`;
+  if (Buffer.byteLength(options) > MAX_MOUNT_DATA) throw tooManyLayers(what, `its mount options need ${Buffer.byteLength(options)} bytes (one page is ${MAX_MOUNT_DATA})`);
+  await run('mount', ['-t', 'overlay', 'overlay', '-o', writable ? options : `ro,${options}`, dirs.target], store.layout.shortLinksDir);
+}
+
+/** Unmounts `target` if mounted (lazily when busy). */
+export async function unmountLayers(target: string): Promise<void> {
+  if (await isMountPoint(target)) await run('umount', [target], '/').catch(() => run('umount', ['-l', target], '/'));
+}
+
 function emptyLower(dir: string): string {
   const empty = join(dir, 'empty');
   mkdirSync(empty, { recursive: true, mode: 0o755 });
@@ -84,7 +100,11 @@ function emptyLower(dir: string): string {
 }
 
 function tooMany(image: ImageRecord, why: string): TugError {
-  return new TugError({ code: 'rootfs.too-many-layers', message: `image ${image.id} cannot be mounted: ${why}`, hint: 'rebuild the image with fewer layers (squash some RUN steps)' });
+  return tooManyLayers(image.id, why);
+}
+
+function tooManyLayers(what: string, why: string): TugError {
+  return new TugError({ code: 'rootfs.too-many-layers', message: `image ${what} cannot be mounted: ${why}`, hint: 'rebuild the image with fewer layers (squash some RUN steps)' });
 }
 
 /** Whether `path` is a mount point in this mount namespace (/proc/self/mountinfo, octal escapes undone). */

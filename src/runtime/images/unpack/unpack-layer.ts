@@ -87,7 +87,7 @@ async function removeLeftovers(store: ImageStore, hex: string, final: string): P
 }
 
 /** l/<12 hex> → ../layers/<hex>/fs; a (vanishingly unlikely) clash keeps the other's link and the long path is used. */
-async function ensureShortLink(store: ImageStore, diffId: string): Promise<void> {
+export async function ensureShortLink(store: ImageStore, diffId: string): Promise<void> {
   const hex = hexOf(diffId);
   const link = join(store.layout.shortLinksDir, hex.slice(0, SHORT_ID_LENGTH));
   const target = `../layers/${hex}/fs`;
