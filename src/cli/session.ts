@@ -41,6 +41,8 @@ export interface EngineSessionOptions {
   progress?: boolean;
   /** The command prints replica output (attached `up`, `run`). */
   attached?: AttachedOutput;
+  /** `tug build -q`: each built image's ID on stdout (other commands print nothing of builds when quiet). */
+  buildIds?: boolean;
 }
 
 /** The engine context a command runs in: its backend (closed afterwards), parallelism, environment and output. */
@@ -48,7 +50,7 @@ export async function withEngine<T>(ctx: CliContext, opts: EngineSessionOptions,
   // The renderers load only for commands that show progress or output.
   const hooks: EngineHooks =
     opts.progress || opts.attached
-      ? await (await import('./render/engine-output.js')).engineOutput(ctx, opts.attached)
+      ? await (await import('./render/engine-output.js')).engineOutput(ctx, opts.attached, { buildIds: opts.buildIds === true })
       : { event: (e) => e.type === 'warning' && warn(ctx, e.message) };
   const engine = await engineContext({ backend: ctx.globals.backend, isolation: ctx.globals.isolation, parallel: ctx.parallel }, ctx.env, hooks);
   try {

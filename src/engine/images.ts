@@ -29,6 +29,7 @@ export async function prepareImages(
       pull: flags.pull,
       signal: flags.signal,
       onProgress: (progress) => emit(ctx, { type: 'image', progress }),
+      onBuild: (event) => emit(ctx, { type: 'build', event }),
     });
   } finally {
     await ctx.hooks.settle?.();

@@ -3,6 +3,7 @@
 // backend lacks are declared, so the engine refuses early instead of failing
 // halfway.
 import type { TugError } from '../core/errors.js';
+import type { BuildEvent } from '../core/build/events.js';
 import type { Project } from '../core/model/types.js';
 import type { SyncPath } from '../core/watch/changes.js';
 import type { ServiceWatchRule } from '../core/watch/rules.js';
@@ -113,6 +114,8 @@ export interface ImagePreparation {
   /** `up --pull`: overrides each service's pull_policy when set. */
   pull?: 'always' | 'missing' | 'never';
   onProgress?: (progress: ImageProgress) => void;
+  /** A build's steps and output, on a backend that builds with tug's own builder. */
+  onBuild?: (event: BuildEvent) => void;
   signal?: AbortSignal;
 }
 

@@ -1,6 +1,7 @@
 // IPAM, firewall rules and the ip batch scripts of tug's bridges: pure, from literals.
 import { describe, expect, it } from 'vitest';
 import { TugError } from '../../src/core/errors.js';
+import { ipToInt, macForAddress } from '../../src/core/model/ipv4.js';
 import { hostScript, namespaceScript } from '../../src/runtime/native/container/network/attach.js';
 import type { NetworkPlan } from '../../src/runtime/native/container/network/bridges.js';
 import { bridgeRules, insertCommands, restoreInput } from '../../src/runtime/native/container/network/firewall.js';
@@ -160,6 +161,13 @@ describe('bridge firewall rules', () => {
       'INPUT -i tugb2 -d 10.208.16.1',
       'INPUT -i tugb2 -d 10.208.16.1',
     ]);
+  });
+});
+
+describe('interface MAC addresses', () => {
+  it('derive from the IPv4 address as Docker does, so a replica recreated at its address keeps its MAC', () => {
+    expect(macForAddress(ipToInt('10.221.112.3')!)).toBe('02:42:0a:dd:70:03');
+    expect(macForAddress(ipToInt('192.168.255.254')!)).toBe('02:42:c0:a8:ff:fe');
   });
 });
 

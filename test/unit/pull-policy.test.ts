@@ -33,11 +33,20 @@ describe('pullDecision', () => {
     expect(decide({ image: 'a', pull_policy: 'always' }, hoursAgo(1), 'missing')).toBe('use');
   });
 
-  it('skips host-command services and refuses builds it cannot do', () => {
+  it('skips host-command services and builds as Compose decides: --build, pull_policy build, or a missing image', () => {
+    const build = { context: '.' };
+    const decideWith = (spec: ServiceSpec, storedAt: string | undefined, flag: 'always' | 'never' | 'missing') =>
+      pullDecision({ service: 'web', spec, now, build: flag, ...(storedAt && { storedAt }) });
     expect(decide({ command: ['x'] })).toBe('skip');
-    expect(() => decide({ build: { context: '.' } })).toThrow(/needs a build \(it has build: and no image: name\)/);
-    expect(() => decide({ image: 'a', build: { context: '.' } })).toThrow(/its image a is not in the store/);
-    expect(decide({ image: 'a', build: { context: '.' } }, hoursAgo(1))).toBe('use');
-    expect(() => decide({ image: 'a', pull_policy: 'build' }, hoursAgo(1))).toThrow(/pull_policy is build/);
+    expect(decide({ build })).toBe('build');
+    expect(decide({ build }, hoursAgo(1))).toBe('use');
+    expect(decide({ image: 'a', build })).toBe('build');
+    expect(decide({ image: 'a', build }, hoursAgo(1))).toBe('use');
+    expect(decide({ image: 'a', build, pull_policy: 'build' }, hoursAgo(1))).toBe('build');
+    expect(decide({ image: 'a', build, pull_policy: 'always' }, hoursAgo(1))).toBe('pull');
+    expect(decideWith({ image: 'a', build }, hoursAgo(1), 'always')).toBe('build');
+    expect(decideWith({ build }, hoursAgo(1), 'never')).toBe('use');
+    expect(() => decideWith({ build }, undefined, 'never')).toThrow(/has not been built, and --no-build was given/);
+    expect(() => decide({ image: 'a', pull_policy: 'build' }, hoursAgo(1))).toThrow(/pull_policy is build, but it has no build: section/);
   });
 });

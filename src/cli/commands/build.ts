@@ -25,7 +25,7 @@ export async function buildCommand(ctx: CliContext, services: string[], flags: B
   if (progress !== undefined && !(PROGRESS as readonly string[]).includes(progress)) throw usageError(`--progress ${progress} is not one of ${PROGRESS.join(', ')}`);
   const runCtx: CliContext = { ...ctx, globals: { ...ctx.globals, progress: progress as CliContext['globals']['progress'] } };
   const project = loadProjectFor(runCtx, services);
-  return withProject(runCtx, { progress: true }, project, async (tug) => {
+  return withProject(runCtx, { progress: true, buildIds: true }, project, async (tug) => {
     const interrupt = interruptController();
     try {
       await tug.build({ services, noCache: !flags.cache, pull: flags.pull, buildArgs, signal: interrupt.signal });

@@ -20,7 +20,7 @@ export interface AttachedOutput {
   splitStreams?: boolean;
 }
 
-export async function engineOutput(ctx: CliContext, attached?: AttachedOutput): Promise<EngineHooks> {
+export async function engineOutput(ctx: CliContext, attached?: AttachedOutput, opts: { buildIds?: boolean } = {}): Promise<EngineHooks> {
   const mode = resolveMode(ctx.globals.progress ?? (ctx.env.COMPOSE_PROGRESS as ProgressMode | undefined) ?? 'auto', Boolean(process.stderr.isTTY));
   const [makeProgress, makeImageView] = await Promise.all([progressFactory(mode), imageViewFactory(ctx)]);
   let steps: Progress | undefined;
@@ -51,7 +51,7 @@ export async function engineOutput(ctx: CliContext, attached?: AttachedOutput): 
         ctx.err(`${ctx.errColor.green('✔')} ${e.message}\n`);
         return;
       case 'build':
-        printBuild ??= buildPrinter(ctx);
+        printBuild ??= buildPrinter(ctx, opts.buildIds === true);
         printBuild(e.event);
         return;
       case 'image':
@@ -90,8 +90,9 @@ function formatter(ctx: CliContext, opts: AttachedOutput, names: string[]) {
   return createLogFormatter(names, opts.project, { prefix: opts.prefix, timestamps: opts.timestamps, color: opts.color ? ctx.color : plainChalk });
 }
 
-/** Build steps: plain lines on stderr, JSON lines with --progress json, only image IDs (stdout) when quiet. */
-function buildPrinter(ctx: CliContext): (event: BuildEvent) => void {
+/** Build steps: plain lines on stderr, JSON lines with --progress json; when quiet, nothing, or only image IDs on stdout (`tug build -q`). */
+function buildPrinter(ctx: CliContext, buildIds: boolean): (event: BuildEvent) => void {
+  if (ctx.globals.progress === 'quiet' && !buildIds) return () => undefined;
   const mode = ctx.globals.progress === 'json' ? 'json' : ctx.globals.progress === 'quiet' ? 'quiet' : 'plain';
   return printerFor(mode, mode === 'quiet' ? ctx.out : ctx.err, { color: ctx.errColor, cwd: ctx.cwd });
 }

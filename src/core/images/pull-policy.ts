@@ -6,7 +6,7 @@ import { TugError } from '../errors.js';
 import { parseDuration } from '../load/normalize/units.js';
 import type { Project, ServiceSpec } from '../model/types.js';
 
-export type StoreImageAction = 'use' | 'pull' | 'skip';
+export type StoreImageAction = 'use' | 'pull' | 'build' | 'skip';
 
 const DAY_MS = 24 * 3600_000;
 
@@ -35,30 +35,33 @@ export function effectivePolicy(spec: ServiceSpec, flag?: string): { policy: 'al
 export interface PullDecisionInput {
   service: string;
   spec: ServiceSpec;
-  /** ISO time the store last pulled or loaded the reference, when it has it. */
+  /** ISO time the store last pulled, loaded or built the reference, when it has it. */
   storedAt?: string;
   now: Date;
   flag?: string;
+  /** `up --build`: always; `--no-build`: never; default: build what is missing. */
+  build?: 'always' | 'never' | 'missing';
 }
 
 /**
- * 'use' the stored image, 'pull' it, or 'skip' (a service tug runs as a host
- * command). A service that must be built is an error on tug's own runtime,
- * which builds nothing yet.
+ * 'use' the stored image, 'pull' it, 'build' it (a service with build:, as
+ * Compose decides: --build, pull_policy build, or its image missing), or
+ * 'skip' (a service without an image, which runs a host command).
  */
 export function pullDecision(input: PullDecisionInput): StoreImageAction {
   const { spec, service } = input;
-  if (!spec.image) {
-    if (spec.build) throw cannotBuild(service, 'it has build: and no image: name');
-    return 'skip';
-  }
-  const { policy, periodMs } = effectivePolicy(spec, input.flag);
+  const build = input.build ?? 'missing';
   const present = input.storedAt !== undefined;
-  if (policy === 'build') throw cannotBuild(service, 'its pull_policy is build');
+  if (spec.build && build === 'always') return 'build';
+  if (!spec.image && !spec.build) return 'skip';
+  const { policy, periodMs } = effectivePolicy(spec, input.flag);
+  if (spec.build && policy === 'build') return build === 'never' ? missingBuilt(service, spec, present) : 'build';
+  if (!spec.image) return present ? 'use' : build === 'never' ? missingBuilt(service, spec, present) : 'build';
+  if (policy === 'build') throw new TugError({ code: 'image.build-missing', message: `service "${service}": pull_policy is build, but it has no build: section`, path: ['services', service, 'pull_policy'] });
   if (policy === 'always') return 'pull';
   if (policy === 'periodic') return !present || input.now.getTime() - Date.parse(input.storedAt!) >= periodMs! ? 'pull' : 'use';
   if (present) return 'use';
-  if (spec.build) throw cannotBuild(service, `its image ${spec.image} is not in the store`);
+  if (spec.build) return build === 'never' ? missingBuilt(service, spec, present) : 'build';
   if (policy === 'never') {
     throw new TugError({
       code: 'image.missing',
@@ -69,11 +72,13 @@ export function pullDecision(input: PullDecisionInput): StoreImageAction {
   return 'pull';
 }
 
-function cannotBuild(service: string, why: string): TugError {
-  return new TugError({
-    code: 'image.build-unsupported',
-    message: `service "${service}" needs a build (${why}), and tug's own runtime cannot build images yet`,
-    hint: 'build it with --backend docker, or load a built image with tug image load -i FILE',
+/** --no-build: a built image that is there is used; one that is not is an error. */
+function missingBuilt(service: string, spec: ServiceSpec, present: boolean): StoreImageAction {
+  if (present) return 'use';
+  throw new TugError({
+    code: 'image.missing',
+    message: `service "${service}": its image ${spec.image ?? ''} has not been built, and --no-build was given`.replace(' image  has', ' image has'),
+    hint: 'run tug build, or up without --no-build',
   });
 }
 

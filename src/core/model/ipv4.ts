@@ -54,3 +54,15 @@ export function overlaps(a: Ipv4Net, b: Ipv4Net): boolean {
   const prefix = Math.min(a.prefix, b.prefix);
   return ((a.base & mask(prefix)) >>> 0) === ((b.base & mask(prefix)) >>> 0);
 }
+
+/**
+ * The MAC address an interface with this IPv4 address gets unless the file
+ * sets one: 02:42 then the address's four bytes, as Docker derives it. A
+ * replica recreated at the same address has the same MAC, so the neighbour
+ * entries the bridge and its peers cached for that address stay right
+ * (a random MAC left connections hanging until they went stale).
+ */
+export function macForAddress(ip: number): string {
+  const bytes = [0x02, 0x42, (ip >>> 24) & 0xff, (ip >>> 16) & 0xff, (ip >>> 8) & 0xff, ip & 0xff];
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
+}

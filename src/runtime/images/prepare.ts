@@ -21,6 +21,10 @@ export interface StoreImageOptions {
   signal?: AbortSignal;
   now?: Date;
   retryDelayMs?: number;
+  /** `up --build`: always; `--no-build`: never; default: build what is missing. */
+  build?: 'always' | 'never' | 'missing';
+  /** Builds a service's image and resolves to its ID; without one, a service that needs a build fails. */
+  builder?: (service: string) => Promise<string>;
 }
 
 export interface StoreImageResult {
@@ -37,15 +41,19 @@ export async function prepareStoreImages(store: ImageStore, project: Project, se
   const now = opts.now ?? new Date();
   const result: StoreImageResult = { ids: {}, failures: {} };
   const pulls = new Map<string, { services: string[]; platform?: Platform }>();
+  const builds: string[] = [];
   for (const service of services) {
     const spec = project.services[service] ?? project.disabledServices[service];
     if (!spec) continue;
     try {
-      const reference = spec.image ? formatReference(parseReference(spec.image)) : undefined;
+      // A service built without an image: name is tagged <project>-<service>, as Compose does.
+      const name = spec.image ?? (spec.build ? `${project.name}-${service}` : undefined);
+      const reference = name ? formatReference(parseReference(name)) : undefined;
       const stored = reference ? refs[reference] : undefined;
-      const action = pullDecision({ service, spec, now, ...(stored && { storedAt: stored.updated }), ...(opts.pull !== undefined && { flag: opts.pull }) });
+      const action = pullDecision({ service, spec, now, ...(stored && { storedAt: stored.updated }), ...(opts.pull !== undefined && { flag: opts.pull }), ...(opts.build && { build: opts.build }) });
       if (action === 'skip') continue;
       if (action === 'use') result.ids[service] = stored!.id;
+      else if (action === 'build') builds.push(service);
       else {
         const platform = platformOf(spec);
         const key = `${reference}|${platform ? JSON.stringify(platform) : ''}`;
@@ -74,6 +82,19 @@ export async function prepareStoreImages(store: ImageStore, project: Project, se
       for (const n of names) result.failures[n] = new TugError({ ...err.toInit(), message: `service "${n}": ${err.message}` });
     }
   });
+  // Builds after pulls (a base image may be among them), one at a time: each RUN already uses the machine.
+  for (const service of builds) {
+    if (!opts.builder) {
+      result.failures[service] = new TugError({ code: 'image.build-unsupported', message: `service "${service}" needs a build, and this command does not build`, hint: 'run tug build, or tug up' });
+      continue;
+    }
+    try {
+      result.ids[service] = await opts.builder(service);
+    } catch (err) {
+      if (!(err instanceof TugError)) throw err;
+      result.failures[service] = err;
+    }
+  }
   return result;
 }
 

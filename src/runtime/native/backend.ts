@@ -57,7 +57,7 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
 
 export class NativeBackend implements RuntimeBackend {
   readonly name = 'native';
-  readonly capabilities: BackendCapabilities = { images: true, runsImages: true, build: false, fileSync: true, defaultParallelism: 16 };
+  readonly capabilities: BackendCapabilities = { images: true, runsImages: true, build: true, fileSync: true, defaultParallelism: 16 };
   readonly home: string;
   /** What host-process replicas inherit from the invoking user's environment. */
   private readonly hostEnv: Record<string, string>;
@@ -141,7 +141,7 @@ export class NativeBackend implements RuntimeBackend {
   /** What the engine needs beyond the spec: host variables, and for a container its isolation and network definitions. */
   private async hostSpec(spec: ReplicaSpec): Promise<HostReplicaSpec> {
     // The image ID the images facet resolved (the replica's image label), so the engine can root a container in it.
-    const imageId = spec.service_spec.image ? spec.labels[LABEL.image] : undefined;
+    const imageId = spec.service_spec.image || spec.service_spec.build ? spec.labels[LABEL.image] : undefined;
     const host: HostReplicaSpec = { ...spec, hostEnv: this.hostEnv, ...(imageId?.startsWith('sha256:') && { image: { id: imageId } }) };
     if (!wantsContainer(spec.service, spec.service_spec, this.isolation)) return host;
     const networkSpecs = await networks.networkSpecs(this.trusted(spec.project), spec.project, spec.networkNames);
@@ -178,7 +178,7 @@ export class NativeBackend implements RuntimeBackend {
     for (const [name, svc] of Object.entries(project.services)) {
       const hasCommand = (svc.command?.length ?? 0) > 0 || (svc.entrypoint?.length ?? 0) > 0;
       // A container rooted in its image runs what the image says when the service says nothing (checked once mounted).
-      if (hasCommand || (svc.image && wantsContainer(name, svc, this.isolation))) continue;
+      if (hasCommand || ((svc.image || svc.build) && wantsContainer(name, svc, this.isolation))) continue;
       errors.push(
         new TugError({
           code: svc.image ? 'native.image-without-command' : 'native.no-command',

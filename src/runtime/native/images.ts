@@ -3,7 +3,8 @@
 // daemon). `up` gets each service's image per pull_policy and `--pull`, with
 // per-layer progress; the image ID per service becomes the replica's
 // `com.docker.compose.image` label, so a new digest recreates its replicas.
-// Nothing is built here: a service that needs a build is refused with a hint.
+// A service that needs a build (--build, pull_policy build, or its image
+// missing) is built with tug's own builder (src/runtime/build/native).
 import { TugError, throwIfAny } from '../../core/errors.js';
 import { pullableServices } from '../../core/images/pull-policy.js';
 import { formatReference, parseReference } from '../../core/images/reference.js';
@@ -25,11 +26,15 @@ export class NativeImages implements ImageFacet {
   }
 
   async prepare(project: Project, services: string[], opts: ImagePreparation): Promise<Record<string, string>> {
-    const errors: TugError[] = [];
-    if (opts.build === 'always') for (const s of services) if (specOf(project, s)?.build) errors.push(cannotBuild(s));
-    throwIfAny(errors);
-    const result = await prepareStoreImages(this.store, project, services, {
+    const store = this.store;
+    const result = await prepareStoreImages(store, project, services, {
       env: this.env,
+      build: opts.build,
+      // tug's own builder (runc RUN steps on this store), loaded only when a service needs a build.
+      builder: async (service) => {
+        const { buildServiceImage } = await import('../build/native/build-service.js');
+        return buildServiceImage(store, project, service, { env: this.env, ...(opts.onBuild && { onEvent: opts.onBuild }), ...(opts.signal && { signal: opts.signal }) });
+      },
       ...(opts.pull !== undefined && { pull: opts.pull }),
       ...(opts.onProgress && { onProgress: opts.onProgress }),
       ...(opts.signal && { signal: opts.signal }),
@@ -87,13 +92,6 @@ function specOf(project: Project, service: string): ServiceSpec | undefined {
   return project.services[service] ?? project.disabledServices[service];
 }
 
-function cannotBuild(service: string): TugError {
-  return new TugError({
-    code: 'image.build-unsupported',
-    message: `service "${service}" has build:, and tug's own runtime cannot build images yet (--build was given)`,
-    hint: 'build it with --backend docker, or load a built image with tug image load -i FILE',
-  });
-}
 
 /** The name as the file wrote it, split at its tag. */
 function splitTag(image: string, tag: string): [string, string] {

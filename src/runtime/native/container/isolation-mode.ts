@@ -58,7 +58,8 @@ function serviceSetting(name: string, spec: ServiceSpec): IsolationSetting | und
 export function requestedIsolation(name: string, spec: ServiceSpec, global: IsolationSetting, imageRootfs: boolean): { mode: Isolation; explicit: boolean } {
   const setting = serviceSetting(name, spec) ?? global;
   if (setting !== 'auto') return { mode: setting, explicit: setting === 'container' };
-  const hasImage = typeof spec.image === 'string' && spec.image !== '';
+  // A service with build: has an image too: the one built for it.
+  const hasImage = (typeof spec.image === 'string' && spec.image !== '') || spec.build !== undefined;
   return { mode: hasImage && imageRootfs ? 'container' : 'process', explicit: false };
 }
 

@@ -6,9 +6,9 @@
 // kernel. A replica's objects exist only while it runs or restarts: each
 // fresh start prepares them (`prepare`) and the final exit removes them
 // (`release`), so a new engine may sweep everything the ledger names at start.
-import { rmSync } from 'node:fs';
+import { rmdirSync, rmSync } from 'node:fs';
 import { readTextFile } from '../container/read-file.js';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { TugError } from '../../../core/errors.js';
 import type { NetworkSpec } from '../../../core/model/types.js';
 import { projectPaths, volumeDataDir } from '../home.js';
@@ -280,6 +280,12 @@ export class ContainerHost {
   /** The replica is removed: its image root's upper directory and its lease on the image go too. */
   removeRoot(name: string): void {
     removeImageRoot(this.home, this.project, name);
+    // The last one takes the project's image-roots directory with it (rmdir refuses while others remain).
+    try {
+      rmdirSync(dirname(imageRootDir(this.home, this.project, name)));
+    } catch {
+      /* other replicas' roots remain */
+    }
   }
 
   /** A project network goes (`down`): its DNS listener, bridge and firewall rules. */

@@ -55,6 +55,9 @@ export interface ReplicaHost {
 /** How long 'die' waits for output still in the pipes (a descendant may hold them open). */
 const LAST_OUTPUT_MS = 500;
 
+/** Numbers each Replica object, for keys that outlive a name's reuse. */
+let portKeys = 0;
+
 export class Replica {
   state: ReplicaState = 'created';
   restartCount = 0;
@@ -96,6 +99,7 @@ export class Replica {
     private readonly host: ReplicaHost,
     record?: ReplicaRecord,
   ) {
+    this.portKey = `${spec.name}#${++portKeys}`;
     this.policy = restartPolicyOf(spec.service, spec.service_spec);
     this.healthConfig = healthConfigOf(spec.service_spec.healthcheck);
     this.backoff = new Backoff(this.policy.delayMs);
@@ -202,6 +206,13 @@ export class Replica {
     this.servePorts();
   }
 
+  /**
+   * This replica's membership in its service's ports. Not its name: a
+   * recreated replica has the same name, and the old one's late "gone" (its
+   * release is batched) must not take the new one's traffic away.
+   */
+  private readonly portKey: string;
+
   /** Container mode: whether the service's published ports send this replica traffic now. */
   private servePorts(): void {
     if (!this.isContainer) return;
@@ -209,7 +220,7 @@ export class Replica {
     const address = this.slot?.addresses[0]?.address;
     const ready = run !== undefined && address !== undefined && (run.health === undefined || run.health.status === 'healthy');
     const value = ready ? address : run || this.restartTimer ? null : undefined;
-    void this.host.containers().ports.set(this.spec.service, this.name, value).catch((err: Error) => this.host.note(`${this.name}: ports: ${err.message}`));
+    void this.host.containers().ports.set(this.spec.service, this.portKey, value).catch((err: Error) => this.host.note(`${this.name}: ports: ${err.message}`));
   }
 
   /** Container mode: its container, namespace, veths, cgroup and bundle go (at the final exit, and on remove). */

@@ -15,6 +15,7 @@ import { attachReplicas, netnsPath, type AttachRequest, type LinkPlan } from './
 import { createBridges, type NetTools, type NetworkPlan } from './bridges.js';
 import { readHostNetwork, type HostNetwork } from './host-network.js';
 import { AddressBook, allocateSubnet, checkDistinct, intToIp, overlaps, type Ipv4Net } from './ipam.js';
+import { macForAddress } from '../../../../core/model/ipv4.js';
 
 export interface NetworkDefinition {
   key: string;
@@ -130,8 +131,8 @@ export class ProjectNetworks {
         if (!plan || !book) throw new TugError({ code: 'network.missing', message: `service ${spec.service}: network ${key} has not been created` });
         const path = ['services', spec.service, 'networks', key, 'ipv4_address'];
         const ip = book.claim(spec.name, attachment?.ipv4_address, path);
-        const link: LinkPlan = { network: plan, veth: vethName(this.opts.home, this.opts.project, spec.name, name), ifname: `eth${i}`, address: intToIp(ip) };
-        if (typeof spec.service_spec.mac_address === 'string' && i === 0) link.mac = spec.service_spec.mac_address;
+        const mac = typeof spec.service_spec.mac_address === 'string' && i === 0 ? spec.service_spec.mac_address : macForAddress(ip);
+        const link: LinkPlan = { network: plan, veth: vethName(this.opts.home, this.opts.project, spec.name, name), ifname: `eth${i}`, address: intToIp(ip), mac };
         links.push(link);
       });
     } catch (err) {
