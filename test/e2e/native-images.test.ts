@@ -153,12 +153,12 @@ describeRegistry('native backend: images from a registry (built CLI)', () => {
     expect(readdirSync(join(home, 'images', 'ingest'))).toEqual([]);
   }, 60_000);
 
-  it('refuses a service that must be built, with the way out', async () => {
+  it('builds a service that must be built, and a build that cannot start stops up with its reason, starting nothing', async () => {
     const { run } = setup(['services:', '  app: {build: ., command: [sleep, "60"]}'].join('\n'));
     const up = await run(['up', '-d']);
     expect(up.code).toBe(1);
-    expect(up.stderr).toContain('service "app" needs a build');
-    expect(up.stderr).toContain('build it with --backend docker, or load a built image with tug image load -i FILE');
+    expect(up.stderr).toMatch(/error services\.app\.build\.dockerfile: the Dockerfile .*\/Dockerfile does not exist/);
+    expect(up.stderr).toContain('hint: set build.dockerfile');
     expect(await ps(run, '-a')).toEqual([]);
   });
 });
