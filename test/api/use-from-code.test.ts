@@ -1,19 +1,18 @@
 // The README's "Use it from code" example, run as written: open the
 // quickstart through the package's own entry point, bring it up, call its
 // HTTP port, and let `await using` tear it down.
-import { cpSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { openProject, TugError } from 'tug';
-import { repoRoot } from '../helpers/cli.js';
+import { repoRoot, tempDir } from '../helpers/cli.js';
 import { destroyHome, freePort, tempHome, uniqueProject } from '../helpers/native-env.js';
 
 const home = tempHome();
 afterAll(() => destroyHome(home));
 
 it('starts the quickstart, calls its HTTP port, and disposes of it', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tug-api-'));
+  const dir = tempDir('tug-api-');
   cpSync(join(repoRoot, 'examples/quickstart'), dir, { recursive: true });
   const webPort = await freePort();
   const env = { ...process.env, TUG_HOME: home, WEB_PORT: String(webPort), API_PORT: String(await freePort()) };
@@ -44,7 +43,7 @@ it('starts the quickstart, calls its HTTP port, and disposes of it', async () =>
 });
 
 it('reports a bad file as the TugError family, with its location', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'tug-api-'));
+  const dir = tempDir('tug-api-');
   const { writeFileSync } = await import('node:fs');
   writeFileSync(join(dir, 'compose.yaml'), 'services:\n  web:\n    prots: ["80"]\n');
   const failure = await openProject({ projectDirectory: dir, env: { TUG_HOME: home } }).catch((e: unknown) => e);

@@ -4,11 +4,10 @@
 // asks `redis` by its link name; an unchanged `up --build` touches nothing; a
 // changed context file rebuilds and recreates `web` only; `down` leaves nothing.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { repoRoot, tug } from '../helpers/cli.js';
+import { repoRoot, tempDir, tug } from '../helpers/cli.js';
 import { httpGet, leftovers } from '../helpers/container-cli.js';
 import { describeIsolation } from '../helpers/isolation.js';
 import { freePort, tempHome, destroyHome, uniqueProject } from '../helpers/native-env.js';
@@ -23,8 +22,8 @@ afterAll(() => {
 describeIsolation('examples/compose-classic on the native backend', () => {
   it('builds web, links it to redis, rebuilds only what changed, and leaves nothing after down', async () => {
     const home = tempHome();
-    const dir = mkdtempSync(join(tmpdir(), 'tug-classic-'));
-    cleanup.push(() => destroyHome(home), () => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('tug-classic-');
+    cleanup.push(() => destroyHome(home));
     cpSync(join(repoRoot, 'examples/compose-classic'), dir, { recursive: true });
     const port = await freePort();
     const compose = join(dir, 'compose.yaml');

@@ -1,11 +1,10 @@
 // The quickstart example on the native backend, through the built CLI, with
 // real processes: what a user does in the README, and what they would notice.
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, tug, tugBin } from '../helpers/cli.js';
+import { repoRoot, tempDir, tug, tugBin } from '../helpers/cli.js';
 import { destroyHome, freePort, isAlive, tempHome, uniqueProject, until } from '../helpers/native-env.js';
 
 interface PsRow {
@@ -35,7 +34,7 @@ describe('examples/quickstart on the native backend', () => {
 
   beforeAll(async () => {
     home = tempHome();
-    dir = mkdtempSync(join(tmpdir(), 'tug-qs-'));
+    dir = tempDir('tug-qs-');
     cpSync(join(repoRoot, 'examples/quickstart'), dir, { recursive: true });
     webPort = await freePort();
     env = { TUG_HOME: home, WEB_PORT: String(webPort), API_PORT: String(await freePort()) };

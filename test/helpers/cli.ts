@@ -1,9 +1,10 @@
 // Runs the built CLI (dist/) the way a user would, and captures what it prints.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterAll } from 'vitest';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const tugBin = join(repoRoot, 'dist/cli/main.js');
@@ -27,9 +28,22 @@ export function tug(args: string[], opts: { cwd: string; env?: Record<string, st
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** A temporary directory holding the given files (paths relative to it). */
-export function tempProject(files: Record<string, string>, prefix = 'tug-test-'): string {
+const madeDirs: string[] = [];
+// Every directory tempDir made goes when the test file ends: a test leaves nothing in /tmp.
+afterAll(() => {
+  for (const dir of madeDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh directory under the system's temp dir, removed when the test file ends. */
+export function tempDir(prefix = 'tug-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
+}
+
+/** A temporary directory holding the given files (paths relative to it), removed when the test file ends. */
+export function tempProject(files: Record<string, string>, prefix = 'tug-test-'): string {
+  const dir = tempDir(prefix);
   for (const [rel, content] of Object.entries(files)) {
     const path = join(dir, rel);
     mkdirSync(dirname(path), { recursive: true });
