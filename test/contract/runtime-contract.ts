@@ -3,6 +3,7 @@
 // policies, health transitions, published ports, output, and exec with its
 // environment and exit code. Workloads are busybox/sh commands that behave
 // the same on the host and in the busybox test image.
+import { rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ServiceSpec } from '../../src/core/model/types.js';
@@ -101,10 +102,15 @@ export function runRuntimeContract(name: string, makeBackend: () => Promise<Cont
       const serve = sh(`mkdir -p ${www} && echo served-by-tug > ${www}/index.html && exec /bin/busybox httpd -f -p ${port} -h ${www}`, {
         ports: [{ mode: 'ingress', target: port, published: String(port), protocol: 'tcp', host_ip: '127.0.0.1' }],
       });
-      const { created } = await launch('web', serve);
-      const body = await until(() => httpGet(port).catch(() => undefined), `an answer on port ${port}`);
-      expect(body).toContain('served-by-tug');
-      expect((await observed(created))?.ports).toEqual([{ hostIp: '127.0.0.1', published: port, target: port, protocol: 'tcp' }]);
+      try {
+        const { created } = await launch('web', serve);
+        const body = await until(() => httpGet(port).catch(() => undefined), `an answer on port ${port}`);
+        expect(body).toContain('served-by-tug');
+        expect((await observed(created))?.ports).toEqual([{ hostIp: '127.0.0.1', published: port, target: port, protocol: 'tcp' }]);
+      } finally {
+        // A host-process replica wrote it on this machine (a container, in its own file system).
+        rmSync(www, { recursive: true, force: true });
+      }
     });
 
     it('logs: a replica shows the lines it printed, stdout and stderr apart', async () => {
