@@ -4,13 +4,11 @@
 // image config merged with the service by Compose's rules, the user resolved
 // against the image's own /etc/passwd and /etc/group), and its image volumes
 // seeded from the image on first use.
-import { TugError } from '../../core/errors.js';
 import { containerConfig, type ContainerConfig } from '../../core/images/container-config.js';
-import { parseImageConfig } from '../../core/images/image-config.js';
 import type { ServiceSpec } from '../../core/model/types.js';
 import { readUserFiles, seedVolume } from './rootfs/image-files.js';
 import { overlayMount, type OverlayMount } from './rootfs/overlay.js';
-import { readBlob } from './store/blobs.js';
+import { readServiceImage } from './store/service-image.js';
 import type { ImageStore } from './store/image-store.js';
 
 export interface ReplicaImageOptions {
@@ -37,9 +35,7 @@ export interface ReplicaImage {
 }
 
 export async function prepareReplicaImage(opts: ReplicaImageOptions): Promise<ReplicaImage> {
-  const record = await opts.store.getImage(opts.imageId);
-  if (!record) throw new TugError({ code: 'image.not-found', message: `service "${opts.service}": image ${opts.imageId} is not in the image store`, hint: 'pull it again (tug pull)' });
-  const image = parseImageConfig((await readBlob(opts.store.layout, record.config.digest)).toString('utf8'), `image of service "${opts.service}"`);
+  const { record, image } = await readServiceImage(opts.store, opts.imageId, opts.service);
   const rootfs = overlayMount({ store: opts.store, image: record, dir: opts.replicaDir, leaseId: opts.leaseId });
   const { path: root } = await rootfs.prepare();
   try {
