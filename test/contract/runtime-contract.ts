@@ -104,7 +104,8 @@ export function runRuntimeContract(name: string, makeBackend: () => Promise<Cont
       });
       try {
         const { created } = await launch('web', serve);
-        const body = await until(() => httpGet(port).catch(() => undefined), `an answer on port ${port}`);
+        // Docker's proxy accepts before the server inside listens, then closes: an empty answer is "not yet".
+        const body = await until(() => httpGet(port).then((b) => b || undefined, () => undefined), `an answer on port ${port}`);
         expect(body).toContain('served-by-tug');
         expect((await observed(created))?.ports).toEqual([{ hostIp: '127.0.0.1', published: port, target: port, protocol: 'tcp' }]);
       } finally {

@@ -133,8 +133,9 @@ describeIsolation('container runtime: isolation', () => {
   it('init: true reaps zombies and forwards signals to a workload that ignores them as PID 1', async () => {
     const l = lab();
     const s = await l.start(l.spec('svc', { command: ['/bin/busybox', 'sleep', '30'], init: true }));
-    // The pid is known before runc's init has exec'd the workload.
-    await until(() => readFileSync(`/proc/${s.run.pid}/cmdline`, 'utf8').split('\0')[0] === '/dev/init', 'the init to run');
+    // The pid is known before runc's init has exec'd the workload, and tini blocks signals only
+    // just before it forks: a SIGTERM earlier than its child is dropped (PID 1, no handler yet).
+    await until(() => initHasChild(s.run.pid), 'the init to start its child');
     s.run.signal('SIGTERM');
     expect((await s.run.exited).code).toBe(143);
   });
@@ -202,3 +203,13 @@ describeIsolation('container runtime: crash safety', () => {
     expect(await l.leftovers()).toEqual([]);
   });
 });
+
+/** True once `pid` is /dev/init and has forked the workload. */
+function initHasChild(pid: number): boolean {
+  try {
+    if (readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] !== '/dev/init') return false;
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim() !== '';
+  } catch {
+    return false;
+  }
+}
