@@ -54,6 +54,7 @@ describeDocker('docker backend', () => {
 describeDocker('docker backend: engine specifics', () => {
   const backend = createDockerBackend({ env: process.env });
   const projects: string[] = [];
+  const projectDirs: string[] = [];
   const project = () => {
     const name = uniqueDockerProject('dspec');
     projects.push(name);
@@ -68,6 +69,7 @@ describeDocker('docker backend: engine specifics', () => {
   afterAll(async () => {
     await backend.close();
     for (const name of projects) await removeDockerProjectAsync(name);
+    for (const dir of projectDirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('an unreachable engine is a TugError naming the endpoint', async () => {
@@ -93,8 +95,14 @@ describeDocker('docker backend: engine specifics', () => {
 
   it('die events carry the exit code; logs merge stdout and stderr of replicas in time order', async () => {
     const name = project();
-    const first = await backend.replicas.create(busybox(name, 'a', ['sh', '-c', 'echo one; sleep 0.3; echo three >&2; exit 5']));
-    const second = await backend.replicas.create(busybox(name, 'b', ['sh', '-c', 'sleep 0.15; echo two']));
+    // The order is made by the workloads themselves, through a shared directory, not by
+    // sleeps: each waits for the line before its own, so a busy machine cannot reorder them.
+    const shared = mkdtempSync(join(tmpdir(), 'tug-order-'));
+    projectDirs.push(shared);
+    const volumes = [{ type: 'bind' as const, source: shared, target: '/s' }];
+    const waitFor = (flag: string) => `while [ ! -f /s/${flag} ]; do sleep 0.02; done`;
+    const first = await backend.replicas.create(busybox(name, 'a', ['sh', '-c', `echo one; touch /s/one; ${waitFor('two')}; echo three >&2; exit 5`], { volumes }));
+    const second = await backend.replicas.create(busybox(name, 'b', ['sh', '-c', `${waitFor('one')}; echo two; touch /s/two`], { volumes }));
     const controller = new AbortController();
     const died = (async () => {
       for await (const e of backend.replicas.events(name, controller.signal)) if (e.action === 'die' && e.replica.id === first.id) return e;
