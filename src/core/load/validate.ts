@@ -10,7 +10,7 @@ import {
 import { shown } from './names.js';
 import type { SourceLocator } from './source.js';
 import { closest } from './suggest.js';
-import { TYPE_ORDER, expectedOf, typePhrase, annotation, resolve, asNode, unescapePointer, pointerToPath, valueAt, show, joinOr, type SchemaNode } from './schema-text.js';
+import { expectedOf, annotation, asNode, pointerToPath, valueAt, show, joinOr, type SchemaNode } from './schema-text.js';
 
 /** Keywords that judge an object as a whole (not its property names). */
 const OBJECT_KEYWORDS = new Set([

@@ -11,7 +11,7 @@ import { snapshotOf } from '../../core/reconcile/snapshot.js';
 import { engineError, engineMessage, isConflict, isNotFound, isNotModified, statusOf } from './engine-errors.js';
 import { anonymousVolumes, projectFilter } from './observe.js';
 import { packBuffer } from '../tar/pack.js';
-import { toCreateOptions, type CreateContext, type CreateOptions, type FileInjection } from './to-create-options.js';
+import { toCreateOptions, type CreateOptions, type FileInjection } from './to-create-options.js';
 
 export interface CreateInputs {
   /** Targets of the image's VOLUMEs, so the container's anonymous volumes are all on record. */

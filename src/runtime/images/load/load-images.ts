@@ -19,6 +19,7 @@ import { TransientLease } from '../store/prune.js';
 import { defaultPlatform } from '../registry/pull.js';
 import { fileChunks, openDirectory, openTarStream, type ArchiveReader } from './archive-reader.js';
 import { sniffCompression } from '../unpack/decompress.js';
+import { readImageConfig } from '../store/config-blob.js';
 
 export interface LoadedImage {
   id: string;
@@ -46,7 +47,7 @@ export async function loadImages(store: ImageStore, source: LoadSource, opts: { 
     }
     const loaded: LoadedImage[] = [];
     for (const e of entries) {
-      const config = parseImageConfig((await readBlob(store.layout, e.manifest.config.digest)).toString('utf8'), e.what);
+      const config = await readImageConfig(store.layout, e.manifest.config.digest, e.what);
       await lease.add({ images: [e.manifest.config.digest], layers: config.rootfs.diff_ids });
       const record = await commitImage(store, { manifest: e.manifest, manifestDescriptor: e.descriptor, refs: e.refs, repoDigests: [], what: e.what, now: new Date() });
       const image = { id: record.id, names: e.refs.map((r) => familiarReference(parseReference(r))) };

@@ -6,20 +6,20 @@
 // partial file, which the retry (or the next pull) resumes.
 import { createHash } from 'node:crypto';
 import { TugError } from '../../../core/errors.js';
-import { parseImageConfig } from '../../../core/images/image-config.js';
 import { parseManifest, type Descriptor, type ImageManifest } from '../../../core/images/manifest.js';
 import { formatPlatform, hostPlatform, selectManifest, type Platform } from '../../../core/images/platform.js';
 import { familiarReference, formatReference, parseReference, repositoryName, type ImageReference } from '../../../core/images/reference.js';
 import type { RegistryEnv } from '../../../core/images/registry-hosts.js';
 import { sleep } from '../../../timers.js';
 import type { ImageProgress } from '../../backend.js';
-import { digestMismatch, ingestBlob, putBlob, readBlob, type IngestOptions } from '../store/blobs.js';
+import { digestMismatch, ingestBlob, putBlob, type IngestOptions } from '../store/blobs.js';
 import { commitImage, inParallel } from '../store/commit-image.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import { TransientLease } from '../store/prune.js';
 import { unpackLayer } from '../unpack/unpack-layer.js';
 import { RegistryClient } from './client.js';
 import { lookupCredentials, type RegistryCredentials } from './credentials.js';
+import { readImageConfig } from '../store/config-blob.js';
 
 export type PullProgress = Omit<ImageProgress, 'service' | 'image'>;
 
@@ -81,7 +81,7 @@ export async function pullImage(store: ImageStore, text: string, opts: PullOptio
     const blobs = [top.descriptor.digest, manifestDescriptor.digest, manifest.config.digest, ...manifest.layers.map((l) => l.digest)];
     await lease.add({ blobs, images: [manifest.config.digest] });
     await fetchBlob(store, client, manifest.config, 'config', opts, {});
-    const config = parseImageConfig((await readBlob(store.layout, manifest.config.digest)).toString('utf8'), name);
+    const config = await readImageConfig(store.layout, manifest.config.digest, name);
     await lease.add({ layers: config.rootfs.diff_ids });
     await inParallel(manifest.layers.map((l, i) => ({ l, diffId: config.rootfs.diff_ids[i] })), opts.parallel ?? 3, async ({ l, diffId }) => {
       const layer = shortId(l.digest);

@@ -3,12 +3,11 @@
 // write the image record, then point the references at it. References come
 // last, so a failure anywhere before leaves no name pointing at a partial image.
 import { TugError } from '../../../core/errors.js';
-import { parseImageConfig } from '../../../core/images/image-config.js';
 import type { ImageManifest } from '../../../core/images/manifest.js';
 import { layerCompression } from '../../../core/images/manifest.js';
 import { unpackLayer } from '../unpack/unpack-layer.js';
-import { readBlob } from './blobs.js';
 import type { ImageRecord, ImageStore, StoredDescriptor, StoredLayer } from './image-store.js';
+import { readImageConfig } from './config-blob.js';
 
 export interface CommitInput {
   manifest: ImageManifest;
@@ -26,7 +25,7 @@ export interface CommitInput {
 
 export async function commitImage(store: ImageStore, input: CommitInput): Promise<ImageRecord> {
   const { manifest } = input;
-  const config = parseImageConfig((await readBlob(store.layout, manifest.config.digest)).toString('utf8'), input.what);
+  const config = await readImageConfig(store.layout, manifest.config.digest, input.what);
   if (config.rootfs.diff_ids.length !== manifest.layers.length) {
     throw new TugError({
       code: 'image.layers-mismatch',
