@@ -5,11 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Project, ServiceSpec } from '../../src/core/model/types.js';
+import type { ServiceSpec } from '../../src/core/model/types.js';
 import { createDockerBackend } from '../../src/runtime/docker/backend.js';
 import { describeDocker, ensureTestImage, removeDockerProjectAsync, TEST_IMAGE, testDocker, uniqueDockerProject } from '../helpers/docker.js';
 import { contractSpec, runBackendContract, type ContractHarness } from './backend-contract.js';
 import { runRuntimeContract } from './runtime-contract.js';
+import { projectLiteral } from '../helpers/project-literal.js';
 
 describeDocker('docker backend', () => {
   beforeAll(async () => {
@@ -128,21 +129,14 @@ describeDocker('docker backend: engine specifics', () => {
     try {
       writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nARG WORD\nRUN echo "$WORD" > /word\n`);
       const lines: string[] = [];
-      const model: Project = {
+      const model = projectLiteral({
         name,
         workingDir: dir,
-        configFiles: [],
         services: {
           app: { build: { context: dir, args: { WORD: 'built' } } },
           broken: { build: { context: dir, dockerfile_inline: `FROM ${TEST_IMAGE}\nRUN exit 9\n` } },
         },
-        disabledServices: {},
-        networks: {},
-        volumes: {},
-        secrets: {},
-        configs: {},
-        extensions: {},
-        };
+      });
       const ids = await backend.images!.prepare(model, ['app'], { build: 'missing', onProgress: (p) => lines.push(p.status) });
       expect(ids.app).toMatch(/^sha256:/);
       expect(lines.some((l) => l.includes('RUN echo'))).toBe(true);

@@ -8,7 +8,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Project } from '../../src/core/model/types.js';
 import { prepareStoreImages } from '../../src/runtime/images/prepare.js';
 import { prepareReplicaImage } from '../../src/runtime/images/replica-image.js';
 import { isMountPoint } from '../../src/runtime/images/rootfs/overlay.js';
@@ -16,6 +15,7 @@ import { ImageStore } from '../../src/runtime/images/store/image-store.js';
 import { buildImage, busyboxEntries, type FixtureImage } from '../helpers/image-fixtures.js';
 import { describeRegistry, pushImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { isRoot } from '../helpers/root.js';
+import { projectLiteral } from '../helpers/project-literal.js';
 
 // The replica's environment has the image's PATH, so the host's chroot is named in full.
 const CHROOT = spawnSync('sh', ['-c', 'command -v chroot'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/chroot';
@@ -65,18 +65,11 @@ describeRegistry('an image from the registry, run in its own root filesystem', (
   it.skipIf(!isRoot)('pulls once for two services and runs the image as its config says', async () => {
     const store = new ImageStore(home);
     const image = `${reg.host}/tug/run:1`;
-    const project: Project = {
+    const project = projectLiteral({
       name: 'runp',
       workingDir: home,
-      configFiles: [],
       services: { web: { image, environment: { EXTRA: 'there' } }, worker: { image, command: ['sh', '-c', 'echo worker'] } },
-      disabledServices: {},
-      networks: {},
-      volumes: {},
-      secrets: {},
-      configs: {},
-      extensions: {},
-    };
+    });
     const events: string[] = [];
     const { ids, failures } = await prepareStoreImages(store, project, ['web', 'worker'], { env: { DOCKER_CONFIG: join(home, 'none') }, onProgress: (p) => events.push(p.status) });
     expect(failures).toEqual({});

@@ -20,6 +20,7 @@ import { readLogs } from '../../src/runtime/native/logs.js';
 import { checkPorts } from '../../src/runtime/native/ports.js';
 import { createVolume, listVolumes, removeVolume } from '../../src/runtime/native/volumes.js';
 import { specLiteral } from '../helpers/replica-spec.js';
+import { projectLiteral } from '../helpers/project-literal.js';
 
 let home: string;
 const project = 'demo';
@@ -348,7 +349,7 @@ const HINT = 'run it in a container rooted in its image (--isolation auto or con
 describe('backend validation', () => {
   it('reports every service with an image but no command that runs as a host process', () => {
     const backend = createNativeBackend({ home, isolation: 'process' });
-    const base = { name: project, workingDir: '/p', configFiles: [], disabledServices: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, extensions: {} };
+    const base = projectLiteral({ name: project, workingDir: '/p', services: {} });
     const errors = backend.validate({
       ...base,
       services: { db: { image: 'postgres' }, cache: { image: 'redis' }, web: { image: 'node', command: ['node', 'server.js'] } },

@@ -8,6 +8,7 @@ import { imageAction } from '../../src/runtime/docker/images.js';
 import { keyToEngineTime, LogDecoder, sortableTime } from '../../src/runtime/docker/log-decoder.js';
 import { approximateAge, fromListing } from '../../src/runtime/docker/observe.js';
 import { validateForDocker } from '../../src/runtime/docker/validate.js';
+import { projectLiteral } from '../helpers/project-literal.js';
 
 function frame(stream: 1 | 2, text: string): Buffer {
   const body = Buffer.from(text);
@@ -151,23 +152,20 @@ describe('imageAction', () => {
 
 describe('validateForDocker', () => {
   it('reports every service without image or build, and secrets it cannot mount, all at once', () => {
-    const errors = validateForDocker({
-      name: 'p',
-      workingDir: '/p',
-      configFiles: [],
-      services: {
-        ok: { image: 'a', secrets: [{ source: 'file' }] },
-        bare: { command: ['x'] },
-        alsoBare: {},
-        env: { build: { context: '/p' }, secrets: [{ source: 'fromEnv' }], configs: [{ source: 'ext' }] },
-      },
-      disabledServices: {},
-      networks: {},
-      volumes: {},
-      secrets: { file: { file: '/p/s' }, fromEnv: { environment: 'TOKEN' } },
-      configs: { ext: { external: true } },
-      extensions: {},
-    });
+    const errors = validateForDocker(
+      projectLiteral({
+        name: 'p',
+        workingDir: '/p',
+        services: {
+          ok: { image: 'a', secrets: [{ source: 'file' }] },
+          bare: { command: ['x'] },
+          alsoBare: {},
+          env: { build: { context: '/p' }, secrets: [{ source: 'fromEnv' }], configs: [{ source: 'ext' }] },
+        },
+        secrets: { file: { file: '/p/s' }, fromEnv: { environment: 'TOKEN' } },
+        configs: { ext: { external: true } },
+      }),
+    );
     expect(errors.map((e) => [e.code, e.path])).toEqual([
       ['docker.no-image', ['services', 'bare']],
       ['docker.no-image', ['services', 'alsoBare']],

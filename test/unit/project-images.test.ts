@@ -7,19 +7,9 @@ import { imagesToRemove } from '../../src/core/images/down-images.js';
 import { pullableServices } from '../../src/core/images/pull-policy.js';
 import type { Project, ServiceSpec } from '../../src/core/model/types.js';
 import type { ObservedState } from '../../src/core/reconcile/observed.js';
+import { projectLiteral } from '../helpers/project-literal.js';
 
-const project = (services: Record<string, ServiceSpec>): Project => ({
-  name: 'shop',
-  workingDir: '/w',
-  configFiles: [],
-  services,
-  disabledServices: {},
-  networks: {},
-  volumes: {},
-  secrets: {},
-  configs: {},
-  extensions: {},
-});
+const project = (services: Record<string, ServiceSpec>): Project => projectLiteral({ name: 'shop', workingDir: '/w', services });
 const empty: ObservedState = { project: 'shop', replicas: [], networks: [], volumes: [] };
 
 describe('pullableServices', () => {
