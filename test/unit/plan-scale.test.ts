@@ -14,9 +14,11 @@ import { loadFromMemory } from '../helpers/memory-project.js';
 import { UP_OPTIONS } from '../helpers/up-options.js';
 
 const REPLICAS = 100_000;
-// Generous: about 1.5 s on a quiet machine and 8 s on a machine loaded six
-// times over; the quadratic sort took minutes (more than 200 s here).
-const BUDGET_MS = 20_000;
+// Generous: about 1.5 s on a quiet machine, 8 s loaded six times over and
+// 20 s loaded fourteen times over; the quadratic sort took minutes (more than
+// 200 s here), past the budget and past each case's time limit.
+const BUDGET_MS = 60_000;
+const CASE_LIMIT_MS = 180_000;
 
 const project = () =>
   loadFromMemory({
@@ -47,7 +49,7 @@ describe('planning 100,000 replicas', () => {
     expect(lines[0]).toBe('create-network p_default');
     expect(lines.indexOf(`start-replica p-web-${REPLICAS} after create-replica p-web-${REPLICAS}`)).toBeGreaterThan(0);
     expect(lines.at(-1)).toBe('start-replica p-db-1 after create-replica p-db-1, await-dependency db <- web');
-  }, 60_000);
+  }, CASE_LIMIT_MS);
 
   it('plans the recreation of every outdated replica in seconds', () => {
     const { value: plan, ms } = timed(() => {
@@ -57,7 +59,7 @@ describe('planning 100,000 replicas', () => {
     });
     expect(ms).toBeLessThan(BUDGET_MS);
     expect(plan.steps.filter((s) => s.op.kind === 'remove-replica')).toHaveLength(REPLICAS);
-  }, 60_000);
+  }, CASE_LIMIT_MS);
 
   it('plans down in seconds, and the executor accepts the plan at once', async () => {
     const state = outdated(REPLICAS);
@@ -70,5 +72,5 @@ describe('planning 100,000 replicas', () => {
     const result = await executePlan(plan, instant, { parallel: 8 });
     expect(performance.now() - start).toBeLessThan(BUDGET_MS);
     expect(result.done).toHaveLength(2 * REPLICAS);
-  }, 60_000);
+  }, CASE_LIMIT_MS);
 });
