@@ -217,7 +217,7 @@ describe('tug watch, native process mode', () => {
 });
 
 describe('sync rules the native backend will not carry out', () => {
-  it('says once why a sync outside the project (process mode) or into a container replica is not done, and keeps watching', async () => {
+  it('says once why a sync outside the project (process mode) or onto a host-rooted container\'s read-only root is not done, and keeps watching', async () => {
     const p = await setup();
     p.write(
       'compose.yaml',
@@ -238,9 +238,9 @@ describe('sync rules the native backend will not carry out', () => {
     const w = p.watch(['--no-up']);
     await w.next('watching');
     const errors = w.events().filter((e) => e.type === 'error').map((e) => e.error as { code: string; message: string });
-    expect(errors.map((e) => e.code).sort()).toEqual(['native.sync-container', 'watch.sync-outside-project']);
+    expect(errors.map((e) => e.code).sort()).toEqual(['watch.sync-outside-project', 'watch.sync-read-only-root']);
     expect(errors.find((e) => e.code === 'watch.sync-outside-project')!.message).toContain('tug writes only inside the project directory');
-    expect(errors.find((e) => e.code === 'native.sync-container')!.message).toContain('not supported yet');
+    expect(errors.find((e) => e.code === 'watch.sync-read-only-root')!.message).toContain('rooted in the host\'s file system, read-only');
     expect(existsSync('/etc/tug-should-never-write')).toBe(false);
   });
 });
