@@ -1,7 +1,8 @@
 // `tug watch` into container replicas of the native runtime, through the built
 // CLI: an image service (rooted in its image, in tug's store) and a service
 // rooted in the host's read-only file system (`--isolation container`, no
-// image). An edit is served by the container, a deletion is gone from it, a
+// image). An edit is served by the container (and an exec hook after it sees
+// it, its output captured), a deletion is gone from it, a
 // symlink the container made to /etc leads the write to the container's own
 // /etc and never to the host's, and a target on the host root's read-only
 // part is refused once, clearly, while the rest of watching goes on.
@@ -29,7 +30,7 @@ function compose(webPort: number, hostPort: number): string {
     ports: ["127.0.0.1:${webPort}:8080"]
     develop:
       watch:
-        - { path: ./site, target: /srv, action: sync }
+        - { path: ./site, target: /srv, action: sync+exec, exec: { command: ["cat", "/srv/index.html"] } }
   hostroot:
     x-tug: { isolation: container }
     command: ["/bin/busybox", "sh", "-c", "mkdir -p /tmp/site && exec /bin/busybox httpd -f -p 8080 -h /tmp/site"]
@@ -77,6 +78,9 @@ describeIsolation('tug watch into native containers', () => {
     await w.next('sync', (e) => e.service === 'hostroot', before);
     await until(async () => (await httpGet(p.webPort).catch(() => '')) === 'v2', 'the edit served from the image root');
     await until(async () => (await httpGet(p.hostPort).catch(() => '')) === 'v2', 'the edit served from the host-rooted container');
+    // The exec hook ran in the container after the sync, its output captured for the event (not on the terminal).
+    const hook = await w.next('exec', (e) => e.service === 'web', before);
+    expect(hook).toMatchObject({ exitCode: 0, output: 'v2\n' });
     // A new file in a new directory: the directory is made in the container.
     const beforeNew = w.events().length;
     p.write('site/deep/er/page.html', 'deep\n');

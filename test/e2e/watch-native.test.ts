@@ -5,6 +5,7 @@
 // a broken file is rejected with its location and changes nothing; the fix is
 // applied), one watch per project, and the inotify watches the CLI holds over
 // a 20,000-file node_modules.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -128,6 +129,26 @@ describe('tug watch, native process mode', () => {
     expect(p.rows().find((r) => r.Service === 'other')!.Pid).not.toBe(otherBefore);
 
     expect(await w.interrupt()).toBe(130);
+    expect(p.rows().map((r) => r.State)).toEqual(['running', 'running']);
+  });
+
+  it('Ctrl-C during a long exec hook ends watching at once with 130: the hook is ended, the project keeps running', async () => {
+    const p = await setup();
+    // A hook that says it started, then runs far longer than the test waits, deaf to the Ctrl-C the CLI passes on to commands.
+    const marker = `${p.port}.5`;
+    p.write('compose.yaml', compose(p.port).replace('command: ["sh", "-c", "echo \\"$$HOOK_WORD\\" > hook.txt"]', `command: ["sh", "-c", "trap '' INT; echo started > hook.txt; exec sleep ${marker}"]`));
+    const w = p.watch();
+    await w.next('watching');
+    await until(async () => (await p.get('/')) === 'hello v1', 'the server');
+    p.write('assets/page.txt', 'page v2\n');
+    await until(() => existsSync(join(p.dir, 'hook.txt')), 'the hook to start');
+    const hookRunning = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((l) => l.trim() === `sleep ${marker}`);
+    expect(hookRunning()).toBe(true);
+    const interrupted = performance.now();
+    expect(await w.interrupt()).toBe(130);
+    // Not the hook's ${marker} s: watching ended at once, and the hook with it.
+    expect(performance.now() - interrupted).toBeLessThan(10_000);
+    await until(() => !hookRunning(), 'the hook to end');
     expect(p.rows().map((r) => r.State)).toEqual(['running', 'running']);
   });
 
