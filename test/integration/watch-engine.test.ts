@@ -22,11 +22,10 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function setup() {
-  const dir = tempProject({
-    'compose.yaml': 'name: we\nservices:\n  web:\n    command: ["sleep", "1000"]\n    develop:\n      watch:\n        - { path: ./src, target: /app, action: sync }\n',
-    'src/a.txt': 'a\n',
-  });
+const SYNC_ONLY = 'name: we\nservices:\n  web:\n    command: ["sleep", "1000"]\n    develop:\n      watch:\n        - { path: ./src, target: /app, action: sync }\n';
+
+function setup(compose = SYNC_ONLY, files: Record<string, string> = {}) {
+  const dir = tempProject({ 'compose.yaml': compose, 'src/a.txt': 'a\n', ...files });
   const home = tempHome();
   dirs.push(dir, home);
   const fake = new FakeBackend();
@@ -37,6 +36,12 @@ function setup() {
 
 function withFiles(fake: FakeBackend, files: FileSyncFacet): void {
   Object.assign(fake, { files, capabilities: { ...fake.capabilities, fileSync: true } });
+}
+
+/** An images facet that builds with `prepare` (the fake backend has none). */
+function withImages(fake: FakeBackend, prepare: ImageFacet['prepare']): void {
+  const images: ImageFacet = { prepare, pull: async () => ({ ids: {}, failures: {} }), list: async () => [], remove: async () => [] };
+  Object.assign(fake, { images, capabilities: { ...fake.capabilities, images: true, build: true } });
 }
 
 it('refuses a project with sync rules on a backend without the files facet, before bringing anything up', async () => {
@@ -86,15 +91,9 @@ function abortedOrAfter(signal: AbortSignal | undefined, ms: number): Promise<'a
 }
 
 it('stop() during an exec hook ends the hook at once and drops the steps of the batch not begun; the project keeps running', async () => {
-  const dir = tempProject({
-    'compose.yaml':
-      'name: wx\nservices:\n  web:\n    command: ["sleep", "1000"]\n    develop:\n      watch:\n        - { path: ./src, target: /app, action: sync+exec, exec: { command: ["slow-hook"] } }\n        - { path: ./src, target: /app2, action: sync+exec, exec: { command: ["second-hook"] } }\n',
-    'src/a.txt': 'a\n',
-  });
-  const home = tempHome();
-  dirs.push(dir, home);
-  const fake = new FakeBackend();
-  const ctx: EngineContext = { backend: fake, parallel: 4, env: { TUG_HOME: home }, hooks: { event: () => {} }, tugVersion: '0.1.0' };
+  const { dir, fake, ctx, project } = setup(
+    'name: wx\nservices:\n  web:\n    command: ["sleep", "1000"]\n    develop:\n      watch:\n        - { path: ./src, target: /app, action: sync+exec, exec: { command: ["slow-hook"] } }\n        - { path: ./src, target: /app2, action: sync+exec, exec: { command: ["second-hook"] } }\n',
+  );
   withFiles(fake, { checkRule: async () => ({ kind: 'copy' }), sync: async (_p, replicas) => replicas.map((r) => ({ replicaId: r.id, copied: 1, removed: 0, ms: 1 })) });
   const hooks: { command: string; ended?: 'aborted' | 'timed out' }[] = [];
   Object.assign(fake.io, {
@@ -105,7 +104,7 @@ it('stop() during an exec hook ends the hook at once and drops the steps of the 
       return hook.ended === 'aborted' ? 143 : 0;
     },
   });
-  const session = await watch(ctx, openProject({}, { cwd: dir, env: {} }).project, { onEvent: () => {} });
+  const session = await watch(ctx, project, { onEvent: () => {} });
   writeFileSync(join(dir, 'src/a.txt'), 'a2\n');
   await until(() => hooks.length > 0, 'the first hook to start');
   const stopping = performance.now();
@@ -117,30 +116,18 @@ it('stop() during an exec hook ends the hook at once and drops the steps of the 
 });
 
 it('stop() during a rebuild\'s build ends the build and recreates nothing', async () => {
-  const dir = tempProject({
-    'compose.yaml': 'name: wb\nservices:\n  web:\n    build: .\n    command: ["sleep", "1000"]\n    develop:\n      watch:\n        - { path: ./src, action: rebuild }\n',
-    'Dockerfile': 'FROM scratch\n',
-    'src/a.txt': 'a\n',
-  });
-  const home = tempHome();
-  dirs.push(dir, home);
-  const fake = new FakeBackend();
-  const ctx: EngineContext = { backend: fake, parallel: 4, env: { TUG_HOME: home }, hooks: { event: () => {} }, tugVersion: '0.1.0' };
+  const { dir, fake, ctx, project } = setup(
+    'name: wb\nservices:\n  web:\n    build: .\n    command: ["sleep", "1000"]\n    develop:\n      watch:\n        - { path: ./src, action: rebuild }\n', { Dockerfile: 'FROM scratch\n' },
+  );
   const builds: ('aborted' | 'timed out' | 'running')[] = [];
-  const images: ImageFacet = {
-    prepare: async (_project, services, opts) => {
-      if (opts.build !== 'always') return Object.fromEntries(services.map((s) => [s, 'sha256:first']));
-      builds.push('running');
-      builds[builds.length - 1] = await abortedOrAfter(opts.signal, 30_000);
-      if (opts.signal?.aborted) throw new TugError({ code: 'interrupted', message: 'interrupted', exitCode: 130 });
-      return { web: 'sha256:second' };
-    },
-    pull: async () => ({ ids: {}, failures: {} }),
-    list: async () => [],
-    remove: async () => [],
-  };
-  Object.assign(fake, { images, capabilities: { ...fake.capabilities, images: true, build: true } });
-  const session = await watch(ctx, openProject({}, { cwd: dir, env: {} }).project, { onEvent: () => {} });
+  withImages(fake, async (_project, services, opts) => {
+    if (opts.build !== 'always') return Object.fromEntries(services.map((s) => [s, 'sha256:first']));
+    builds.push('running');
+    builds[builds.length - 1] = await abortedOrAfter(opts.signal, 30_000);
+    if (opts.signal?.aborted) throw new TugError({ code: 'interrupted', message: 'interrupted', exitCode: 130 });
+    return { web: 'sha256:second' };
+  });
+  const session = await watch(ctx, project, { onEvent: () => {} });
   const created = fake.callsOf('createReplica').length;
   writeFileSync(join(dir, 'src/a.txt'), 'a2\n');
   await until(() => builds.length > 0, 'the rebuild to begin building');
@@ -153,8 +140,8 @@ it('stop() during a rebuild\'s build ends the build and recreates nothing', asyn
 });
 
 it('a rebuild recreates the service and restarts, without recreating, the dependents that declare restart: true; others are left alone', async () => {
-  const dir = tempProject({
-    'compose.yaml': [
+  const { dir, fake, ctx, project } = setup(
+    [
       'name: wr',
       'services:',
       '  api:',
@@ -170,27 +157,15 @@ it('a rebuild recreates the service and restarts, without recreating, the depend
       '    command: ["sleep", "1000"]',
       '    depends_on: [api]',
       '',
-    ].join('\n'),
-    'Dockerfile': 'FROM scratch\n',
-    'src/a.txt': 'a\n',
-  });
-  const home = tempHome();
-  dirs.push(dir, home);
-  const fake = new FakeBackend();
-  const ctx: EngineContext = { backend: fake, parallel: 4, env: { TUG_HOME: home }, hooks: { event: () => {} }, tugVersion: '0.1.0' };
+    ].join('\n'), { Dockerfile: 'FROM scratch\n' },
+  );
   let built = 0;
-  const images: ImageFacet = {
-    prepare: async (_project, services, opts) => {
-      if (opts.build === 'always') built++;
-      return Object.fromEntries(services.map((s) => [s, s === 'api' ? `sha256:api${built}` : `sha256:${s}`]));
-    },
-    pull: async () => ({ ids: {}, failures: {} }),
-    list: async () => [],
-    remove: async () => [],
-  };
-  Object.assign(fake, { images, capabilities: { ...fake.capabilities, images: true, build: true } });
+  withImages(fake, async (_project, services, opts) => {
+    if (opts.build === 'always') built++;
+    return Object.fromEntries(services.map((s) => [s, s === 'api' ? `sha256:api${built}` : `sha256:${s}`]));
+  });
   const events: WatchEvent[] = [];
-  const session = await watch(ctx, openProject({}, { cwd: dir, env: {} }).project, { onEvent: (e) => events.push(e) });
+  const session = await watch(ctx, project, { onEvent: (e) => events.push(e) });
   const before = fake.calls.length;
   const nameOf = new Map((await fake.replicas.observe('wr')).replicas.map((r) => [r.id, r.name]));
   const webId = [...nameOf].find(([, name]) => name === 'wr-web-1')![0];

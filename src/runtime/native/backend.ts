@@ -136,7 +136,7 @@ export class NativeBackend implements RuntimeBackend {
   readonly files: FileSyncFacet = {
     checkRule: async (project, rule) => (await import('./file-sync.js')).checkNativeRule(project, rule, this.isolation),
     sync: async (project, replicas, change) =>
-      (await import('./file-sync.js')).syncNative(replicas, change, { home: this.home, isolation: this.isolation, specOf: (id) => this.specOf(project, id) }),
+      (await import('./file-sync.js')).syncNative(replicas, change, { home: this.trusted(project), isolation: this.isolation, specOf: (id) => this.specOf(project, id) }),
   };
 
   /** What the engine needs beyond the spec: host variables, and for a container its isolation and network definitions. */
