@@ -4,7 +4,8 @@
 // image). An edit is served by the container (and an exec hook after it sees
 // it, its output captured), a deletion is gone from it, a
 // symlink the container made to /etc leads the write to the container's own
-// /etc and never to the host's, and a target on the host root's read-only
+// /etc and never to the host's, a deletion does not reach across a volume
+// mounted below the target, and a target on the host root's read-only
 // part is refused once, clearly, while the rest of watching goes on.
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ function compose(webPort: number, hostPort: number): string {
     image: ${IMAGE}
     pull_policy: never
     ports: ["127.0.0.1:${webPort}:8080"]
+    volumes: ["keep:/srv/keep"]
     develop:
       watch:
         - { path: ./site, target: /srv, action: sync+exec, exec: { command: ["cat", "/srv/index.html"] } }
@@ -39,6 +41,8 @@ function compose(webPort: number, hostPort: number): string {
       watch:
         - { path: ./site, target: /tmp/site, action: sync }
         - { path: ./conf, target: /etc/tug-app, action: sync }
+volumes:
+  keep: {}
 `;
 }
 
@@ -93,6 +97,19 @@ describeIsolation('tug watch into native containers', () => {
     const removal = await w.next('sync', (e) => e.service === 'web' && Number(e.removed) > 0, beforeDelete);
     expect(removal.removed).toBeGreaterThan(0);
     expect(p.ok(['exec', '-T', 'web', 'sh', '-c', 'test -e /srv/deep && echo there || echo gone']).trim()).toBe('gone');
+
+    // A volume mounted below the target: a file synced into it, one the container wrote there. Removing the whole
+    // directory on the host removes the synced file (it was deleted), but the removal of the directory does not
+    // reach across the mount: the volume keeps what the container wrote, and tug says why.
+    p.write('site/keep/x.txt', 'in the volume\n');
+    const inVolume = () => p.run(['exec', '-T', 'web', 'cat', '/srv/keep/x.txt']).stdout.trim() === 'in the volume';
+    await until(inVolume, 'the file synced into the volume');
+    p.ok(['exec', '-T', 'web', 'sh', '-c', 'echo mine > /srv/keep/own.txt']);
+    const beforeKeep = w.events().length;
+    rmSync(join(p.dir, 'site/keep'), { recursive: true });
+    const kept = await w.next('error', (e) => e.replica?.endsWith('web-1') === true, beforeKeep);
+    expect(kept.error).toMatchObject({ code: 'sync.mount-kept' });
+    expect(p.ok(['exec', '-T', 'web', 'cat', '/srv/keep/own.txt']).trim()).toBe('mine');
 
     // The container makes /srv/etc a link to /etc (site/etc is there from the start, so only the file changes):
     // a file synced below it lands in the container's own /etc, never the host's.

@@ -102,8 +102,15 @@ function pathError(replica: string, hostPath: string, target: string, answer: st
       hint: 'a container rooted in the host\'s file system is writable only in its volumes and private directories (/tmp, /run, /var/tmp): sync into one of those, or give the service an image',
     });
   }
-  if (errno === 'ELOOP' || errno === 'EXDEV') {
+  if (errno === 'ELOOP') {
     return new TugError({ code: 'sync.link-refused', message: `${what}: the path leads through a link tug does not follow there (${text.join(' ')})` });
+  }
+  if (errno === 'EXDEV') {
+    return new TugError({
+      code: 'sync.mount-kept',
+      message: `${what}: a volume or bind mount is inside what was removed; tug does not delete across it, and left it as it is`,
+      hint: 'remove those files in the container yourself if they should go (tug exec)',
+    });
   }
   return new TugError({ code: 'sync.failed', message: `${what}: ${text.join(' ')}${errno ? ` (${errno})` : ''}` });
 }

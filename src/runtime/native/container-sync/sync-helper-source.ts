@@ -12,7 +12,9 @@
 // container itself would, and /proc magic links are refused. Every write then
 // happens relative to a directory descriptor found that way (a new file under
 // a temporary name, O_EXCL, renamed over the old one), so nothing the
-// container does meanwhile can redirect it out of its root.
+// container does meanwhile can redirect it out of its root. A deletion never
+// crosses into another file system mounted below it (a volume, a bind of a
+// host directory): like `rm -rf --one-file-system`, it stops there (EXDEV).
 //
 // The root is checked before anything is written: /proc/PID/root must be the
 // very directory the replica's bundle names as its root (same device and
@@ -85,9 +87,12 @@ static int open_parent(char *target, const char **name, int create, uid_t uid, g
   return prev;
 }
 
-static int remove_tree(int dirfd, const char *name) {
+/* Removes a directory and everything in it, never crossing into another file system (a volume or bind mounted inside). */
+static int remove_tree(int dirfd, const char *name, dev_t dev) {
   int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return -1;
+  struct stat self;
+  if (fstat(fd, &self) != 0 || self.st_dev != dev) { close(fd); errno = EXDEV; return -1; }
   DIR *dir = fdopendir(fd);
   if (!dir) { close(fd); return -1; }
   struct dirent *e;
@@ -96,7 +101,7 @@ static int remove_tree(int dirfd, const char *name) {
     if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
     struct stat st;
     if (fstatat(fd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
-    int r = S_ISDIR(st.st_mode) ? remove_tree(fd, e->d_name) : unlinkat(fd, e->d_name, 0);
+    int r = S_ISDIR(st.st_mode) ? remove_tree(fd, e->d_name, dev) : unlinkat(fd, e->d_name, 0);
     if (r != 0 && errno != ENOENT) failed = errno;
   }
   closedir(dir);
@@ -104,11 +109,18 @@ static int remove_tree(int dirfd, const char *name) {
   return unlinkat(dirfd, name, AT_REMOVEDIR);
 }
 
+/* A directory at name in parent removed with its content, on parent's file system only. */
+static int remove_dir(int parent, const char *name) {
+  struct stat st;
+  if (fstat(parent, &st) != 0) return -1;
+  return remove_tree(parent, name, st.st_dev);
+}
+
 /* Removes whatever is at name in parent: a file or link unlinked, a directory with everything in it. */
 static int remove_entry(int parent, const char *name) {
   struct stat st;
   if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) != 0) return errno == ENOENT ? 0 : -1;
-  return S_ISDIR(st.st_mode) ? remove_tree(parent, name) : unlinkat(parent, name, 0);
+  return S_ISDIR(st.st_mode) ? remove_dir(parent, name) : unlinkat(parent, name, 0);
 }
 
 static int copy_content(int from, int to) {
@@ -128,7 +140,7 @@ static int copy_content(int from, int to) {
 /* Puts a new entry made under tmp in parent at name, replacing what is there (a directory is removed first). */
 static int replace_with(int parent, const char *tmp, const char *name) {
   struct stat st;
-  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) && remove_tree(parent, name) != 0) {
+  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode) && remove_dir(parent, name) != 0) {
     int e = errno; unlinkat(parent, tmp, 0); errno = e; return -1;
   }
   if (renameat(parent, tmp, parent, name) != 0) { int e = errno; unlinkat(parent, tmp, 0); errno = e; return -1; }
