@@ -34,7 +34,7 @@ export interface WatchOptions {
   services?: string[];
   /** The project runs already (up --watch): do not bring it up. */
   noUp?: boolean;
-  /** After a rebuild, remove the image it replaced when nothing uses it any more (docker; the native backend does not build). */
+  /** After a rebuild, remove the image it replaced when nothing uses it any more (backends whose images facet can). */
   prune?: boolean;
   /** The up that comes first: build and pull flags. */
   up?: Pick<UpOptions, 'build' | 'pull'>;
