@@ -1,8 +1,12 @@
 // Edit-to-visible latency of tug watch: from a file written on the host to the
 // new content served by the replica over HTTP, p50 and p95 over N edits, per
-// backend: native process mode (a node server restarted by the rule, since it
-// reads its text once at start) and docker (busybox httpd serving a file synced
-// into its container). The peer measured in the same run is tug itself with
+// backend and mode: native process mode (a node server restarted by the rule,
+// since it reads its text once at start; and a sync within the project
+// directory to a server that reads the file per request), native container
+// mode (busybox httpd in a container rooted in the image, tug's store holding
+// it from `docker save`, the file synced into the container's own file
+// system), and docker (the same httpd, the file synced into its container).
+// The peer measured in the same run is tug itself with
 // Compose's 500 ms quiet window (`x-tug.watch.debounce: 500ms`), which is what
 // `docker compose watch` waits before acting; `docker compose watch` itself is
 // reported when it is installed (docker-compose v1 has no watch).
@@ -10,7 +14,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, hasCommand, writeResult } from './lib.mjs';
@@ -19,6 +23,11 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const tugBin = join(root, 'dist/cli/main.js');
 const edits = Number(process.argv[2] ?? 50);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Reads the file per request: only a sync is needed to serve a new text.
+const FILE_SERVER = `const http = require('node:http');
+http.createServer((q, s) => s.end(require('node:fs').readFileSync(__dirname + '/www/text.txt', 'utf8'))).listen(Number(process.env.PORT), '127.0.0.1');
+`;
 
 const SERVER = `const http = require('node:http');
 const text = require('node:fs').readFileSync(__dirname + '/text.txt', 'utf8');
@@ -35,20 +44,41 @@ const setups = {
     },
     edited: 'src/text.txt',
   }),
+  'native process, sync': (port, debounce) => ({
+    backend: 'native',
+    files: {
+      'compose.yaml': `services:\n  web:\n    command: ["node", "server.js"]\n    environment: { PORT: "${port}" }\n    develop:\n      watch:\n        - { path: ./html, target: ./www, action: sync }\nx-tug: { watch: { debounce: ${debounce} } }\n`,
+      'server.js': FILE_SERVER,
+      'html/text.txt': 'start',
+      'www/text.txt': 'start',
+    },
+    edited: 'html/text.txt',
+  }),
+  'native container': (port, debounce) => ({
+    backend: 'native',
+    image: true,
+    files: { ...busyboxSync(port, debounce) },
+    edited: 'html/text.txt',
+  }),
   docker: (port, debounce) => ({
     backend: 'docker',
-    files: {
-      'compose.yaml': `services:\n  web:\n    image: tug-test/busybox:latest\n    command: ["sh", "-c", "mkdir -p /www && exec httpd -f -p 8080 -h /www"]\n    stop_signal: SIGKILL\n    ports: ["127.0.0.1:${port}:8080"]\n    develop:\n      watch:\n        - { path: ./html, target: /www, action: sync, initial_sync: true }\nx-tug: { watch: { debounce: ${debounce} } }\n`,
-      'html/text.txt': 'start',
-    },
+    files: busyboxSync(port, debounce),
     edited: 'html/text.txt',
   }),
 };
 
-const results = { edits, runs: {}, composeWatch: composeWatchAvailability() };
+/** busybox httpd serving /www, which a sync rule fills (initially too). */
+function busyboxSync(port, debounce) {
+  return {
+    'compose.yaml': `services:\n  web:\n    image: tug-test/busybox:latest\n    command: ["sh", "-c", "mkdir -p /www && exec httpd -f -p 8080 -h /www"]\n    stop_signal: SIGKILL\n    ports: ["127.0.0.1:${port}:8080"]\n    develop:\n      watch:\n        - { path: ./html, target: /www, action: sync, initial_sync: true }\nx-tug: { watch: { debounce: ${debounce} } }\n`,
+    'html/text.txt': 'start',
+  };
+}
+
+const results = { edits, load: loadavg(), runs: {}, composeWatch: composeWatchAvailability() };
 for (const backend of Object.keys(setups)) {
-  if (backend === 'docker' && !dockerUsable()) {
-    results.runs.docker = { skipped: 'no Docker Engine, or no tug-test/busybox image (bash scripts/setup-docker.sh)' };
+  if ((backend === 'docker' || backend === 'native container') && !dockerUsable()) {
+    results.runs[backend] = { skipped: 'no Docker Engine, or no tug-test/busybox image (bash scripts/setup-docker.sh)' };
     continue;
   }
   for (const [label, debounce] of [['tug', '50ms'], ['tug, 500 ms window (Compose\'s)', '500ms']]) {
@@ -61,10 +91,10 @@ for (const backend of Object.keys(setups)) {
   }
 }
 
-console.log(`tug watch: edit on the host → new content served over HTTP, ${edits} edits`);
+console.log(`tug watch: edit on the host → new content served over HTTP, ${edits} edits; load: ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 for (const [key, r] of Object.entries(results.runs)) {
-  if (r.skipped || r.failure) console.log(`  ${key.padEnd(44)} ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${r.failure}`}`);
-  else console.log(`  ${key.padEnd(44)} p50 ${fmt(r.p50).padStart(7)}   p95 ${fmt(r.p95).padStart(7)}`);
+  if (r.skipped || r.failure) console.log(`  ${key.padEnd(56)} ${r.skipped ? `skipped: ${r.skipped}` : `failed: ${r.failure}`}`);
+  else console.log(`  ${key.padEnd(56)} p50 ${fmt(r.p50).padStart(7)}   p95 ${fmt(r.p95).padStart(7)}`);
 }
 console.log(`  docker compose watch: ${results.composeWatch}`);
 writeResult(join(root, 'bench/results/watch-latency.json'), results);
@@ -78,6 +108,13 @@ async function measure(setup) {
     writeFileSync(join(dir, rel), text);
   }
   const env = { ...process.env, TUG_HOME: home, NO_COLOR: '1' };
+  if (setup.image) {
+    // The image in tug's store (from `docker save`), so the native replica is a container rooted in it.
+    const archive = join(home, 'image.tar');
+    spawnSync('docker', ['save', 'tug-test/busybox:latest', '-o', archive], { stdio: 'ignore' });
+    const load = spawnSync(process.execPath, [tugBin, 'image', 'load', '-i', archive], { env, encoding: 'utf8' });
+    if (load.status !== 0) throw new Error(`tug image load: ${load.stderr.trim()}`);
+  }
   const args = ['--', tugBin, '--backend', setup.backend, '-p', project, '--progress', 'json'];
   const port = Number(/(?:PORT: "|127\.0\.0\.1:)(\d+)/.exec(setup.files['compose.yaml'])[1]);
   const watch = spawn(process.execPath, [...args, 'watch'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'pipe'] });

@@ -6,8 +6,11 @@
 // restarts, execs) and carried out (watch/steps.ts), one batch at a time.
 // The project's own files are watched too: a change reloads them, and a valid
 // result is reconciled by the up planner (watch/reload.ts). A failing step is
-// an `error` event and watching goes on. stop() ends watching and leaves the
-// project running.
+// an `error` event and watching goes on. stop() ends watching at once and
+// leaves the project running: pending changes and the batch's steps not yet
+// begun are dropped, a build or an exec hook in progress is ended, and only a
+// change to replicas already under way (a sync, a restart, a recreate, a
+// reload) is let finish, so no service is left stopped halfway.
 import type { Project } from '../core/model/types.js';
 import type { PathChange, SyncPath } from '../core/watch/changes.js';
 import { projectFiles } from '../core/watch/project-files.js';
@@ -31,7 +34,7 @@ export interface WatchOptions {
   services?: string[];
   /** The project runs already (up --watch): do not bring it up. */
   noUp?: boolean;
-  /** After a rebuild, remove the image it replaced when nothing uses it any more (docker; the native backend does not build). */
+  /** After a rebuild, remove the image it replaced when nothing uses it any more (backends whose images facet can). */
   prune?: boolean;
   /** The up that comes first: build and pull flags. */
   up?: Pick<UpOptions, 'build' | 'pull'>;
@@ -45,7 +48,7 @@ export interface WatchOptions {
 export interface WatchSession {
   /** Resolves once watching has ended (after stop()). */
   readonly done: Promise<void>;
-  /** Ends watching (pending changes are dropped, a batch in progress finishes); the project keeps running. */
+  /** Ends watching at once (pending changes and steps not begun are dropped, a build or exec hook in progress is ended); the project keeps running. */
   stop(): Promise<void>;
 }
 
@@ -78,6 +81,8 @@ class Session implements WatchSession {
   /** Batches run one after another, in the order they were cut. */
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Aborted by stop(): ends the step in progress where that leaves the project whole. */
+  private readonly halt = new AbortController();
   /** Notices already given, and the last "watching" line. */
   private readonly said = new Set<string>();
   private lastWatching: string | undefined;
@@ -107,6 +112,7 @@ class Session implements WatchSession {
   async stop(): Promise<void> {
     if (this.stopped) return this.done;
     this.stopped = true;
+    this.halt.abort();
     this.batcher.close();
     await this.watcher?.close();
     await this.queue;
@@ -121,7 +127,7 @@ class Session implements WatchSession {
   };
 
   private stepContext() {
-    return { ctx: this.ctx, project: this.project, emit: this.emit, prune: this.opts.prune === true };
+    return { ctx: this.ctx, project: this.project, emit: this.emit, prune: this.opts.prune === true, signal: this.halt.signal };
   }
 
   private enqueue(work: () => Promise<void>): void {

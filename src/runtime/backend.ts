@@ -82,6 +82,12 @@ export interface ExecOptions {
    * exec hooks: the terminal is not theirs); stdin is then not attached.
    */
   output?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /**
+   * Aborted: the command is asked to end (SIGTERM) and the call resolves once
+   * it has (docker, which cannot signal an exec, stops waiting for it). Watch's
+   * stop ends an exec hook this way.
+   */
+  signal?: AbortSignal;
 }
 
 export interface RemoveReplicaOptions {

@@ -5,6 +5,7 @@
 // a broken file is rejected with its location and changes nothing; the fix is
 // applied), one watch per project, and the inotify watches the CLI holds over
 // a 20,000-file node_modules.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -131,6 +132,26 @@ describe('tug watch, native process mode', () => {
     expect(p.rows().map((r) => r.State)).toEqual(['running', 'running']);
   });
 
+  it('Ctrl-C during a long exec hook ends watching at once with 130: the hook is ended, the project keeps running', async () => {
+    const p = await setup();
+    // A hook that says it started, then runs far longer than the test waits, deaf to the Ctrl-C the CLI passes on to commands.
+    const marker = `${p.port}.5`;
+    p.write('compose.yaml', compose(p.port).replace('command: ["sh", "-c", "echo \\"$$HOOK_WORD\\" > hook.txt"]', `command: ["sh", "-c", "trap '' INT; echo started > hook.txt; exec sleep ${marker}"]`));
+    const w = p.watch();
+    await w.next('watching');
+    await until(async () => (await p.get('/')) === 'hello v1', 'the server');
+    p.write('assets/page.txt', 'page v2\n');
+    await until(() => existsSync(join(p.dir, 'hook.txt')), 'the hook to start');
+    const hookRunning = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').some((l) => l.trim() === `sleep ${marker}`);
+    expect(hookRunning()).toBe(true);
+    const interrupted = performance.now();
+    expect(await w.interrupt()).toBe(130);
+    // Not the hook's ${marker} s: watching ended at once, and the hook with it.
+    expect(performance.now() - interrupted).toBeLessThan(10_000);
+    await until(() => !hookRunning(), 'the hook to end');
+    expect(p.rows().map((r) => r.State)).toEqual(['running', 'running']);
+  });
+
   it('does nothing for an ignored path or an editor temp file', async () => {
     const p = await setup({ 'src/scratch/.keep': '' });
     const w = p.watch();
@@ -217,7 +238,7 @@ describe('tug watch, native process mode', () => {
 });
 
 describe('sync rules the native backend will not carry out', () => {
-  it('says once why a sync outside the project (process mode) or into a container replica is not done, and keeps watching', async () => {
+  it('says once why a sync outside the project (process mode) or onto a host-rooted container\'s read-only root is not done, and keeps watching', async () => {
     const p = await setup();
     p.write(
       'compose.yaml',
@@ -238,9 +259,9 @@ describe('sync rules the native backend will not carry out', () => {
     const w = p.watch(['--no-up']);
     await w.next('watching');
     const errors = w.events().filter((e) => e.type === 'error').map((e) => e.error as { code: string; message: string });
-    expect(errors.map((e) => e.code).sort()).toEqual(['native.sync-container', 'watch.sync-outside-project']);
+    expect(errors.map((e) => e.code).sort()).toEqual(['watch.sync-outside-project', 'watch.sync-read-only-root']);
     expect(errors.find((e) => e.code === 'watch.sync-outside-project')!.message).toContain('tug writes only inside the project directory');
-    expect(errors.find((e) => e.code === 'native.sync-container')!.message).toContain('not supported yet');
+    expect(errors.find((e) => e.code === 'watch.sync-read-only-root')!.message).toContain('rooted in the host\'s file system, read-only');
     expect(existsSync('/etc/tug-should-never-write')).toBe(false);
   });
 });

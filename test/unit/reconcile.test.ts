@@ -322,6 +322,40 @@ describe('reconcile: recreate', () => {
     );
   });
 
+  it('with restartDependents, a forced recreate of one named service restarts its restart:true dependents and nothing else (watch rebuild)', () => {
+    const project = load(
+      'services:',
+      '  web: {image: web, depends_on: {api: {condition: service_started, restart: true}}}',
+      '  worker: {image: worker, depends_on: [api]}',
+      '  edge: {image: edge, depends_on: {web: {condition: service_started, restart: true}}}',
+      '  api: {image: api}',
+    );
+    const observed = converge(project, emptyObservedState('p'));
+    const rebuild = { services: ['api'], noDeps: true, recreate: 'force' as const };
+    expect(plan(project, observed, { ...rebuild, restartDependents: true })).toBe(
+      [
+        'stop-replica p-web-1 (10s)',
+        'stop-replica p-api-1 (10s) after stop-replica p-web-1',
+        'remove-replica p-api-1 (recreate) after stop-replica p-api-1',
+        'create-replica p-api-1 after remove-replica p-api-1',
+        'start-replica p-api-1 after create-replica p-api-1',
+        'await-dependency web <- api (service_started) after start-replica p-api-1',
+        'start-replica p-web-1 after stop-replica p-web-1, await-dependency web <- api',
+      ].join('\n'),
+    );
+    // Without it (up api --no-deps), the dependents are out of scope.
+    expect(plan(project, observed, rebuild)).not.toContain('p-web-1');
+    // A diverged dependent in scope only to restart is not recreated, and a missing replica is not created.
+    const changed = load(
+      'services:',
+      '  web: {image: web, environment: {X: "2"}, scale: 2, depends_on: {api: {condition: service_started, restart: true}}}',
+      '  api: {image: api}',
+    );
+    const text = plan(changed, observed, { ...rebuild, restartDependents: true });
+    expect(text).not.toContain('create-replica p-web');
+    expect(text).toContain('start-replica p-web-1 after stop-replica p-web-1');
+  });
+
   it('recreates a service sharing the namespace of a recreated parent', () => {
     const base = (mode: string) =>
       load('services:', '  sidecar: {image: s, network_mode: "service:vpn"}', `  vpn: {image: v, environment: {MODE: ${mode}}}`);

@@ -26,7 +26,8 @@ const events: WatchEvent[] = [
   { type: 'sync', service: 'web', replica: 'web-1', files: 3, removed: 0, ms: 12, time },
   { type: 'sync', service: 'web', replica: 'web-2', files: 1, removed: 2, ms: 1450, time },
   { type: 'restart', service: 'api', replicas: ['api-1', 'api-2'], ms: 830, time },
-  { type: 'rebuild', service: 'worker', ms: 4200, time },
+  { type: 'rebuild', service: 'worker', restarted: [], ms: 4200, time },
+  { type: 'rebuild', service: 'api', restarted: ['web-1', 'web-2'], ms: 5100, time },
   { type: 'exec', service: 'web', replica: 'web-1', command: ['npm', 'install'], exitCode: 1, output: "", ms: 900, time },
   { type: 'reload', services: [{ service: 'api', change: 'scaled' }, { service: 'cache', change: 'added' }], time },
   { type: 'reload-rejected', errors: [broken], time },
@@ -43,6 +44,7 @@ describe('watch output', () => {
         'web-2 ⟳ synced 1 file, removed 2 (1.4 s)',
         'api ↻ restarted api-1, api-2 (830 ms)',
         'worker ⚒ rebuilt and recreated (4.2 s)',
+        'api ⚒ rebuilt and recreated; restarted web-1, web-2 (5.1 s)',
         'web-1 ▶ ran npm install (exit 1, 900 ms)',
         'api ↺ scaled',
         'cache ↺ added',
@@ -68,10 +70,10 @@ describe('watch output', () => {
     const lines = render('json', events).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(events.length);
     expect(lines[1]).toEqual({ type: 'sync', service: 'web', replica: 'web-1', files: 3, removed: 0, ms: 12, time: '2026-01-02T03:04:05.000Z' });
-    expect(lines[7]).toMatchObject({
+    expect(lines[8]).toMatchObject({
       type: 'reload-rejected',
       errors: [{ code: 'normalize.watch-target', location: { file: '/proj/compose.yaml', line: 6, column: 11 }, hint: 'add target' }],
     });
-    expect(lines[9]).toMatchObject({ type: 'error', replica: 'web-2', error: { code: 'sync.failed', hint: 'start it' } });
+    expect(lines[10]).toMatchObject({ type: 'error', replica: 'web-2', error: { code: 'sync.failed', hint: 'start it' } });
   });
 });

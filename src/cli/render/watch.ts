@@ -35,7 +35,7 @@ export function watchEventText(e: WatchEvent, c: Chalk, cwd: string): string {
     case 'restart':
       return `${e.service} ${c.green('↻')} restarted ${e.replicas.join(', ') || 'no replica'} ${c.dim(`(${duration(e.ms)})`)}`;
     case 'rebuild':
-      return `${e.service} ${c.green('⚒')} rebuilt and recreated ${c.dim(`(${duration(e.ms)})`)}`;
+      return `${e.service} ${c.green('⚒')} rebuilt and recreated${e.restarted.length > 0 ? `; restarted ${e.restarted.join(', ')}` : ''} ${c.dim(`(${duration(e.ms)})`)}`;
     case 'exec': {
       const status = e.exitCode === 0 ? c.dim(`(${duration(e.ms)})`) : c.red(`(exit ${e.exitCode}, ${duration(e.ms)})`);
       return `${e.replica} ${e.exitCode === 0 ? c.green('▶') : c.red('▶')} ran ${e.command.join(' ')} ${status}`;

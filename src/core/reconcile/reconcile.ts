@@ -34,6 +34,14 @@ export interface ReconcileOptions {
   recreate: RecreatePolicy;
   /** For the services pulled in as dependencies (--always-recreate-deps => force). */
   recreateDependencies: RecreatePolicy;
+  /**
+   * With services named: their dependents that declare `restart: true` on one
+   * come into scope to be restarted around its recreate (stopped before it,
+   * started after), never recreated, scaled or started otherwise. Compose does
+   * this when a watch rebuild recreates a service (convergence's
+   * stopDependentContainers, then a start that includes dependents).
+   */
+  restartDependents?: boolean;
   /** Overrides scale/deploy.replicas. */
   scale?: Record<string, number>;
   removeOrphans: boolean;
@@ -87,7 +95,8 @@ export function sharesWithParent(spec: ServiceSpec, parent: string): boolean {
 export function reconcile(project: Project, observed: ObservedState, opts: ReconcileOptions): Plan {
   const full = buildServiceGraph(project);
   const named = opts.services && opts.services.length > 0 ? opts.services : undefined;
-  const scope = named ? full.subgraph(named, { withDependencies: !opts.noDeps }) : full;
+  const restartOnly = new Set(named && opts.restartDependents ? restartDependentsOf(full, named) : []);
+  const scope = named ? full.subgraph([...named, ...restartOnly], { withDependencies: !opts.noDeps }) : full;
   const targeted = new Set(named ?? Object.keys(project.services));
   const upOrder = order(scope, 'dependencies-first');
 
@@ -98,7 +107,12 @@ export function reconcile(project: Project, observed: ObservedState, opts: Recon
   const replicasOf = groupBy(observed.replicas.filter((r) => !r.oneoff), (r) => r.service);
   for (const service of upOrder) {
     const observedReplicas = replicasOf.get(service) ?? [];
-    decisions.set(service, decideService(project, observedReplicas, scope, service, targeted.has(service), decisions, opts));
+    decisions.set(
+      service,
+      restartOnly.has(service)
+        ? onlyRestartable(project, observedReplicas, service, opts)
+        : decideService(project, observedReplicas, scope, service, targeted.has(service), decisions, opts),
+    );
   }
   if (opts.start) markRestarts(scope, decisions);
 
@@ -160,6 +174,22 @@ function decideService(
     startExisting: opts.start && opts.startExited ? upToDate.filter(isStartable) : [],
     restart: [],
   };
+}
+
+/** The services outside `named` that depend on one of them with `restart: true`. */
+function restartDependentsOf(graph: Graph<ServiceEdge>, named: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const service of named) {
+    for (const dependent of graph.dependentsOf(service)) if (!named.includes(dependent) && graph.edge(dependent, service)!.restart) out.add(dependent);
+  }
+  return [...out];
+}
+
+/** A dependent in scope only to be restarted (markRestarts decides whether): its replicas stay as they are. */
+function onlyRestartable(project: Project, all: readonly ObservedReplica[], service: string, opts: ReconcileOptions): ServiceDecision {
+  const spec = project.services[service]!;
+  const live = all.filter((r) => r.state !== 'removing');
+  return { service, spec, desired: live.length, timeoutMs: stopTimeoutMs(spec, opts.timeoutMs), remove: [], recreate: [], create: [], upToDate: live, startExisting: [], restart: [] };
 }
 
 /** depends_on.restart: true — a dependent's running replicas restart around its dependency's recreate. */

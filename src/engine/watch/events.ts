@@ -10,7 +10,8 @@ export type WatchEvent =
   | { type: 'watching'; services: string[]; paths: string[]; time: number }
   | { type: 'sync'; service: string; replica: string; files: number; removed: number; ms: number; time: number }
   | { type: 'restart'; service: string; replicas: string[]; ms: number; time: number }
-  | { type: 'rebuild'; service: string; ms: number; time: number }
+  /** `restarted`: replicas of the dependents that declare `restart: true` on it, restarted around the recreate. */
+  | { type: 'rebuild'; service: string; restarted: string[]; ms: number; time: number }
   /** `output`: the last of what the hook printed (its stdio is not the terminal's). */
   | { type: 'exec'; service: string; replica: string; command: string[]; exitCode: number; output: string; ms: number; time: number }
   /** The project's files changed and the new model is running: one entry per service that changed. */

@@ -1,20 +1,20 @@
 // Carries out one planned watch step against the running project: a rebuild
-// (the service's image built again, then only that service recreated, volumes
-// kept: the up planner with a forced recreate), a sync through the backend's
-// files facet, a restart (lifecycle restart, with the dependents that declare
-// `restart: true`, as Compose's sync+restart does), or a rule's exec hook in
-// each replica with its output captured, never on the terminal. Each step
-// reports one event per replica or service; a failure is an `error` event and
-// the caller goes on watching.
+// (watch/rebuild.ts), a sync through the backend's files facet, a restart
+// (lifecycle restart, with the dependents that declare `restart: true`, as
+// Compose's sync+restart does), or a rule's exec hook in each replica with its
+// output captured, never on the terminal. Each step reports one event per
+// replica or service; a failure is an `error` event and the caller goes on
+// watching. The watch's stop signal ends what can end cleanly at once (a
+// build, an exec hook); a sync, a restart or a recreate in progress finishes,
+// so the project is left running and whole.
 import { ConfigErrors, TugError } from '../../core/errors.js';
 import type { SyncPath } from '../../core/watch/changes.js';
-import { LABEL } from '../../core/model/labels.js';
 import type { Project } from '../../core/model/types.js';
 import type { ObservedReplica } from '../../core/reconcile/observed.js';
 import type { WatchExecHook } from '../../core/watch/rules.js';
 import type { EngineContext } from '../context.js';
 import { lifecycle } from '../lifecycle.js';
-import { up } from '../up.js';
+import { rebuildService } from './rebuild.js';
 import type { WatchStep } from './plan-batch.js';
 import type { WatchEventInit } from './events.js';
 
@@ -28,13 +28,16 @@ export interface StepContext {
   emit: (event: WatchEventInit) => void;
   /** After a rebuild, remove the image it replaced when nothing uses it (backends that can). */
   prune?: boolean;
+  /** Aborted when watching stops. */
+  signal?: AbortSignal;
 }
 
 export async function runStep(run: StepContext, step: WatchStep): Promise<void> {
+  if (run.signal?.aborted) return;
   try {
     switch (step.kind) {
       case 'rebuild':
-        return await rebuild(run, step.service);
+        return await rebuildService(run, step.service);
       case 'sync':
         return await sync(run, step.service, step.paths);
       case 'restart':
@@ -45,22 +48,6 @@ export async function runStep(run: StepContext, step: WatchStep): Promise<void> 
   } catch (err) {
     run.emit({ type: 'error', service: step.service, error: asTugError(err, `${step.kind} of ${step.service} failed`) });
   }
-}
-
-async function rebuild({ ctx, project, emit, prune }: StepContext, service: string): Promise<void> {
-  const started = performance.now();
-  const before = await ctx.backend.replicas.observe(project.name);
-  const oldImages = before.replicas.filter((r) => r.service === service).map((r) => r.labels[LABEL.image]).filter((id): id is string => Boolean(id));
-  await up(ctx, project, { services: [service], noDeps: true, forceRecreate: true, build: true });
-  emit({ type: 'rebuild', service, ms: performance.now() - started });
-  const removeUnused = ctx.backend.images?.removeUnused;
-  if (!prune || !removeUnused || oldImages.length === 0) return;
-  const removed = await removeUnused(oldImages);
-  if (removed.length > 0) emit({ type: 'notice', service, message: `removed the image the rebuild of ${service} replaced (${removed.map(shortId).join(', ')})` });
-}
-
-function shortId(id: string): string {
-  return id.replace(/^sha256:/, '').slice(0, 12);
 }
 
 async function sync({ ctx, project, emit }: StepContext, service: string, paths: readonly SyncPath[]): Promise<void> {
@@ -100,10 +87,11 @@ export function restartDependents(project: Project, service: string): string[] {
   return out;
 }
 
-async function execHook({ ctx, project, emit }: StepContext, service: string, hook: WatchExecHook): Promise<void> {
+async function execHook({ ctx, project, emit, signal }: StepContext, service: string, hook: WatchExecHook): Promise<void> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(hook.environment ?? {})) if (v !== null) env[k] = v;
   for (const replica of await runningReplicas(ctx, project.name, service)) {
+    if (signal?.aborted) return;
     const started = performance.now();
     let output = '';
     const exitCode = await ctx.backend.io.exec(project.name, replica.id, {
@@ -112,6 +100,7 @@ async function execHook({ ctx, project, emit }: StepContext, service: string, ho
       user: hook.user,
       workdir: hook.working_dir,
       privileged: hook.privileged,
+      signal,
       output: (_stream, chunk) => {
         output = (output + chunk.toString('utf8')).slice(-EXEC_OUTPUT_BYTES);
       },

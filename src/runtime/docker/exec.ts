@@ -43,6 +43,9 @@ export async function execInContainer(docker: Dockerode, id: string, opts: ExecO
   }
 
   const restoreStdin = withStdin ? attachStdin(io, stream, tty) : () => {};
+  // The Engine cannot signal an exec: aborted, we stop waiting for it (Compose does the same when cancelled).
+  const abort = (): void => void stream.destroy();
+  opts.signal?.addEventListener('abort', abort, { once: true });
   try {
     await new Promise<void>((resolve, reject) => {
       if (tty) stream.on('data', (chunk: Buffer) => io.stdout.write(chunk));
@@ -50,11 +53,13 @@ export async function execInContainer(docker: Dockerode, id: string, opts: ExecO
       stream.once('end', resolve);
       stream.once('close', resolve);
       stream.once('error', reject);
+      if (opts.signal?.aborted) abort();
     });
   } finally {
+    opts.signal?.removeEventListener('abort', abort);
     restoreStdin();
   }
-  return exitCodeOf(exec);
+  return opts.signal?.aborted ? 130 : exitCodeOf(exec);
 }
 
 /** The exit code; the exec may report "running" for a moment after its stream closed. */

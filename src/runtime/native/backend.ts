@@ -132,10 +132,11 @@ export class NativeBackend implements RuntimeBackend {
     exec: (project, id, opts) => this.exec(project, id, opts),
   };
 
-  /** Watch's syncs: onto the host for process-mode replicas (file-sync.ts); container replicas are refused there. */
+  /** Watch's syncs (file-sync.ts): onto the host for process-mode replicas, into each container replica's own file system. */
   readonly files: FileSyncFacet = {
-    checkRule: async (project, rule) => (await import('./file-sync.js')).checkNativeRule(project, rule),
-    sync: async (project, replicas, change) => (await import('./file-sync.js')).syncNative(replicas, change, (id) => this.specOf(project, id)),
+    checkRule: async (project, rule) => (await import('./file-sync.js')).checkNativeRule(project, rule, this.isolation),
+    sync: async (project, replicas, change) =>
+      (await import('./file-sync.js')).syncNative(replicas, change, { home: this.trusted(project), isolation: this.isolation, specOf: (id) => this.specOf(project, id) }),
   };
 
   /** What the engine needs beyond the spec: host variables, and for a container its isolation and network definitions. */

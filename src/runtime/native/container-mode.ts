@@ -19,6 +19,7 @@ import { execProcess } from './container/oci-config.js';
 import { readTextFile } from './container/read-file.js';
 import type { OciConfig } from './container/oci-spec.js';
 import type { HostReplicaSpec } from './host-env.js';
+import { sleep } from '../../timers.js';
 
 /** A network the plan creates and a container service joins: its configured subnet must not collide with a host route. */
 export interface NewNetwork {
@@ -64,6 +65,9 @@ export async function containerPreflight(home: string, services: Readonly<Record
 
 const RELAYED: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
 
+/** How long captured output may still arrive after the command exited. */
+const OUTPUT_DRAIN_MS = 200;
+
 /** Runs the command inside the running container replica, as its user (or -u), in its directory (or -w), with its environment (and -e). */
 export async function execInContainer(home: string, spec: HostReplicaSpec, opts: ExecOptions): Promise<number> {
   if (opts.command.length === 0) throw new TugError({ code: 'native.exec-empty', message: 'exec needs a command to run', exitCode: 2 });
@@ -83,15 +87,27 @@ export async function execInContainer(home: string, spec: HostReplicaSpec, opts:
   try {
     return await new Promise<number>((resolve, reject) => {
       const child = spawn(runtime.path, ['--root', runtimeRoot(home, spec.project), 'exec', '--process', file, spec.name], {
-        stdio: [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
+        // With `output` (watch's exec hooks) the caller takes what it prints, and the terminal stays out of it.
+        stdio: opts.output ? ['ignore', 'pipe', 'pipe'] : [opts.stdin ? 'inherit' : 'ignore', 'inherit', 'inherit'],
       });
+      const output = opts.output;
+      if (output) {
+        child.stdout?.on('data', (chunk: Buffer) => output('stdout', chunk));
+        child.stderr?.on('data', (chunk: Buffer) => output('stderr', chunk));
+      }
       // The runtime passes what it receives on to the command.
       const relay = (signal: NodeJS.Signals): void => void child.kill(signal);
       for (const s of RELAYED) process.on(s, relay);
+      const abort = (): void => relay('SIGTERM');
+      opts.signal?.addEventListener('abort', abort, { once: true });
+      if (opts.signal?.aborted) abort();
       child.once('error', (err) => reject(new TugError({ code: 'native.exec-failed', message: `cannot run ${runtime.name} exec for ${spec.name}: ${err.message}` })));
+      // Captured output may still be in the pipes at exit; a command left running in the background may hold them open.
+      const drained = output ? new Promise<void>((done) => child.once('close', () => done())) : Promise.resolve();
       child.once('exit', (code, signal) => {
         for (const s of RELAYED) process.off(s, relay);
-        resolve(exitStatus(code, signal));
+        opts.signal?.removeEventListener('abort', abort);
+        void Promise.race([drained, sleep(OUTPUT_DRAIN_MS)]).then(() => resolve(exitStatus(code, signal)));
       });
     });
   } finally {

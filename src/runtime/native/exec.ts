@@ -83,6 +83,9 @@ export function execInReplica(
       }
     };
     for (const signal of RELAYED) process.on(signal, relay);
+    const abort = (): void => relay('SIGTERM');
+    opts.signal?.addEventListener('abort', abort, { once: true });
+    if (opts.signal?.aborted) abort();
     // A start time is unknown only when the command is gone already: nothing to hand over.
     const start = processStartTime(pgid);
     const adopted = (start !== undefined ? adopt(pgid, start) : Promise.resolve()).then(
@@ -96,6 +99,7 @@ export function execInReplica(
     const drained = output ? new Promise<void>((done) => child.once('close', () => done())) : Promise.resolve();
     child.once('exit', (code, signal) => {
       for (const s of RELAYED) process.off(s, relay);
+      opts.signal?.removeEventListener('abort', abort);
       void Promise.race([drained, sleep(OUTPUT_DRAIN_MS)])
         .then(() => adopted)
         .then((refused) => (refused ? reject(refused) : resolvePromise(exitStatus(code, signal))));
