@@ -234,7 +234,8 @@ describe('tug watch, native process mode', () => {
     await w.next('watching');
     // src, assets, and the project directory (compose.yaml): a few watches; one per node_modules directory would be 201 more.
     expect(inotifyWatchCount(w.pid)).toBeLessThan(20);
-  });
+    // Writing 20,000 files and bringing the project up takes seconds on a busy machine.
+  }, 90_000);
 });
 
 describe('sync rules the native backend will not carry out', () => {
