@@ -14,6 +14,7 @@ import { crunWorks, type MachineFacts } from './capability-report.js';
 import { findExecutable, firstOutputLine } from './executables.js';
 import { held } from './container-run.js';
 import type { OciProcess } from './oci-spec.js';
+import { readTextFile } from './read-file.js';
 import { firstProblem, runTool } from './run-tool.js';
 
 export interface OciRuntimeBinary {
@@ -63,6 +64,12 @@ export interface ExecHandle {
   stderr: Readable;
   /** The process's exit status (128 + signal when killed). */
   exited: Promise<number>;
+  /**
+   * The process group the command leads inside the container, as the host
+   * numbers it, once the runtime has started it; killing only the runtime's
+   * own process would leave the command (reparented) running.
+   */
+  processGroup(): number | undefined;
 }
 
 export class OciRuntime {
@@ -131,17 +138,28 @@ export class OciRuntime {
    * capabilities). The caller reads stdout/stderr; `exited` gives the status.
    */
   exec(id: string, bundle: string, process: OciProcess, stdin: 'ignore' | 'pipe' = 'ignore'): ExecHandle {
-    const file = join(bundle, `exec-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.json`);
+    const base = join(bundle, `exec-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
+    const file = `${base}.json`;
+    const pidFile = `${base}.pid`;
     writeFileSync(file, JSON.stringify(process), { mode: 0o600 });
-    const child = spawn(this.binary.path, [...this.globalArgs, 'exec', '--process', file, checkContainerId(id)], { stdio: [stdin, 'pipe', 'pipe'] });
+    const child = spawn(this.binary.path, [...this.globalArgs, 'exec', '--pid-file', pidFile, '--process', file, checkContainerId(id)], { stdio: [stdin, 'pipe', 'pipe'] });
+    // The runtime makes the process it starts lead a process group of its own (measured with runc 1.1.5).
+    let group: number | undefined;
+    const processGroup = () => {
+      const pid = Number((readTextFile(pidFile) ?? '').trim());
+      group ??= Number.isInteger(pid) && pid > 1 ? pid : undefined;
+      return group;
+    };
     const exited = new Promise<number>((resolve) => {
       child.once('error', () => resolve(127));
       child.once('exit', (code, signal) => {
+        processGroup(); // kept: what the command left in the background may still be there
         rmSync(file, { force: true });
+        rmSync(pidFile, { force: true });
         resolve(exitStatus(code, signal));
       });
     });
-    return { child, stdout: held(child.stdout!), stderr: held(child.stderr!), exited };
+    return { child, stdout: held(child.stdout!), stderr: held(child.stderr!), exited, processGroup };
   }
 }
 
