@@ -5,13 +5,13 @@
 // that project and nobody else's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
 import { exitStatus, signalNumberOf } from '../../../core/model/signals.js';
 import { sleep } from '../../../timers.js';
 import { crunWorks, type MachineFacts } from './capability-report.js';
-import { findExecutable, firstOutputLine } from './executables.js';
+import { findExecutable, firstOutputLine, isExecutableFile } from './executables.js';
 import { held } from './container-run.js';
 import type { OciProcess } from './oci-spec.js';
 import { readTextFile } from './read-file.js';
@@ -31,11 +31,23 @@ export interface ContainerState {
   bundle: string;
 }
 
+/**
+ * Where the runtime `name` is: TUG_OCI_RUNTIME, when set, names the one file
+ * to use (crun when its name starts so, runc otherwise; nothing when it is not
+ * an executable file); else the first on PATH and in the system directories.
+ */
+export function findRuntimeExecutable(name: 'runc' | 'crun', env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const chosen = env.TUG_OCI_RUNTIME;
+  if (chosen === undefined || chosen === '') return findExecutable(name);
+  const kind = basename(chosen).startsWith('crun') ? 'crun' : 'runc';
+  return kind === name && isAbsolute(chosen) && isExecutableFile(chosen) ? chosen : undefined;
+}
+
 /** runc, or crun where the cgroup layout lets it work; a TugError naming the package otherwise. */
 export function findOciRuntime(facts?: Pick<MachineFacts, 'cgroup'>): OciRuntimeBinary {
-  const runc = findExecutable('runc');
+  const runc = findRuntimeExecutable('runc');
   if (runc) return { name: 'runc', path: runc };
-  const crun = findExecutable('crun');
+  const crun = findRuntimeExecutable('crun');
   if (crun && facts && crunWorks({ ...(facts as MachineFacts), crun: { path: crun } })) return { name: 'crun', path: crun };
   throw new TugError({
     code: 'container.no-runtime',
