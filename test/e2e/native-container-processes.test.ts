@@ -1,10 +1,13 @@
 // What runs inside a container replica, through the built CLI with real
-// containers (`--isolation container`): a health probe that outlives its
-// timeout is killed with everything it started (none accumulate), and a
-// numeric `user:` gets its primary group among its groups, as Docker gives it
-// (the same file run on `--backend docker` is the reference).
+// containers (`--isolation container`): an OOM kill is an `oom` event before
+// its `die` (as Docker sends them) on `tug events`, with exit 137 in ps; a
+// health probe that outlives its timeout is killed with everything it
+// started (none accumulate); a numeric `user:` gets its primary group among
+// its groups, as Docker gives it (the same file run on `--backend docker` is
+// the reference).
+import { spawn } from 'node:child_process';
 import { expect, it } from 'vitest';
-import { tempProject, tug } from '../helpers/cli.js';
+import { tempProject, tug, tugBin } from '../helpers/cli.js';
 import { containerProject, leftovers } from '../helpers/container-cli.js';
 import { describeDocker, ensureTestImage, removeDockerProject, TEST_IMAGE, uniqueDockerProject } from '../helpers/docker.js';
 import { describeIsolation } from '../helpers/isolation.js';
@@ -32,6 +35,47 @@ services:
 const groupsOf = (text: string) => text.trim().split(/\s+/).map(Number).sort((a, b) => a - b);
 
 describeIsolation('native containers: probes and users', () => {
+  it('reports an OOM kill as its own oom event before die on tug events, and exit 137 in ps', async () => {
+    const p = containerProject(`
+services:
+  hog:
+    command: ["/bin/busybox", "sh", "-c", "while [ ! -e /tmp/go ]; do /bin/busybox sleep 0.1; done; exec /bin/busybox tail -c 200000000 /dev/zero"]
+    mem_limit: 16m
+    memswap_limit: 16m
+  marker:
+    command: ["/bin/busybox", "sleep", "600"]
+    init: true
+`);
+    p.ok(['up', '-d']);
+    const events = spawn(process.execPath, [tugBin, '-p', p.project, '--isolation', 'container', 'events', '--json'], { cwd: p.dir, env: { ...process.env, TUG_HOME: p.home }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const ended = new Promise<number | null>((resolve) => events.once('exit', (code) => resolve(code)));
+    let out = '';
+    events.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    const seen = () => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { action: string; service: string; id: string; attributes: Record<string, string> });
+    try {
+      // Listening once a restart of the marker shows (one made before it subscribed would not).
+      await until(() => {
+        if (seen().some((e) => e.service === 'marker' && e.action === 'start')) return true;
+        p.ok(['restart', '-t', '0', 'marker']);
+        return false;
+      }, 'tug events to report the marker\'s restart', 30_000, 500);
+      p.ok(['exec', 'hog', '/bin/busybox', 'touch', '/tmp/go']);
+      await until(() => seen().some((e) => e.service === 'hog' && e.action === 'die'), 'the hog\'s die event', 30_000);
+      const hog = seen().filter((e) => e.service === 'hog').map((e) => e.action);
+      expect(hog.slice(-2)).toEqual(['oom', 'die']);
+      expect(seen().find((e) => e.service === 'hog' && e.action === 'die')!.attributes.exitCode).toBe('137');
+      const row = p.rows().find((r) => r.Service === 'hog')!;
+      expect(row).toMatchObject({ State: 'exited', ExitCode: 137 });
+      expect(p.ok(['ps', '-a', 'hog'])).toMatch(/Exited \(137\).*OOM killed/);
+    } finally {
+      events.kill('SIGINT');
+    }
+    expect(await ended).toBe(130);
+    const recorded = p.recorded();
+    p.ok(['down', '-t', '0']);
+    expect(await leftovers(p.home, p.project, recorded)).toEqual([]);
+  }, 90_000);
+
   it('kills a health probe that outlives its timeout, with what it started: none is left running', async () => {
     const p = containerProject(`
 services:

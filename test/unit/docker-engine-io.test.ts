@@ -106,6 +106,7 @@ describe('events', () => {
   it('engine actions map to replica events; the rest are ignored', () => {
     expect(toAction('start')).toBe('start');
     expect(toAction('destroy')).toBe('remove');
+    expect(toAction('oom')).toBe('oom');
     expect(toAction('health_status: unhealthy')).toBe('health');
     expect(toAction('exec_start: sh')).toBeUndefined();
     expect(toAction('attach')).toBeUndefined();

@@ -245,7 +245,10 @@ export class Replica {
     this.run = undefined;
     this.exitCode = status;
     this.oomKilled = oomKilled;
-    if (oomKilled) this.host.note(`${this.name}: killed by the kernel for lack of memory (OOM), exit ${status}`);
+    if (oomKilled) {
+      this.host.note(`${this.name}: killed by the kernel for lack of memory (OOM), exit ${status}`);
+      this.host.changed(this, 'oom'); // its own event before 'die', as Docker sends it
+    }
     this.finishedAt = new Date().toISOString();
     // During a stop, terminate() gives the rest of the group its grace period.
     if (!this.stopping) run.signalAll('SIGKILL');
