@@ -13,8 +13,9 @@ import { readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
-import { repoRoot, tempDir } from '../helpers/cli.js';
+import { repoRoot, tempDir, tempProject, tug } from '../helpers/cli.js';
 import { containerProject, leftovers } from '../helpers/container-cli.js';
+import { describeDocker, ensureTestImage, removeDockerProject, TEST_IMAGE, uniqueDockerProject } from '../helpers/docker.js';
 import { BUSYBOX, describeIsolation } from '../helpers/isolation.js';
 import { freePort, until } from '../helpers/native-env.js';
 
@@ -193,7 +194,7 @@ services:
 
       // The embedded server stays the nameserver (the project's names resolve); dns: is where it forwards the rest.
       const resolv = p.ok(['exec', 'app', '/bin/busybox', 'cat', '/etc/resolv.conf']);
-      expect(resolv.trim().split('\n')).toEqual([`nameserver ${gateway}`, 'search corp.example', 'options ndots:2 timeout:1']);
+      expect(resolv.trim().split('\n')).toEqual(['search corp.example', `nameserver ${gateway}`, 'options ndots:2 timeout:1']);
       expect(p.ok(['exec', 'plain', '/bin/busybox', 'cat', '/etc/resolv.conf']).trim().split('\n')).toEqual([`nameserver ${gateway}`, 'options ndots:0']);
       const outside = p.ok(['exec', 'app', '/bin/busybox', 'nslookup', 'far.away.example.']);
       expect(outside).toContain('10.99.88.77');
@@ -221,4 +222,36 @@ services:
       await ns.close();
     }
   }, 120_000);
+});
+
+describeDocker('the reference: the same name settings on the docker backend', () => {
+  it('Docker writes resolv.conf and /etc/hosts in the shape asserted above', async () => {
+    await ensureTestImage();
+    const dir = tempProject({
+      'compose.yaml': `
+services:
+  app:
+    command: ${JSON.stringify(SLEEP)}
+    dns_search: [corp.example]
+    dns_opt: ["ndots:2", "timeout:1"]
+    extra_hosts: ["colon.example:10.1.2.3", "equals.example=10.1.2.4", "gateway.example:host-gateway"]
+  plain:
+    command: ${JSON.stringify(SLEEP)}
+`,
+      'docker.yaml': `services:\n  app: {image: ${TEST_IMAGE}}\n  plain: {image: ${TEST_IMAGE}}\n`,
+    });
+    const project = uniqueDockerProject('tugdns');
+    const run = (args: string[]) => tug(['-p', project, '--backend', 'docker', '-f', 'compose.yaml', '-f', 'docker.yaml', ...args], { cwd: dir });
+    try {
+      expect(run(['up', '-d']).code).toBe(0);
+      expect(run(['exec', 'app', '/bin/busybox', 'cat', '/etc/resolv.conf']).stdout.trim().split('\n')).toEqual(['search corp.example', 'nameserver 127.0.0.11', 'options ndots:2 timeout:1']);
+      expect(run(['exec', 'plain', '/bin/busybox', 'cat', '/etc/resolv.conf']).stdout.trim().split('\n')).toEqual(['nameserver 127.0.0.11', 'options ndots:0']);
+      const hosts = run(['exec', 'app', '/bin/busybox', 'cat', '/etc/hosts']).stdout.trim().split('\n');
+      expect(hosts.slice(-4, -1)).toEqual(['10.1.2.3\tcolon.example', '10.1.2.4\tequals.example', expect.stringMatching(/^\d+\.\d+\.\d+\.\d+\tgateway\.example$/)]);
+      expect(hosts.at(-1)).toMatch(/^\d+\.\d+\.\d+\.\d+\t[0-9a-f]{12}$/); // its own address, last
+    } finally {
+      run(['down', '-t', '0']);
+      removeDockerProject(project);
+    }
+  }, 90_000);
 });

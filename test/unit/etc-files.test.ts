@@ -19,13 +19,13 @@ describe('etc files', () => {
     expect(embeddedServerOptions([])).toEqual(['ndots:0']);
     expect(embeddedServerOptions(['timeout:1'])).toEqual(['timeout:1', 'ndots:0']);
     expect(embeddedServerOptions(['ndots:2', 'timeout:1'])).toEqual(['ndots:2', 'timeout:1']);
-    expect(resolvConf({ nameservers: ['10.0.0.1'], search: ['corp.example'], options: ['ndots:2'] })).toBe('nameserver 10.0.0.1\nsearch corp.example\noptions ndots:2\n');
+    expect(resolvConf({ nameservers: ['10.0.0.1'], search: ['corp.example'], options: ['ndots:2'] })).toBe('search corp.example\nnameserver 10.0.0.1\noptions ndots:2\n');
   });
 
   it('network_mode host: the host\'s files, each kind of line replaced only when the service sets it', () => {
     const host = '# generated\nnameserver 10.255.255.53\nnameserver 10.255.255.54\nsearch lan\noptions edns0\n';
     expect(hostResolvConf(host, {})).toBe(host);
-    expect(hostResolvConf(host, { nameservers: ['127.0.0.9'], search: ['corp.example'] })).toBe('# generated\noptions edns0\nnameserver 127.0.0.9\nsearch corp.example\n');
+    expect(hostResolvConf(host, { nameservers: ['127.0.0.9'], search: ['corp.example'] })).toBe('# generated\noptions edns0\nsearch corp.example\nnameserver 127.0.0.9\n');
     expect(hostResolvConf('domain lan\nnameserver 1.1.1.1', { search: ['x.example'] })).toBe('nameserver 1.1.1.1\nsearch x.example\n');
     expect(hostHostsFile('127.0.0.1\tlocalhost', { a: ['10.1.2.3'] })).toBe('127.0.0.1\tlocalhost\n10.1.2.3\ta\n');
     expect(hostHostsFile('127.0.0.1\tlocalhost\n', {})).toBe('127.0.0.1\tlocalhost\n');

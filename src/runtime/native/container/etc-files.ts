@@ -65,9 +65,10 @@ export interface ResolvInput {
   options?: readonly string[];
 }
 
+/** In Docker's order: search, nameservers, options. */
 export function resolvConf(input: ResolvInput): string {
-  const lines = input.nameservers.map((ns) => `nameserver ${ns}`);
-  if (input.search && input.search.length > 0) lines.push(`search ${input.search.join(' ')}`);
+  const lines = input.search && input.search.length > 0 ? [`search ${input.search.join(' ')}`] : [];
+  lines.push(...input.nameservers.map((ns) => `nameserver ${ns}`));
   if (input.options && input.options.length > 0) lines.push(`options ${input.options.join(' ')}`);
   return lines.join('\n') + '\n';
 }
