@@ -209,6 +209,16 @@ function registerRuntimeCommands(program: Command, ctx: CliContext, setExit: (co
     });
 
   program
+    .command('events')
+    .description('print the project\'s replica changes (create, start, oom, die, health...) as they happen, until Ctrl-C')
+    .argument('[services...]')
+    .option('--json', 'one JSON object per line')
+    .action(async (services: string[], opts) => {
+      const { eventsCommand } = await import('./commands/events.js');
+      setExit(await eventsCommand(ctx, services, opts));
+    });
+
+  program
     .command('port')
     .description('print the host address a service\'s private port is published on')
     .argument('<service>')

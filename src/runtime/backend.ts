@@ -24,7 +24,8 @@ export interface BackendCapabilities {
   defaultParallelism: number;
 }
 
-export type ReplicaEventAction = 'create' | 'start' | 'die' | 'restart' | 'health' | 'stop' | 'remove' | 'kill';
+/** Docker's container actions; `oom` comes before the `die` of a replica the kernel killed for lack of memory, as Docker sends it. */
+export type ReplicaEventAction = 'create' | 'start' | 'oom' | 'die' | 'restart' | 'health' | 'stop' | 'remove' | 'kill';
 
 export interface ReplicaEvent {
   action: ReplicaEventAction;

@@ -35,6 +35,10 @@ describe('machine capability report', () => {
     expect(runc.status).toBe('missing');
     expect(runc.fix).toBe('apt-get install runc');
     expect(runc.cost).toMatch(/host process/);
+    // TUG_OCI_RUNTIME naming nothing usable: said so, and how to undo it.
+    const overridden = byId({ ...noRunc, runtimeOverride: '/opt/none/runc' }).runc!;
+    expect(overridden.detail).toBe('TUG_OCI_RUNTIME=/opt/none/runc is not an executable runc or crun');
+    expect(overridden.fix).toBe('apt-get install runc, or unset TUG_OCI_RUNTIME');
   });
 
   it('refuses crun on a hybrid layout whose v2 hierarchy has controllers, and accepts it elsewhere', () => {

@@ -40,6 +40,32 @@ describe('load-time network and limit checks', () => {
     expect(join.location?.line).toBe(9);
   });
 
+  it('refuses name settings beside a network_mode that shares another service\'s (Docker\'s conflicting options), each at its line', () => {
+    const errors = loadErrors({
+      '/proj/compose.yaml': yaml(
+        'services:',
+        '  vpn:',
+        '    command: ["true"]',
+        '  side:',
+        '    command: ["true"]',
+        '    network_mode: "service:vpn"',
+        '    extra_hosts: ["a.example:10.1.1.1"]',
+        '    dns: [10.0.0.53]',
+        '    hostname: side',
+        '  fine:',
+        '    command: ["true"]',
+        '    network_mode: host',
+        '    dns: [10.0.0.53]',
+      ),
+    });
+    expect(errors.map((e) => [e.code, e.path?.join('.'), e.location?.line])).toEqual([
+      ['check.network-mode-conflict', 'services.side.extra_hosts', 7],
+      ['check.network-mode-conflict', 'services.side.dns', 8],
+      ['check.network-mode-conflict', 'services.side.hostname', 9],
+    ]);
+    expect(errors[0]!.message).toBe('service "side": extra_hosts cannot be combined with network_mode: service:vpn, whose name settings it shares');
+  });
+
   it('accepts an address inside its subnet, distinct subnets and a 6m limit', () => {
     expect(
       loadErrors({

@@ -71,6 +71,8 @@ describe('observe from a container listing', () => {
     expect(r).toMatchObject({ id: 'abc', name: 'shop-web-2', project: 'shop', service: 'web', number: 2, oneoff: false, state: 'running', health: 'healthy' });
     expect(r.startedAt).toBe('2024-01-01T00:05:00.000Z');
     expect(r.ports).toEqual([{ hostIp: '0.0.0.0', published: 8080, target: 80, protocol: 'tcp' }]);
+    // The engine lists an exposed, unpublished port without a PublicPort: ps shows it as 443/tcp.
+    expect(r.exposed).toEqual([{ target: 443, protocol: 'tcp' }]);
   });
 
   it('exit code from the status text; "health: starting"', () => {
@@ -107,6 +109,7 @@ describe('events', () => {
   it('engine actions map to replica events; the rest are ignored', () => {
     expect(toAction('start')).toBe('start');
     expect(toAction('destroy')).toBe('remove');
+    expect(toAction('oom')).toBe('oom');
     expect(toAction('health_status: unhealthy')).toBe('health');
     expect(toAction('exec_start: sh')).toBeUndefined();
     expect(toAction('attach')).toBeUndefined();

@@ -67,7 +67,7 @@ describe('toOciConfig', () => {
       ociVersion: '1.0.2',
       process: {
         terminal: false,
-        user: { uid: 0, gid: 0 },
+        user: { uid: 0, gid: 0, additionalGids: [0] },
         args: ['node', 'server.js'],
         env: [
           'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
@@ -155,7 +155,8 @@ describe('toOciConfig', () => {
     );
     expect(config.hostname).toBe('api');
     expect(config.domainname).toBe('example.test');
-    expect(config.process.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [27, 100] });
+    // The primary group leads the supplementary ones, as Docker writes them (`id`: groups=1000,27,100).
+    expect(config.process.user).toEqual({ uid: 1000, gid: 1000, additionalGids: [1000, 27, 100] });
     expect(config.process.env).toContain('HOME=/home/ada');
     expect(config.process.env).toContain('HOSTNAME=api');
     expect(config.process.cwd).toBe('/srv/shop/sub');
@@ -419,6 +420,7 @@ describe('execProcess', () => {
     expect(exec.env).toContain('B=3');
     expect(exec.user).toEqual(base.user);
     expect(exec.capabilities).toEqual(base.capabilities);
-    expect(execProcess(base, { args: ['id'], user: { uid: 7, gid: 8 } }).user).toEqual({ uid: 7, gid: 8 });
+    expect(execProcess(base, { args: ['id'], user: { uid: 7, gid: 8 } }).user).toEqual({ uid: 7, gid: 8, additionalGids: [8] });
+    expect(execProcess(base, { args: ['id'], user: { uid: 7, gid: 8, additionalGids: [5, 8] } }).user).toEqual({ uid: 7, gid: 8, additionalGids: [8, 5] });
   });
 });

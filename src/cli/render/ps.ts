@@ -15,6 +15,28 @@ export function portText(p: PublishedPort): string {
   return `${host}:${p.published}->${p.target}/${p.protocol}`;
 }
 
+/**
+ * The PORTS column as `docker ps` writes it: the ports only exposed first,
+ * consecutive ones of a protocol as one range (`8000-8002/tcp`, a range
+ * ended by a gap printed at once, the open ones after in the order they
+ * began), then the published ones.
+ */
+export function portsText(r: Pick<ObservedReplica, 'ports' | 'exposed'>): string {
+  const done: string[] = [];
+  const open = new Map<string, { first: number; last: number }>();
+  const range = (protocol: string, g: { first: number; last: number }) => `${g.first === g.last ? g.first : `${g.first}-${g.last}`}/${protocol}`;
+  for (const e of [...(r.exposed ?? [])].sort((a, b) => a.target - b.target)) {
+    const group = open.get(e.protocol);
+    if (group && e.target === group.last + 1) group.last = e.target;
+    else {
+      if (group) done.push(range(e.protocol, group));
+      // A Map keeps a key's first insertion order, as Docker's list of group keys does.
+      open.set(e.protocol, { first: e.target, last: e.target });
+    }
+  }
+  return [...done, ...[...open].map(([protocol, g]) => range(protocol, g)), ...r.ports.map(portText)].join(', ');
+}
+
 /** `sizes` (ps --size): bytes per replica ID, undefined for one without a root filesystem of its own. */
 export type ReplicaSizes = Readonly<Record<string, number | undefined>>;
 
@@ -38,7 +60,7 @@ export function psTable(rows: ObservedReplica[], now: number, c: Chalk, sizes?: 
     String(r.restartCount),
     ...(withAddresses ? [addressText(r)] : []),
     ...(sizes ? [sizeText(sizes[r.id])] : []),
-    r.ports.map(portText).join(', '),
+    portsText(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i]!))).join('   ').trimEnd();

@@ -1,8 +1,10 @@
 // Load-time checks of what a runtime would refuse later, tied to the file so
 // the error can point at the line: configured subnets that overlap, an
 // `ipv4_address` outside its network's configured subnet, a memory limit below
-// what a process needs to start (Docker's 6 MiB minimum), and a
-// `network_mode`/`pid`/`ipc` of `service:X` whose X has no replicas to join.
+// what a process needs to start (Docker's 6 MiB minimum), a
+// `network_mode`/`pid`/`ipc` of `service:X` whose X has no replicas to join,
+// and name settings beside a network_mode that takes X's names (Docker's
+// "conflicting options").
 // Pure; facts of the machine (a subnet colliding with a host route) are the
 // backend's preflight.
 import { TugError } from '../errors.js';
@@ -97,6 +99,29 @@ function checkJoins(name: string, svc: ServiceSpec, project: Project, errors: Tu
   }
 }
 
+/**
+ * Sharing X's network means sharing its /etc/hosts, resolv.conf and host
+ * name: settings of these beside it would be silently lost, so Docker's daemon
+ * refuses them ("conflicting options: ... and the network mode").
+ */
+const JOINED_NETWORK_CONFLICTS = ['extra_hosts', 'dns', 'dns_search', 'dns_opt', 'hostname'] as const;
+
+function checkJoinedNetworkConflicts(name: string, svc: ServiceSpec, errors: TugError[]): void {
+  const mode = svc.network_mode;
+  if (typeof mode !== 'string' || !/^(service|container):/.test(mode)) return;
+  for (const field of JOINED_NETWORK_CONFLICTS) {
+    const value: unknown = svc[field];
+    const set = Array.isArray(value) ? value.length > 0 : typeof value === 'object' && value !== null ? Object.keys(value).length > 0 : value !== undefined && value !== '';
+    if (!set) continue;
+    errors.push(new TugError({
+      code: 'check.network-mode-conflict',
+      message: `service "${name}": ${field} cannot be combined with network_mode: ${mode}, whose ${field === 'hostname' ? 'host name' : 'name settings'} it shares`,
+      path: ['services', name, field],
+      hint: `set ${field} on ${mode.slice(mode.indexOf(':') + 1)} instead, or remove it here`,
+    }));
+  }
+}
+
 export function checkNetworksAndLimits(project: Project): TugError[] {
   const errors: TugError[] = [];
   checkSubnets(project, errors);
@@ -104,6 +129,7 @@ export function checkNetworksAndLimits(project: Project): TugError[] {
     checkAddresses(name, svc, project, errors);
     checkMemory(name, svc, errors);
     checkJoins(name, svc, project, errors);
+    checkJoinedNetworkConflicts(name, svc, errors);
   }
   return errors;
 }

@@ -11,6 +11,11 @@ export interface PublishedPort {
   protocol: 'tcp' | 'udp' | 'sctp';
 }
 
+export interface ExposedPort {
+  target: number;
+  protocol: 'tcp' | 'udp' | 'sctp';
+}
+
 export interface ObservedReplica {
   /** Backend identity (the replica name on native, the container ID on docker). */
   id: string;
@@ -44,6 +49,8 @@ export interface ObservedReplica {
   anonymousVolumes?: Record<string, string>;
   /** Its IPv4 address on each network it is attached to (native container mode; engine-side network names). */
   addresses?: { network: string; address: string }[];
+  /** Ports it exposes (`expose:`, an image's EXPOSE) that are not published, while it runs: `ps` shows them as `8080/tcp`. */
+  exposed?: ExposedPort[];
   /** Things about the replica a user should know that its state does not say (e.g. "logs not kept: no space left on device"). */
   notes?: string[];
 }

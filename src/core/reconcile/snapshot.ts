@@ -3,7 +3,7 @@
 // only the backend knows (its id, state, times, exit code, ports, ...) comes
 // in as facts. One builder, so every backend reports the same fields the
 // same way, and a field added to ObservedReplica is added once.
-import type { HealthState, ObservedReplica, PublishedPort, ReplicaState } from './observed.js';
+import type { ExposedPort, HealthState, ObservedReplica, PublishedPort, ReplicaState } from './observed.js';
 import type { ReplicaSpec } from './operations.js';
 
 export interface ReplicaFacts {
@@ -27,6 +27,7 @@ export interface ReplicaFacts {
   anonymousVolumes?: Record<string, string>;
   notes?: string[];
   addresses?: { network: string; address: string }[];
+  exposed?: ExposedPort[];
 }
 
 /** entrypoint ++ command as one line; undefined when the service sets neither. */
@@ -63,5 +64,6 @@ export function snapshotOf(spec: ReplicaSpec, facts: ReplicaFacts): ObservedRepl
   if (facts.anonymousVolumes && Object.keys(facts.anonymousVolumes).length > 0) observed.anonymousVolumes = { ...facts.anonymousVolumes };
   if (facts.notes && facts.notes.length > 0) observed.notes = [...facts.notes];
   if (facts.addresses && facts.addresses.length > 0) observed.addresses = facts.addresses.map((a) => ({ ...a }));
+  if (facts.exposed && facts.exposed.length > 0) observed.exposed = facts.exposed.map((e) => ({ ...e }));
   return observed;
 }

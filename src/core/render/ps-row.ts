@@ -82,7 +82,11 @@ export function psRow(r: ObservedReplica, now: number, size?: { bytes: number | 
     Status: statusText(r, now),
     Health: r.health ?? '',
     ExitCode: r.exitCode ?? 0,
-    Publishers: r.ports.map((p) => ({ URL: p.hostIp || '0.0.0.0', TargetPort: p.target, PublishedPort: p.published, Protocol: p.protocol })),
+    // Exposed-only ports are Publishers too, with no URL and PublishedPort 0; Compose sorts them all by target.
+    Publishers: [
+      ...r.ports.map((p) => ({ URL: p.hostIp || '0.0.0.0', TargetPort: p.target, PublishedPort: p.published, Protocol: p.protocol })),
+      ...(r.exposed ?? []).map((e) => ({ URL: '', TargetPort: e.target, PublishedPort: 0, Protocol: e.protocol })),
+    ].sort((a, b) => a.TargetPort - b.TargetPort),
     Labels: Object.entries(r.labels).map(([k, v]) => `${k}=${v}`).sort().join(','),
     Replica: r.number,
     Restarts: r.restartCount,

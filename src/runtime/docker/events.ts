@@ -29,6 +29,7 @@ interface EngineEvent {
 const ACTIONS: Readonly<Record<string, ReplicaEventAction>> = {
   create: 'create',
   start: 'start',
+  oom: 'oom',
   die: 'die',
   restart: 'restart',
   stop: 'stop',

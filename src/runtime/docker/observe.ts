@@ -4,6 +4,7 @@
 // containers that have stopped (exited, dead, restarting) are inspected, for
 // the exact times `attach` and the dependency waits compare against.
 import type Dockerode from 'dockerode';
+import { exposedOnly } from '../../core/model/exposed-ports.js';
 import { LABEL, parseTargetsLabel } from '../../core/model/labels.js';
 import type { HealthState, ObservedReplica, ObservedState, PublishedPort, ReplicaState } from '../../core/reconcile/observed.js';
 import type { ProjectSummary } from '../backend.js';
@@ -98,6 +99,7 @@ export function fromListing(c: Dockerode.ContainerInfo, now = Date.now()): Obser
   replica.ports = (c.Ports ?? [])
     .filter((p) => p.PublicPort)
     .map((p) => ({ hostIp: p.IP ?? '', published: p.PublicPort, target: p.PrivatePort, protocol: toProtocol(p.Type) }));
+  setExposed(replica, (c.Ports ?? []).filter((p) => !p.PublicPort).map((p) => `${p.PrivatePort}/${p.Type}`));
   replica.image = c.Image;
   replica.command = c.Command;
   setAnonymousVolumes(replica, c.Mounts);
@@ -116,7 +118,9 @@ export function fromInspect(info: Dockerode.ContainerInspectInfo): ObservedRepli
   replica.startedAt = isoOrUndefined(info.State.StartedAt);
   if (state !== 'running') replica.finishedAt = isoOrUndefined(info.State.FinishedAt);
   if (info.State.Pid > 0) replica.pid = info.State.Pid;
-  replica.ports = portsFromInspect(info.NetworkSettings?.Ports as Record<string, { HostIp: string; HostPort: string }[] | null> | undefined);
+  const bindings = info.NetworkSettings?.Ports as Record<string, { HostIp: string; HostPort: string }[] | null> | undefined;
+  replica.ports = portsFromInspect(bindings);
+  setExposed(replica, Object.entries(bindings ?? {}).filter(([, b]) => !b?.some((x) => x.HostPort)).map(([key]) => key));
   replica.image = info.Config.Image;
   replica.command = [info.Path, ...(info.Args ?? [])].join(' ');
   setAnonymousVolumes(replica, info.Mounts);
@@ -167,6 +171,12 @@ function healthFromStatus(status: string | undefined): HealthState | undefined {
   if (status.includes('(unhealthy)')) return 'unhealthy';
   if (status.includes('(healthy)')) return 'healthy';
   return undefined;
+}
+
+/** The engine's exposed-only ports ("8080/tcp" keys) on the replica, as ps shows them. */
+function setExposed(replica: ObservedReplica, keys: string[]): void {
+  const exposed = exposedOnly(keys, replica.ports);
+  if (exposed.length > 0) replica.exposed = exposed;
 }
 
 function portsFromInspect(ports: Record<string, { HostIp: string; HostPort: string }[] | null> | undefined): PublishedPort[] {

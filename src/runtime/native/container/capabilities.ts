@@ -10,6 +10,7 @@ import { parseCgroupMounts } from './cgroups/cgroup-layout.js';
 import { assessMachine, type CapabilityReport, type MachineFacts, type ToolFact } from './capability-report.js';
 import { findExecutable, firstOutputLine } from './executables.js';
 import { findInit } from './init-binary.js';
+import { findRuntimeExecutable } from './oci-runtime.js';
 import { readTextFile } from './read-file.js';
 
 function readNumber(path: string): number | undefined {
@@ -22,7 +23,11 @@ const readText = (path: string): string => readTextFile(path) ?? '';
 
 /** `name` with a version taken from `args` output, shortened by `pick`. */
 function tool(name: string, args: string[], pick: (line: string) => string = (l) => l): ToolFact | undefined {
-  const path = findExecutable(name);
+  return toolAt(findExecutable(name), args, pick);
+}
+
+/** The executable at `path` (undefined: not found) with its version line. */
+function toolAt(path: string | undefined, args: string[], pick: (line: string) => string = (l) => l): ToolFact | undefined {
   if (!path) return undefined;
   const line = firstOutputLine(path, args);
   return line ? { path, version: pick(line) } : { path };
@@ -69,8 +74,8 @@ export function probeMachine(opts: ProbeOptions = {}): MachineFacts {
     maxUserNamespaces: readNumber('/proc/sys/user/max_user_namespaces'),
     unprivilegedUsernsClone: readNumber('/proc/sys/kernel/unprivileged_userns_clone'),
     apparmorRestrictsUserns: readNumber('/proc/sys/kernel/apparmor_restrict_unprivileged_userns'),
-    runc: tool('runc', ['--version'], runtimeVersion),
-    crun: tool('crun', ['--version'], runtimeVersion),
+    runc: toolAt(findRuntimeExecutable('runc'), ['--version'], runtimeVersion),
+    crun: toolAt(findRuntimeExecutable('crun'), ['--version'], runtimeVersion),
     cgroup: {
       layout: cgroupMounts.layout,
       v1Controllers: Object.keys(cgroupMounts.v1).sort(),
@@ -85,6 +90,7 @@ export function probeMachine(opts: ProbeOptions = {}): MachineFacts {
     cc: tool('cc', ['--version']),
     shimBuilt: opts.shimBuilt ?? false,
   };
+  if (process.env.TUG_OCI_RUNTIME) facts.runtimeOverride = process.env.TUG_OCI_RUNTIME;
   if (bridge.ok !== undefined) facts.bridgeVeth = bridge.ok;
   if (bridge.error) facts.bridgeVethError = bridge.error;
   return facts;

@@ -23,6 +23,8 @@ export interface MachineFacts {
   apparmorRestrictsUserns?: number;
   runc?: ToolFact;
   crun?: ToolFact;
+  /** TUG_OCI_RUNTIME, when set: the only runtime looked at. */
+  runtimeOverride?: string;
   cgroup: {
     layout: CgroupLayout;
     /** v1 hierarchies mounted (cpu, memory, pids, ...). */
@@ -144,7 +146,8 @@ function runtimes(f: MachineFacts): Capability[] {
         });
   }
   if (!f.runc && !crunWorks(f)) {
-    out.push({ id: 'runc', title: 'OCI runtime', status: 'missing', detail: 'no runc on PATH, /usr/sbin or /usr/bin', cost: CONTAINER_MODE_LOST, fix: 'apt-get install runc' });
+    const detail = f.runtimeOverride ? `TUG_OCI_RUNTIME=${f.runtimeOverride} is not an executable runc or crun` : 'no runc on PATH, /usr/sbin or /usr/bin';
+    out.push({ id: 'runc', title: 'OCI runtime', status: 'missing', detail, cost: CONTAINER_MODE_LOST, fix: f.runtimeOverride ? 'apt-get install runc, or unset TUG_OCI_RUNTIME' : 'apt-get install runc' });
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { anonDir } from '../engine/mounts.js';
 import { projectPaths, volumeDataDir } from '../home.js';
 import type { CgroupMounts } from './cgroups/cgroup-layout.js';
 import { swapAccounting } from './cgroups/cgroup-files.js';
-import { hostnameFile, hostsFile, resolvConf } from './etc-files.js';
+import { embeddedServerOptions, hostHostsFile, hostnameFile, hostResolvConf, hostsFile, resolvConf, resolveHostGateway, upstreamNameservers } from './etc-files.js';
 import { INIT_TARGET } from './init-binary.js';
 import { readTextFile } from './read-file.js';
 import { replicaCgroup } from './names.js';
@@ -75,23 +75,51 @@ function anonymousDir(home: string, spec: HostReplicaSpec, target: string, names
   return join(anonDir(home, spec.project, spec.name), target.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'root');
 }
 
-function writeEtcFiles(dir: string, spec: HostReplicaSpec, etc: EtcInput): Record<string, string> {
+/** The init pid of the replica whose network namespace this one joins (`network_mode: service:X`), from its namespace path. */
+function joinedInit(network: NetworkNamespace): number | undefined {
+  const m = network.kind === 'path' ? /^\/proc\/(\d+)\/ns\/net$/.exec(network.path) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+
+/**
+ * Docker's files for each network mode: on a project network, generated ones
+ * naming the embedded server; sharing another replica's network, that
+ * replica's own files (read through its root, as it sees them); on the host's
+ * network, the host's with the service's settings applied; with none, the
+ * `dns` servers themselves (no embedded server is reachable).
+ */
+function writeEtcFiles(dir: string, spec: HostReplicaSpec, etc: EtcInput, network: NetworkNamespace): Record<string, string> {
   const files: Record<string, string> = {
     '/etc/hostname': join(dir, 'hostname'),
     '/etc/hosts': join(dir, 'hosts'),
     '/etc/resolv.conf': join(dir, 'resolv.conf'),
   };
   const svc = spec.service_spec;
+  const joined = joinedInit(network);
+  if (joined !== undefined) {
+    for (const [inside, outside] of Object.entries(files)) writeFileSync(outside, readTextFile(`/proc/${joined}/root${inside}`) ?? '');
+    return files;
+  }
+  const dns = { nameservers: stringList(svc.dns), search: stringList(svc.dns_search), options: stringList(svc.dns_opt) };
+  const extraHosts = (typeof svc.extra_hosts === 'object' && svc.extra_hosts !== null ? svc.extra_hosts : {}) as Record<string, string[]>;
   if (etc.kind === 'host') {
-    for (const [inside, outside] of Object.entries(files)) writeFileSync(outside, readTextFile(inside) ?? '');
+    writeFileSync(files['/etc/hostname']!, readTextFile('/etc/hostname') ?? '');
+    // The host itself is the gateway of the host's network.
+    writeFileSync(files['/etc/hosts']!, hostHostsFile(readTextFile('/etc/hosts') ?? '', resolveHostGateway(extraHosts, '127.0.0.1')));
+    writeFileSync(files['/etc/resolv.conf']!, hostResolvConf(readTextFile('/etc/resolv.conf') ?? '', dns));
     return files;
   }
   const hostname = hostnameOf(spec, []);
-  const extraHosts = (typeof svc.extra_hosts === 'object' && svc.extra_hosts !== null ? svc.extra_hosts : {}) as Record<string, string[]>;
-  const list = (v: unknown) => (Array.isArray(v) ? v.map(String) : []);
+  // The embedded server listens on the gateway, which is the host's address on that network.
+  const embedded = etc.nameservers[0];
   writeFileSync(files['/etc/hostname']!, hostnameFile(hostname));
-  writeFileSync(files['/etc/hosts']!, hostsFile({ hostname, domainname: typeof svc.domainname === 'string' ? svc.domainname : undefined, addresses: etc.addresses, extraHosts }));
-  writeFileSync(files['/etc/resolv.conf']!, resolvConf({ nameservers: etc.nameservers, search: list(svc.dns_search), options: list(svc.dns_opt) }));
+  writeFileSync(files['/etc/hosts']!, hostsFile({ hostname, domainname: typeof svc.domainname === 'string' ? svc.domainname : undefined, addresses: etc.addresses, extraHosts: resolveHostGateway(extraHosts, embedded) }));
+  const resolv = embedded !== undefined
+    ? { nameservers: etc.nameservers, search: dns.search, options: embeddedServerOptions(dns.options) }
+    : { ...dns, nameservers: dns.nameservers.length > 0 ? dns.nameservers : upstreamNameservers(readTextFile('/etc/resolv.conf') ?? '') };
+  writeFileSync(files['/etc/resolv.conf']!, resolvConf(resolv));
   return files;
 }
 
@@ -156,7 +184,7 @@ export function writeBundle(spec: HostReplicaSpec, inputs: BundleInputs): Contai
       anonymous: (target) => anonymousDir(inputs.home, spec, target, inputs.anonymousVolumes),
     },
     grantSources: materializeGrants(dir, grants),
-    etcFiles: writeEtcFiles(dir, spec, inputs.etc),
+    etcFiles: writeEtcFiles(dir, spec, inputs.etc, inputs.network),
     inheritedMounts: inputs.inheritedMounts,
   };
   const targets: MountTarget[] = replicaMounts(spec, grants, mountCtx, sink).map((m) => ({ path: m.destination, kind: kindOf(m) }));
@@ -174,8 +202,11 @@ export function writeBundle(spec: HostReplicaSpec, inputs: BundleInputs): Contai
     },
   );
   const cgroupsPath = replicaCgroup(inputs.home, spec.project, spec.name);
+  const joined = joinedInit(inputs.network);
   const { config, notes } = toOciConfig(spec, {
     rootfs,
+    // Sharing a replica's network means sharing its host name too, as Docker does.
+    hostname: joined === undefined ? undefined : readTextFile(mountCtx.etcFiles['/etc/hostname']!)?.trim() || undefined,
     user,
     mounts: mountCtx,
     grants,

@@ -48,6 +48,8 @@ export type NetworkNamespace =
 
 export interface OciContext {
   rootfs: RootfsView;
+  /** The host name of the replica whose network this one shares (`network_mode: service:X`). */
+  hostname?: string;
   /** Resolved from the replica's own /etc/passwd and /etc/group, group_add included. */
   user: { uid: number; gid: number; additionalGids: number[]; home?: string };
   mounts: MountContext;
@@ -69,6 +71,15 @@ export interface OciResult {
 
 function configError(spec: ReplicaSpec, field: string, message: string, hint?: string): TugError {
   return new TugError({ code: 'container.config', message: `service ${spec.service}: ${message}`, path: ['services', spec.service, field], hint });
+}
+
+/**
+ * The supplementary groups a process gets: its primary group first, then the
+ * others, as Docker's daemon writes them (`id` shows `groups=1000` for
+ * `user: 1000:1000`, not an empty list).
+ */
+export function supplementaryGroups(gid: number, additional: readonly number[] = []): number[] {
+  return [gid, ...additional.filter((g) => g !== gid)];
 }
 
 /** Docker's rule: the service's entrypoint replaces the image's and drops its CMD; a command replaces CMD. */
@@ -114,7 +125,7 @@ export function toOciConfig(spec: ReplicaSpec, ctx: OciContext): OciResult {
   const sink: TugError[] = [];
   const notes: string[] = [];
   const privileged = svc.privileged === true;
-  const hostname = hostnameOf(spec, sink);
+  const hostname = ctx.hostname ?? hostnameOf(spec, sink);
 
   let args = processArgs(spec, ctx.rootfs);
   if (args.length === 0) {
@@ -140,7 +151,7 @@ export function toOciConfig(spec: ReplicaSpec, ctx: OciContext): OciResult {
     capabilities: capabilitySet(spec.service, svc, sink),
     noNewPrivileges: security.noNewPrivileges,
   };
-  if (ctx.user.additionalGids.length > 0) process.user.additionalGids = [...ctx.user.additionalGids];
+  process.user.additionalGids = supplementaryGroups(ctx.user.gid, ctx.user.additionalGids);
   const limits = rlimits(spec.service, svc.ulimits, sink);
   if (limits) process.rlimits = limits;
   if (typeof svc.oom_score_adj === 'number') process.oomScoreAdj = svc.oom_score_adj;
@@ -190,6 +201,6 @@ export interface ExecRequest {
 export function execProcess(base: OciProcess, req: ExecRequest): OciProcess {
   const env = new Map(base.env.map((kv) => [kv.slice(0, kv.indexOf('=')), kv] as const));
   for (const [k, v] of Object.entries(req.env ?? {})) env.set(k, `${k}=${v}`);
-  const user = req.user ? { uid: req.user.uid, gid: req.user.gid, ...(req.user.additionalGids?.length ? { additionalGids: req.user.additionalGids } : {}) } : base.user;
+  const user = req.user ? { uid: req.user.uid, gid: req.user.gid, additionalGids: supplementaryGroups(req.user.gid, req.user.additionalGids) } : base.user;
   return { ...base, args: [...req.args], env: [...env.values()], cwd: req.cwd ? posix.resolve(base.cwd, req.cwd) : base.cwd, user };
 }

@@ -5,15 +5,16 @@
 // that project and nobody else's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
 import { exitStatus, signalNumberOf } from '../../../core/model/signals.js';
 import { sleep } from '../../../timers.js';
 import { crunWorks, type MachineFacts } from './capability-report.js';
-import { findExecutable, firstOutputLine } from './executables.js';
+import { findExecutable, firstOutputLine, isExecutableFile } from './executables.js';
 import { held } from './container-run.js';
 import type { OciProcess } from './oci-spec.js';
+import { readTextFile } from './read-file.js';
 import { firstProblem, runTool } from './run-tool.js';
 
 export interface OciRuntimeBinary {
@@ -30,11 +31,23 @@ export interface ContainerState {
   bundle: string;
 }
 
+/**
+ * Where the runtime `name` is: TUG_OCI_RUNTIME, when set, names the one file
+ * to use (crun when its name starts so, runc otherwise; nothing when it is not
+ * an executable file); else the first on PATH and in the system directories.
+ */
+export function findRuntimeExecutable(name: 'runc' | 'crun', env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const chosen = env.TUG_OCI_RUNTIME;
+  if (chosen === undefined || chosen === '') return findExecutable(name);
+  const kind = basename(chosen).startsWith('crun') ? 'crun' : 'runc';
+  return kind === name && isAbsolute(chosen) && isExecutableFile(chosen) ? chosen : undefined;
+}
+
 /** runc, or crun where the cgroup layout lets it work; a TugError naming the package otherwise. */
 export function findOciRuntime(facts?: Pick<MachineFacts, 'cgroup'>): OciRuntimeBinary {
-  const runc = findExecutable('runc');
+  const runc = findRuntimeExecutable('runc');
   if (runc) return { name: 'runc', path: runc };
-  const crun = findExecutable('crun');
+  const crun = findRuntimeExecutable('crun');
   if (crun && facts && crunWorks({ ...(facts as MachineFacts), crun: { path: crun } })) return { name: 'crun', path: crun };
   throw new TugError({
     code: 'container.no-runtime',
@@ -63,6 +76,12 @@ export interface ExecHandle {
   stderr: Readable;
   /** The process's exit status (128 + signal when killed). */
   exited: Promise<number>;
+  /**
+   * The process group the command leads inside the container, as the host
+   * numbers it, once the runtime has started it; killing only the runtime's
+   * own process would leave the command (reparented) running.
+   */
+  processGroup(): number | undefined;
 }
 
 export class OciRuntime {
@@ -131,17 +150,28 @@ export class OciRuntime {
    * capabilities). The caller reads stdout/stderr; `exited` gives the status.
    */
   exec(id: string, bundle: string, process: OciProcess, stdin: 'ignore' | 'pipe' = 'ignore'): ExecHandle {
-    const file = join(bundle, `exec-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.json`);
+    const base = join(bundle, `exec-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`);
+    const file = `${base}.json`;
+    const pidFile = `${base}.pid`;
     writeFileSync(file, JSON.stringify(process), { mode: 0o600 });
-    const child = spawn(this.binary.path, [...this.globalArgs, 'exec', '--process', file, checkContainerId(id)], { stdio: [stdin, 'pipe', 'pipe'] });
+    const child = spawn(this.binary.path, [...this.globalArgs, 'exec', '--pid-file', pidFile, '--process', file, checkContainerId(id)], { stdio: [stdin, 'pipe', 'pipe'] });
+    // The runtime makes the process it starts lead a process group of its own (measured with runc 1.1.5).
+    let group: number | undefined;
+    const processGroup = () => {
+      const pid = Number((readTextFile(pidFile) ?? '').trim());
+      group ??= Number.isInteger(pid) && pid > 1 ? pid : undefined;
+      return group;
+    };
     const exited = new Promise<number>((resolve) => {
       child.once('error', () => resolve(127));
       child.once('exit', (code, signal) => {
+        processGroup(); // kept: what the command left in the background may still be there
         rmSync(file, { force: true });
+        rmSync(pidFile, { force: true });
         resolve(exitStatus(code, signal));
       });
     });
-    return { child, stdout: held(child.stdout!), stderr: held(child.stderr!), exited };
+    return { child, stdout: held(child.stdout!), stderr: held(child.stderr!), exited, processGroup };
   }
 }
 

@@ -8,7 +8,7 @@
 import { after } from '../../../timers.js';
 import type { ContainerRun } from '../container/container-run.js';
 import type { ContainerHost, ContainerSlot } from './container-host.js';
-import type { Prober } from './health.js';
+import { execProber } from './health.js';
 import type { LogWriter } from './log-writer.js';
 import type { ExitListener, Run } from './run.js';
 
@@ -25,20 +25,7 @@ export async function startContainerRun(slot: ContainerSlot, ctx: ContainerRunCo
   const started: ContainerRun = await driver.start(slot.bundle);
   ctx.containers.started(slot, started.pid);
   let ended = false;
-  const prober: Prober = (argv, timeoutMs, signal) => {
-    const exec = driver.exec(slot.bundle, { args: [...argv] });
-    exec.stdout.resume();
-    exec.stderr.resume();
-    // Killing `runc exec` ends the wait; what it started dies with the container at the latest.
-    const kill = () => exec.child.kill('SIGKILL');
-    const timer = after(timeoutMs, kill);
-    signal.addEventListener('abort', kill, { once: true });
-    return exec.exited.then((code) => {
-      timer.cancel();
-      signal.removeEventListener('abort', kill);
-      return code === 0;
-    });
-  };
+  const prober = execProber((argv) => driver.exec(slot.bundle, { args: [...argv] }));
   const exitedOnce = started.exited.then(async (exit) => {
     ended = true;
     ctx.containers.stopped(slot);

@@ -3,15 +3,16 @@
 // after start (start_interval while in start_period); status goes starting →
 // healthy on the first success, → unhealthy after `retries` consecutive
 // failures, and failures inside start_period do not count. A probe that outlives
-// `timeout` is killed and counts as a failure. Where a probe runs is the
-// Prober's business: a host process group here (processProber), or inside a
-// container (container-workload.ts).
+// `timeout` is killed, with what it started, and counts as a failure. Where a
+// probe runs is the Prober's business: a host process group (processProber),
+// or an exec inside a container (execProber).
 import { healthTimings, type HealthTimings } from '../../../core/model/timing.js';
 import type { HealthcheckSpec } from '../../../core/model/types.js';
 import type { HealthState } from '../../../core/reconcile/observed.js';
+import type { ExecHandle } from '../container/oci-runtime.js';
 import { signalGroup } from './proc.js';
 import { spawnOutcome, spawnSupervised } from './spawn.js';
-import { after, type Timer } from '../../../timers.js';
+import { after, sleep, type Timer } from '../../../timers.js';
 
 export interface HealthConfig extends HealthTimings {
   argv: string[];
@@ -60,6 +61,42 @@ export function processProber(where: ProbeEnvironment): Prober {
         resolve(code === 0);
       });
     });
+  };
+}
+
+/**
+ * Probes inside a container: each is an exec through the OCI runtime. At the
+ * timeout, or when probing ends, the process group the probe leads inside the
+ * container is killed with the runtime's own process: killing the runtime
+ * alone leaves the probe running, reparented (Docker kills the exec'd
+ * process; its group takes what it started too).
+ */
+export function execProber(start: (argv: readonly string[]) => ExecHandle): Prober {
+  return async (argv, timeoutMs, signal) => {
+    const exec = start(argv);
+    exec.stdout.resume();
+    exec.stderr.resume();
+    let ended = false;
+    const killGroup = () => {
+      const group = exec.processGroup();
+      if (group !== undefined) signalGroup(group, 'SIGKILL');
+      return group !== undefined;
+    };
+    const kill = async () => {
+      // Killed before it says what it started, the runtime may leave that running: give it a moment to say.
+      for (let i = 0; i < 100 && !ended && !killGroup(); i++) await sleep(20);
+      exec.child.kill('SIGKILL');
+    };
+    const timer = after(timeoutMs, () => void kill());
+    const onAbort = () => void kill();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const code = await exec.exited;
+    ended = true;
+    timer.cancel();
+    signal.removeEventListener('abort', onAbort);
+    // What a probe left in the background must not accumulate either.
+    killGroup();
+    return code === 0;
   };
 }
 

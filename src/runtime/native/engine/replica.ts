@@ -24,6 +24,7 @@ import type { ReplicaEventAction } from '../../backend.js';
 import { replicaLogFile } from '../home.js';
 import { allocateAnonymousVolumes, removeAnonymousVolumes } from '../volumes.js';
 import { HealthMonitor, healthConfigOf, type HealthConfig } from './health.js';
+import { exposedOnly } from '../../../core/model/exposed-ports.js';
 import { planLaunch, type LaunchPlan } from './launch.js';
 import { LogWriter } from './log-writer.js';
 import { anonDir } from './mounts.js';
@@ -245,7 +246,10 @@ export class Replica {
     this.run = undefined;
     this.exitCode = status;
     this.oomKilled = oomKilled;
-    if (oomKilled) this.host.note(`${this.name}: killed by the kernel for lack of memory (OOM), exit ${status}`);
+    if (oomKilled) {
+      this.host.note(`${this.name}: killed by the kernel for lack of memory (OOM), exit ${status}`);
+      this.host.changed(this, 'oom'); // its own event before 'die', as Docker sends it
+    }
     this.finishedAt = new Date().toISOString();
     // During a stop, terminate() gives the rest of the group its grace period.
     if (!this.stopping) run.signalAll('SIGKILL');
@@ -402,6 +406,7 @@ export class Replica {
       pid: this.run?.pid,
       health: this.healthConfig ? (this.run?.health?.status ?? this.lastHealth ?? 'starting') : undefined,
       ports: this.ports(),
+      exposed: this.isContainer && this.run ? exposedOnly(this.spec.service_spec.expose, this.ports()) : undefined,
       image: null,
       command: this.plan?.display ?? '',
       anonymousVolumes: this.anonymousVolumes,
