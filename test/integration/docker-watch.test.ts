@@ -109,7 +109,7 @@ describeDocker('tug watch, docker backend', () => {
     await until(async () => (await p.get('/moved.html')).text === 'v2\n', 'the renamed file served');
     await until(async () => (await p.get('/index.html')).status === 404, 'the old name gone');
     await w.next('exec', () => true, seen);
-    await new Promise((r) => setTimeout(r, 300)); // the rename's batches are over
+    await quiet(w); // the rename's batches (and their exec hooks) are over
 
     seen = w.events().length;
     p.write('html/drafts/secret.html', 'draft\n');
@@ -158,3 +158,15 @@ describeDocker('tug watch, docker backend', () => {
     expect(p.containerId('web-1')).toBe(webBefore);
   });
 });
+
+/** Waits until the watch has printed nothing new for a second: every batch in flight is done. */
+async function quiet(w: { events(): unknown[] }): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  let count = w.events().length;
+  let since = Date.now();
+  while (Date.now() - since < 1000) {
+    if (Date.now() > deadline) throw new Error('the watch never went quiet');
+    await new Promise((r) => setTimeout(r, 100));
+    if (w.events().length !== count) [count, since] = [w.events().length, Date.now()];
+  }
+}

@@ -261,7 +261,7 @@ describe('schema: bad files are reported precisely', () => {
     expect(validateSchema({ services: { a: { image: Symbol('x') } } }, locator)[0]!.code).toBe('schema.type');
   });
 
-  it('validates a 1000-service file in a few tens of milliseconds', () => {
+  it('validates a 1000-service file without compiling the schema again (well under a second)', () => {
     const services: Record<string, unknown> = {};
     for (let i = 0; i < 1000; i++) {
       services[`svc${i}`] = {
@@ -281,7 +281,9 @@ describe('schema: bad files are reported precisely', () => {
     const errors = validateSchema({ services }, locator);
     const elapsed = performance.now() - start;
     expect(errors).toEqual([]);
-    expect(elapsed).toBeLessThan(100);
+    // About 20 ms idle and 170 ms on a machine loaded ten times over; compiling the
+    // schema per call, the mistake this guards against, takes seconds.
+    expect(elapsed).toBeLessThan(1000);
   });
 });
 
