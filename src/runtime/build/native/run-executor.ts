@@ -10,7 +10,6 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
 import { resolveUser } from '../../../core/model/user.js';
 import type { ImageStore } from '../../images/store/image-store.js';
@@ -23,6 +22,7 @@ import { startContainer } from '../../native/container/container-run.js';
 import { CGROUP_ROOT, projectCgroup } from '../../native/container/names.js';
 import { findOciRuntime, OciRuntime, type OciRuntimeBinary } from '../../native/container/oci-runtime.js';
 import { serializeOciConfig } from '../../native/container/oci-spec.js';
+import { streamLines } from '../../stream-lines.js';
 import type { RunRequest, RunResult, StepExecutor } from '../interfaces.js';
 import { newRunDir, sweepDeadRuns } from './build-dirs.js';
 import { buildHostsFile, mountPointsOf, runContainerConfig } from './run-config.js';
@@ -82,8 +82,8 @@ export class RunExecutor implements StepExecutor {
     if (req.signal?.aborted) onAbort();
     req.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const out = lines(run.stdout, (l) => req.onOutput(l, 'stdout'));
-      const err = lines(run.stderr, (l) => req.onOutput(l, 'stderr'));
+      const out = streamLines(run.stdout, (l) => req.onOutput(l, 'stdout'));
+      const err = streamLines(run.stderr, (l) => req.onOutput(l, 'stderr'));
       const exit = await run.exited;
       await Promise.all([out, err]);
       return exit.code;
@@ -140,26 +140,4 @@ async function removeCreated(upper: string, created: readonly string[]): Promise
     if (st?.isDirectory()) await rmdir(path).catch(() => undefined);
     else if (st?.isFile() && st.size === 0) await rm(path, { force: true });
   }
-}
-
-function lines(stream: Readable, onLine: (line: string) => void): Promise<void> {
-  return new Promise((resolve) => {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      rest += chunk;
-      let nl: number;
-      while ((nl = rest.indexOf('\n')) >= 0) {
-        onLine(rest.slice(0, nl).replace(/\r$/, ''));
-        rest = rest.slice(nl + 1);
-      }
-    });
-    const end = () => {
-      if (rest !== '') onLine(rest);
-      rest = '';
-      resolve();
-    };
-    stream.once('end', end);
-    stream.once('error', end);
-  });
 }
