@@ -1,8 +1,8 @@
 // `tug build` and `tug builder prune` through the built CLI, on the native
 // backend (runc RUN containers, the image store under a private TUG_HOME):
 // step lines and CACHED on stderr, -q printing only the image ID, the flags
-// (--build-arg, --no-cache), a failing RUN as a located error with exit code
-// 1, prune keeping what the current image needs; and the compose-classic
+// (--build-arg, --no-cache), a failing RUN and a refused build network as
+// located errors with exit code 1, prune keeping what the current image needs; and the compose-classic
 // example builds as its README says.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -67,6 +67,15 @@ describeIsolation('tug build on the native backend', () => {
     expect(r.stderr).toContain('Dockerfile:3');
     expect(r.stderr).toContain('exit code 7');
     expect(r.stderr).toContain('about to fail');
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  }, 60_000);
+
+  it('refuses a build network it cannot give, at its place in the Compose file', () => {
+    const dir = project({ 'compose.yaml': 'services:\n  app:\n    build:\n      context: .\n      network: buildnet\n', Dockerfile: DOCKERFILE, 'note.txt': 'n\n' });
+    const r = tug(['build'], { cwd: dir, env: env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/compose\.yaml:5:\d+ services\.app\.build\.network: build\.network buildnet is not supported/);
+    expect(r.stderr).toContain('hint: set network: host');
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
   }, 60_000);
 

@@ -4,7 +4,7 @@
 // StepExecutor (RUN) or by writing the layer itself (COPY/ADD, WORKDIR),
 // commits the image config and tags it, and reports every step as events.
 import { ConfigErrors, TugError, type SourceLocation } from '../../core/errors.js';
-import { baseKey, stepKey } from '../../core/build/cache-key.js';
+import { baseKey, runNetwork, stepKey } from '../../core/build/cache-key.js';
 import { parseDockerfile } from '../../core/build/dockerfile/parse.js';
 import type { BuildEvent, StepRef } from '../../core/build/events.js';
 import { scratchConfig, type HistoryEntry, type ImageConfig, type Platform } from '../../core/build/image-config.js';
@@ -33,6 +33,8 @@ export interface BuildRequest {
   pull?: boolean;
   shmSize?: number;
   extraHosts?: string[];
+  /** `build.network`: RUN steps without a network but loopback (none), or in the host's network namespace (host). */
+  network?: 'none' | 'host';
   platform: Platform;
   /** How many stages may build at once. */
   parallelism?: number;
@@ -194,7 +196,7 @@ class BuildRun {
       let key: string;
       let produce: () => Promise<LayerDiff>;
       if (op.kind === 'run') {
-        key = stepKey(state.key, op, { run: { extraHosts: this.request.extraHosts } });
+        key = stepKey(state.key, op, { run: { extraHosts: this.request.extraHosts, network: this.request.network } });
         produce = () => this.runCommand(op, state, ref);
       } else if (op.kind === 'copy') {
         const sources = await readCopySources(op, step.location, { context: fromView ? undefined : await this.openContext(), fromView }, this.digester);
@@ -236,7 +238,7 @@ class BuildRun {
       user: op.user,
       workdir: op.workdir,
       files: op.files,
-      network: 'none',
+      network: runNetwork(op, { network: this.request.network }),
       shmSize: this.request.shmSize,
       extraHosts: this.request.extraHosts ?? [],
       signal: this.abort.signal,

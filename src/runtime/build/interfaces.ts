@@ -39,7 +39,8 @@ export interface RunRequest {
   workdir: string;
   /** Files to place read-only (a heredoc script with `#!` at /dev/pipes/NAME). */
   files: InlineFile[];
-  network: 'none';
+  /** none: a network namespace of its own with loopback only; host: the host's network namespace, DNS and hosts file. */
+  network: 'none' | 'host';
   /** Bytes of /dev/shm (`build.shm_size`). */
   shmSize?: number;
   /** `host:ip` lines for /etc/hosts (`build.extra_hosts`). */

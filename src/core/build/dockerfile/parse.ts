@@ -131,7 +131,7 @@ function parseLine(line: LogicalLine, escape: string, errors: TugError[]): Instr
       const command = commandForm(args, fail);
       if (!command) return undefined;
       if (flags.network !== undefined && !['none', 'default'].includes(flags.network)) {
-        return fail(`--network=${flags.network} is not supported`, 'builds run with network none (the default)');
+        return fail(`--network=${flags.network} is not supported`, 'a RUN has the network of the build (build.network: none, the default, or host); to run RUN steps on the host\'s network, set build.network: host');
       }
       return { ...base, kind, command, heredocs: command.form === 'shell' ? line.heredocs : [], network: flags.network };
     }
