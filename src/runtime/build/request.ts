@@ -64,6 +64,7 @@ export async function buildRequestFor(project: string, service: string, svc: Ser
     target: spec.target,
     labels: spec.labels,
     tags: [...new Set(tags)],
+    cacheFrom: Array.isArray(spec.cache_from) ? (spec.cache_from as string[]) : [],
     noCache: invocation.noCache === true || spec.no_cache === true,
     pull: invocation.pull === true || spec.pull === true,
     shmSize: typeof spec.shm_size === 'number' ? spec.shm_size : undefined,

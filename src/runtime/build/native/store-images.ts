@@ -51,10 +51,20 @@ export class StoreImageWriter implements ImageStoreWriter {
         });
       }
     }
+    return this.hold(record, ref);
+  }
+
+  /** Leases the image for this build; its layers may become the built image's. */
+  private async hold(record: ImageRecord, ref: string): Promise<ResolvedImage> {
     await this.lease.add({ images: [record.id], layers: record.layers.map((l) => l.diffId) });
     for (const l of record.layers) this.baseLayers.set(l.diffId, l);
     const config = parseImageConfig((await readBlob(this.store.layout, record.config.digest)).toString('utf8'), `image ${ref}`);
     return { id: record.id, config };
+  }
+
+  async localImage(ref: string): Promise<ResolvedImage | undefined> {
+    const record = (await this.store.findImage(ref).catch(() => undefined))?.record;
+    return record ? this.hold(record, ref) : undefined;
   }
 
   async commitImage(config: ImageConfig): Promise<string> {

@@ -50,6 +50,18 @@ export class StoreLayerStore implements LayerStore {
     return record;
   }
 
+  async adopt(key: string, step: { diffId?: string; created: string }): Promise<LayerRecord | undefined> {
+    const record: LayerRecord = { key, created: step.created };
+    if (step.diffId !== undefined) {
+      await this.lease.add({ layers: [step.diffId] });
+      if (!this.store.hasLayer(step.diffId)) return undefined;
+      record.diffId = step.diffId;
+    }
+    // From now on an ordinary cache entry: the next build finds it without the source image.
+    await this.writeRecord(record);
+    return record;
+  }
+
   async commit(key: string, diff: LayerDiff, created: string): Promise<LayerRecord> {
     const record: LayerRecord = { key, created };
     if (diff.kind !== 'empty') {
@@ -65,9 +77,13 @@ export class StoreLayerStore implements LayerStore {
         if (diff.kind === 'upperdir') await removeRunOf(this.store, diff.path);
       }
     }
-    mkdirSync(buildCacheDir(this.store), { recursive: true, mode: 0o755 });
-    await writeJsonAtomic(this.store.layout, cacheEntryPath(this.store, key), record);
+    await this.writeRecord(record);
     return record;
+  }
+
+  private async writeRecord(record: LayerRecord): Promise<void> {
+    mkdirSync(buildCacheDir(this.store), { recursive: true, mode: 0o755 });
+    await writeJsonAtomic(this.store.layout, cacheEntryPath(this.store, record.key), record);
   }
 
   view(rootfs: Rootfs): Promise<RootfsView> {
