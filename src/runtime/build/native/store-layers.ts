@@ -14,7 +14,6 @@ import { writeJsonAtomic } from '../../images/store/store-lock.js';
 import { TransientLease } from '../../images/store/prune.js';
 import type { LayerDiff, LayerRecord, LayerStore, Rootfs, RootfsView } from '../interfaces.js';
 import { buildCacheDir, buildScratchDir } from './build-dirs.js';
-import { openRootfsView } from './rootfs-view.js';
 
 export function cacheEntryPath(store: ImageStore, key: string): string {
   return join(buildCacheDir(store), `${hexOf(key)}.json`);
@@ -86,7 +85,9 @@ export class StoreLayerStore implements LayerStore {
     await writeJsonAtomic(this.store.layout, cacheEntryPath(this.store, record.key), record);
   }
 
-  view(rootfs: Rootfs): Promise<RootfsView> {
+  async view(rootfs: Rootfs): Promise<RootfsView> {
+    // Overlay mounts (and the unpacker and tar reader behind them) load only when a step misses the cache.
+    const { openRootfsView } = await import('./rootfs-view.js');
     return openRootfsView(this.store, rootfs);
   }
 }
