@@ -92,7 +92,10 @@ export class StoreImageWriter implements ImageStoreWriter {
   }
 
   async tag(imageId: string, ref: string): Promise<void> {
-    await this.store.updateRefs({ [formatReference(parseReference(ref))]: { id: imageId, updated: new Date().toISOString() } });
+    const name = formatReference(parseReference(ref));
+    // A rebuild from the cache names the image it named before: no lock, no write.
+    if ((await this.store.readRefs())[name]?.id === imageId) return;
+    await this.store.updateRefs({ [name]: { id: imageId, updated: new Date().toISOString() } });
   }
 
   /** Where a layer's blob is: built now, a base's, a layer built earlier (its blob is its diff ID), or any stored image's. */
