@@ -1,8 +1,9 @@
 // tug's builder: walks the build plan, stage by stage (independent stages at
 // once, bounded; stages the target does not need skipped), consults the layer
-// cache (then the steps of the cache_from images) for each filesystem step, runs what is missing through the
-// StepExecutor (RUN) or by writing the layer itself (COPY/ADD, WORKDIR),
-// commits the image config and tags it, and reports every step as events.
+// cache (then the steps of the cache_from images) for each filesystem step,
+// runs what is missing through the StepExecutor (RUN) or by writing the layer
+// itself (COPY/ADD, WORKDIR), commits the image config and tags it, and
+// reports every step as events.
 import { ConfigErrors, TugError, type SourceLocation } from '../../core/errors.js';
 import { baseKey, runNetwork, stepKey } from '../../core/build/cache-key.js';
 import { historyComment, type CachedStep } from '../../core/build/cache-sources.js';

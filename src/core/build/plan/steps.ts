@@ -174,7 +174,7 @@ function copyOp(ins: CopyInstruction, state: StageState, lookup: VarLookup, from
   }
   if (ins.kind === 'add') {
     const url = sources.find((s) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^git@/.test(s));
-    if (url) throw valueError(ins, `${url}: downloads are not supported, builds here have no network`, 'download the file beside the Dockerfile and ADD or COPY it from the context');
+    if (url) throw valueError(ins, `${url}: downloads are not supported, tug's builder does not download files`, 'download the file beside the Dockerfile and ADD or COPY it from the context');
   }
   let chmod: number | undefined;
   if (ins.chmod !== undefined) {
