@@ -1,8 +1,8 @@
 // The OCI config.json of a RUN step's container: Docker's defaults for a
 // build container (its capability set, masked paths, device allow-list), no
-// network but loopback (or the host's network namespace, build.network: host), the step's argv, environment, user and working
-// directory, and the few files a build places (heredoc scripts, /etc/hosts
-// for extra_hosts) bound read-only. Pure: the caller resolves the user and
+// network but loopback (or the host's network namespace: build.network host),
+// the step's argv, environment, user and working directory, and the few files
+// a build places (heredoc scripts, /etc/hosts, resolv.conf) bound read-only. Pure: the caller resolves the user and
 // writes the files.
 import { DEFAULT_PATH } from '../../../core/images/container-config.js';
 import { standardMounts } from '../../native/container/oci-mounts.js';
