@@ -4,10 +4,10 @@
 // own /etc/passwd and /etc/group) in its working directory, with no network
 // but loopback, or on the host's network with its resolv.conf and hosts file
 // (build.network: host). Output is streamed line by line. Afterwards the
-// container is deleted (its cgroup with it) and the overlay unmounted; the upper directory
-// is the step's layer, and on failure or interrupt it goes too, so nothing is
-// left: no mount, no cgroup, no runtime state. Mount points runc had to
-// create (an image without /proc) are taken out of the layer again.
+// container is deleted (its cgroup with it) and the overlay unmounted; the
+// upper directory is the step's layer, and on failure or interrupt it goes
+// too, so nothing is left: no mount, no cgroup, no runtime state. Mount points
+// runc had to create (an image without /proc) are taken out of the layer again.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
