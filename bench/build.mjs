@@ -7,11 +7,17 @@
 // images facet calls); docker as `docker build -q` with the classic builder,
 // and with DOCKER_BUILDKIT=1 where the buildx component exists (Docker 20.10
 // from Debian ships without it: then that column says why it is missing).
+// The no-change CLI build is also timed in rounds beside what bounds it from
+// below, each round running every command once so that machine load falls
+// on all of them alike: `node -e 0` (Node's own start), `tug --version` (the
+// CLI's entry alone) and `tug ps` (the CLI with a command and the native
+// backend), and, with TUG_BUILD_BASELINE=<other checkout>/dist/cli/main.js,
+// another tug's no-change build (the before of a change), in a TUG_HOME of its own.
 // Needs root (runc, overlay mounts). Prints medians, writes JSON, never fails on time.
-// Usage: node bench/build.mjs [files=2000] [runs=5]
+// Usage: [TUG_BUILD_BASELINE=…/main.js] node bench/build.mjs [files=2000] [runs=5]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fmt, hasCommand, median, writeResult } from './lib.mjs';
@@ -61,10 +67,35 @@ async function timed(prepare, build) {
 const nothing = () => undefined;
 const tugCli = (...flags) => () => spawnSync(process.execPath, [tugBin, 'build', '-q', ...flags], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8' });
 
-const results = { files, runs, tug: {}, tugInProcess: {}, dockerClassic: {}, dockerBuildkit: {} };
+const results = { files, runs, loadBefore: loadavg(), tug: {}, tugInProcess: {}, dockerClassic: {}, dockerBuildkit: {}, floors: {} };
 results.tug.cold = await timed(freshHome, tugCli());
 results.tug.noChange = await timed(nothing, tugCli());
 results.tug.oneFileChanged = await timed(touchOne, tugCli());
+
+// Rounds: every command once per round, so that load falls on all alike.
+const baseline = process.env.TUG_BUILD_BASELINE;
+const baselineEnv = baseline && { ...process.env, TUG_HOME: join(work, 'home-baseline'), NO_COLOR: '1' };
+if (baseline) {
+  execFileSync(process.execPath, [baseline, 'image', 'load', '-i', baseTar], { env: baselineEnv, stdio: 'ignore' });
+  execFileSync(process.execPath, [baseline, 'build', '-q'], { cwd: dir, env: baselineEnv, stdio: 'ignore' });
+}
+const tugEnv = () => ({ ...process.env, ...env });
+const rounds = {
+  node: () => spawnSync(process.execPath, ['-e', '0']),
+  version: () => spawnSync(process.execPath, [tugBin, '--version'], { env: tugEnv() }),
+  ps: () => spawnSync(process.execPath, [tugBin, 'ps'], { cwd: dir, env: tugEnv() }),
+  build: () => spawnSync(process.execPath, [tugBin, 'build', '-q'], { cwd: dir, env: tugEnv() }),
+  ...(baseline && { baselineBuild: () => spawnSync(process.execPath, [baseline, 'build', '-q'], { cwd: dir, env: baselineEnv }) }),
+};
+const roundSamples = Object.fromEntries(Object.keys(rounds).map((k) => [k, []]));
+for (let i = 0; i < Math.max(runs, 10); i++) {
+  for (const [name, run] of Object.entries(rounds)) {
+    const start = process.hrtime.bigint();
+    const r = run();
+    if (r.status === 0) roundSamples[name].push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+}
+for (const [name, samples] of Object.entries(roundSamples)) results.floors[name] = { median: samples.length ? median(samples) : null, samples };
 
 let store;
 const freshStore = () => {
@@ -101,6 +132,7 @@ if (dockerUp) {
   results.dockerClassic = results.dockerBuildkit = { unavailable: 'no Docker Engine answers' };
 }
 rmSync(work, { recursive: true, force: true });
+results.loadAfter = loadavg();
 
 console.log(`6-step Dockerfile, ${files}-file context, median of ${runs} runs (wall time)`);
 console.log('                                       cold   no change   one file changed');
@@ -109,4 +141,7 @@ row('tug build (CLI)', results.tug);
 row('tug, in-process', results.tugInProcess);
 row('docker build (classic)', results.dockerClassic);
 row('docker build (BuildKit)', results.dockerBuildkit);
+const f = results.floors;
+console.log(`no-change \`tug build\` in rounds of ${f.build.samples.length}: ${fmt(f.build.median)}${baseline ? `, baseline ${fmt(f.baselineBuild?.median)}` : ''}; floors: node -e 0 ${fmt(f.node.median)}, tug --version ${fmt(f.version.median)}, tug ps ${fmt(f.ps.median)}`);
+console.log(`load average before ${results.loadBefore.map((l) => l.toFixed(2)).join(' ')}, after ${results.loadAfter.map((l) => l.toFixed(2)).join(' ')}`);
 writeResult(join(root, 'bench/results/build.json'), results);

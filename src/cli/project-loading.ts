@@ -5,7 +5,7 @@ import type { ProjectSource } from '../api/project.js';
 import type { Project } from '../core/model/types.js';
 import { openProject } from '../host/open-project.js';
 import { projectOptions, warn, type CliContext } from './context.js';
-import { typedProjectName } from './session.js';
+import { rememberLocator, typedProjectName } from './session.js';
 
 export function loadProjectFor(ctx: CliContext, services: string[] = []): Project {
   return loadWithSource(ctx, services).project;
@@ -15,6 +15,7 @@ export function loadProjectFor(ctx: CliContext, services: string[] = []): Projec
 export function loadWithSource(ctx: CliContext, services: string[] = []): { project: Project; source: ProjectSource } {
   const load = () => openProject(projectOptions(ctx, { services }), { cwd: ctx.cwd, env: ctx.env });
   const loaded = load();
+  rememberLocator(loaded.project, loaded.locate);
   for (const w of [...loaded.discoveryWarnings, ...loaded.warnings]) warn(ctx, w);
   return { project: loaded.project, source: { files: loaded.sourceFiles, load } };
 }

@@ -2,7 +2,7 @@
 // sure the backend is closed, and handle interrupts the same way everywhere.
 // Loading the whole project lives in project-loading.ts, imported only by the
 // commands that need it, so ps/logs/exec start fast.
-import { isUserError } from '../core/errors.js';
+import { ConfigErrors, TugError, isUserError, type PathSegment, type SourceLocation } from '../core/errors.js';
 import { acceptTypedProjectName } from '../core/load/project-name.js';
 import { projectNameOf } from '../host/project-sources.js';
 import { engineContext, projectFor } from '../api/engine-context.js';
@@ -61,14 +61,40 @@ export async function withEngine<T>(ctx: CliContext, opts: EngineSessionOptions,
 }
 
 /** The command's project, through the programmatic API (the CLI is built on it): loaded, or by name alone. */
-export function withProject<T>(
+export async function withProject<T>(
   ctx: CliContext,
   opts: EngineSessionOptions,
   model: ProjectModel | string,
   fn: (project: Project) => Promise<T>,
   source?: ProjectSource,
 ): Promise<T> {
-  return withEngine(ctx, opts, (engine) => fn(projectFor(engine, model, source)));
+  try {
+    return await withEngine(ctx, opts, (engine) => fn(projectFor(engine, model, source)));
+  } catch (err) {
+    throw typeof model === 'string' ? err : locatedInFile(err, model);
+  }
+}
+
+type Locator = (path: readonly PathSegment[]) => SourceLocation | undefined;
+const locators = new WeakMap<ProjectModel, Locator>();
+
+/** Remembers where a loaded model's YAML paths are in its files (project-loading.ts calls it). */
+export function rememberLocator(model: ProjectModel, locate: Locator): void {
+  locators.set(model, locate);
+}
+
+/**
+ * Errors about the file that only surface when the project runs (a build
+ * section tug's builder refuses, a Dockerfile that is missing) carry a YAML
+ * path: they get the file:line:column of that path too, as load errors do.
+ */
+function locatedInFile(err: unknown, model: ProjectModel): unknown {
+  const locate = locators.get(model);
+  if (!locate) return err;
+  const located = (e: TugError) => (e.location || !e.path ? e : e.withLocation(locate(e.path)));
+  if (err instanceof TugError) return located(err);
+  if (err instanceof ConfigErrors) return new ConfigErrors(err.errors.map(located));
+  return err;
 }
 
 /** Calls `handler` on every Ctrl-C (and SIGTERM) until disposed; the engine decides what each one means. */

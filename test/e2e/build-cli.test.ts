@@ -1,11 +1,12 @@
 // `tug build` and `tug builder prune` through the built CLI, on the native
 // backend (runc RUN containers, the image store under a private TUG_HOME):
 // step lines and CACHED on stderr, -q printing only the image ID, the flags
-// (--build-arg, --no-cache), a failing RUN as a located error with exit code
-// 1, prune keeping what the current image needs; and the compose-classic
+// (--build-arg, --no-cache), a failing RUN and a refused build network as
+// located errors with exit code 1, prune keeping what the current image needs,
+// cache_from serving a pruned cache; and the compose-classic
 // example builds as its README says.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -70,6 +71,15 @@ describeIsolation('tug build on the native backend', () => {
     expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
   }, 60_000);
 
+  it('refuses a build network it cannot give, at its place in the Compose file', () => {
+    const dir = project({ 'compose.yaml': 'services:\n  app:\n    build:\n      context: .\n      network: buildnet\n', Dockerfile: DOCKERFILE, 'note.txt': 'n\n' });
+    const r = tug(['build'], { cwd: dir, env: env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/compose\.yaml:5:\d+ services\.app\.build\.network: build\.network buildnet is not supported/);
+    expect(r.stderr).toContain('hint: set network: host');
+    expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
+  }, 60_000);
+
   it('prunes the cache no image uses, and with --all everything; refuses to ask without a terminal', () => {
     const dir = project({ Dockerfile: DOCKERFILE, 'note.txt': 'n\n' });
     expect(tug(['build', '--build-arg', 'MSG=old-version'], { cwd: dir, env: env() }).code).toBe(0);
@@ -85,6 +95,24 @@ describeIsolation('tug build on the native backend', () => {
     expect(tug(['build', '--build-arg', 'MSG=old-version'], { cwd: dir, env: env() }).stderr).toContain('| wrote old-version');
     expect(tug(['builder', 'prune', '-f', '--all'], { cwd: dir, env: env() }).code).toBe(0);
     expect(tug(['build', '--build-arg', 'MSG=old-version'], { cwd: dir, env: env() }).stderr).toContain('(0 of 2 steps cached)');
+  }, 120_000);
+
+  it('reuses the steps of a cache_from image after the build cache was pruned', () => {
+    const compose = (image: string, cacheFrom: string[]) => `services:\n  app:\n    image: ${image}\n    build:\n      context: .\n${cacheFrom.length > 0 ? `      cache_from: [${cacheFrom.map((c) => JSON.stringify(c)).join(', ')}]\n` : ''}`;
+    const dir = project({ 'compose.yaml': compose('tug-cache-src:1', []), Dockerfile: DOCKERFILE, 'note.txt': 'cache-from\n' });
+    const write = (text: string) => writeFileSync(join(dir, 'compose.yaml'), text);
+    expect(tug(['build'], { cwd: dir, env: env() }).stderr).toContain('(0 of 2 steps cached)');
+    expect(tug(['builder', 'prune', '-f', '--all'], { cwd: dir, env: env() }).code).toBe(0);
+    write(compose('tug-cache-user:1', ['tug-cache-src:1', 'type=registry,ref=registry.example/app:cache']));
+    const reused = tug(['build'], { cwd: dir, env: env() });
+    expect(reused.code).toBe(0);
+    expect(reused.stderr).toContain('RUN echo "message $MSG" > /msg && echo "wrote $MSG" CACHED');
+    expect(reused.stderr).toContain('COPY note.txt /note.txt CACHED');
+    expect(reused.stderr).toContain('(2 of 2 steps cached)');
+    expect(reused.stderr).toContain('notice: cache_from type=registry,ref=registry.example/app:cache');
+    expect(tug(['builder', 'prune', '-f', '--all'], { cwd: dir, env: env() }).code).toBe(0);
+    write(compose('tug-cache-user:1', []));
+    expect(tug(['build'], { cwd: dir, env: env() }).stderr).toContain('(0 of 2 steps cached)');
   }, 120_000);
 
   it('builds the compose-classic example', () => {

@@ -157,7 +157,7 @@ describeRegistry('native backend: images from a registry (built CLI)', () => {
     const { run } = setup(['services:', '  app: {build: ., command: [sleep, "60"]}'].join('\n'));
     const up = await run(['up', '-d']);
     expect(up.code).toBe(1);
-    expect(up.stderr).toMatch(/error services\.app\.build\.dockerfile: the Dockerfile .*\/Dockerfile does not exist/);
+    expect(up.stderr).toMatch(/error compose\.yaml:2:\d+ services\.app\.build\.dockerfile: the Dockerfile .*\/Dockerfile does not exist/);
     expect(up.stderr).toContain('hint: set build.dockerfile');
     expect(await ps(run, '-a')).toEqual([]);
   });

@@ -25,6 +25,13 @@ export class FakeLayerStore implements LayerStore {
     return this.records.get(key);
   }
 
+  async adopt(key: string, step: { diffId?: string; created: string }): Promise<LayerRecord | undefined> {
+    if (step.diffId !== undefined && !this.tars.has(step.diffId)) return undefined;
+    const record: LayerRecord = { key, created: step.created, ...(step.diffId !== undefined && { diffId: step.diffId }) };
+    this.records.set(key, record);
+    return record;
+  }
+
   async commit(key: string, diff: LayerDiff, created: string): Promise<LayerRecord> {
     this.commits++;
     if (diff.kind === 'upperdir') throw new Error('the fake store takes tar diffs only');
@@ -153,6 +160,11 @@ export class FakeImageStore implements ImageStoreWriter {
     const id = this.tags.get(ref);
     if (!id) throw new Error(`no image ${ref}`);
     return { id, config: structuredClone(this.images.get(id)!) };
+  }
+
+  async localImage(ref: string): Promise<ResolvedImage | undefined> {
+    const id = this.tags.get(ref);
+    return id ? { id, config: structuredClone(this.images.get(id)!) } : undefined;
   }
 
   async commitImage(config: ImageConfig): Promise<string> {

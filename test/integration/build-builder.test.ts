@@ -125,6 +125,29 @@ describeRoot('tug builder', () => {
     expect((await run(SIX_STEPS)).lines.filter((l) => l.includes('CACHED'))).toHaveLength(4);
   });
 
+  it('takes the steps of a cache_from image as hits once the cache is gone, up to the first step that differs', async () => {
+    const first = await run(SIX_STEPS, { tags: ['cache-src:1'] });
+    layers.records.clear();
+    const events: string[] = [];
+    const again = await run(SIX_STEPS, { cacheFrom: ['cache-src:1', 'missing:1', 'type=registry,ref=reg/app:cache'] });
+    expect(again.lines.filter((l) => l.includes('CACHED'))).toHaveLength(4);
+    expect(again.result.imageId).toBe(first.result.imageId);
+    expect(executor.requests).toHaveLength(2);
+    for (const e of again.events) if (e.type === 'notice') events.push(e.message);
+    expect(events).toEqual([
+      "cache_from type=registry,ref=reg/app:cache: a registry cache is BuildKit's, and tug's builder reads only images in its own store (write the image's name alone); building without it",
+      "cache_from missing:1: no such image in tug's image store (pull or build it first); building without it",
+    ]);
+    // A changed file: the COPY's key is not the source's, so it and what follows run again.
+    layers.records.clear();
+    file('lib/util.js', 'export const changed = 1\n');
+    const changed = await run(SIX_STEPS, { cacheFrom: ['cache-src:1'] });
+    expect(changed.lines).toEqual(['web 1/5 DONE FROM base', 'web 2/5 CACHED RUN write /one 1', 'web 3/5 CACHED WORKDIR /app', 'web 4/5 DONE COPY --chown=app:staff . .', 'web 5/5 DONE RUN write /two 2']);
+    // Without cache_from, a pruned cache is a cold build.
+    layers.records.clear();
+    expect((await run(SIX_STEPS)).lines.filter((l) => l.includes('CACHED'))).toEqual([]);
+  });
+
   it('runs every step again with --no-cache', async () => {
     await run(SIX_STEPS);
     const { lines } = await run(SIX_STEPS, { noCache: true });

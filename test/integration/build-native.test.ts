@@ -5,6 +5,8 @@
 // instruction's effect, multi-stage COPY --from, ARG scope, .dockerignore,
 // whiteouts, the cache (all hits, then a miss from the changed COPY on), a
 // failing RUN and an interrupted one leaving nothing behind.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +14,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import type { BuildEvent } from '../../src/core/build/events.js';
 import { TugError } from '../../src/core/errors.js';
 import { parseImageConfig } from '../../src/core/images/image-config.js';
-import type { Project } from '../../src/core/model/types.js';
+import type { BuildSpec, Project } from '../../src/core/model/types.js';
 import { buildScratchDir } from '../../src/runtime/build/native/build-dirs.js';
 import { buildServiceImageResult, type ServiceBuildOptions } from '../../src/runtime/build/native/build-service.js';
 import { prepareReplicaImage } from '../../src/runtime/images/replica-image.js';
@@ -29,11 +31,11 @@ const BASE = 'docker.io/library/tug-build-base:1';
 let home: string;
 let ctx: string;
 let store: ImageStore;
-const project = (): Project => ({
+const project = (build: Partial<BuildSpec> = {}): Project => ({
   name: 'bp',
   workingDir: ctx,
   configFiles: [],
-  services: { web: { build: { context: ctx, dockerfile: 'Dockerfile' } } },
+  services: { web: { build: { context: ctx, dockerfile: 'Dockerfile', ...build } } },
   disabledServices: {},
   networks: {},
   volumes: {},
@@ -47,9 +49,9 @@ function file(rel: string, content: string): void {
   writeFileSync(join(ctx, rel), content);
 }
 
-async function buildWeb(opts: ServiceBuildOptions = {}) {
+async function buildWeb(opts: ServiceBuildOptions = {}, build: Partial<BuildSpec> = {}) {
   const events: BuildEvent[] = [];
-  const result = await buildServiceImageResult(store, project(), 'web', { ...opts, onEvent: (e) => events.push(e) });
+  const result = await buildServiceImageResult(store, project(build), 'web', { ...opts, onEvent: (e) => events.push(e) });
   return { ...result, events };
 }
 
@@ -210,6 +212,31 @@ describeIsolation('native builds with runc and the image store', () => {
     }).catch((e: unknown) => e);
     expect((err as TugError).code).toBe('build.interrupted');
     expect(performance.now() - started).toBeLessThan(10_000);
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
+
+  it('runs RUN steps on the host\'s network with build.network: host, and without a network otherwise', async () => {
+    const server: Server = createServer((_req, res) => res.end('answer from the host\n'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+      file('Dockerfile', ['FROM tug-build-base:1', `RUN busybox wget -q -O /answer ${url}`, 'CMD ["sh"]', ''].join('\n'));
+      const host = await buildWeb({}, { network: 'host' });
+      const img = await openImage(host.imageId);
+      try {
+        expect(img.read('answer')).toBe('answer from the host\n');
+      } finally {
+        await img.close();
+      }
+      // The same step on the default network (loopback of its own) finds no listener; it is not taken from the host build's cache either.
+      const none = (await buildWeb().catch((e: unknown) => e)) as TugError;
+      expect(none).toBeInstanceOf(TugError);
+      expect(none.code).toBe('build.step-failed');
+      file('Dockerfile', ['FROM tug-build-base:1', `RUN --network=none busybox wget -q -O /answer ${url}`, ''].join('\n'));
+      expect(((await buildWeb({}, { network: 'host' }).catch((e: unknown) => e)) as TugError).code).toBe('build.step-failed');
+    } finally {
+      server.close();
+    }
     expect(leftovers()).toEqual([]);
   }, 60_000);
 });

@@ -183,7 +183,7 @@ describe('metadata instructions', () => {
 describe('filesystem steps', () => {
   it('resolves RUN with the current SHELL, USER, WORKDIR and ENV, exec form unexpanded', () => {
     const [shell, exec] = runs('FROM a\nENV GREETING=hi\nUSER app\nWORKDIR /w\nSHELL ["/bin/bash", "-c"]\nRUN echo $GREETING\nRUN ["echo", "$GREETING"]\n');
-    expect(shell).toMatchObject({ argv: ['/bin/bash', '-c', 'echo $GREETING'], user: 'app', workdir: '/w', network: 'none' });
+    expect(shell).toMatchObject({ argv: ['/bin/bash', '-c', 'echo $GREETING'], user: 'app', workdir: '/w', network: 'default' });
     expect(shell!.env).toContain('GREETING=hi');
     expect(exec!.argv).toEqual(['echo', '$GREETING']);
   });

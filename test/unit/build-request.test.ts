@@ -36,14 +36,22 @@ describe('buildRequestFor', () => {
   });
 
   it('refuses what this builder cannot do, every problem at once with its path', async () => {
-    const err = await buildRequestFor('p', 'web', { build: { context: 'https://github.com/x/y.git', network: 'host', secrets: [{ source: 's' }], ssh: ['default'] } }, { platform }).catch((e: unknown) => e);
+    const err = await buildRequestFor('p', 'web', { build: { context: 'https://github.com/x/y.git', network: 'buildnet', secrets: [{ source: 's' }], ssh: ['default'] } }, { platform }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigErrors);
     expect((err as ConfigErrors).errors.map((e) => [e.path?.join('.'), e.message])).toEqual([
       ['services.web.build.context', "build.context https://github.com/x/y.git is a URL: tug's builder builds from a local directory"],
-      ['services.web.build.network', 'build.network host is not supported: builds run without a network'],
+      ['services.web.build.network', "build.network buildnet is not supported: tug's builder runs RUN steps with no network (none, the default) or on the host's (host)"],
       ['services.web.build.secrets', 'build.secrets is not supported'],
       ['services.web.build.ssh', 'build.ssh is not supported'],
     ]);
+  });
+
+  it('takes build.network host for RUN steps, and none or default as no network', async () => {
+    const at = (network?: string) => buildRequestFor('p', 'web', { build: { context: dir, ...(network !== undefined && { network }) } }, { platform }).then((r) => r.network);
+    expect(await at('host')).toBe('host');
+    expect(await at('none')).toBe('none');
+    expect(await at('default')).toBe('none');
+    expect(await at()).toBe('none');
   });
 
   it('says which Dockerfile is missing', async () => {

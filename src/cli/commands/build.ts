@@ -5,9 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { usageError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { loadProjectFor } from '../project-loading.js';
-import { humanSize } from '../render/image-table.js';
 import { interruptController, withProject } from '../session.js';
-import { storeFor } from './image.js';
 
 export interface BuildFlags {
   cache: boolean;
@@ -57,7 +55,8 @@ export async function builderPruneCommand(ctx: CliContext, flags: { force?: bool
     const answer = await rl.question(`This removes ${what}. Continue? [y/N] `).finally(() => rl.close());
     if (!/^y(es)?$/i.test(answer.trim())) return 0;
   }
-  const { pruneBuildCache } = await import('../../runtime/build/native/cache-prune.js');
+  // The image commands' module and the table renderer load only for prune: `tug build` does not need them.
+  const [{ pruneBuildCache }, { storeFor }, { humanSize }] = await Promise.all([import('../../runtime/build/native/cache-prune.js'), import('./image.js'), import('../render/image-table.js')]);
   const report = await pruneBuildCache(storeFor(ctx), { all: flags.all });
   for (const id of report.images) ctx.out(`Deleted image: ${id}\n`);
   ctx.out(`Deleted ${report.entries} cache ${report.entries === 1 ? 'entry' : 'entries'} and ${report.layers} ${report.layers === 1 ? 'layer' : 'layers'}\nTotal reclaimed space: ${humanSize(report.bytes)}\n`);

@@ -7,7 +7,7 @@
 // change no key: a new LABEL does not rebuild the RUN below it (as in BuildKit).
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../model/hash.js';
-import type { StepOp } from './plan/steps.js';
+import type { RunOp, StepOp } from './plan/steps.js';
 
 const VERSION = 'tug-build-cache/v1';
 
@@ -16,6 +16,13 @@ export type BaseKeyInput = { kind: 'scratch' } | { kind: 'image'; imageId: strin
 /** Things of the build (not of the Dockerfile) that change what a RUN does. */
 export interface RunEnvironment {
   extraHosts?: readonly string[];
+  /** `build.network` (BuildKit keys a RUN by its network mode too). */
+  network?: 'none' | 'host';
+}
+
+/** The network a RUN step runs in: its own `--network=none`, else the build's. */
+export function runNetwork(op: Pick<RunOp, 'network'>, run: RunEnvironment = {}): 'none' | 'host' {
+  return op.network === 'none' ? 'none' : (run.network ?? 'none');
 }
 
 export function baseKey(base: BaseKeyInput): string {
@@ -32,7 +39,7 @@ export function stepKey(parent: string, op: StepOp, inputs: { contentHash?: stri
       return digest({
         v: VERSION,
         parent,
-        run: { argv: op.argv, env: op.keyEnv, user: op.user, workdir: op.workdir, network: op.network, files: op.files, extraHosts: inputs.run?.extraHosts ?? [] },
+        run: { argv: op.argv, env: op.keyEnv, user: op.user, workdir: op.workdir, network: runNetwork(op, inputs.run), files: op.files, extraHosts: inputs.run?.extraHosts ?? [] },
       });
     case 'copy':
       return digest({

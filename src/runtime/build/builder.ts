@@ -1,16 +1,19 @@
 // tug's builder: walks the build plan, stage by stage (independent stages at
 // once, bounded; stages the target does not need skipped), consults the layer
-// cache for each filesystem step, runs what is missing through the
-// StepExecutor (RUN) or by writing the layer itself (COPY/ADD, WORKDIR),
-// commits the image config and tags it, and reports every step as events.
+// cache (then the steps of the cache_from images) for each filesystem step,
+// runs what is missing through the StepExecutor (RUN) or by writing the layer
+// itself (COPY/ADD, WORKDIR), commits the image config and tags it, and
+// reports every step as events.
 import { ConfigErrors, TugError, type SourceLocation } from '../../core/errors.js';
-import { baseKey, stepKey } from '../../core/build/cache-key.js';
+import { baseKey, runNetwork, stepKey } from '../../core/build/cache-key.js';
+import { historyComment, type CachedStep } from '../../core/build/cache-sources.js';
 import { parseDockerfile } from '../../core/build/dockerfile/parse.js';
 import type { BuildEvent, StepRef } from '../../core/build/events.js';
 import { scratchConfig, type HistoryEntry, type ImageConfig, type Platform } from '../../core/build/image-config.js';
 import type { BuildArgs } from '../../core/build/plan/args.js';
 import { planStages, type BuildGraph, type StageSpec } from '../../core/build/plan/graph.js';
 import { resolveStage, type PlannedStep, type RunOp } from '../../core/build/plan/steps.js';
+import { cacheSources } from './cache-from.js';
 import { BuildContext } from './context.js';
 import { copyLayerEntries, readCopySources, workdirEntries } from './copy-step.js';
 import { FileDigester, type DigestCache } from './digest.js';
@@ -29,10 +32,14 @@ export interface BuildRequest {
   /** `build.labels`: added to the image's labels. */
   labels?: Record<string, string>;
   tags?: string[];
+  /** `build.cache_from`: images whose tug-built steps serve as cache hits. */
+  cacheFrom?: string[];
   noCache?: boolean;
   pull?: boolean;
   shmSize?: number;
   extraHosts?: string[];
+  /** `build.network`: RUN steps without a network but loopback (none), or in the host's network namespace (host). */
+  network?: 'none' | 'host';
   platform: Platform;
   /** How many stages may build at once. */
   parallelism?: number;
@@ -75,7 +82,8 @@ export async function build(request: BuildRequest, deps: BuilderDeps, emit: (eve
   preflight(graph, request.platform);
   for (const stage of graph.stages) if (!graph.needed.includes(stage.index)) emit({ type: 'stage-skipped', build: name, stage: stage.label });
 
-  const run = new BuildRun(request, deps, graph, emit);
+  const sources = request.cacheFrom && request.cacheFrom.length > 0 && !request.noCache ? await cacheSources(name, request.cacheFrom, deps.images, emit) : new Map<string, CachedStep>();
+  const run = new BuildRun(request, deps, graph, sources, emit);
   const final = await run.all();
   const config: ImageConfig = { ...final.config };
   if (request.labels && Object.keys(request.labels).length > 0) config.config = { ...config.config, Labels: { ...(config.config.Labels ?? {}), ...request.labels } };
@@ -118,6 +126,8 @@ class BuildRun {
     private readonly request: BuildRequest,
     private readonly deps: BuilderDeps,
     private readonly graph: BuildGraph,
+    /** Steps the cache_from images hold, by cache key. */
+    private readonly sources: ReadonlyMap<string, CachedStep>,
     private readonly emit: (event: BuildEvent) => void,
   ) {
     this.digester = new FileDigester(deps.digestCache);
@@ -168,7 +178,7 @@ class BuildRun {
         continue;
       }
       const record = await this.fsStep(step, state, ref(++index, step.text, step.location));
-      const entry: HistoryEntry = { created: record.created, ...step.history };
+      const entry: HistoryEntry = { created: record.created, ...step.history, comment: historyComment(record.key) };
       if (record.diffId === undefined) entry.empty_layer = true;
       history.push(entry);
       state = { ...state, key: record.key, created: record.created, rootfs: record.diffId === undefined ? state.rootfs : { diffIds: [...state.rootfs.diffIds, record.diffId] } };
@@ -194,7 +204,7 @@ class BuildRun {
       let key: string;
       let produce: () => Promise<LayerDiff>;
       if (op.kind === 'run') {
-        key = stepKey(state.key, op, { run: { extraHosts: this.request.extraHosts } });
+        key = stepKey(state.key, op, { run: { extraHosts: this.request.extraHosts, network: this.request.network } });
         produce = () => this.runCommand(op, state, ref);
       } else if (op.kind === 'copy') {
         const sources = await readCopySources(op, step.location, { context: fromView ? undefined : await this.openContext(), fromView }, this.digester);
@@ -206,7 +216,8 @@ class BuildRun {
         produce = () => this.withView(state.rootfs, async (parent) => tarDiff(await workdirEntries(path, parent)));
       }
       if (!this.request.noCache) {
-        const hit = await this.deps.layers.lookup(key);
+        const source = this.sources.get(key);
+        const hit = (await this.deps.layers.lookup(key)) ?? (source && (await this.deps.layers.adopt(key, source)));
         if (hit) {
           this.steps++;
           this.cached++;
@@ -236,7 +247,7 @@ class BuildRun {
       user: op.user,
       workdir: op.workdir,
       files: op.files,
-      network: 'none',
+      network: runNetwork(op, { network: this.request.network }),
       shmSize: this.request.shmSize,
       extraHosts: this.request.extraHosts ?? [],
       signal: this.abort.signal,

@@ -39,7 +39,8 @@ export interface RunRequest {
   workdir: string;
   /** Files to place read-only (a heredoc script with `#!` at /dev/pipes/NAME). */
   files: InlineFile[];
-  network: 'none';
+  /** none: a network namespace of its own with loopback only; host: the host's network namespace, DNS and hosts file. */
+  network: 'none' | 'host';
   /** Bytes of /dev/shm (`build.shm_size`). */
   shmSize?: number;
   /** `host:ip` lines for /etc/hosts (`build.extra_hosts`). */
@@ -85,6 +86,12 @@ export interface RootfsView {
 export interface LayerStore {
   /** The layer a step with this cache key produced before, if it is still kept. */
   lookup(key: string): Promise<LayerRecord | undefined>;
+  /**
+   * Records under `key` a step another image holds (cache_from): its layer,
+   * held for this build, or none for a step that wrote nothing. Undefined when
+   * the layer is no longer in the store.
+   */
+  adopt(key: string, step: { diffId?: string; created: string }): Promise<LayerRecord | undefined>;
   /** Stores a step's diff under `key` (replacing an older one: --no-cache), returning its record. */
   commit(key: string, diff: LayerDiff, created: string): Promise<LayerRecord>;
   view(rootfs: Rootfs): Promise<RootfsView>;
@@ -99,6 +106,8 @@ export interface ResolvedImage {
 export interface ImageStoreWriter {
   /** An image a FROM or COPY --from names; `pull` refreshes it from its registry first. */
   resolveImage(ref: string, options: { platform?: string; pull: boolean }): Promise<ResolvedImage>;
+  /** An image already in the store (cache_from), held for this build; never pulled. */
+  localImage(ref: string): Promise<ResolvedImage | undefined>;
   /** Stores the config (the layers are in the LayerStore already) and returns the image ID. */
   commitImage(config: ImageConfig): Promise<string>;
   tag(imageId: string, ref: string): Promise<void>;

@@ -3,8 +3,8 @@
 // args with command-line overrides, the image tagged `<project>-<service>` when
 // `image:` is absent (as Compose does) plus `build.tags`, and the build-only
 // options. What this builder cannot honour is refused here, each problem with
-// its YAML path, all at once: remote contexts, networks other than none,
-// secrets/ssh/additional contexts, privileged builds.
+// its YAML path, all at once: remote contexts, networks other than none and
+// host, secrets/ssh/additional contexts, privileged builds.
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import { ConfigErrors, TugError } from '../../core/errors.js';
@@ -25,6 +25,9 @@ export interface BuildInvocation {
   signal?: AbortSignal;
 }
 
+/** What build.network may say here: `default` and `none` are the same (loopback only); `host` shares the host's network. */
+const BUILD_NETWORKS = ['default', 'none', 'host'];
+
 const REFUSED: Record<string, string> = {
   secrets: 'build secrets need RUN --mount=type=secret, which tug does not support',
   ssh: 'SSH forwarding needs RUN --mount=type=ssh, which tug does not support',
@@ -42,7 +45,9 @@ export async function buildRequestFor(project: string, service: string, svc: Ser
   if (!spec) throw new TugError({ code: 'build.none', message: `service ${service} has no build section`, path: ['services', service] });
   if (isRemoteContext(spec.context)) refuse('context', `build.context ${spec.context} is a URL: tug's builder builds from a local directory`, 'clone or download it and point context at the directory, or use --backend docker');
   else if (!(await stat(spec.context).then((s) => s.isDirectory(), () => false))) refuse('context', `build.context ${spec.context} is not a directory`);
-  if (spec.network !== undefined && spec.network !== 'none' && spec.network !== 'default') refuse('network', `build.network ${String(spec.network)} is not supported: builds run without a network`, 'remove it, or set network: none');
+  if (spec.network !== undefined && !BUILD_NETWORKS.includes(String(spec.network))) {
+    refuse('network', `build.network ${String(spec.network)} is not supported: tug's builder runs RUN steps with no network (none, the default) or on the host's (host)`, 'set network: host for RUN steps that need the network, or use --backend docker to build on a Docker network');
+  }
   for (const [key, why] of Object.entries(REFUSED)) if (isSet(spec[key])) refuse(key, `build.${key} is not supported`, why);
   if (errors.length > 0) throw errors.length === 1 ? errors[0]! : new ConfigErrors(errors);
 
@@ -59,10 +64,12 @@ export async function buildRequestFor(project: string, service: string, svc: Ser
     target: spec.target,
     labels: spec.labels,
     tags: [...new Set(tags)],
+    cacheFrom: Array.isArray(spec.cache_from) ? (spec.cache_from as string[]) : [],
     noCache: invocation.noCache === true || spec.no_cache === true,
     pull: invocation.pull === true || spec.pull === true,
     shmSize: typeof spec.shm_size === 'number' ? spec.shm_size : undefined,
     extraHosts,
+    network: spec.network === 'host' ? 'host' : 'none',
     platform: invocation.platform,
     parallelism: invocation.parallelism,
     signal: invocation.signal,

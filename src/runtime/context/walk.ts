@@ -2,8 +2,13 @@
 // what the ignore matcher excludes. Ignored directories are not entered unless
 // a `!` rule could re-include something inside them, so a context with an
 // ignored node_modules costs nothing for it.
-import type { Stats } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
+//
+// Listing and lstat are synchronous: a promise per lstat sends every file
+// through libuv's four-thread pool, and for a context of 2,000 small files
+// that walk took 120-220 ms against 10-20 ms this way (the whole of a
+// no-change `tug build` is meant to fit in 200 ms). The generator still
+// yields entry by entry, so its consumers read the tree as it is walked.
+import { lstatSync, readdirSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import type { IgnoreMatcher } from './ignore.js';
 
@@ -17,11 +22,11 @@ export interface ContextEntry {
 
 /** Directories, files and symlinks under `root`, parents before children, names sorted. */
 export async function* walkContext(root: string, matcher: IgnoreMatcher, rel = ''): AsyncGenerator<ContextEntry> {
-  const names = (await readdir(rel === '' ? root : join(root, rel))).sort();
+  const names = readdirSync(rel === '' ? root : join(root, rel)).sort();
   for (const name of names) {
     const childRel = rel === '' ? name : `${rel}/${name}`;
     const path = join(root, childRel);
-    const stat = await lstat(path);
+    const stat = lstatSync(path);
     const excluded = matcher.ignores(childRel);
     if (stat.isDirectory()) {
       if (excluded && !matcher.hasExceptions) continue;

@@ -9,8 +9,7 @@ import { pullDecision } from '../../core/images/pull-policy.js';
 import { formatReference, parseReference } from '../../core/images/reference.js';
 import type { Project, ServiceSpec } from '../../core/model/types.js';
 import type { ImageProgress } from '../backend.js';
-import { pullImage, type PullOptions } from './registry/pull.js';
-import { inParallel } from './store/commit-image.js';
+import type { PullOptions } from './registry/pull.js';
 import type { ImageStore } from './store/image-store.js';
 
 export interface StoreImageOptions {
@@ -66,7 +65,31 @@ export async function prepareStoreImages(store: ImageStore, project: Project, se
       result.failures[service] = err; // its message names the service
     }
   }
-  await inParallel([...pulls.values()], PARALLEL_IMAGES, async ({ services: names, platform }) => {
+  if (pulls.size > 0) await pullAll(store, project, [...pulls.values()], opts, result);
+  // Builds after pulls (a base image may be among them), one at a time: each RUN already uses the machine.
+  for (const service of builds) {
+    if (!opts.builder) {
+      result.failures[service] = new TugError({ code: 'image.build-unsupported', message: `service "${service}" needs a build, and this command does not build`, hint: 'run tug build, or tug up' });
+      continue;
+    }
+    try {
+      result.ids[service] = await opts.builder(service);
+    } catch (err) {
+      if (!(err instanceof TugError)) throw err;
+      result.failures[service] = err;
+    }
+  }
+  return result;
+}
+
+/**
+ * Pulls each distinct image once for the services naming it. The registry
+ * client, the unpacker and tar-stream load only here: `tug build`, and an
+ * `up` whose images are all in the store, never pay for them.
+ */
+async function pullAll(store: ImageStore, project: Project, pulls: { services: string[]; platform?: Platform }[], opts: StoreImageOptions, result: StoreImageResult): Promise<void> {
+  const [{ pullImage }, { inParallel }] = await Promise.all([import('./registry/pull.js'), import('./store/commit-image.js')]);
+  await inParallel(pulls, PARALLEL_IMAGES, async ({ services: names, platform }) => {
     const spec = (project.services[names[0]!] ?? project.disabledServices[names[0]!])!;
     try {
       const { record } = await pullImage(store, spec.image!, {
@@ -82,20 +105,6 @@ export async function prepareStoreImages(store: ImageStore, project: Project, se
       for (const n of names) result.failures[n] = new TugError({ ...err.toInit(), message: `service "${n}": ${err.message}` });
     }
   });
-  // Builds after pulls (a base image may be among them), one at a time: each RUN already uses the machine.
-  for (const service of builds) {
-    if (!opts.builder) {
-      result.failures[service] = new TugError({ code: 'image.build-unsupported', message: `service "${service}" needs a build, and this command does not build`, hint: 'run tug build, or tug up' });
-      continue;
-    }
-    try {
-      result.ids[service] = await opts.builder(service);
-    } catch (err) {
-      if (!(err instanceof TugError)) throw err;
-      result.failures[service] = err;
-    }
-  }
-  return result;
 }
 
 function platformOf(spec: ServiceSpec): Platform | undefined {

@@ -31,7 +31,7 @@ export interface RunInstruction extends Base {
   kind: 'run';
   command: CommandForm;
   heredocs: Heredoc[];
-  /** `--network=none|default` (the only networks a tug build has). */
+  /** `--network=none|default`: none, or the build's own (build.network). */
   network?: string;
 }
 

@@ -31,8 +31,8 @@ const FLAGS: Record<string, Record<string, string | true>> = {
     chown: true,
     chmod: true,
     link: true,
-    checksum: 'ADD --checksum applies to downloads, and builds here have no network',
-    'keep-git-dir': 'ADD of git repositories is not supported: builds here have no network',
+    checksum: 'ADD --checksum applies to downloads, and tug\'s builder does not download',
+    'keep-git-dir': 'ADD of git repositories is not supported: tug\'s builder does not download',
     exclude: 'ADD --exclude is not supported; leave files out with .dockerignore',
   },
   healthcheck: { interval: true, timeout: true, 'start-period': true, 'start-interval': true, retries: true },
@@ -131,7 +131,7 @@ function parseLine(line: LogicalLine, escape: string, errors: TugError[]): Instr
       const command = commandForm(args, fail);
       if (!command) return undefined;
       if (flags.network !== undefined && !['none', 'default'].includes(flags.network)) {
-        return fail(`--network=${flags.network} is not supported`, 'builds run with network none (the default)');
+        return fail(`--network=${flags.network} is not supported`, 'a RUN has the network of the build (build.network: none, the default, or host); to run RUN steps on the host\'s network, set build.network: host');
       }
       return { ...base, kind, command, heredocs: command.form === 'shell' ? line.heredocs : [], network: flags.network };
     }

@@ -30,7 +30,8 @@ export interface RunOp {
   keyEnv: string[];
   user: string;
   workdir: string;
-  network: 'none';
+  /** `RUN --network=none`: none even when the build runs on the host's network; default: the build's (build.network). */
+  network: 'none' | 'default';
   files: InlineFile[];
 }
 
@@ -157,7 +158,7 @@ function runStep(ins: RunInstruction, state: StageState, args: ArgScope, graph: 
   const keyEnv = [...env, ...fromArgs];
   if (!envKeys.has('PATH')) keyEnv.push(DEFAULT_PATH);
   const proxies = PROXY_ARGS.filter((name) => !args.has(name) && givenArg(graph.buildArgs, name) !== undefined).map((name) => `${name}=${givenArg(graph.buildArgs, name)}`);
-  const op: RunOp = { kind: 'run', argv, env: [...keyEnv, ...proxies], keyEnv, user: c.User ?? '', workdir: c.WorkingDir || '/', network: 'none', files };
+  const op: RunOp = { kind: 'run', argv, env: [...keyEnv, ...proxies], keyEnv, user: c.User ?? '', workdir: c.WorkingDir || '/', network: ins.network === 'none' ? 'none' : 'default', files };
   return step(op, `RUN ${ins.command.form === 'exec' ? JSON.stringify(argv) : argv.join(' ')}`);
 }
 
@@ -173,7 +174,7 @@ function copyOp(ins: CopyInstruction, state: StageState, lookup: VarLookup, from
   }
   if (ins.kind === 'add') {
     const url = sources.find((s) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || /^git@/.test(s));
-    if (url) throw valueError(ins, `${url}: downloads are not supported, builds here have no network`, 'download the file beside the Dockerfile and ADD or COPY it from the context');
+    if (url) throw valueError(ins, `${url}: downloads are not supported, tug's builder does not download files`, 'download the file beside the Dockerfile and ADD or COPY it from the context');
   }
   let chmod: number | undefined;
   if (ins.chmod !== undefined) {

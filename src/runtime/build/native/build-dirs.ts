@@ -14,7 +14,6 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ImageStore } from '../../images/store/image-store.js';
-import { unmountLayers } from '../../images/rootfs/overlay.js';
 import { currentIdentity, formatIdentity, isAlive, parseIdentity } from '../../native/proc-identity.js';
 
 export function buildCacheDir(store: ImageStore): string {
@@ -55,6 +54,8 @@ export async function sweepDeadRuns(store: ImageStore, deleteContainer: (stateRo
     // No owner yet: another build is making it right now.
     if (!owner || isAlive(owner)) continue;
     await deleteContainer(join(dir, 'runc'), name).catch(() => undefined);
+    // The overlay code (and the unpacker and tar reader it brings) loads only here: a build from the cache never sweeps.
+    const { unmountLayers } = await import('../../images/rootfs/overlay.js');
     await unmountLayers(join(dir, 'root'));
     await rm(dir, { recursive: true, force: true });
   }

@@ -1,8 +1,8 @@
 // The OCI config.json of a RUN step's container: Docker's defaults for a
 // build container (its capability set, masked paths, device allow-list), no
-// network but loopback, the step's argv, environment, user and working
-// directory, and the few files a build places (heredoc scripts, /etc/hosts
-// for extra_hosts) bound read-only. Pure: the caller resolves the user and
+// network but loopback (or the host's network namespace: build.network host),
+// the step's argv, environment, user and working directory, and the few files
+// a build places (heredoc scripts, /etc/hosts, resolv.conf) bound read-only. Pure: the caller resolves the user and
 // writes the files.
 import { DEFAULT_PATH } from '../../../core/images/container-config.js';
 import { standardMounts } from '../../native/container/oci-mounts.js';
@@ -20,6 +20,8 @@ export interface RunContainerInputs {
   /** Host file → path in the container, bound read-only. */
   files: readonly { source: string; target: string }[];
   cgroupsPath: string;
+  /** host: no network namespace of its own (build.network: host). */
+  network?: 'none' | 'host';
 }
 
 /** The RUN step's environment: PATH and HOME filled in when the image sets none, as Docker's builder does. */
@@ -47,7 +49,7 @@ export function runContainerConfig(input: RunContainerInputs): OciConfig {
     hostname: 'tug-build',
     mounts: [...standardMounts({ shmSize: input.shmSize, privileged: false, hostIpc: false }), ...binds],
     linux: {
-      namespaces: [{ type: 'pid' }, { type: 'network' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
+      namespaces: [{ type: 'pid' }, ...(input.network === 'host' ? [] : [{ type: 'network' as const }]), { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'cgroup' }],
       cgroupsPath: input.cgroupsPath,
       resources: { devices: DEFAULT_DEVICE_RULES },
       maskedPaths: [...MASKED_PATHS],
@@ -56,9 +58,13 @@ export function runContainerConfig(input: RunContainerInputs): OciConfig {
   };
 }
 
-/** /etc/hosts of a build container: loopback names, then `build.extra_hosts` (`host:ip`). */
-export function buildHostsFile(extraHosts: readonly string[]): string {
-  const lines = ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
+/**
+ * /etc/hosts of a build container: loopback names (or, on the host's network,
+ * the host's own hosts file, as Docker gives a host-network container), then
+ * `build.extra_hosts` (`host:ip`).
+ */
+export function buildHostsFile(extraHosts: readonly string[], hostHosts?: string): string {
+  const lines = hostHosts !== undefined ? [hostHosts.trimEnd()] : ['127.0.0.1\tlocalhost', '::1\tlocalhost ip6-localhost ip6-loopback'];
   for (const entry of extraHosts) {
     const i = entry.indexOf(':');
     if (i > 0) lines.push(`${entry.slice(i + 1)}\t${entry.slice(0, i)}`);

@@ -2,15 +2,15 @@
 // one-off runc container whose root is an overlay of the previous layers plus
 // a fresh upper directory, as the step's user (resolved against the image's
 // own /etc/passwd and /etc/group) in its working directory, with no network
-// but loopback. Output is streamed line by line. Afterwards the container is
-// deleted (its cgroup with it) and the overlay unmounted; the upper directory
-// is the step's layer, and on failure or interrupt it goes too, so nothing is
-// left: no mount, no cgroup, no runtime state. Mount points runc had to
-// create (an image without /proc) are taken out of the layer again.
+// but loopback, or on the host's network with its resolv.conf and hosts file
+// (build.network: host). Output is streamed line by line. Afterwards the
+// container is deleted (its cgroup with it) and the overlay unmounted; the
+// upper directory is the step's layer, and on failure or interrupt it goes
+// too, so nothing is left: no mount, no cgroup, no runtime state. Mount points
+// runc had to create (an image without /proc) are taken out of the layer again.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { Readable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
 import { resolveUser } from '../../../core/model/user.js';
 import type { ImageStore } from '../../images/store/image-store.js';
@@ -23,6 +23,7 @@ import { startContainer } from '../../native/container/container-run.js';
 import { CGROUP_ROOT, projectCgroup } from '../../native/container/names.js';
 import { findOciRuntime, OciRuntime, type OciRuntimeBinary } from '../../native/container/oci-runtime.js';
 import { serializeOciConfig } from '../../native/container/oci-spec.js';
+import { streamLines } from '../../stream-lines.js';
 import type { RunRequest, RunResult, StepExecutor } from '../interfaces.js';
 import { newRunDir, sweepDeadRuns } from './build-dirs.js';
 import { buildHostsFile, mountPointsOf, runContainerConfig } from './run-config.js';
@@ -53,7 +54,7 @@ export class RunExecutor implements StepExecutor {
       const user = resolveUser(req.user, await readUserFiles(root), { hint: 'create the user in an earlier RUN (adduser), or use numeric ids ("1000:1000")' });
       await ensureDir(root, req.workdir);
       const files = placeFiles(dir, req);
-      const config = runContainerConfig({ root, argv: req.argv, env: req.env, user, workdir: req.workdir, shmSize: req.shmSize, files, cgroupsPath });
+      const config = runContainerConfig({ root, argv: req.argv, env: req.env, user, workdir: req.workdir, shmSize: req.shmSize, files, cgroupsPath, network: req.network });
       const created = await missingPaths(root, mountPointsOf(config));
       writeFileSync(join(bundle, 'config.json'), serializeOciConfig(config), { mode: 0o600 });
       const exitCode = await this.execute(runtime, id, bundle, req);
@@ -82,8 +83,8 @@ export class RunExecutor implements StepExecutor {
     if (req.signal?.aborted) onAbort();
     req.signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const out = lines(run.stdout, (l) => req.onOutput(l, 'stdout'));
-      const err = lines(run.stderr, (l) => req.onOutput(l, 'stderr'));
+      const out = streamLines(run.stdout, (l) => req.onOutput(l, 'stdout'));
+      const err = streamLines(run.stderr, (l) => req.onOutput(l, 'stderr'));
       const exit = await run.exited;
       await Promise.all([out, err]);
       return exit.code;
@@ -93,10 +94,14 @@ export class RunExecutor implements StepExecutor {
   }
 }
 
-/** Heredoc scripts (and /etc/hosts for extra_hosts) as host files, with the targets they are bound to. */
+/**
+ * Heredoc scripts, /etc/hosts for extra_hosts, and on the host's network its
+ * resolv.conf and hosts file, as host files with the targets they are bound to.
+ */
 function placeFiles(dir: string, req: RunRequest): { source: string; target: string }[] {
   const out: { source: string; target: string }[] = [];
-  if (req.files.length === 0 && req.extraHosts.length === 0) return out;
+  const hostNetwork = req.network === 'host';
+  if (req.files.length === 0 && req.extraHosts.length === 0 && !hostNetwork) return out;
   const filesDir = join(dir, 'files');
   mkdirSync(filesDir, { mode: 0o755 });
   req.files.forEach((f, i) => {
@@ -104,12 +109,27 @@ function placeFiles(dir: string, req: RunRequest): { source: string; target: str
     writeFileSync(source, f.content, { mode: f.mode });
     out.push({ source, target: f.path });
   });
-  if (req.extraHosts.length > 0) {
+  if (req.extraHosts.length > 0 || hostNetwork) {
     const source = join(filesDir, 'hosts');
-    writeFileSync(source, buildHostsFile(req.extraHosts), { mode: 0o644 });
+    writeFileSync(source, buildHostsFile(req.extraHosts, hostNetwork ? hostFile('/etc/hosts') : undefined), { mode: 0o644 });
     out.push({ source, target: '/etc/hosts' });
   }
+  const resolvConf = hostNetwork ? hostFile('/etc/resolv.conf') : undefined;
+  if (resolvConf !== undefined) {
+    const source = join(filesDir, 'resolv.conf');
+    writeFileSync(source, resolvConf, { mode: 0o644 });
+    out.push({ source, target: '/etc/resolv.conf' });
+  }
   return out;
+}
+
+/** One of the host's configuration files, or undefined when it has none. */
+function hostFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 /** WORKDIR's directory, made (0755, root) when a RUN finds it missing, as Docker does. */
@@ -140,26 +160,4 @@ async function removeCreated(upper: string, created: readonly string[]): Promise
     if (st?.isDirectory()) await rmdir(path).catch(() => undefined);
     else if (st?.isFile() && st.size === 0) await rm(path, { force: true });
   }
-}
-
-function lines(stream: Readable, onLine: (line: string) => void): Promise<void> {
-  return new Promise((resolve) => {
-    let rest = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      rest += chunk;
-      let nl: number;
-      while ((nl = rest.indexOf('\n')) >= 0) {
-        onLine(rest.slice(0, nl).replace(/\r$/, ''));
-        rest = rest.slice(nl + 1);
-      }
-    });
-    const end = () => {
-      if (rest !== '') onLine(rest);
-      rest = '';
-      resolve();
-    };
-    stream.once('end', end);
-    stream.once('error', end);
-  });
 }

@@ -51,10 +51,20 @@ export class StoreImageWriter implements ImageStoreWriter {
         });
       }
     }
+    return this.hold(record, ref);
+  }
+
+  /** Leases the image for this build; its layers may become the built image's. */
+  private async hold(record: ImageRecord, ref: string): Promise<ResolvedImage> {
     await this.lease.add({ images: [record.id], layers: record.layers.map((l) => l.diffId) });
     for (const l of record.layers) this.baseLayers.set(l.diffId, l);
     const config = parseImageConfig((await readBlob(this.store.layout, record.config.digest)).toString('utf8'), `image ${ref}`);
     return { id: record.id, config };
+  }
+
+  async localImage(ref: string): Promise<ResolvedImage | undefined> {
+    const record = (await this.store.findImage(ref).catch(() => undefined))?.record;
+    return record ? this.hold(record, ref) : undefined;
   }
 
   async commitImage(config: ImageConfig): Promise<string> {
@@ -82,7 +92,10 @@ export class StoreImageWriter implements ImageStoreWriter {
   }
 
   async tag(imageId: string, ref: string): Promise<void> {
-    await this.store.updateRefs({ [formatReference(parseReference(ref))]: { id: imageId, updated: new Date().toISOString() } });
+    const name = formatReference(parseReference(ref));
+    // A rebuild from the cache names the image it named before: no lock, no write.
+    if ((await this.store.readRefs())[name]?.id === imageId) return;
+    await this.store.updateRefs({ [name]: { id: imageId, updated: new Date().toISOString() } });
   }
 
   /** Where a layer's blob is: built now, a base's, a layer built earlier (its blob is its diff ID), or any stored image's. */

@@ -14,7 +14,6 @@ import { writeJsonAtomic } from '../../images/store/store-lock.js';
 import { TransientLease } from '../../images/store/prune.js';
 import type { LayerDiff, LayerRecord, LayerStore, Rootfs, RootfsView } from '../interfaces.js';
 import { buildCacheDir, buildScratchDir } from './build-dirs.js';
-import { openRootfsView } from './rootfs-view.js';
 
 export function cacheEntryPath(store: ImageStore, key: string): string {
   return join(buildCacheDir(store), `${hexOf(key)}.json`);
@@ -50,6 +49,18 @@ export class StoreLayerStore implements LayerStore {
     return record;
   }
 
+  async adopt(key: string, step: { diffId?: string; created: string }): Promise<LayerRecord | undefined> {
+    const record: LayerRecord = { key, created: step.created };
+    if (step.diffId !== undefined) {
+      await this.lease.add({ layers: [step.diffId] });
+      if (!this.store.hasLayer(step.diffId)) return undefined;
+      record.diffId = step.diffId;
+    }
+    // From now on an ordinary cache entry: the next build finds it without the source image.
+    await this.writeRecord(record);
+    return record;
+  }
+
   async commit(key: string, diff: LayerDiff, created: string): Promise<LayerRecord> {
     const record: LayerRecord = { key, created };
     if (diff.kind !== 'empty') {
@@ -65,12 +76,18 @@ export class StoreLayerStore implements LayerStore {
         if (diff.kind === 'upperdir') await removeRunOf(this.store, diff.path);
       }
     }
-    mkdirSync(buildCacheDir(this.store), { recursive: true, mode: 0o755 });
-    await writeJsonAtomic(this.store.layout, cacheEntryPath(this.store, key), record);
+    await this.writeRecord(record);
     return record;
   }
 
-  view(rootfs: Rootfs): Promise<RootfsView> {
+  private async writeRecord(record: LayerRecord): Promise<void> {
+    mkdirSync(buildCacheDir(this.store), { recursive: true, mode: 0o755 });
+    await writeJsonAtomic(this.store.layout, cacheEntryPath(this.store, record.key), record);
+  }
+
+  async view(rootfs: Rootfs): Promise<RootfsView> {
+    // Overlay mounts (and the unpacker and tar reader behind them) load only when a step misses the cache.
+    const { openRootfsView } = await import('./rootfs-view.js');
     return openRootfsView(this.store, rootfs);
   }
 }

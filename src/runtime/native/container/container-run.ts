@@ -14,6 +14,7 @@ import { basename, join } from 'node:path';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
 import { after } from '../../../timers.js';
+import { streamLines } from '../../stream-lines.js';
 import { watchDir } from '../fs-wait.js';
 import { lastRuntimeError, signalNumber, type OciRuntime } from './oci-runtime.js';
 import { exitStatus } from '../../../core/model/signals.js';
@@ -95,7 +96,7 @@ function startWithShim(opts: StartOptions, shim: string, logArgs: string[], pidF
       timer.cancel();
       reject(startFailure(opts.id, err.message));
     });
-    readLines(child.stdio[3] as Readable, (line) => {
+    void streamLines(child.stdio[3] as Readable, (line) => {
       const [word, value] = line.split(' ');
       const n = Number(value);
       if (word === 'pid' && !started) {
@@ -183,17 +184,4 @@ export function held(stream: Readable): Readable {
   const keep = new PassThrough();
   stream.pipe(keep);
   return keep;
-}
-
-function readLines(stream: Readable, onLine: (line: string) => void): void {
-  let buffered = '';
-  stream.setEncoding('utf8');
-  stream.on('data', (chunk: string) => {
-    buffered += chunk;
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      onLine(buffered.slice(0, nl));
-      buffered = buffered.slice(nl + 1);
-    }
-  });
 }
