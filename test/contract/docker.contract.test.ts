@@ -1,7 +1,8 @@
 // The backend contract on a real Docker Engine, with the local busybox image
 // (imported from the host, never pulled). Each test has its own project;
 // cleanup removes everything labelled with it, whatever the test left.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -123,6 +124,40 @@ describeDocker('docker backend: engine specifics', () => {
     ]);
   });
 
+  it('build.cache_from serves the steps of an image that has lost its build history (loaded from an archive)', async () => {
+    const name = project();
+    const dir = mkdtempSync(join(tmpdir(), 'tug-build-'));
+    const docker = await testDocker();
+    const seed = `${name}-seed:1`;
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nRUN echo ${name} > /stamp\n`);
+      const build = (image: string, cache_from?: string[]) => {
+        const lines: string[] = [];
+        const model = projectLiteral({ name, workingDir: dir, services: { app: { image, build: { context: dir, ...(cache_from ? { cache_from } : {}) } } } });
+        return backend.images!.prepare(model, ['app'], { build: 'always', onProgress: (p) => lines.push(p.status) }).then(() => lines.join('\n'));
+      };
+      await build(seed);
+      // The image as a pull brings it: the same layers and history, but no parent link for
+      // the builder's local cache to follow (an archive without manifest.json's Parent).
+      const unpacked = join(dir, 'saved');
+      mkdirSync(unpacked);
+      run('sh', ['-c', 'docker save "$0" | tar -x -C "$1"', seed, unpacked]);
+      const manifest = JSON.parse(readFileSync(join(unpacked, 'manifest.json'), 'utf8')) as Record<string, unknown>[];
+      for (const entry of manifest) delete entry.Parent;
+      writeFileSync(join(unpacked, 'manifest.json'), JSON.stringify(manifest));
+      await docker.getImage(seed).remove({ force: true });
+      run('sh', ['-c', 'tar -c -C "$0" . | docker load -q', unpacked]);
+      // Without it named, its steps run again; with it, they serve. Each leaves a link the
+      // builder's local cache would follow, so the image the first made is removed first.
+      expect(await build(`${name}-app`)).not.toContain('Using cache');
+      await docker.getImage(`${name}-app`).remove({ force: true });
+      expect(await build(`${name}-app`, [seed, 'type=registry,ref=elsewhere/cache'])).toContain('Using cache');
+    } finally {
+      for (const image of [seed, `${name}-app`]) await docker.getImage(image).remove({ force: true }).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('prepareImages builds a build-only service as <project>-<service> and reports a failing step', async () => {
     const name = project();
     const dir = mkdtempSync(join(tmpdir(), 'tug-build-'));
@@ -151,3 +186,8 @@ describeDocker('docker backend: engine specifics', () => {
     }
   });
 });
+
+function run(command: string, args: string[]): void {
+  const r = spawnSync(command, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${r.stderr}`);
+}

@@ -4,6 +4,7 @@
 // to the image ID per service, which the planner compares to decide recreates.
 import type { Readable } from 'node:stream';
 import type Dockerode from 'dockerode';
+import { parseCacheFrom } from '../../core/build/cache-sources.js';
 import { TugError, throwIfAny } from '../../core/errors.js';
 import { isRemoteContext } from '../../core/load/normalize/paths.js';
 import type { BuildSpec, Project, ServiceSpec } from '../../core/model/types.js';
@@ -137,6 +138,10 @@ export async function buildImage(
   if (build.labels && Object.keys(build.labels).length > 0) query.labels = build.labels;
   if (build.no_cache === true) query.nocache = true;
   if (build.pull === true) query.pull = true;
+  // The classic builder takes plain image names (a JSON list; docker-modem would send an
+  // array as repeated keys); BuildKit's type=… forms mean nothing to it.
+  const cacheFrom = parseCacheFrom(Array.isArray(build.cache_from) ? (build.cache_from as string[]) : []).images;
+  if (cacheFrom.length > 0) query.cachefrom = JSON.stringify(cacheFrom);
   if (typeof build.network === 'string') query.networkmode = build.network;
   if (typeof build.shm_size === 'number') query.shmsize = build.shm_size;
   let body: Readable | undefined;
