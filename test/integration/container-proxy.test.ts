@@ -152,9 +152,9 @@ describe('published ports as listeners', () => {
         ],
       }),
     ).toEqual([
-      { protocol: 'tcp', hostIp: '0.0.0.0', candidates: [80], target: 8080 },
-      { protocol: 'tcp', hostIp: '127.0.0.1', candidates: [9000, 9001, 9002], target: 8080 },
-      { protocol: 'udp', hostIp: '0.0.0.0', candidates: [0], target: 53 },
+      { protocol: 'tcp', hostIp: '0.0.0.0', candidates: [80], target: 8080, own: false, index: 0 },
+      { protocol: 'tcp', hostIp: '127.0.0.1', candidates: [9000, 9001, 9002], target: 8080, own: true, index: 1 },
+      { protocol: 'udp', hostIp: '0.0.0.0', candidates: [0], target: 53, own: false, index: 2 },
     ]);
     expect(() => planListeners('web', { ports: [{ mode: 'ingress', target: 1, protocol: 'sctp' }] })).toThrow(/SCTP/);
   });

@@ -9,7 +9,7 @@
 import { TugError } from '../../../core/errors.js';
 import type { PublishedPort } from '../../../core/reconcile/observed.js';
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
-import { publishedCandidates } from '../../../core/model/port-range.js';
+import { replicaCandidates } from '../../../core/model/port-range.js';
 import { TcpProxy } from '../container/proxy/tcp-proxy.js';
 import type { ConnectionBudget } from './forward-budget.js';
 
@@ -31,9 +31,10 @@ export function planPorts(spec: ReplicaSpec): PortPlan {
   for (const port of spec.service_spec.ports ?? []) {
     const hostIp = port.host_ip ?? '0.0.0.0';
     // No published port: Docker picks a random one; here the replica binds target itself.
-    const candidates = port.published ? publishedCandidates(port.published) : [port.target];
-    if (!candidates) throw new TugError({ code: 'engine.port', message: `service ${spec.service}: invalid published port "${port.published}"` });
-    if (candidates.includes(port.target)) {
+    // A range: the replica's own port of it (the preflight made sure there is one).
+    const candidates = port.published ? replicaCandidates(port.published, spec.number) : [port.target];
+    if (!candidates) throw new TugError({ code: 'engine.port', message: `service ${spec.service}: no port of "${port.published}" for replica ${spec.number}` });
+    if (candidates[0] === port.target) {
       plan.published.push({ hostIp, published: port.target, target: port.target, protocol: port.protocol });
       continue;
     }
