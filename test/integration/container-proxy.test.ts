@@ -10,6 +10,7 @@ import type { ProxyBackend } from '../../src/runtime/native/container/proxy/back
 import { planListeners } from '../../src/runtime/native/container/proxy/port-plan.js';
 import { TcpProxy } from '../../src/runtime/native/container/proxy/tcp-proxy.js';
 import { UdpProxy } from '../../src/runtime/native/container/proxy/udp-proxy.js';
+import { ConnectionBudget } from '../../src/runtime/native/engine/forward-budget.js';
 import { freePort, until } from '../helpers/native-env.js';
 
 const closers: (() => unknown)[] = [];
@@ -138,6 +139,24 @@ describe('UDP port proxy', () => {
     expect(proxy.connections).toBe(1);
     expect(await one.send('w', proxy.port)).toBe('b:w');
     await until(() => proxy.connections === 0, 'idle sessions to end', 2_000, 50);
+  });
+  it('takes a slot of the engine\'s forwarding budget per session: past it a new client\'s datagrams are dropped until a slot is free', async () => {
+    const a = await udpEcho('a');
+    const budget = new ConnectionBudget({ maxConnections: 1, idleMs: 60_000 }, () => undefined);
+    const proxy = await UdpProxy.open({ service: 'dns', hostIp: '127.0.0.1', candidates: [0], idleTimeoutMs: 300, budget });
+    closers.push(() => proxy.close());
+    proxy.setBackends([a]);
+    const one = await udpClient();
+    const two = await udpClient();
+    expect(await one.send('x', proxy.port)).toBe('a:x');
+    let answered = false;
+    two.socket.once('message', () => (answered = true));
+    two.socket.send('dropped', proxy.port, '127.0.0.1');
+    // The proxy reads datagrams in order: once one's next answer is back, two's was handled (and dropped).
+    expect(await one.send('y', proxy.port)).toBe('a:y');
+    expect([proxy.connections, budget.inUse, answered]).toEqual([1, 1, false]);
+    await until(() => budget.inUse === 0, 'the idle session to give its slot back', 2_000, 50);
+    expect(await two.send('z', proxy.port)).toBe('a:z');
   });
 });
 

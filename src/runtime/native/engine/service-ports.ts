@@ -5,13 +5,13 @@
 // proxies open when its first replica starts and close when none runs any
 // more, a replica's own when it stops running; their backends are the
 // replicas that run and are healthy (or have no health check), updated on
-// every change. TCP connections count against the engine-wide budget the
-// process-mode forwarders use.
+// every change. TCP connections and UDP sessions count against the
+// engine-wide budget the process-mode forwarders use.
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { PublishedPort } from '../../../core/reconcile/observed.js';
 import { planListeners, type ListenerPlan } from '../container/proxy/port-plan.js';
 import { TcpProxy } from '../container/proxy/tcp-proxy.js';
-import { UdpProxy } from '../container/proxy/udp-proxy.js';
+import { UDP_IDLE_MS, UdpProxy } from '../container/proxy/udp-proxy.js';
 import type { ConnectionBudget } from './forward-budget.js';
 
 interface Listener {
@@ -73,8 +73,12 @@ export class ServicePorts {
     const out: Listener[] = [];
     try {
       for (const plan of plans) {
-        const opts = { service, hostIp: plan.hostIp, candidates: plan.candidates, idleTimeoutMs: this.budget.limits.idleMs, budget: this.budget };
-        out.push({ plan, proxy: plan.protocol === 'udp' ? await UdpProxy.open(opts) : await TcpProxy.open(opts) });
+        const opts = { service, hostIp: plan.hostIp, candidates: plan.candidates, budget: this.budget };
+        const idleMs = this.budget.limits.idleMs;
+        out.push({
+          plan,
+          proxy: plan.protocol === 'udp' ? await UdpProxy.open({ ...opts, idleTimeoutMs: Math.min(idleMs, UDP_IDLE_MS) }) : await TcpProxy.open({ ...opts, idleTimeoutMs: idleMs }),
+        });
       }
     } catch (err) {
       await Promise.all(out.map((l) => l.proxy.close()));
