@@ -14,6 +14,18 @@ import { until } from '../helpers/native-env.js';
 const HTTPD = ['/bin/busybox', 'sh', '-c', 'mkdir -p /tmp/www && hostname > /tmp/www/index.html && exec busybox httpd -f -p 8080 -h /tmp/www'];
 const READY = { test: ['CMD', '/bin/busybox', 'test', '-f', '/tmp/www/index.html'], interval: '200ms', retries: 1 };
 
+/** Two replicas answering HTTP on 8080 with their hostname, healthy once they can; `port` is the ports entry (line 8, column 9). */
+const webProject = (port: string) => `
+services:
+  web:
+    command: ${JSON.stringify(HTTPD)}
+    init: true
+    deploy: {replicas: 2}
+    ports:
+      - ${port}
+    healthcheck: ${JSON.stringify(READY)}
+`;
+
 /** A UDP echo that answers "<hostname>:<datagram>", healthy once bound (the host's node, read-only root). */
 const UDP_ECHO = [
   process.execPath,
@@ -94,16 +106,7 @@ services:
 
   it('gives each replica its own port of a published range, shown in ps and tug port --index, and refuses a scale beyond the range at up with its place in the file', async () => {
     const base = await freeRange(3);
-    const p = containerProject(`
-services:
-  web:
-    command: ${JSON.stringify(HTTPD)}
-    init: true
-    deploy: {replicas: 2}
-    ports:
-      - "127.0.0.1:${base}-${base + 2}:8080"
-    healthcheck: ${JSON.stringify(READY)}
-`);
+    const p = containerProject(webProject(`"127.0.0.1:${base}-${base + 2}:8080"`));
     p.ok(['up', '-d', '--wait']);
     const row = (n: number) => p.rows().find((r) => r.Name === `${p.project}-web-${n}`);
     expect(published(row(1))).toEqual([`127.0.0.1:${base}->8080/tcp`]);
@@ -130,15 +133,7 @@ services:
   }, 120_000);
 
   it('keeps one fixed published port right in tug port and ps as the service scales, and sends traffic to each replica behind it', async () => {
-    const p = containerProject(`
-services:
-  web:
-    command: ${JSON.stringify(HTTPD)}
-    init: true
-    deploy: {replicas: 2}
-    ports: ["127.0.0.1::8080"]
-    healthcheck: ${JSON.stringify(READY)}
-`);
+    const p = containerProject(webProject('"127.0.0.1::8080"'));
     p.ok(['up', '-d', '--wait']);
     const port = Number(p.ok(['port', 'web', '8080']).trim().split(':')[1]);
     const everyRow = () => p.rows().map((r) => [r.Name, published(r)] as const);
