@@ -92,6 +92,8 @@ console.log(`load generator: ${useWrk ? 'wrk' : 'bench/load-http.mjs'}, ${connec
 console.log(`direct to 1 replica:      ${d.rps.toFixed(0)} req/s, p99 ${d.p99Ms.toFixed(2)} ms; ${costs(d)}`);
 console.log(`proxy to 10 replicas:     ${p.rps.toFixed(0)} req/s, p99 ${p.p99Ms.toFixed(2)} ms; ${costs(p)}`);
 console.log(`proxy / direct:           ${(ratio * 100).toFixed(0)}% (target >= 70%)`);
+const total = (s) => s.cpuUsPerRequest.loadGenerator + s.cpuUsPerRequest.replicas + s.cpuUsPerRequest.proxy;
+console.log(`CPU per request, all processes: direct ${total(d)} us, proxied ${total(p)} us: where the cores are the limit, proxy / direct tends to ${((total(d) / total(p)) * 100).toFixed(0)}%`);
 writeResult(join(here, 'results/proxy.json'), {
   date: new Date().toISOString(),
   loadGenerator: useWrk ? 'wrk' : 'load-http',
