@@ -11,6 +11,7 @@ import { planListeners } from '../../src/runtime/native/container/proxy/port-pla
 import { TcpProxy } from '../../src/runtime/native/container/proxy/tcp-proxy.js';
 import { UdpProxy } from '../../src/runtime/native/container/proxy/udp-proxy.js';
 import { ConnectionBudget } from '../../src/runtime/native/engine/forward-budget.js';
+import { sleep } from '../../src/timers.js';
 import { freePort, until } from '../helpers/native-env.js';
 
 const closers: (() => unknown)[] = [];
@@ -80,6 +81,27 @@ describe('TCP port proxy', () => {
     expect(err).toBeInstanceOf(TugError);
     expect((err as TugError).message).toBe(`service web: cannot publish 127.0.0.1:${taken}: already in use`);
   });
+
+  it('carries a client\'s half-close to the replica and the whole of a large answer back to a slow reader', async () => {
+    const body = Buffer.alloc(16 << 20, 'x');
+    // Answers once the client has sent all it will (FIN), then closes: an upload-then-download protocol.
+    const bulk = createServer({ allowHalfOpen: true }, (s) => s.resume().on('end', () => s.end(body)));
+    await new Promise<void>((r) => bulk.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise((r) => bulk.close(r)));
+    const proxy = await tcpProxy();
+    proxy.setBackends([{ host: '127.0.0.1', port: (bulk.address() as { port: number }).port }]);
+    const received = await new Promise<number>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true }, () => socket.end());
+      let bytes = 0;
+      socket.on('data', (b) => {
+        bytes += b.length;
+        socket.pause();
+        void sleep(1).then(() => socket.resume());
+      });
+      socket.on('end', () => resolve(bytes)).on('error', reject);
+    });
+    expect(received).toBe(body.length);
+  }, 30_000);
 
   it('closes idle connections and bounds how many are open', async () => {
     const silent = createServer(() => undefined);

@@ -70,9 +70,11 @@ export class TcpProxy {
     }
     const pair: Pair = { client, bytes: 0, movedAt: Date.now() };
     this.pairs.add(pair);
+    // A side that closes normally has ended both ways, and so has the other
+    // (each end is carried across): only an error tears the pair down, since
+    // destroying a socket drops what it still has to write.
     client.on('error', () => destroyPair(pair)).on('close', () => {
       this.pairs.delete(pair);
-      pair.upstream?.destroy();
       budget?.give();
     });
     this.sweeper ??= this.armSweeper();
@@ -103,7 +105,7 @@ export class TcpProxy {
       upstream.removeAllListeners('timeout');
       upstream.removeAllListeners('error');
       // An error on either side tears down both: a half-dead pair would leave the peer hanging.
-      upstream.on('error', () => destroyPair(pair)).on('close', () => client.destroy());
+      upstream.on('error', () => destroyPair(pair));
       if (client.destroyed) {
         upstream.destroy();
         return;
