@@ -13,7 +13,7 @@ import { until } from '../helpers/native-env.js';
 
 const HTTPD = ['/bin/busybox', 'sh', '-c', 'mkdir -p /tmp/www && hostname > /tmp/www/index.html && exec busybox httpd -f -p 8080 -h /tmp/www'];
 // A start period: a probe that runs before the replica's shell has written the page (a busy machine) must not make it unhealthy.
-const READY = { test: ['CMD', '/bin/busybox', 'test', '-f', '/tmp/www/index.html'], interval: '200ms', retries: 1, start_period: '60s' };
+const READY = { test: ['CMD', '/bin/busybox', 'test', '-f', '/tmp/www/index.html'], interval: '200ms', retries: 1, start_period: '60s', start_interval: '200ms' };
 
 /** Two replicas answering HTTP on 8080 with their hostname, healthy once they can; `port` is the ports entry (line 8, column 9). */
 const webProject = (port: string) => `
@@ -82,7 +82,7 @@ services:
     command: ${JSON.stringify(UDP_ECHO)}
     deploy: {replicas: 2}
     ports: ["127.0.0.1::5353/udp"]
-    healthcheck: {test: ["CMD", "/bin/busybox", "test", "-f", "/tmp/bound"], interval: 200ms, retries: 1, start_period: 60s}
+    healthcheck: {test: ["CMD", "/bin/busybox", "test", "-f", "/tmp/bound"], interval: 200ms, retries: 1, start_period: 60s, start_interval: 200ms}
 `);
     p.ok(['up', '-d', '--wait']);
     const port = Number(p.ok(['port', '--protocol', 'udp', 'echo', '5353']).trim().split(':')[1]);

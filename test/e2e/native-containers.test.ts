@@ -21,7 +21,7 @@ services:
     init: true
     deploy: {replicas: 3}
     ports: ["127.0.0.1::8080"]
-    healthcheck: {test: ["CMD", "/bin/busybox", "test", "-f", "/tmp/www/index.html"], interval: 200ms, retries: 1}
+    healthcheck: {test: ["CMD", "/bin/busybox", "test", "-f", "/tmp/www/index.html"], interval: 200ms, retries: 1, start_period: 60s, start_interval: 200ms}
     volumes: ["data:/data"]
   client:
     command: ["/bin/busybox", "sleep", "600"]
