@@ -1,6 +1,6 @@
 // Loading the whole project for a command (validated and normalized), or, for
 // commands that work from labels alone, falling back to just its name.
-import { ConfigErrors, TugError, isUserError, type PathSegment, type SourceLocation } from '../core/errors.js';
+import { TugError, isUserError } from '../core/errors.js';
 import type { ProjectSource } from '../api/project.js';
 import type { Project } from '../core/model/types.js';
 import { openProject } from '../host/open-project.js';
@@ -11,33 +11,12 @@ export function loadProjectFor(ctx: CliContext, services: string[] = []): Projec
   return loadWithSource(ctx, services).project;
 }
 
-type Locate = (path: readonly PathSegment[]) => SourceLocation | undefined;
-
-/**
- * The project, how to load it again (watch's live reload: the same flags, the
- * same files), and where a YAML path is in its files (for errors found later).
- */
-export function loadWithSource(ctx: CliContext, services: string[] = []): { project: Project; source: ProjectSource; locate: Locate } {
+/** The project and how to load it again (watch's live reload: the same flags, the same files). */
+export function loadWithSource(ctx: CliContext, services: string[] = []): { project: Project; source: ProjectSource } {
   const load = () => openProject(projectOptions(ctx, { services }), { cwd: ctx.cwd, env: ctx.env });
   const loaded = load();
   for (const w of [...loaded.discoveryWarnings, ...loaded.warnings]) warn(ctx, w);
-  return { project: loaded.project, source: { files: loaded.sourceFiles, load }, locate: loaded.locate };
-}
-
-/**
- * `fn`, with its user errors that name a YAML path (a backend's preflight:
- * a port range too small for the scale, ...) given that path's place in the
- * files, as load errors have it.
- */
-export async function locatingErrors<T>(locate: Locate, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (err) {
-    const located = (e: TugError) => (e.path && !e.location ? e.withLocation(locate(e.path)) : e);
-    if (err instanceof ConfigErrors) throw new ConfigErrors(err.errors.map(located));
-    if (err instanceof TugError) throw located(err);
-    throw err;
-  }
+  return { project: loaded.project, source: { files: loaded.sourceFiles, load } };
 }
 
 /**

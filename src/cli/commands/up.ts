@@ -8,7 +8,7 @@ import type { UpOptions, UpResult } from '../../engine/up.js';
 import { parseScaleArgs, parseTimeoutSeconds, parseWaitTimeout } from '../args.js';
 import { warn, type CliContext } from '../context.js';
 import { interruptController, onInterrupt, withProject } from '../session.js';
-import { loadWithSource, locatingErrors } from '../project-loading.js';
+import { loadWithSource } from '../project-loading.js';
 
 export interface UpFlags {
   detach?: boolean;
@@ -40,7 +40,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
   // Every numeric flag is checked before anything is loaded or started.
   const timeoutMs = parseTimeoutSeconds(flags.timeout);
   const waitTimeoutMs = parseWaitTimeout(flags.waitTimeout);
-  const { project, source, locate } = loadWithSource(ctx, services);
+  const { project, source } = loadWithSource(ctx, services);
   const scale = parseScaleArgs(flags.scale ?? [], Object.keys(project.services));
   if (flags.exitCodeFrom && !Object.hasOwn(project.services, flags.exitCodeFrom)) throw usageError(`no such service: ${flags.exitCodeFrom}`);
   const attached = { project: project.name, prefix: flags.logPrefix, timestamps: Boolean(flags.timestamps), color: flags.color };
@@ -48,7 +48,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
     const interrupt = interruptController();
     let result: UpResult;
     try {
-      result = await locatingErrors(locate, () => tug.up({
+      result = await tug.up({
         services,
         noDeps: !flags.deps,
         forceRecreate: flags.forceRecreate,
@@ -64,7 +64,7 @@ export async function upCommand(ctx: CliContext, services: string[], flags: UpFl
         pull: flags.pull as UpOptions['pull'],
         dryRun: flags.dryRun,
         signal: interrupt.signal,
-      }));
+      });
     } finally {
       interrupt.dispose();
     }
