@@ -21,7 +21,7 @@ services:
     init: true
     deploy: {replicas: 3}
     ports: ["127.0.0.1::8080"]
-    healthcheck: {test: ["CMD", "/bin/busybox", "test", "-f", "/tmp/www/index.html"], interval: 200ms, retries: 1}
+    healthcheck: {test: ["CMD", "/bin/busybox", "test", "-f", "/tmp/www/index.html"], interval: 200ms, retries: 1, start_period: 60s, start_interval: 200ms}
     volumes: ["data:/data"]
   client:
     command: ["/bin/busybox", "sleep", "600"]
@@ -155,7 +155,8 @@ services:
     // An exec'd command ends with its replica.
     const exec = spawn(process.execPath, [tugBin, '-p', p.project, '--isolation', 'container', 'exec', 'forker', '/bin/busybox', 'sleep', '300'], { cwd: p.dir, env: { ...process.env, TUG_HOME: p.home }, stdio: 'ignore' });
     const execEnded = new Promise<number | null>((resolve) => exec.once('exit', (code) => resolve(code)));
-    await until(() => p.ok(['exec', 'forker', '/bin/busybox', 'ps']).includes('sleep 300'), 'the exec to run');
+    // An exec (runc's own threads) counts against pids_limit too: while the fork test's sleeps live, it may be refused; ask again.
+    await until(() => p.run(['exec', 'forker', '/bin/busybox', 'ps']).stdout.includes('sleep 300'), 'the exec to run');
     p.ok(['stop', 'forker']);
     expect(await execEnded).toBe(137);
     const flaky = await until(() => p.rows().find((r) => r.Service === 'flaky' && r.State === 'exited'), 'flaky to give up', 30_000);

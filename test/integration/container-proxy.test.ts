@@ -10,6 +10,8 @@ import type { ProxyBackend } from '../../src/runtime/native/container/proxy/back
 import { planListeners } from '../../src/runtime/native/container/proxy/port-plan.js';
 import { TcpProxy } from '../../src/runtime/native/container/proxy/tcp-proxy.js';
 import { UdpProxy } from '../../src/runtime/native/container/proxy/udp-proxy.js';
+import { ConnectionBudget } from '../../src/runtime/native/engine/forward-budget.js';
+import { sleep } from '../../src/timers.js';
 import { freePort, until } from '../helpers/native-env.js';
 
 const closers: (() => unknown)[] = [];
@@ -80,6 +82,27 @@ describe('TCP port proxy', () => {
     expect((err as TugError).message).toBe(`service web: cannot publish 127.0.0.1:${taken}: already in use`);
   });
 
+  it('carries a client\'s half-close to the replica and the whole of a large answer back to a slow reader', async () => {
+    const body = Buffer.alloc(16 << 20, 'x');
+    // Answers once the client has sent all it will (FIN), then closes: an upload-then-download protocol.
+    const bulk = createServer({ allowHalfOpen: true }, (s) => s.resume().on('end', () => s.end(body)));
+    await new Promise<void>((r) => bulk.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => new Promise((r) => bulk.close(r)));
+    const proxy = await tcpProxy();
+    proxy.setBackends([{ host: '127.0.0.1', port: (bulk.address() as { port: number }).port }]);
+    const received = await new Promise<number>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: proxy.port, allowHalfOpen: true }, () => socket.end());
+      let bytes = 0;
+      socket.on('data', (b) => {
+        bytes += b.length;
+        socket.pause();
+        void sleep(1).then(() => socket.resume());
+      });
+      socket.on('end', () => resolve(bytes)).on('error', reject);
+    });
+    expect(received).toBe(body.length);
+  }, 30_000);
+
   it('closes idle connections and bounds how many are open', async () => {
     const silent = createServer(() => undefined);
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
@@ -139,6 +162,24 @@ describe('UDP port proxy', () => {
     expect(await one.send('w', proxy.port)).toBe('b:w');
     await until(() => proxy.connections === 0, 'idle sessions to end', 2_000, 50);
   });
+  it('takes a slot of the engine\'s forwarding budget per session: past it a new client\'s datagrams are dropped until a slot is free', async () => {
+    const a = await udpEcho('a');
+    const budget = new ConnectionBudget({ maxConnections: 1, idleMs: 60_000 }, () => undefined);
+    const proxy = await UdpProxy.open({ service: 'dns', hostIp: '127.0.0.1', candidates: [0], idleTimeoutMs: 300, budget });
+    closers.push(() => proxy.close());
+    proxy.setBackends([a]);
+    const one = await udpClient();
+    const two = await udpClient();
+    expect(await one.send('x', proxy.port)).toBe('a:x');
+    let answered = false;
+    two.socket.once('message', () => (answered = true));
+    two.socket.send('dropped', proxy.port, '127.0.0.1');
+    // The proxy reads datagrams in order: once one's next answer is back, two's was handled (and dropped).
+    expect(await one.send('y', proxy.port)).toBe('a:y');
+    expect([proxy.connections, budget.inUse, answered]).toEqual([1, 1, false]);
+    await until(() => budget.inUse === 0, 'the idle session to give its slot back', 2_000, 50);
+    expect(await two.send('z', proxy.port)).toBe('a:z');
+  });
 });
 
 describe('published ports as listeners', () => {
@@ -152,9 +193,9 @@ describe('published ports as listeners', () => {
         ],
       }),
     ).toEqual([
-      { protocol: 'tcp', hostIp: '0.0.0.0', candidates: [80], target: 8080 },
-      { protocol: 'tcp', hostIp: '127.0.0.1', candidates: [9000, 9001, 9002], target: 8080 },
-      { protocol: 'udp', hostIp: '0.0.0.0', candidates: [0], target: 53 },
+      { protocol: 'tcp', hostIp: '0.0.0.0', candidates: [80], target: 8080, own: false, index: 0 },
+      { protocol: 'tcp', hostIp: '127.0.0.1', candidates: [9000, 9001, 9002], target: 8080, own: true, index: 1 },
+      { protocol: 'udp', hostIp: '0.0.0.0', candidates: [0], target: 53, own: false, index: 2 },
     ]);
     expect(() => planListeners('web', { ports: [{ mode: 'ingress', target: 1, protocol: 'sctp' }] })).toThrow(/SCTP/);
   });

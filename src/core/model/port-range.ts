@@ -1,6 +1,11 @@
 // A port or a port range as Compose writes them ("80", "8000-8005"), parsed
 // once for every reader: the loader's validation of `ports:` and `expose:`,
-// and the runtimes that bind a published range (the first free port of it).
+// and the runtimes that bind a published range. A published range is shared
+// by a service's replicas, one host port each, as the Engine allocates it:
+// each replica's port is the first free one of the range at its start, which
+// gives replica N the N-th port when they start in order. tug asks for that
+// outcome directly (replica N tries the N-th port first), so a replica keeps
+// its port across restarts and recreates whatever order they happen in.
 // Decimal only, 1 to 65535, start ≤ end (go-connections ParsePortRange,
 // without port 0: no replica listens on it, and "any free port" is written by
 // leaving `published` out).
@@ -46,4 +51,25 @@ export function portsOf(range: PortRange): number[] {
 export function publishedCandidates(published: string): number[] | undefined {
   const range = parsePortRange(published);
   return 'error' in range ? undefined : portsOf(range);
+}
+
+/**
+ * The host ports replica `number` (1-based) of a service tries for a
+ * published value: the number-th port of a range first, then the rest of the
+ * range in order (a port held by something else is skipped, as the Engine
+ * skips it). A single port, and a one-off replica (number 0), try the range in
+ * order. Undefined when it is not a port or range, or the range has fewer
+ * ports than `number`.
+ */
+export function replicaCandidates(published: string, number: number): number[] | undefined {
+  const ports = publishedCandidates(published);
+  if (!ports) return undefined;
+  if (number <= 1 || ports.length === 1) return ports;
+  if (number > ports.length) return undefined;
+  return [ports[number - 1]!, ...ports.slice(number), ...ports.slice(0, number - 1)];
+}
+
+/** Whether a `published:` value is a range of more than one port (one host port per replica). */
+export function isPublishedRange(published: string | undefined): boolean {
+  return published !== undefined && (publishedCandidates(published)?.length ?? 0) > 1;
 }

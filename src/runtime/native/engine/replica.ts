@@ -155,12 +155,13 @@ export class Replica {
     const plan = planLaunch(this.spec, this.host, this.anonymousVolumes);
     this.plan = plan;
     if (this.releasing) await this.releasing;
-    if (this.isContainer) await this.host.containers().ports.open(this.spec.service, this.spec.service_spec);
+    if (this.isContainer) await this.host.containers().ports.open(this.spec, this.portKey);
     else this.forwarders = await openForwarders(plan.ports.forwards, this.spec.service, this.host.forwarding);
     try {
       await this.spawnTracked(plan);
     } catch (err) {
       await this.closeForwarders();
+      this.servePorts();
       if (this.isContainer) await this.releaseContainer();
       throw err;
     }
@@ -384,7 +385,7 @@ export class Replica {
   }
 
   private ports(): PublishedPort[] {
-    if (this.isContainer) return this.run || this.restartTimer ? this.host.containers().ports.published(this.spec.service) : [];
+    if (this.isContainer) return this.run || this.restartTimer ? this.host.containers().ports.published(this.spec.service, this.portKey) : [];
     const planned = this.plan?.ports.published ?? [];
     if (this.forwarders.length === 0) return planned;
     return [...planned.filter((p) => p.published === p.target), ...this.forwarders.map((f) => f.port)];

@@ -1,14 +1,17 @@
-// Published ports of container replicas: one proxy per port of a SERVICE (not
-// per replica), so a fixed host port serves any number of replicas. A
-// service's proxies open when its first replica starts and close when none
-// runs any more; their backends are the replicas that run and are healthy
-// (or have no health check), updated on every change. TCP connections count
-// against the engine-wide budget the process-mode forwarders use.
-import type { ServiceSpec } from '../../../core/model/types.js';
+// Published ports of container replicas. A fixed or random port is one proxy
+// for the whole SERVICE (not per replica), so a fixed host port serves any
+// number of replicas; a port of a published range is a proxy of ONE replica,
+// on its own port of the range (container/proxy/port-plan.ts). A service's
+// proxies open when its first replica starts and close when none runs any
+// more, a replica's own when it stops running; their backends are the
+// replicas that run and are healthy (or have no health check), updated on
+// every change. TCP connections and UDP sessions count against the
+// engine-wide budget the process-mode forwarders use.
+import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { PublishedPort } from '../../../core/reconcile/observed.js';
 import { planListeners, type ListenerPlan } from '../container/proxy/port-plan.js';
 import { TcpProxy } from '../container/proxy/tcp-proxy.js';
-import { UdpProxy } from '../container/proxy/udp-proxy.js';
+import { UDP_IDLE_MS, UdpProxy } from '../container/proxy/udp-proxy.js';
 import type { ConnectionBudget } from './forward-budget.js';
 
 interface Listener {
@@ -16,10 +19,17 @@ interface Listener {
   proxy: TcpProxy | UdpProxy;
 }
 
-interface ServiceEntry {
+/** Listeners being opened (or open): what `published` reports once they are. */
+interface ListenerSet {
   opening: Promise<Listener[]>;
   listeners: Listener[];
-  /** Replica → its address while it may take traffic (running, healthy); null while it runs but may not. */
+}
+
+interface ServiceEntry {
+  shared: ListenerSet;
+  /** Replica key → its own listeners (ports of published ranges). */
+  own: Map<string, ListenerSet>;
+  /** Replica key → its address while it may take traffic (running, healthy); null while it runs (or starts) but may not. */
   members: Map<string, string | null>;
 }
 
@@ -28,31 +38,47 @@ export class ServicePorts {
 
   constructor(private readonly budget: ConnectionBudget) {}
 
-  /** Opens the service's listeners unless open; a TugError (port in use, ...) when one cannot be bound. */
-  async open(service: string, svc: ServiceSpec): Promise<void> {
-    let entry = this.services.get(service);
+  /**
+   * Opens the service's listeners unless open, and the replica's own; a
+   * TugError (port in use, ...) when one cannot be bound. `key` names the
+   * replica in `set` and `published`.
+   */
+  async open(spec: ReplicaSpec, key: string): Promise<void> {
+    const plans = planListeners(spec.service, spec.service_spec, spec.number);
+    let entry = this.services.get(spec.service);
     if (!entry) {
-      const plans = planListeners(service, svc);
-      const created: ServiceEntry = { opening: this.openAll(service, plans), listeners: [], members: new Map() };
-      entry = created;
-      this.services.set(service, entry);
-      try {
-        created.listeners = await created.opening;
-      } catch (err) {
-        this.services.delete(service);
-        throw err;
-      }
-      return;
+      entry = { shared: this.openSet(spec.service, plans.filter((p) => !p.own)), own: new Map(), members: new Map() };
+      this.services.set(spec.service, entry);
     }
-    await entry.opening;
+    const mine = entry.own.get(key) ?? this.openSet(spec.service, plans.filter((p) => p.own));
+    entry.own.set(key, mine);
+    // A member from now: another replica leaving must not close the listeners this one is about to use.
+    if (!entry.members.has(key)) entry.members.set(key, null);
+    try {
+      await Promise.all([entry.shared.opening, mine.opening]);
+    } catch (err) {
+      await this.set(spec.service, key, undefined);
+      throw err;
+    }
+    this.route(entry);
+  }
+
+  private openSet(service: string, plans: ListenerPlan[]): ListenerSet {
+    const set: ListenerSet = { opening: this.openAll(service, plans), listeners: [] };
+    set.opening.then((listeners) => (set.listeners = listeners)).catch(() => undefined);
+    return set;
   }
 
   private async openAll(service: string, plans: ListenerPlan[]): Promise<Listener[]> {
     const out: Listener[] = [];
     try {
       for (const plan of plans) {
-        const opts = { service, hostIp: plan.hostIp, candidates: plan.candidates, idleTimeoutMs: this.budget.limits.idleMs, budget: this.budget };
-        out.push({ plan, proxy: plan.protocol === 'udp' ? await UdpProxy.open(opts) : await TcpProxy.open(opts) });
+        const opts = { service, hostIp: plan.hostIp, candidates: plan.candidates, budget: this.budget };
+        const idleMs = this.budget.limits.idleMs;
+        out.push({
+          plan,
+          proxy: plan.protocol === 'udp' ? await UdpProxy.open({ ...opts, idleTimeoutMs: Math.min(idleMs, UDP_IDLE_MS) }) : await TcpProxy.open({ ...opts, idleTimeoutMs: idleMs }),
+        });
       }
     } catch (err) {
       await Promise.all(out.map((l) => l.proxy.close()));
@@ -64,30 +90,57 @@ export class ServicePorts {
   /**
    * A replica's part in its service's ports: `address` when it may take
    * traffic, null while it runs but may not (unhealthy, starting), undefined
-   * when it no longer runs. The last replica leaving closes the listeners.
+   * when it no longer runs (its own listeners close). The last replica
+   * leaving closes the service's listeners.
    */
-  async set(service: string, replica: string, address: string | null | undefined): Promise<void> {
+  async set(service: string, key: string, address: string | null | undefined): Promise<void> {
     const entry = this.services.get(service);
     if (!entry) return;
-    if (address === undefined) entry.members.delete(replica);
-    else entry.members.set(replica, address);
+    const closing: ListenerSet[] = [];
+    if (address === undefined) {
+      entry.members.delete(key);
+      const mine = entry.own.get(key);
+      entry.own.delete(key);
+      if (mine) closing.push(mine);
+    } else {
+      entry.members.set(key, address);
+    }
     if (entry.members.size === 0) {
       this.services.delete(service);
-      await Promise.all((await entry.opening.catch(() => [])).map((l) => l.proxy.close()));
-      return;
+      closing.push(entry.shared, ...entry.own.values());
+    } else {
+      this.route(entry);
     }
-    const ready = [...entry.members.values()].filter((a): a is string => a !== null).sort();
-    for (const l of entry.listeners) l.proxy.setBackends(ready.map((host) => ({ host, port: l.plan.target })));
+    await Promise.all(closing.map(closeSet));
   }
 
-  /** The service's published ports as bound (a random one shows its number). */
-  published(service: string): PublishedPort[] {
-    return (this.services.get(service)?.listeners ?? []).map((l) => ({ hostIp: l.plan.hostIp, published: l.proxy.port, target: l.plan.target, protocol: l.plan.protocol }));
+  /** Every listener's backends: the service's are its ready replicas, a replica's own is that replica when ready. */
+  private route(entry: ServiceEntry): void {
+    const ready = [...entry.members.values()].filter((a): a is string => a !== null).sort();
+    for (const l of entry.shared.listeners) l.proxy.setBackends(ready.map((host) => ({ host, port: l.plan.target })));
+    for (const [key, mine] of entry.own) {
+      const address = entry.members.get(key);
+      for (const l of mine.listeners) l.proxy.setBackends(address ? [{ host: address, port: l.plan.target }] : []);
+    }
+  }
+
+  /** The ports as bound (a random one shows its number): the service's, and replica `key`'s own. */
+  published(service: string, key: string): PublishedPort[] {
+    const entry = this.services.get(service);
+    if (!entry) return [];
+    // In the file's order, as Compose lists them.
+    return [...entry.shared.listeners, ...(entry.own.get(key)?.listeners ?? [])]
+      .sort((a, b) => a.plan.index - b.plan.index)
+      .map((l) => ({ hostIp: l.plan.hostIp, published: l.proxy.port, target: l.plan.target, protocol: l.plan.protocol }));
   }
 
   async closeAll(): Promise<void> {
     const entries = [...this.services.values()];
     this.services.clear();
-    await Promise.all(entries.map(async (e) => Promise.all((await e.opening.catch(() => [])).map((l) => l.proxy.close()))));
+    await Promise.all(entries.flatMap((e) => [e.shared, ...e.own.values()].map(closeSet)));
   }
+}
+
+async function closeSet(set: ListenerSet): Promise<void> {
+  await Promise.all((await set.opening.catch(() => [])).map((l) => l.proxy.close()));
 }

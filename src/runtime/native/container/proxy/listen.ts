@@ -14,7 +14,7 @@ export interface ProxyOptions {
   idleTimeoutMs?: number;
   /** TCP: a replica that has not accepted within this long is skipped. */
   connectTimeoutMs?: number;
-  /** TCP: a cap shared with the engine's other relays (engine/forward-budget.ts); a connection past it is closed. */
+  /** A cap shared with the engine's other relays (engine/forward-budget.ts): a TCP connection past it is closed, a UDP datagram that would open a session dropped. */
   budget?: { take(): boolean; give(): void };
 }
 

@@ -3,10 +3,16 @@
 // back and a client's datagrams stay with one replica. Sessions end after an
 // idle timeout, and when their replica leaves the set (so traffic does not keep
 // going to a replaced replica's old address, the stale-conntrack problem).
+// Idle means 90 s without a datagram either way unless told otherwise, as
+// Docker's proxy has it (its UDPConnTrackTimeout). Each session holds a
+// socket, so it takes a slot of the engine's forwarding budget like a TCP
+// connection does.
 import { createSocket, type Socket } from 'node:dgram';
 import { after, type Timer } from '../../../../timers.js';
 import { RoundRobin, type ProxyBackend } from './backends.js';
 import { listenFirstFree, type ProxyOptions } from './listen.js';
+
+export const UDP_IDLE_MS = 90_000;
 
 interface Session {
   socket: Socket;
@@ -36,7 +42,7 @@ export class UdpProxy {
   }
 
   private get idleMs(): number {
-    return this.opts.idleTimeoutMs ?? 30_000;
+    return this.opts.idleTimeoutMs ?? UDP_IDLE_MS;
   }
 
   setBackends(backends: readonly ProxyBackend[]): void {
@@ -54,6 +60,7 @@ export class UdpProxy {
     if (!session) {
       const backend = this.backends.pick();
       if (!backend || this.sessions.size >= (this.opts.maxConnections ?? 4096)) return;
+      if (this.opts.budget && !this.opts.budget.take()) return;
       const socket = createSocket({ type: backend.host.includes(':') ? 'udp6' : 'udp4' });
       socket.on('error', () => this.end(key));
       socket.on('message', (reply) => {
@@ -81,6 +88,7 @@ export class UdpProxy {
     if (!s) return;
     this.sessions.delete(key);
     s.socket.close();
+    this.opts.budget?.give();
   }
 
   private scheduleSweep(): void {
