@@ -2,7 +2,8 @@
 // a crash, or one owner's (a replica, a network) when it goes. Every step
 // tolerates an object that is already gone, so a sweep can be repeated, and
 // what cannot be removed is reported rather than silently forgotten.
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { sleep } from '../../../timers.js';
 import { sep } from 'node:path';
 import type { CgroupMounts } from './cgroups/cgroup-layout.js';
@@ -239,11 +240,9 @@ async function removeKind(kind: LedgerEntry['kind'], batch: LedgerEntry[], ctx: 
       return removed;
     }
     case 'dir':
-      for (const e of batch) {
-        // Only ever below TUG_HOME: a corrupt ledger must not delete anything else.
-        if (e.kind === 'dir' && e.path.startsWith(ctx.home + sep)) rmSync(e.path, { recursive: true, force: true });
-        removed.push(e);
-      }
-      return removed;
+      // Only ever below TUG_HOME: a corrupt ledger must not delete anything else. In parallel on
+      // libuv's threads: 100 bundles are ~700 unlinks, which held the engine's event loop for most of a second.
+      await Promise.all(batch.map((e) => (e.kind === 'dir' && e.path.startsWith(ctx.home + sep) ? rm(e.path, { recursive: true, force: true }) : undefined)));
+      return batch;
   }
 }

@@ -55,7 +55,7 @@ export class ShimLauncher {
       const fd = (k: number) => child.stdio[3 + 4 * i + k]!;
       const control = fd(0) as Writable;
       control.on('error', () => undefined);
-      // Read at once: Node resumes (so discards) unread child output when the launcher exits, which is now.
+      // Read at once: Node resumes (so discards) unread child output when the launcher exits.
       return { control, stdout: held(fd(1) as Readable), stderr: held(fd(2) as Readable), status: held(fd(3) as Readable) };
     });
   }

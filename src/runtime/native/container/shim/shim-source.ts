@@ -25,8 +25,9 @@
 //             COUNT = the words of the group after it)
 //   fds       3+4i .. 6+4i are shim i's fds 0, 1, 2 and 3
 // It forks shim i with those fds in place (and no other of the batch), in a
-// session of its own, and exits once all are forked: the shims outlive it.
-// A shim it could not fork gets "failed 254" on its fd 3.
+// session of its own, closes its copies, and reaps the shims as they exit;
+// it exits after the last. A shim it could not fork gets "failed 254" on its
+// fd 3.
 export const SHIM_SOURCE = String.raw`#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -175,6 +176,11 @@ static int launch(int argc, char **argv) {
     }
     idx += 1 + (int)count;
   }
+  /* The shims' fds are theirs alone now (an end of file must reach the engine when a shim exits), and the
+     launcher stays their parent to reap them: a PID 1 that does not reap (a container without an init) would
+     otherwise collect them as zombies. */
+  for (int fd = 3; fd < last; fd++) close(fd);
+  while (wait(NULL) > 0 || errno == EINTR) {}
   return failed;
 }
 
