@@ -10,6 +10,7 @@ import { afterEach, expect, it } from 'vitest';
 import { isMountPoint, unmountOverlaysAsync } from '../../src/runtime/images/rootfs/overlay.js';
 import { mountOverlays } from '../../src/runtime/native/container/rootfs/overlay-batch.js';
 import { VethTeardowns } from '../../src/runtime/native/container/sweep.js';
+import { startContainer } from '../../src/runtime/native/container/container-run.js';
 import { ContainerLab, NetworkLab } from '../helpers/containers.js';
 import { describeIsolation } from '../helpers/isolation.js';
 
@@ -73,6 +74,19 @@ describeIsolation('container batches', () => {
       expect(s.stdout()).toBe(`i am ${i + 1}\n`);
     }
     for (const spec of [...good, bad]) await l.remove(spec.name);
+    await l.removeProject();
+    expect(await l.leftovers()).toEqual([]);
+  });
+
+  it('a launcher that cannot run fails the start at once, not at the start timeout', async () => {
+    const l = new ContainerLab();
+    labs.push(l);
+    const bundle = l.create(l.spec('orphan', sh('true')));
+    const started = Date.now();
+    const start = startContainer({ runtime: l.runtime, supervision: { kind: 'shim', path: '/nonexistent/tug-shim' }, id: bundle.id, bundle: bundle.dir, timeoutMs: 20_000 });
+    await expect(start).rejects.toThrow(/cannot start container .*orphan/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await l.remove(bundle.id);
     await l.removeProject();
     expect(await l.leftovers()).toEqual([]);
   });

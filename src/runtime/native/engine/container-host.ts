@@ -113,9 +113,9 @@ export class ContainerHost {
   }, { gatherMs: GATHER_MS });
   /** ...and replicas going together are removed in one sweep, their image roots unmounted with one umount... */
   private readonly remover = new Batcher<string, string[]>(async (names) => {
-    const problems = await this.driver.removeEach(names);
     // The image root is unmounted with the container; what the replica wrote stays until it is removed.
     const roots = names.filter((n) => this.imageRoots.delete(n));
+    const problems = await this.driver.removeEach(names);
     await unmountOverlaysAsync(roots.map((n) => imageRootDir(this.home, this.project, n)));
     return names.map((n) => problems.get(n) ?? []);
   });

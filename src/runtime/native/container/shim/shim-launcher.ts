@@ -6,7 +6,7 @@
 // its own four pipes (control, stdout, stderr, status), so nothing about one
 // container's supervision changes: only who forked its shim.
 import { spawn } from 'node:child_process';
-import type { Readable, Writable } from 'node:stream';
+import type { PassThrough, Readable, Writable } from 'node:stream';
 import { Batcher } from '../../batcher.js';
 import { held } from '../container-run.js';
 
@@ -56,7 +56,12 @@ export class ShimLauncher {
       const control = fd(0) as Writable;
       control.on('error', () => undefined);
       // Read at once: Node resumes (so discards) unread child output when the launcher exits.
-      return { control, stdout: held(fd(1) as Readable), stderr: held(fd(2) as Readable), status: held(fd(3) as Readable) };
+      // A pipe closed without an end (a launcher that never ran) still ends the status: the shim is gone.
+      const status = held(fd(3) as Readable) as PassThrough;
+      fd(3).once('close', () => {
+        if (!status.writableEnded) status.end();
+      });
+      return { control, stdout: held(fd(1) as Readable), stderr: held(fd(2) as Readable), status };
     });
   }
 }
