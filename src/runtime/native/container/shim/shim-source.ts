@@ -25,9 +25,9 @@
 //             COUNT = the words of the group after it)
 //   fds       3+4i .. 6+4i are shim i's fds 0, 1, 2 and 3
 // It forks shim i with those fds in place (and no other of the batch), in a
-// session of its own, closes its copies, and reaps the shims as they exit;
-// it exits after the last. A shim it could not fork gets "failed 254" on its
-// fd 3.
+// session of its own, where it execs itself as a plain shim (its own argv in
+// ps); then it closes its copies, reaps the shims as they exit, and exits
+// after the last. A shim it could not fork gets "failed 254" on its fd 3.
 export const SHIM_SOURCE = String.raw`#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -172,6 +172,9 @@ static int launch(int argc, char **argv) {
       for (int k = 0; k < 4; k++) if (dup2(base + k, k) < 0) _exit(2);
       for (int fd = 4; fd < last; fd++) close(fd);
       setsid();
+      /* As a shim of its own (its own argv in ps and /proc), in place of the group's COUNT word. */
+      args[-1] = argv[0];
+      execv("/proc/self/exe", args - 1);
       _exit(shim(args));
     }
     idx += 1 + (int)count;
