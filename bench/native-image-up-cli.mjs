@@ -63,18 +63,25 @@ try {
     const up = [];
     const down = [];
     const engineCpu = [];
-    for (let i = 0; i < runs; i++) {
+    let failure;
+    for (let i = 0; i < runs && !failure; i++) {
       loads.push(loadAverage());
-      up.push(run([...flags, '-p', 'benchimgcli', 'up', '-d']));
-      if (flags.length === 0) engineCpu.push(engineCpuMs());
-      down.push(run([...flags, '-p', 'benchimgcli', 'down', '-t', '1']));
+      try {
+        up.push(run([...flags, '-p', 'benchimgcli', 'up', '-d']));
+        if (flags.length === 0) engineCpu.push(engineCpuMs());
+        down.push(run([...flags, '-p', 'benchimgcli', 'down', '-t', '1']));
+      } catch (err) {
+        // A peer that fails (Docker 20.10 may refuse to remove a network it still lists endpoints on) is reported, not fatal.
+        failure = err.message.split('\n')[0];
+      }
     }
-    results[mode] = { up: median(up), down: median(down), engineCpuUp: engineCpu.length ? median(engineCpu) : null, upSamples: up, downSamples: down, engineCpuSamples: engineCpu };
+    const med = (xs) => (xs.length ? median(xs) : null);
+    results[mode] = { up: med(up), down: med(down), engineCpuUp: med(engineCpu), upSamples: up, downSamples: down, engineCpuSamples: engineCpu, failure };
   }
   console.log(`${replicas} replicas of ${IMAGE}, median of ${runs} (down -t 1: busybox sleep as PID 1 ignores SIGTERM, so each container waits out 1 s of grace); load average ${loads.join(', ')}`);
   for (const [mode, r] of Object.entries(results)) {
     const cpu = r.engineCpuUp === null ? '' : `   (engine CPU during up ${fmt(r.engineCpuUp)})`;
-    console.log(`  ${mode.padEnd(28)} up -d ${fmt(r.up)}   down ${fmt(r.down)}${cpu}`);
+    console.log(`  ${mode.padEnd(28)} up -d ${fmt(r.up)}   down ${fmt(r.down)}${cpu}${r.failure ? `   (failed: ${r.failure})` : ''}`);
   }
   writeResult(join(root, 'bench/results/native-image-up-cli.json'), { date: new Date().toISOString(), replicas, runs, loadAverages: loads, results });
 } finally {
