@@ -117,7 +117,7 @@ async function isolatedRun(i) {
   });
   const upMs = Number(process.hrtime.bigint() - t0) / 1e6;
 
-  const memory = [...runsOf.values()].map(({ run }) => ({ shim: smaps(run.supervisor.pid), workload: smaps(run.pid) }));
+  const memory = [...runsOf.values()].map(({ run }) => ({ shim: smaps(run.supervisorPid), workload: smaps(run.pid) }));
   const lookup = await dnsLookups(reqs[0], gatewayOf(plan), 200);
 
   const t1 = process.hrtime.bigint();

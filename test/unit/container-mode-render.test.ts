@@ -2,7 +2,7 @@
 // batching that lets 100 replicas share a few kernel calls.
 import { describe, expect, it } from 'vitest';
 import { binarySize, decimalSize, statsJsonRow, statsTable } from '../../src/cli/render/stats.js';
-import { Batcher } from '../../src/runtime/native/engine/batcher.js';
+import { Batcher } from '../../src/runtime/native/batcher.js';
 
 describe('stats rows', () => {
   it('prints docker stats\' units and words', () => {

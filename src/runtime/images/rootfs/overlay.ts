@@ -9,7 +9,7 @@
 // replica holds a lease on the image so prune keeps its layers.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { readFile, lstat, readdir } from 'node:fs/promises';
+import { readFile, lstat, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TugError } from '../../../core/errors.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
@@ -39,6 +39,19 @@ export interface OverlayMountOptions {
   dir: string;
   /** Names the replica's lease, e.g. "<project>.<replica>". */
   leaseId: string;
+  /**
+   * Performs the mount (default: one `mount` process for it). The container
+   * runtime passes one that mounts the replicas starting together with one
+   * `mount -a` (container/rootfs/overlay-batch.ts).
+   */
+  mountWith?: (request: OverlayRequest) => Promise<void>;
+}
+
+/** One writable overlay to mount: `options` names the lower layers relative to `cwd` (the store's short links). */
+export interface OverlayRequest {
+  target: string;
+  options: string;
+  cwd: string;
 }
 
 /** One page minus the NUL: beyond this the kernel would see a truncated option string. */
@@ -62,7 +75,8 @@ export function overlayMount(opts: OverlayMountOptions): OverlayMount {
       await store.putLease(opts.leaseId, { images: [image.id], layers });
       for (const d of [upper, work, target]) mkdirSync(d, { recursive: true, mode: 0o755 });
       if (await isMountPoint(target)) return { path: target, readonly: false };
-      await mountLayers(store, layers, { target, upper, work, emptyDir: dir }, image.id);
+      const request = await overlayRequest(store, layers, { target, upper, work, emptyDir: dir }, image.id);
+      await (opts.mountWith ?? mountOverlay)(request);
       return { path: target, readonly: false };
     },
     unmount,
@@ -79,13 +93,22 @@ export function overlayMount(opts: OverlayMountOptions): OverlayMount {
  * replicas and by builds (a RUN step's container, a view of a layer stack).
  */
 export async function mountLayers(store: ImageStore, layers: readonly string[], dirs: { target: string; upper?: string; work?: string; emptyDir: string }, what: string): Promise<void> {
+  await mountOverlay(await overlayRequest(store, layers, dirs, what));
+}
+
+/** The mount(2) options for overlayfs over `layers` (read-only without upper/work), checked against the limits. */
+async function overlayRequest(store: ImageStore, layers: readonly string[], dirs: { target: string; upper?: string; work?: string; emptyDir: string }, what: string): Promise<OverlayRequest> {
   if (layers.length > MAX_LAYERS) throw tooManyLayers(what, `${layers.length} layers (at most ${MAX_LAYERS})`);
   // Topmost layer first; no layers gets an empty lower directory. A read-only mount needs two lowers (the caller's job).
   const lowers = layers.length > 0 ? await Promise.all([...layers].reverse().map((d) => shortLayerName(store, d))) : [emptyLower(dirs.emptyDir)];
   const writable = dirs.upper && dirs.work ? `,upperdir=${dirs.upper},workdir=${dirs.work}` : '';
   const options = `lowerdir=${lowers.join(':')}${writable}`;
   if (Buffer.byteLength(options) > MAX_MOUNT_DATA) throw tooManyLayers(what, `its mount options need ${Buffer.byteLength(options)} bytes (one page is ${MAX_MOUNT_DATA})`);
-  await run('mount', ['-t', 'overlay', 'overlay', '-o', writable ? options : `ro,${options}`, dirs.target], store.layout.shortLinksDir);
+  return { target: dirs.target, options: writable ? options : `ro,${options}`, cwd: store.layout.shortLinksDir };
+}
+
+function mountOverlay(request: OverlayRequest): Promise<void> {
+  return run('mount', ['-t', 'overlay', 'overlay', '-o', request.options, request.target], request.cwd);
 }
 
 /** Unmounts `target` if mounted (lazily when busy). */
@@ -120,7 +143,8 @@ function mountInfo(): string {
   }
 }
 
-function mountInfoLists(info: string, path: string): boolean {
+/** Whether mountinfo text lists `path` as a mount point. */
+export function mountInfoLists(info: string, path: string): boolean {
   for (const line of info.split('\n')) {
     const field = line.split(' ')[4];
     if (field && field.replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))) === path) return true;
@@ -136,14 +160,32 @@ function mountInfoLists(info: string, path: string): boolean {
  * successor can call it with nothing but the directories.
  */
 export function unmountOverlays(dirs: readonly string[]): void {
-  const info = mountInfo();
-  const targets = dirs.map((d) => join(d, 'rootfs')).filter((t) => mountInfoLists(info, t));
+  const targets = mountedRoots(dirs);
   if (targets.length === 0) return;
   const plain = spawnSync('umount', targets, { stdio: 'ignore' });
   if (plain.status === 0) return;
   // Busy ones detach lazily: the kernel drops them once the last user is gone.
   const left = targets.filter((t) => mountInfoLists(mountInfo(), t));
   if (left.length > 0) spawnSync('umount', ['-l', ...left], { stdio: 'ignore' });
+}
+
+/** The mounted root of each of the replica directories. */
+function mountedRoots(dirs: readonly string[]): string[] {
+  const info = mountInfo();
+  return dirs.map((d) => join(d, 'rootfs')).filter((t) => mountInfoLists(info, t));
+}
+
+/**
+ * unmountOverlays without blocking the caller's event loop: the engine
+ * unmounts the roots of replicas that stop together this way, many per
+ * umount, while it goes on serving the others.
+ */
+export async function unmountOverlaysAsync(dirs: readonly string[]): Promise<void> {
+  const targets = mountedRoots(dirs);
+  if (targets.length === 0) return;
+  if (await run('umount', targets, '/').then(() => true, () => false)) return;
+  const left = mountedRoots(dirs);
+  if (left.length > 0) await run('umount', ['-l', ...left], '/').catch(() => undefined);
 }
 
 /** Unmounts and removes replicas' overlay directories (upper included) and their leases on the image. */
@@ -156,6 +198,19 @@ export function removeOverlays(items: readonly { dir: string; leaseId: string }[
     rmSync(dir, { recursive: true, force: true });
     rmSync(leasePath(layout, leaseId), { force: true });
   }
+}
+
+/**
+ * removeOverlays off the event loop: one umount for all, the directories
+ * removed in parallel on libuv's threads. One still in use is left as it is
+ * (and its directory returned); the others go.
+ */
+export async function removeOverlaysAsync(items: readonly { dir: string; leaseId: string }[], layout: StoreLayout): Promise<string[]> {
+  await unmountOverlaysAsync(items.map((i) => i.dir));
+  const busy = new Set(mountedRoots(items.map((i) => i.dir)));
+  const free = items.filter((i) => !busy.has(join(i.dir, 'rootfs')));
+  await Promise.all(free.map(({ dir, leaseId }) => Promise.all([rm(dir, { recursive: true, force: true }), rm(leasePath(layout, leaseId), { force: true })])));
+  return items.filter((i) => busy.has(join(i.dir, 'rootfs'))).map((i) => i.dir);
 }
 
 export function removeOverlay(dir: string, layout: StoreLayout, leaseId: string): void {

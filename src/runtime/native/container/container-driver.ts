@@ -15,7 +15,8 @@ import { execProcess, type ExecRequest } from './oci-config.js';
 import { readTextFile } from './read-file.js';
 import type { ExecHandle, OciRuntime } from './oci-runtime.js';
 import type { RootfsSource } from './rootfs/rootfs-source.js';
-import { sweep, type SweepContext } from './sweep.js';
+import { sweep, sweepOwners, type SweepContext } from './sweep.js';
+import { ShimLauncher } from './shim/shim-launcher.js';
 
 export interface ContainerDriverOptions {
   home: string;
@@ -49,8 +50,12 @@ export type ReplicaBundleInputs = Omit<BundleInputs, 'home' | 'rootfs' | 'cgroup
 export class ContainerDriver {
   /** Replicas started by this driver, whose runtime state a restart must delete first. */
   private readonly started = new Set<string>();
+  /** Shims of containers starting together come from one spawn. */
+  private readonly launcher: ShimLauncher | undefined;
 
-  constructor(readonly opts: ContainerDriverOptions) {}
+  constructor(readonly opts: ContainerDriverOptions) {
+    this.launcher = opts.supervision.kind === 'shim' ? new ShimLauncher(opts.supervision.path) : undefined;
+  }
 
   /** Writes the replica's bundle; a TugError (all problems at once) for what the user can fix. */
   create(spec: HostReplicaSpec, inputs: ReplicaBundleInputs): ContainerBundle {
@@ -72,7 +77,7 @@ export class ContainerDriver {
   async start(bundle: ContainerBundle): Promise<ContainerRun> {
     if (this.started.has(bundle.id)) await this.opts.runtime.remove(bundle.id);
     this.started.add(bundle.id);
-    return startContainer({ runtime: this.opts.runtime, supervision: this.opts.supervision, id: bundle.id, bundle: bundle.dir });
+    return startContainer({ runtime: this.opts.runtime, supervision: this.opts.supervision, launcher: this.launcher, id: bundle.id, bundle: bundle.dir });
   }
 
   /** After `run.exited`: the status, OOM included (read before the runtime removes the cgroup), and the runtime state gone. */
@@ -108,9 +113,17 @@ export class ContainerDriver {
    * Removes everything recorded for the replicas (container, cgroup, bundle,
    * namespace, veths), batched across them; returns what could not go.
    */
-  remove(replicas: string | readonly string[]): Promise<string[]> {
-    for (const r of typeof replicas === 'string' ? [replicas] : replicas) this.started.delete(r);
-    return sweep(this.opts.ledger, this.opts.sweep, replicas);
+  async remove(replicas: string | readonly string[]): Promise<string[]> {
+    const names = typeof replicas === 'string' ? [replicas] : replicas;
+    return [...(await this.removeEach(names)).values()].flat();
+  }
+
+  /** remove, with what could not go listed per replica (one replica's leftover is never another's error). */
+  async removeEach(replicas: readonly string[]): Promise<Map<string, string[]>> {
+    for (const r of replicas) this.started.delete(r);
+    const byOwner = new Map(replicas.map((r) => [r, [] as string[]]));
+    for (const p of await sweepOwners(this.opts.ledger, this.opts.sweep, replicas)) byOwner.get(p.owner)?.push(p.message);
+    return byOwner;
   }
 
   /**

@@ -5,19 +5,24 @@
 //               `runc run -d`: ~0.7 MB RSS per container; the container writes
 //               straight into our pipes. It SIGKILLs the container when the
 //               engine dies (its stdin closes), even if the engine was SIGKILLed.
+//               Shims of containers starting together are forked by one
+//               launcher process (shim/shim-launcher.ts), so it is not the
+//               engine's child: its exit is the end of its status pipe.
 //   foreground  `runc run` stays the container's parent: no compiler needed,
 //               but ~10 MB RSS per container, and a SIGKILLed engine leaves the
 //               container running until the next engine removes it.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { PassThrough, type Readable, type Writable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { TugError } from '../../../core/errors.js';
 import { after } from '../../../timers.js';
 import { streamLines } from '../../stream-lines.js';
 import { watchDir } from '../fs-wait.js';
 import { lastRuntimeError, signalNumber, type OciRuntime } from './oci-runtime.js';
 import { exitStatus } from '../../../core/model/signals.js';
+import { ShimLauncher } from './shim/shim-launcher.js';
 
 /** A pid file write the watcher missed is still seen this soon. */
 const PID_FILE_SAFETY_NET_MS = 250;
@@ -35,8 +40,8 @@ export interface ContainerRun {
   readonly id: string;
   /** The container's init, as the host sees it. */
   readonly pid: number;
-  /** The process supervising it (the shim, or the foreground runc). */
-  readonly supervisor: ChildProcess;
+  /** The process supervising it (the shim, or the foreground runc), when known. */
+  readonly supervisorPid: number | undefined;
   readonly stdout: Readable;
   readonly stderr: Readable;
   readonly exited: Promise<ContainerExit>;
@@ -51,7 +56,12 @@ export interface StartOptions {
   bundle: string;
   /** Give up on a container that has not started after this long (default 30 s). */
   timeoutMs?: number;
+  /** Starts shims for the containers starting together from one process (a launcher of its own otherwise). */
+  launcher?: ShimLauncher;
 }
+
+/** The status of a run whose shim vanished without reporting one (it was killed). */
+const LOST_STATUS = 137;
 
 export function bundleFiles(bundle: string): { pidFile: string; runtimeLog: string } {
   return { pidFile: join(bundle, 'init.pid'), runtimeLog: join(bundle, 'runtime.log') };
@@ -63,49 +73,42 @@ function startFailure(id: string, why: string): TugError {
 
 export async function startContainer(opts: StartOptions): Promise<ContainerRun> {
   const { pidFile, runtimeLog } = bundleFiles(opts.bundle);
-  rmSync(pidFile, { force: true });
-  rmSync(runtimeLog, { force: true });
+  // What a previous run left (a restart); off the event loop, which 100 starting replicas keep busy.
+  await Promise.all([rm(pidFile, { force: true }), rm(runtimeLog, { force: true })]);
   const logArgs = ['--log', runtimeLog, '--log-format', 'json', ...opts.runtime.globalArgs];
   return opts.supervision.kind === 'shim'
     ? startWithShim(opts, opts.supervision.path, logArgs, pidFile, runtimeLog)
     : startInForeground(opts, logArgs, pidFile, runtimeLog);
 }
 
-function startWithShim(opts: StartOptions, shim: string, logArgs: string[], pidFile: string, runtimeLog: string): Promise<ContainerRun> {
+async function startWithShim(opts: StartOptions, shim: string, logArgs: string[], pidFile: string, runtimeLog: string): Promise<ContainerRun> {
   const argv = [pidFile, opts.runtime.binary.path, ...logArgs, 'run', '-d', '--pid-file', pidFile, '--bundle', opts.bundle, opts.id];
-  const child = spawn(shim, argv, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true });
-  const stdout = held(child.stdout!);
-  const stderr = held(child.stderr!);
-  const control = child.stdin as Writable;
-  control.on('error', () => undefined);
+  const { control, stdout, stderr, status } = await (opts.launcher ?? new ShimLauncher(shim)).start(argv);
   let reportedExit: number | undefined;
+  let shimPid: number | undefined;
+  // The status pipe ends when the shim exits (the container never holds it: it is close-on-exec).
   const exited = new Promise<ContainerExit>((resolve) => {
-    child.once('exit', (code, signal) => {
-      if (reportedExit !== undefined) resolve({ code: reportedExit });
-      else resolve({ code: exitStatus(code, signal), lost: true });
-    });
+    status.once('end', () => resolve(reportedExit !== undefined ? { code: reportedExit } : { code: LOST_STATUS, lost: true }));
   });
   return new Promise<ContainerRun>((resolve, reject) => {
     let started = false;
     const timer = after(opts.timeoutMs ?? 30_000, () => {
       if (started) return;
-      child.kill('SIGKILL');
+      if (shimPid !== undefined) killQuietly(shimPid);
+      control.destroy();
       reject(startFailure(opts.id, 'the runtime did not start it in time'));
     });
-    child.once('error', (err) => {
-      timer.cancel();
-      reject(startFailure(opts.id, err.message));
-    });
-    void streamLines(child.stdio[3] as Readable, (line) => {
+    void streamLines(status, (line) => {
       const [word, value] = line.split(' ');
       const n = Number(value);
-      if (word === 'pid' && !started) {
+      if (word === 'shim') shimPid = n;
+      else if (word === 'pid' && !started) {
         started = true;
         timer.cancel();
         resolve({
           id: opts.id,
           pid: n,
-          supervisor: child,
+          supervisorPid: shimPid,
           stdout,
           stderr,
           exited,
@@ -125,6 +128,14 @@ function startWithShim(opts: StartOptions, shim: string, logArgs: string[], pidF
       reject(startFailure(opts.id, lastRuntimeError(runtimeLog) ?? 'its supervisor exited'));
     });
   });
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    /* already gone */
+  }
 }
 
 async function startInForeground(opts: StartOptions, logArgs: string[], pidFile: string, runtimeLog: string): Promise<ContainerRun> {
@@ -161,7 +172,7 @@ async function startInForeground(opts: StartOptions, logArgs: string[], pidFile:
   return {
     id: opts.id,
     pid,
-    supervisor: child,
+    supervisorPid: child.pid,
     stdout,
     stderr,
     exited,

@@ -27,19 +27,20 @@ import { findExecutable } from '../container/executables.js';
 import { findInit } from '../container/init-binary.js';
 import { Ledger } from '../container/ledger.js';
 import { isolatedNamespace, netnsPath, type AttachRequest } from '../container/network/attach.js';
-import { Batcher } from './batcher.js';
+import { Batcher } from '../batcher.js';
 import { netnsName } from '../container/names.js';
 import { gatewayOf } from '../container/network/bridges.js';
 import { ProjectNetworks, type ReplicaAddress } from '../container/network/project-networks.js';
 import type { NetworkNamespace } from '../container/oci-config.js';
 import { findOciRuntime, OciRuntime } from '../container/oci-runtime.js';
 import { HostRootSource } from '../container/rootfs/host-root.js';
-import { imageRootDir, imageRootDirs, imageRootSource, removeImageRoot } from '../container/rootfs/image-root.js';
+import { imageRootDir, imageRootDirs, imageRootSource, removeImageRootsAsync } from '../container/rootfs/image-root.js';
+import { mountOverlays } from '../container/rootfs/overlay-batch.js';
 import { ImageStore } from '../../images/store/image-store.js';
-import { unmountOverlays } from '../../images/rootfs/overlay.js';
+import { unmountOverlays, unmountOverlaysAsync, type OverlayRequest } from '../../images/rootfs/overlay.js';
 import type { RootfsSource } from '../container/rootfs/rootfs-source.js';
 import { ensureShim } from '../container/shim/shim-binary.js';
-import type { SweepContext } from '../container/sweep.js';
+import { VethTeardowns, type SweepContext } from '../container/sweep.js';
 import { ServicePorts } from './service-ports.js';
 import type { ConnectionBudget } from './forward-budget.js';
 
@@ -53,6 +54,13 @@ export interface ContainerSlot {
   /** The init's pid while a run is up (for `pid:`/`ipc: service:X` of others). */
   pid?: number;
 }
+
+/**
+ * How long a batch of attachments or mounts waits for the replicas starting
+ * alongside (they arrive a few milliseconds apart): fewer, larger batches, each
+ * one process the engine spawns.
+ */
+const GATHER_MS = 5;
 
 export function ledgerPath(home: string, project: string): string {
   return projectPaths(home, project).isolationLedger;
@@ -83,15 +91,41 @@ export class ContainerHost {
   private readonly imageRoots = new Map<string, RootfsSource>();
   private creating: Promise<void> = Promise.resolve();
   /** Replicas starting together get their namespaces and veths in one `ip -batch`... */
-  private readonly attacher = new Batcher<AttachRequest, void>(async (reqs) => {
-    await this.networks.attach(reqs);
-    return reqs.map(() => undefined);
-  });
-  /** ...and replicas going together are removed in one sweep. */
+  private readonly attacher = new Batcher<AttachRequest, Error | undefined>(async (reqs) => {
+    try {
+      await this.networks.attach(reqs);
+      return reqs.map(() => undefined);
+    } catch (err) {
+      if (reqs.length === 1) return [err as Error];
+      // One bad request must not fail the others: each alone (the batch was swept), so the failure is its own.
+      const outcomes: (Error | undefined)[] = [];
+      for (const req of reqs) {
+        await this.teardowns.settled(req.owner);
+        outcomes.push(await this.networks.attach([req]).then(() => undefined, (e: Error) => e));
+      }
+      return outcomes;
+    }
+  }, { gatherMs: GATHER_MS });
+  /** ...their image roots mounted with one `mount -a`... */
+  private readonly mounter = new Batcher<OverlayRequest, TugError | undefined>((reqs) => {
+    this.ledgerOf().add([{ owner: this.project, kind: 'dir', path: this.scratch() }]);
+    return mountOverlays(reqs, this.scratch());
+  }, { gatherMs: GATHER_MS });
+  /** ...and replicas going together are removed in one sweep, their image roots unmounted with one umount... */
   private readonly remover = new Batcher<string, string[]>(async (names) => {
-    const problems = await this.driver.remove(names);
-    return names.map(() => problems);
+    // The image root is unmounted with the container; what the replica wrote stays until it is removed.
+    const roots = names.filter((n) => this.imageRoots.delete(n));
+    const problems = await this.driver.removeEach(names);
+    await unmountOverlaysAsync(roots.map((n) => imageRootDir(this.home, this.project, n)));
+    return names.map((n) => problems.get(n) ?? []);
   });
+  /** ...and the roots of replicas removed together go in one pass. */
+  private readonly rootRemover = new Batcher<string, boolean>(async (names) => {
+    const busy = new Set(await removeImageRootsAsync(this.home, this.project, names));
+    return names.map((n) => !busy.has(n));
+  });
+  /** Veths of deleted namespaces, gone in the kernel's own time. */
+  private readonly teardowns = new VethTeardowns();
 
   private constructor(
     private readonly home: string,
@@ -106,7 +140,7 @@ export class ContainerHost {
     if (!ip || !iptables) {
       throw new TugError({ code: 'container.no-network-tools', message: `container networking needs ${!ip ? 'ip (iproute2)' : 'iptables'}, which this machine lacks`, hint: 'apt-get install iproute2 iptables' });
     }
-    const sweep: SweepContext = { home, cgroups: this.cgroups, ip, iptables, iptablesRestore: findExecutable('iptables-restore'), xargs: findExecutable('xargs') };
+    const sweep: SweepContext = { home, cgroups: this.cgroups, ip, iptables, iptablesRestore: findExecutable('iptables-restore'), xargs: findExecutable('xargs'), teardowns: this.teardowns };
     const ledger = new Ledger(ledgerPath(home, project));
     const hostRoot = new HostRootSource({ overlayfs: /\toverlay$/m.test(readText('/proc/filesystems')) });
     this.driver = new ContainerDriver({
@@ -157,8 +191,11 @@ export class ContainerHost {
       network = { kind: 'path', path: netnsPath(netns) };
     } else {
       await this.ensureNetworks(spec);
+      // A replica of this name that went just now may still have its veths (the new ones get their names).
+      await this.teardowns.settled(spec.name);
       const req = this.networks.planAttachment(spec);
-      await this.attacher.submit(req);
+      const failure = await this.attacher.submit(req);
+      if (failure) throw failure;
       addresses = this.networks.addresses(req);
       // The DNS server answers for every network of the replica on any gateway; one with a way out also forwards other names.
       const asked = req.links.find((l) => !l.network.internal) ?? req.links[0];
@@ -201,7 +238,11 @@ export class ContainerHost {
       if (!name) throw new TugError({ code: 'container.image-volume', message: `service ${spec.service}: the image's volume ${target} has no volume of its own`, hint: 'run `tug up` again to recreate the replica' });
       return volumeDataDir(this.home, name);
     };
-    this.imageRoots.set(spec.name, await imageRootSource({ store: new ImageStore(this.home), home: this.home, spec, volumeDirFor }));
+    const mountWith = async (req: OverlayRequest): Promise<void> => {
+      const failure = await this.mounter.submit(req);
+      if (failure) throw failure;
+    };
+    this.imageRoots.set(spec.name, await imageRootSource({ store: new ImageStore(this.home), home: this.home, spec, volumeDirFor, mountWith }));
   }
 
   /** `volumes_from: [svc, "svc:ro", "container:name"]`: the volumes and binds of a replica of it, at their targets. */
@@ -272,14 +313,14 @@ export class ContainerHost {
     this.slots.delete(name);
     this.networks.release(name);
     const problems = await this.remover.submit(name);
-    // The image root is unmounted with the container; what the replica wrote stays until it is removed.
-    if (this.imageRoots.delete(name)) unmountOverlays([imageRootDir(this.home, this.project, name)]);
     if (problems.length > 0) throw new TugError({ code: 'container.cleanup', message: `cannot remove all of ${name}: ${problems.join('; ')}` });
   }
 
   /** The replica is removed: its image root's upper directory and its lease on the image go too. */
-  removeRoot(name: string): void {
-    removeImageRoot(this.home, this.project, name);
+  async removeRoot(name: string): Promise<void> {
+    if (!(await this.rootRemover.submit(name))) {
+      throw new TugError({ code: 'rootfs.busy', message: `cannot remove the root filesystem of ${name}: ${imageRootDir(this.home, this.project, name)} is still in use` });
+    }
     // The last one takes the project's image-roots directory with it (rmdir refuses while others remain).
     try {
       rmdirSync(dirname(imageRootDir(this.home, this.project, name)));
@@ -291,12 +332,14 @@ export class ContainerHost {
   /** A project network goes (`down`): its DNS listener, bridge and firewall rules. */
   async removeNetwork(name: string): Promise<string[]> {
     await this.dns.unlisten(name);
+    await this.teardowns.settled();
     return this.networks.remove(name);
   }
 
   /** At engine start (what a crashed engine left) and exit with no replica left (`down`): everything recorded. */
   async sweepAll(): Promise<string[]> {
     await this.ports.closeAll();
+    await this.teardowns.settled();
     await this.dns.close();
     for (const name of [...this.slots.keys()]) this.slots.delete(name);
     for (const name of [...this.imageRoots.keys()]) this.imageRoots.delete(name);

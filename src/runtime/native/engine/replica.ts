@@ -10,7 +10,9 @@
 // container mode, one container (container-workload.ts). Like PID 1 of a
 // container, the leader's exit ends the run: what is left of its group is
 // killed. `stop` and `kill` with the stop signal or SIGKILL mark the replica
-// as stopped by a user, which no restart policy overrides.
+// as stopped by a user, which no restart policy overrides. What only a
+// container replica holds (its slot, release, ports, image root) is
+// replica-container.ts's; its exec'd groups are exec-groups.ts's.
 import { rmSync } from 'node:fs';
 import { TugError } from '../../../core/errors.js';
 import { parseSignal, stopSignalOf, type SignalName } from '../../../core/model/signals.js';
@@ -30,11 +32,12 @@ import { LogWriter } from './log-writer.js';
 import { anonDir } from './mounts.js';
 import type { ConnectionBudget } from './forward-budget.js';
 import { openForwarders, type PortForwarder } from './port-forward.js';
-import { groupAlive, reapGroup } from './proc.js';
+import { reapGroup } from './proc.js';
+import { ExecGroups } from './exec-groups.js';
 import { Backoff } from './restart-backoff.js';
 import { spawnRun, type Run } from './run.js';
-import type { ContainerHost, ContainerSlot } from './container-host.js';
-import { startContainerRun } from './container-workload.js';
+import type { ContainerHost } from './container-host.js';
+import { ReplicaContainer } from './replica-container.js';
 import { KILLED_WITH_ENGINE, OOM_KILLED, type ProcessGroupRecord, type ReplicaRecord } from '../state-format.js';
 import { after, type Timer } from '../../../timers.js';
 
@@ -56,9 +59,6 @@ export interface ReplicaHost {
 /** How long 'die' waits for output still in the pipes (a descendant may hold them open). */
 const LAST_OUTPUT_MS = 500;
 
-/** Numbers each Replica object, for keys that outlive a name's reuse. */
-let portKeys = 0;
-
 export class Replica {
   state: ReplicaState = 'created';
   restartCount = 0;
@@ -73,9 +73,8 @@ export class Replica {
   private lastHealth?: HealthState;
   /** The last run ended by the kernel's OOM killer (container mode). */
   private oomKilled = false;
-  /** Container mode: the bundle and addresses, from a fresh start until the final exit. */
-  private slot?: ContainerSlot;
-  private releasing?: Promise<void>;
+  /** Container mode: its slot, release, ports and image root. */
+  private readonly container: ReplicaContainer | undefined;
   private plan: LaunchPlan | undefined;
   private readonly policy: RestartPolicy;
   private readonly healthConfig: HealthConfig | undefined;
@@ -86,7 +85,7 @@ export class Replica {
   private run?: Run;
   private forwarders: PortForwarder[] = [];
   /** Process groups of `tug exec` commands run in this replica: they end when its run ends. */
-  private execGroups: ProcessGroupRecord[] = [];
+  private readonly execs = new ExecGroups();
   private restartTimer?: Timer;
   private stopRequested = false;
   private stopping?: Promise<void>;
@@ -100,7 +99,7 @@ export class Replica {
     private readonly host: ReplicaHost,
     record?: ReplicaRecord,
   ) {
-    this.portKey = `${spec.name}#${++portKeys}`;
+    this.container = spec.isolation === 'container' ? new ReplicaContainer(spec, host) : undefined;
     this.policy = restartPolicyOf(spec.service, spec.service_spec);
     this.healthConfig = healthConfigOf(spec.service_spec.healthcheck);
     this.backoff = new Backoff(this.policy.delayMs);
@@ -154,15 +153,14 @@ export class Replica {
     this.backoff.reset();
     const plan = planLaunch(this.spec, this.host, this.anonymousVolumes);
     this.plan = plan;
-    if (this.releasing) await this.releasing;
-    if (this.isContainer) await this.host.containers().ports.open(this.spec, this.portKey);
+    if (this.container) await this.container.beforeStart();
     else this.forwarders = await openForwarders(plan.ports.forwards, this.spec.service, this.host.forwarding);
     try {
       await this.spawnTracked(plan);
     } catch (err) {
       await this.closeForwarders();
       this.servePorts();
-      if (this.isContainer) await this.releaseContainer();
+      await this.container?.release();
       throw err;
     }
     this.host.changed(this, 'start');
@@ -179,15 +177,10 @@ export class Replica {
 
   private async beginRun(plan: LaunchPlan): Promise<void> {
     const onExit = (r: Run, status: number, oom: boolean) => this.onExit(r, status, oom);
-    const note = (m: string) => this.host.note(m);
     let run: Run;
-    if (this.isContainer) {
-      const containers = this.host.containers();
-      this.slot ??= await containers.prepare(this.spec, this.anonymousVolumes);
-      for (const n of this.slot.bundle.notes) note(`${this.name}: ${n}`);
-      run = await startContainerRun(this.slot, { containers, logs: this.logs, onExit, note });
-    } else {
-      run = await spawnRun(this.name, plan, this.logs, onExit, note);
+    if (this.container) run = await this.container.startRun(this.anonymousVolumes, this.logs, onExit);
+    else {
+      run = await spawnRun(this.name, plan, this.logs, onExit, (m) => this.host.note(m));
       this.pgid = run.pid;
       this.procStart = run.procStart;
     }
@@ -208,36 +201,13 @@ export class Replica {
     this.servePorts();
   }
 
-  /**
-   * This replica's membership in its service's ports. Not its name: a
-   * recreated replica has the same name, and the old one's late "gone" (its
-   * release is batched) must not take the new one's traffic away.
-   */
-  private readonly portKey: string;
-
   /** Container mode: whether the service's published ports send this replica traffic now. */
   private servePorts(): void {
-    if (!this.isContainer) return;
-    const run = this.run;
-    const address = this.slot?.addresses[0]?.address;
-    const ready = run !== undefined && address !== undefined && (run.health === undefined || run.health.status === 'healthy');
-    const value = ready ? address : run || this.restartTimer ? null : undefined;
-    void this.host.containers().ports.set(this.spec.service, this.portKey, value).catch((err: Error) => this.host.note(`${this.name}: ports: ${err.message}`));
+    this.container?.servePorts(this.run, this.restartTimer !== undefined);
   }
 
-  /** Container mode: its container, namespace, veths, cgroup and bundle go (at the final exit, and on remove). */
   private releaseContainer(): Promise<void> {
-    if (!this.isContainer) return Promise.resolve();
-    this.slot = undefined;
-    // A container runtime that cannot be built (a record from another machine) has nothing of this replica to remove.
-    const releasing = Promise.resolve()
-      .then(() => this.host.containers().release(this.name))
-      .catch((err: Error) => this.host.note(`${this.name}: ${err.message}`))
-      .finally(() => {
-        if (this.releasing === releasing) this.releasing = undefined;
-      });
-    this.releasing = releasing;
-    return releasing;
+    return this.container?.release() ?? Promise.resolve();
   }
 
   private onExit(run: Run, status: number, oomKilled: boolean): void {
@@ -255,7 +225,7 @@ export class Replica {
     // During a stop, terminate() gives the rest of the group its grace period.
     if (!this.stopping) run.signalAll('SIGKILL');
     // As with a container, what was exec'd in it ends with it.
-    this.endExecs();
+    this.execs.endAll();
     if (!this.stopRequested && shouldRestart(this.policy, this.exitCode, this.restartCount)) {
       const delay = this.backoff.next(Date.now() - run.startedMs);
       this.state = 'restarting';
@@ -351,10 +321,7 @@ export class Replica {
   async remove(removeVolumes: boolean): Promise<void> {
     if (this.active) await this.stop(0);
     await this.closeForwarders();
-    if (this.isContainer) {
-      await (this.releasing ?? this.releaseContainer());
-      if (this.spec.image) this.host.containers().removeRoot(this.name);
-    }
+    await this.container?.remove();
     await this.logs.drain(500);
     this.logs.removeFiles();
     rmSync(anonDir(this.host.home, this.spec.project, this.name), { recursive: true, force: true });
@@ -367,15 +334,8 @@ export class Replica {
       void reapGroup(group.pgid, group.procStart);
       throw new TugError({ code: 'engine.not-running', message: `replica ${this.name} is not running` });
     }
-    this.execGroups = [...this.execGroups.filter((g) => groupAlive(g.pgid)), group];
+    this.execs.adopt(group);
     this.host.recorded(this);
-  }
-
-  private endExecs(): void {
-    const groups = this.execGroups;
-    if (groups.length === 0) return;
-    this.execGroups = [];
-    for (const group of groups) void reapGroup(group.pgid, group.procStart);
   }
 
   private async closeForwarders(): Promise<void> {
@@ -385,7 +345,7 @@ export class Replica {
   }
 
   private ports(): PublishedPort[] {
-    if (this.isContainer) return this.run || this.restartTimer ? this.host.containers().ports.published(this.spec.service, this.portKey) : [];
+    if (this.container) return this.container.published(this.run !== undefined || this.restartTimer !== undefined);
     const planned = this.plan?.ports.published ?? [];
     if (this.forwarders.length === 0) return planned;
     return [...planned.filter((p) => p.published === p.target), ...this.forwarders.map((f) => f.port)];
@@ -412,7 +372,7 @@ export class Replica {
       command: this.plan?.display ?? '',
       anonymousVolumes: this.anonymousVolumes,
       notes,
-      addresses: this.run ? this.slot?.addresses.map((a) => ({ network: a.network, address: a.address })) : undefined,
+      addresses: this.run ? this.container?.addresses?.map((a) => ({ network: a.network, address: a.address })) : undefined,
     });
   }
 
@@ -432,7 +392,7 @@ export class Replica {
       anonymousVolumes: this.anonymousVolumes,
       ...(this.killedWithEngine ? { killedWithEngine: true } : {}),
       ...(this.oomKilled ? { oomKilled: true } : {}),
-      ...(this.execGroups.length > 0 ? { execGroups: this.execGroups } : {}),
+      ...this.execs.record(),
     };
   }
 }

@@ -25,7 +25,7 @@ import { TugError } from '../../../../core/errors.js';
 import { absolute, anonymousImageVolumes, containerConfig, imageEnvironment, serviceWithImageDefaults } from '../../../../core/images/container-config.js';
 import type { ImageRuntimeConfig } from '../../../../core/images/image-config.js';
 import { readUserFiles, seedVolume } from '../../../images/rootfs/image-files.js';
-import { overlayMount, removeOverlay, removeOverlays, treeSize } from '../../../images/rootfs/overlay.js';
+import { overlayMount, removeOverlay, removeOverlays, removeOverlaysAsync, treeSize, type OverlayRequest } from '../../../images/rootfs/overlay.js';
 import { readServiceImage } from '../../../images/store/service-image.js';
 import type { ImageStore } from '../../../images/store/image-store.js';
 import { storeLayout } from '../../../images/store/layout.js';
@@ -45,6 +45,8 @@ export interface ImageRootOptions {
    * use (a volume that has content is left alone), as Docker does.
    */
   volumeDirFor?: (target: string) => string;
+  /** Performs the overlay mount (the engine batches those of replicas starting together); one `mount` each by default. */
+  mountWith?: (request: OverlayRequest) => Promise<void>;
 }
 
 /** projects/<p>/image-roots/<replica>: the replica's upper, work and mount directories. */
@@ -105,10 +107,10 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
   // A replica made before (an engine that restarted prepares it again) keeps what it wrote whatever happens here.
   const existed = existsSync(dir);
   try {
-    const { path: root } = await overlayMount({ store, image: record, dir, leaseId }).prepare();
+    const { path: root } = await overlayMount({ store, image: record, dir, leaseId, mountWith: opts.mountWith }).prepare();
     const users = await readUserFiles(root);
     // Checked now, with the mount at hand: nothing to run, or a USER the image does not know, is the user's to fix.
-    const config = containerConfig({ service: spec.service, spec: spec.service_spec, image, hostname: spec.name, ...users });
+    containerConfig({ service: spec.service, spec: spec.service_spec, image, hostname: spec.name, ...users });
     if (opts.volumeDirFor) {
       for (const target of anonymousImageVolumes(spec.service_spec, image)) {
         const volume = opts.volumeDirFor(target);
@@ -137,6 +139,17 @@ export function removeImageRoot(home: string, project: string, replica: string |
   const layout = typeof store === 'string' ? storeLayout(store) : store.layout;
   const replicas = typeof replica === 'string' ? [replica] : replica;
   removeOverlays(replicas.map((r) => ({ dir: imageRootDir(home, project, r), leaseId: imageLeaseId(project, r) })), layout);
+}
+
+/**
+ * removeImageRoot without blocking the engine: the replicas removed together
+ * go with one umount, their directories in parallel. Returns the replicas
+ * whose root is still in use (left in place); the others are gone.
+ */
+export async function removeImageRootsAsync(home: string, project: string, replicas: readonly string[], store: ImageStore | string = home): Promise<string[]> {
+  const layout = typeof store === 'string' ? storeLayout(store) : store.layout;
+  const busy = new Set(await removeOverlaysAsync(replicas.map((r) => ({ dir: imageRootDir(home, project, r), leaseId: imageLeaseId(project, r) })), layout));
+  return replicas.filter((r) => busy.has(imageRootDir(home, project, r)));
 }
 
 /** The image-root directories the project has (one per replica that ran from an image and was not removed). */

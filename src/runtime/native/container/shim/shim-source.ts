@@ -13,9 +13,21 @@
 //   argv      tug-shim PIDFILE RUNTIME ARGS...   (ARGS end with `run -d --pid-file PIDFILE ... ID`)
 //   fd 0  in  a signal number per line, delivered to the container's init;
 //             end of file (the engine is gone, even by SIGKILL) = SIGKILL it
-//   fd 3  out "pid N" once started, then "exit S" (S = code, or 128 + signal);
-//             "failed S" when the runtime itself failed with status S
+//   fd 3  out "shim N" (its own pid) first, "pid N" once started, then
+//             "exit S" (S = code, or 128 + signal); "failed S" when the
+//             runtime itself failed with status S
 //   exit      S as above, 125 when the runtime failed
+//
+// Launcher mode starts many shims from one process the engine spawns (each
+// spawn costs the engine's event loop 5-12 ms: fork of a large process, then a
+// wait for the child's exec):
+//   argv      tug-shim --launch N  COUNT PIDFILE RUNTIME ARGS...  (N groups,
+//             COUNT = the words of the group after it)
+//   fds       3+4i .. 6+4i are shim i's fds 0, 1, 2 and 3
+// It forks shim i with those fds in place (and no other of the batch), in a
+// session of its own, where it execs itself as a plain shim (its own argv in
+// ps); then it closes its copies, reaps the shims as they exit, and exits
+// after the last. A shim it could not fork gets "failed 254" on its fd 3.
 export const SHIM_SOURCE = String.raw`#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -65,12 +77,13 @@ static long read_pidfile(const char *path) {
   return parse(buf, len);
 }
 
-int main(int argc, char **argv) {
-  if (argc < 3) { (void)!write(2, "usage: tug-shim PIDFILE RUNTIME ARGS...\n", 40); return 2; }
+/* args: PIDFILE RUNTIME ARGS..., NULL-terminated. */
+static int shim(char **args) {
+  signal(SIGPIPE, SIG_IGN);
+  say("shim", (long)getpid());
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) != 0) return 2;
   fcntl(0, F_SETFD, FD_CLOEXEC);
   fcntl(3, F_SETFD, FD_CLOEXEC);
-  signal(SIGPIPE, SIG_IGN);
   sigset_t mask;
   sigemptyset(&mask);
   sigaddset(&mask, SIGCHLD);
@@ -84,7 +97,7 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_DFL);
     int null = open("/dev/null", O_RDONLY);
     if (null >= 0) dup2(null, 0);
-    execv(argv[2], argv + 2);
+    execv(args[1], args + 1);
     _exit(127);
   }
   pid_t container = 0;
@@ -106,7 +119,7 @@ int main(int argc, char **argv) {
         if (p == runtime) {
           runtime = 0;
           if (status_of(st) != 0) { say("failed", status_of(st)); return 125; }
-          long v = read_pidfile(argv[1]);
+          long v = read_pidfile(args[0]);
           if (v <= 1) { say("failed", 255); return 125; }
           container = (pid_t)v;
           say("pid", v);
@@ -136,5 +149,47 @@ int main(int argc, char **argv) {
       if (used == sizeof line) used = 0;
     }
   }
+}
+
+static int launch(int argc, char **argv) {
+  long n = parse(argv[2], strlen(argv[2]));
+  if (n <= 0 || n > 256) return 2;
+  int last = 3 + 4 * (int)n;
+  int idx = 3;
+  int failed = 0;
+  for (int i = 0; i < n; i++) {
+    if (idx >= argc) return 2;
+    long count = parse(argv[idx], strlen(argv[idx]));
+    if (count < 2 || idx + 1 + count > argc) return 2;
+    char **args = argv + idx + 1;
+    int base = 3 + 4 * i;
+    pid_t p = fork();
+    if (p < 0) {
+      (void)!write(base + 3, "failed 254\n", 11);
+      failed = 1;
+    } else if (p == 0) {
+      args[count] = NULL;
+      for (int k = 0; k < 4; k++) if (dup2(base + k, k) < 0) _exit(2);
+      for (int fd = 4; fd < last; fd++) close(fd);
+      setsid();
+      /* As a shim of its own (its own argv in ps and /proc), in place of the group's COUNT word. */
+      args[-1] = argv[0];
+      execv("/proc/self/exe", args - 1);
+      _exit(shim(args));
+    }
+    idx += 1 + (int)count;
+  }
+  /* The shims' fds are theirs alone now (an end of file must reach the engine when a shim exits), and the
+     launcher stays their parent to reap them: a PID 1 that does not reap (a container without an init) would
+     otherwise collect them as zombies. */
+  for (int fd = 3; fd < last; fd++) close(fd);
+  while (wait(NULL) > 0 || errno == EINTR) {}
+  return failed;
+}
+
+int main(int argc, char **argv) {
+  if (argc >= 3 && strcmp(argv[1], "--launch") == 0) return launch(argc, argv);
+  if (argc < 3) { (void)!write(2, "usage: tug-shim PIDFILE RUNTIME ARGS...\n", 40); return 2; }
+  return shim(argv + 1);
 }
 `;

@@ -4,13 +4,28 @@
 // kernel work behind each (namespaces and veths through `ip -batch`, runtime
 // deletions through one xargs) costs a process spawn per call, not per item:
 // 100 replicas then cost a handful of spawns instead of hundreds.
+//
+// Requests of replicas starting in parallel do not arrive together: each
+// comes after its own earlier steps, a few milliseconds apart. Where the call
+// itself returns at once (a spawn that does not wait for its child), nothing
+// would ever wait and every batch would be one request; `gatherMs` holds each
+// batch open that long for the others to join.
+import { sleep } from '../../timers.js';
+
+export interface BatcherOptions {
+  /** How long a batch waits for more requests after its first one (default: none; one turn of the event loop). */
+  gatherMs?: number;
+}
 
 export class Batcher<T, R> {
   private pending: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private running = false;
 
   /** `run` gets every waiting item at once and returns one result per item, in order. */
-  constructor(private readonly run: (items: T[]) => Promise<R[]>) {}
+  constructor(
+    private readonly run: (items: T[]) => Promise<R[]>,
+    private readonly opts: BatcherOptions = {},
+  ) {}
 
   submit(item: T): Promise<R> {
     return new Promise<R>((resolve, reject) => {
@@ -21,9 +36,10 @@ export class Batcher<T, R> {
 
   private async drain(): Promise<void> {
     this.running = true;
-    // Let the requests of this turn of the event loop join the first batch.
+    // Let the requests of this turn of the event loop (or of the gathering time) join the first batch.
     await Promise.resolve();
     while (this.pending.length > 0) {
+      if (this.opts.gatherMs) await sleep(this.opts.gatherMs);
       const batch = this.pending;
       this.pending = [];
       try {
