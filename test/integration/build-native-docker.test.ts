@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Project } from '../../src/core/model/types.js';
 import { buildServiceImage } from '../../src/runtime/build/native/build-service.js';
 import { buildImage as dockerBuild } from '../../src/runtime/docker/images.js';
 import { loadImages } from '../../src/runtime/images/load/load-images.js';
@@ -19,6 +18,7 @@ import { ImageStore } from '../../src/runtime/images/store/image-store.js';
 import { tempProject } from '../helpers/cli.js';
 import { describeDocker, ensureTestImage, TEST_IMAGE, testDocker, uniqueDockerProject } from '../helpers/docker.js';
 import { isolationAvailable } from '../helpers/isolation.js';
+import { projectLiteral } from '../helpers/project-literal.js';
 
 const CHROOT = spawnSync('sh', ['-c', 'command -v chroot'], { encoding: 'utf8' }).stdout.trim() || '/usr/sbin/chroot';
 
@@ -67,7 +67,7 @@ describeDocker('the same Dockerfile built by Docker and by tug natively', () => 
 
     const store = new ImageStore(home);
     await loadImages(store, { stream: (await docker.getImage(TEST_IMAGE).get()) as unknown as Readable });
-    const project: Project = { name: 'both', workingDir: dir, configFiles: [], services: { app: { build: spec } }, disabledServices: {}, networks: {}, volumes: {}, secrets: {}, configs: {}, extensions: {} };
+    const project = projectLiteral({ name: 'both', workingDir: dir, services: { app: { build: spec } } });
     const imageId = await buildServiceImage(store, project, 'app');
     const replica = await prepareReplicaImage({ store, imageId, service: 'app', spec: {}, replicaDir: join(home, 'replica'), leaseId: 'both.app-1', hostname: 'app-1', volumeDirFor: () => join(home, 'vol') });
     let fromTug: string;

@@ -25,24 +25,14 @@ import { projectCgroup } from '../../src/runtime/native/container/names.js';
 import { cgroupMounts } from '../helpers/containers.js';
 import { buildImage, busyboxEntries, storeFixtureImage } from '../helpers/image-fixtures.js';
 import { describeIsolation } from '../helpers/isolation.js';
+import { projectLiteral } from '../helpers/project-literal.js';
 
 const BASE = 'docker.io/library/tug-build-base:1';
 
 let home: string;
 let ctx: string;
 let store: ImageStore;
-const project = (build: Partial<BuildSpec> = {}): Project => ({
-  name: 'bp',
-  workingDir: ctx,
-  configFiles: [],
-  services: { web: { build: { context: ctx, dockerfile: 'Dockerfile', ...build } } },
-  disabledServices: {},
-  networks: {},
-  volumes: {},
-  secrets: {},
-  configs: {},
-  extensions: {},
-});
+const project = (build: Partial<BuildSpec> = {}): Project => projectLiteral({ name: 'bp', workingDir: ctx, services: { web: { build: { context: ctx, dockerfile: 'Dockerfile', ...build } } } });
 
 function file(rel: string, content: string): void {
   mkdirSync(join(ctx, rel, '..'), { recursive: true });

@@ -7,13 +7,14 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import { TugError } from '../../../core/errors.js';
-import { parseImageConfig, type ImageConfig } from '../../../core/images/image-config.js';
+import type { ImageConfig } from '../../../core/images/image-config.js';
 import { MEDIA, type ImageManifest } from '../../../core/images/manifest.js';
 import { parsePlatform } from '../../../core/images/platform.js';
 import { formatReference, parseReference } from '../../../core/images/reference.js';
 import { canonicalJson } from '../../../core/model/hash.js';
 import type { PullOptions } from '../../images/registry/pull.js';
-import { hasBlob, putBlob, readBlob } from '../../images/store/blobs.js';
+import { hasBlob, putBlob } from '../../images/store/blobs.js';
+import { readImageConfig } from '../../images/store/config-blob.js';
 import { blobPath } from '../../images/store/layout.js';
 import type { ImageRecord, ImageStore, StoredLayer } from '../../images/store/image-store.js';
 import type { TransientLease } from '../../images/store/prune.js';
@@ -58,7 +59,7 @@ export class StoreImageWriter implements ImageStoreWriter {
   private async hold(record: ImageRecord, ref: string): Promise<ResolvedImage> {
     await this.lease.add({ images: [record.id], layers: record.layers.map((l) => l.diffId) });
     for (const l of record.layers) this.baseLayers.set(l.diffId, l);
-    const config = parseImageConfig((await readBlob(this.store.layout, record.config.digest)).toString('utf8'), `image ${ref}`);
+    const config = await readImageConfig(this.store.layout, record.config.digest, `image ${ref}`);
     return { id: record.id, config };
   }
 
