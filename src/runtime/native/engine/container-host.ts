@@ -131,7 +131,7 @@ export class ContainerHost {
     private readonly home: string,
     private readonly project: string,
     budget: ConnectionBudget,
-    private readonly note: (m: string) => void,
+    note: (m: string) => void,
   ) {
     const runtime = new OciRuntime(findOciRuntime(), runtimeRoot(home, project));
     this.cgroups = parseCgroupMounts(readText('/proc/self/mountinfo'));
