@@ -4,7 +4,8 @@
 // here; they differ only in how they plan.
 import { ConfigErrors, TugError } from '../core/errors.js';
 import type { ObservedState } from '../core/reconcile/observed.js';
-import type { Operation, Plan } from '../core/reconcile/operations.js';
+import type { Operation, Plan, ReplicaSpec } from '../core/reconcile/operations.js';
+import { rangeShortfalls } from '../core/reconcile/port-ranges.js';
 import { emit, type EngineContext } from './context.js';
 import { converge } from './converge.js';
 import { interrupted } from './conditions.js';
@@ -32,9 +33,14 @@ export interface ApplyOutcome {
 export async function applyPlans(ctx: EngineContext, opts: ApplyOptions): Promise<ApplyOutcome> {
   const { backend } = ctx;
   const run = async (): Promise<ApplyOutcome> => {
-    if (opts.preflight && backend.preflight) {
+    if (opts.preflight) {
       const observed = await backend.replicas.observe(opts.project);
-      const problems = await backend.preflight(opts.planFor(observed, 1), observed);
+      const plan = opts.planFor(observed, 1);
+      // Rules of the file that hold on every backend come first, so a plan
+      // that cannot work is refused the same way everywhere.
+      const shortfalls = rangeShortfalls(createdReplicas(plan));
+      if (shortfalls.length > 0) throw new ConfigErrors(shortfalls);
+      const problems = backend.preflight ? await backend.preflight(plan, observed) : [];
       if (problems.length > 0) throw new ConfigErrors(problems);
     }
     const result = await converge({
@@ -63,6 +69,15 @@ export async function applyPlans(ctx: EngineContext, opts: ApplyOptions): Promis
   } finally {
     await ctx.hooks.settle?.();
   }
+}
+
+/**
+ * The replicas the plan creates. A replica numbered beyond a published range
+ * is always a new one: the range is part of its configuration, so changing it
+ * recreates the service's replicas.
+ */
+function createdReplicas(plan: Plan): ReplicaSpec[] {
+  return plan.steps.flatMap(({ op }) => (op.kind === 'create-replica' ? [op.replica] : []));
 }
 
 function asUserError(error: Error, op: Operation): TugError {

@@ -79,6 +79,15 @@ describeDocker('docker backend: networks', () => {
     expect(row.Publishers).toContainEqual(expect.objectContaining({ URL: '127.0.0.1', TargetPort: 8080, PublishedPort: port, Protocol: 'tcp' }));
   });
 
+  it('refuses a scale beyond a published range before creating anything, with the port\'s place in the file', slow, async () => {
+    const base = await freePort();
+    const t = setup(`services:\n${service('web', IDLE, `    ports: ["127.0.0.1:${base}-${base + 1}:8080"]\n`)}`);
+    const r = t.run(['up', '-d', '--scale', 'web=3']);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`compose.yaml:5:13 services.web.ports[0]: service web: published range ${base}-${base + 1} has 2 ports for 3 replicas`);
+    expect(lines(docker(['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${t.project}`]).stdout)).toEqual([]);
+  });
+
   it('is a Compose project to plain docker: names, labels and config hash', slow, () => {
     const t = setup(`services:\n${service('api', IDLE)}${service('worker', IDLE, '    scale: 2\n')}`);
     t.up();

@@ -11,7 +11,6 @@ import { LABEL } from '../../core/model/labels.js';
 import type { Project, ServiceSpec } from '../../core/model/types.js';
 import type { ObservedReplica, ObservedState } from '../../core/reconcile/observed.js';
 import type { Plan, ReplicaSpec } from '../../core/reconcile/operations.js';
-import { rangeShortfalls } from '../../core/reconcile/port-ranges.js';
 // What only `up`, `logs` and `exec` need is loaded when they run, so `ps` starts light:
 // see preflight, withLock, logs and exec below.
 import type {
@@ -251,8 +250,6 @@ export class NativeBackend implements RuntimeBackend {
       const spec = created.get(op.name) ?? (await this.specOf(plan.project, op.name));
       if (spec) starting.push(spec);
     }
-    const shortfalls = rangeShortfalls(starting);
-    if (shortfalls.length > 0) return shortfalls;
     const { checkPorts, portRequests } = await import('./ports.js');
     const requests = portRequests(this.oneListenerPerService(starting, observed));
     if (requests.length === 0) return [];
