@@ -40,6 +40,19 @@ describe('replica counts', () => {
     expect(summary(errorsOf('    cpu_quota: 1e20'))).toEqual(['4:16 100000000000000000000 is too large']);
     expect(summary(errorsOf('    healthcheck:', '      test: [CMD, x]', '      retries: -3'))).toEqual(['6:16 -3 is negative']);
   });
+
+  it('refuses byte sizes and durations past what can be held exactly, at their location (they were printed as 1e+29 and 1e+22h)', () => {
+    expect(summary(errorsOf('    mem_limit: 99999999999999999999', '    shm_size: "9999999999p"', '    memswap_limit: 8p'))).toEqual([
+      '4:16 Invalid byte size "100000000000000000000": more than 9007199254740991 bytes, the largest size tug holds exactly (8 PiB less one byte)',
+      '5:15 Invalid byte size "9999999999p": more than 9007199254740991 bytes, the largest size tug holds exactly (8 PiB less one byte)',
+      '6:20 Invalid byte size "8p": more than 9007199254740991 bytes, the largest size tug holds exactly (8 PiB less one byte)',
+    ]);
+    expect(summary(errorsOf('    stop_grace_period: 99999999999999999999s', '    healthcheck:', '      test: [CMD, x]', '      interval: 2562048h'))).toEqual([
+      '4:24 Invalid duration "99999999999999999999s": longer than 2562047h47m16.854775807s (about 292 years), the longest duration Compose allows',
+      '7:17 Invalid duration "2562048h": longer than 2562047h47m16.854775807s (about 292 years), the longest duration Compose allows',
+    ]);
+    expect(errorsOf('    stop_grace_period: 2562047h', '    mem_limit: 9007199254740991')).toEqual([]);
+  });
 });
 
 describe('restart policies', () => {
