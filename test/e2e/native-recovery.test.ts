@@ -75,7 +75,9 @@ describe('after an engine crash', () => {
       '  app:\n    command: ["sleep", "60"]\n    depends_on:\n      db:\n        condition: service_healthy\n';
     const { dir, project, rows, run, projectDir, enginePid, background } = setup(waiting('false'));
     const up = background(['up', '-d']);
-    await until(() => rows().some((r) => r.Name === `${project}-db-1` && r.State === 'running'), 'db to be running');
+    // What up prints once it waits on db: ps showing db running can come before up has its answer to the start.
+    await until(() => up.err().includes('app waits for db'), 'up to wait for db');
+    expect(rows().some((r) => r.Name === `${project}-db-1` && r.State === 'running')).toBe(true);
     const engine = enginePid();
     process.kill(engine, 'SIGKILL');
     const killedAt = Date.now();
