@@ -8,7 +8,7 @@
 // does): the engine makes them for a replica, records which it has, and
 // removes them only when asked (`down -v`, `run --rm`).
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LABEL } from '../../core/model/labels.js';
 import type { VolumeSpec } from '../../core/model/types.js';
@@ -55,6 +55,29 @@ export async function listVolumes(home: string, project: string): Promise<Observ
     out.push({ name, key: record.labels[LABEL.volume], labels: record.labels });
   }
   return out;
+}
+
+/**
+ * Those of `names` that exist, with their labels: a directory made by hand
+ * (no record) counts, unlabelled, as Docker counts a volume made outside Compose.
+ */
+export async function findVolumes(home: string, names: readonly string[]): Promise<ObservedVolume[]> {
+  const out: ObservedVolume[] = [];
+  for (const name of names) {
+    if (!isVolumeName(name)) continue;
+    const record = await readVolumeRecord(home, name);
+    if (record) out.push({ name, key: record.labels[LABEL.volume], labels: record.labels });
+    else if (await isDirectory(volumeDataDir(home, name))) out.push({ name, labels: {} });
+  }
+  return out;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Deletes the volume and its data. Removing a volume that is not there is not an error. */
