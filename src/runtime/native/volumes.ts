@@ -14,6 +14,7 @@ import { LABEL } from '../../core/model/labels.js';
 import type { VolumeSpec } from '../../core/model/types.js';
 import type { ObservedVolume } from '../../core/reconcile/observed.js';
 import { isVolumeName, volumeDataDir, volumeDir } from './home.js';
+import { isObject, stringLabels } from './record-shape.js';
 
 export interface VolumeRecord {
   labels: Record<string, string>;
@@ -141,13 +142,20 @@ function recordText(record: VolumeRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
 }
 
+/** A damaged record (not an object) is no record; damaged fields read as empty. */
 function parseRecord(text: string): VolumeRecord | undefined {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as Partial<VolumeRecord>;
-    const record: VolumeRecord = { labels: parsed.labels ?? {}, spec: parsed.spec ?? {}, createdAt: parsed.createdAt ?? '' };
-    if (parsed.anonymous === true) record.anonymous = true;
-    return record;
+    parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (!isObject(parsed)) return undefined;
+  const record: VolumeRecord = {
+    labels: stringLabels(parsed.labels),
+    spec: isObject(parsed.spec) ? (parsed.spec as VolumeSpec) : {},
+    createdAt: typeof parsed.createdAt === 'string' ? parsed.createdAt : '',
+  };
+  if (parsed.anonymous === true) record.anonymous = true;
+  return record;
 }
