@@ -94,7 +94,7 @@ describe('native backend: named and external volumes', () => {
     expect(down.stderr).toContain(`kept volume ${t.project}_data: the Compose file could not be loaded`);
   });
 
-  it('a second project naming the same volume uses it with a warning, converges, and its down -v leaves it', async () => {
+  it('a second project naming the same volume uses it with a warning and converges; neither down -v takes it from the other', async () => {
     const file = (shared: string, who: string) =>
       `services:\n  app:\n    command: ["sh", "-c", "echo ${who} >> $$TUG_VOLUME_DATA/rows; exec sleep 60"]\n    volumes: ["data:/data"]\nvolumes:\n  data: {name: ${shared}}\n`;
     const first = setup('');
@@ -114,6 +114,11 @@ describe('native backend: named and external volumes', () => {
     // Both replicas write to the one volume.
     const rows = () => (existsSync(join(first.home, 'volumes', shared, 'data', 'rows')) ? first.read(shared, 'rows').split('\n').sort().join() : '');
     await until(() => rows() === 'first,second', 'both rows in the shared volume');
+    // As Docker refuses to remove a volume in use: the project that made it cannot take it from under the other.
+    const taken = first.run(['down', '-v', '-t', '0']);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain(`volume ${shared} is still in use by ${second}-app-1`);
+    expect(rows()).toBe('first,second');
     expect(run(['down', '-v', '-t', '0']).code).toBe(0);
     expect(first.volumes()).toEqual([shared]);
     first.ok(['down', '-v', '-t', '0']);

@@ -125,7 +125,7 @@ describeDocker('docker backend: volumes', () => {
     expect(blind.stderr).toContain('the Compose file could not be loaded');
   });
 
-  it('a second project naming the same volume uses it with a warning and converges; its down -v leaves it', slow, async () => {
+  it('a second project naming the same volume uses it with a warning and converges; neither down -v takes it from the other', slow, async () => {
     const shared = `${uniqueProject('dv')}-shared`;
     const file = (who: string) => `services:\n${service('app', `echo ${who} >> /data/rows; exec sleep 100000`, '    volumes: ["data:/data"]\n')}volumes:\n  data:\n    name: ${shared}\n`;
     const first = setup({ 'compose.yaml': file('first') });
@@ -137,6 +137,9 @@ describeDocker('docker backend: volumes', () => {
     expect(up.stderr).not.toMatch(/giving up|still \d+ step/);
     // Both containers write to the one volume.
     await until(() => lines(second.run(['exec', '-T', 'app', 'cat', '/data/rows']).stdout).sort().join() === 'first,second', 'both rows in the shared volume');
+    const taken = first.run(['down', '-v', '-t', '0']);
+    expect(taken.code, 'the engine refuses to remove a volume in use').toBe(1);
+    expect(taken.stderr).toContain(`volume ${shared} is still in use`);
     second.ok(['down', '-v', '-t', '0']);
     expect(volumeExists(shared), 'the volume of another project stays').toBe(true);
     first.ok(['down', '-v', '-t', '0']);

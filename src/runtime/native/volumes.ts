@@ -10,6 +10,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TugError } from '../../core/errors.js';
 import { LABEL } from '../../core/model/labels.js';
 import type { VolumeSpec } from '../../core/model/types.js';
 import type { ObservedVolume } from '../../core/reconcile/observed.js';
@@ -81,9 +82,42 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-/** Deletes the volume and its data. Removing a volume that is not there is not an error. */
-export async function removeVolume(home: string, _project: string, name: string): Promise<void> {
-  await rm(volumeDir(home, name), { recursive: true, force: true });
+/**
+ * Deletes the volume and its data. Removing a volume that is not there is not
+ * an error; removing one that a replica of another project mounts (it names
+ * the same volume) is, as Docker refuses to remove a volume in use.
+ */
+export async function removeVolume(home: string, project: string, name: string): Promise<void> {
+  const dir = volumeDir(home, name);
+  const users = await volumeUsers(home, name, project);
+  if (users.length > 0) {
+    throw new TugError({
+      code: 'native.volume-in-use',
+      message: `volume ${name} is still in use by ${users.join(', ')}`,
+      hint: 'remove the replicas that use it first (down of their project)',
+    });
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Replicas of the other projects under this TUG_HOME whose named volumes include `name`, stopped ones too (as Docker counts them). */
+async function volumeUsers(home: string, name: string, except: string): Promise<string[]> {
+  let projects: string[];
+  try {
+    projects = await readdir(join(home, 'projects'));
+  } catch {
+    return [];
+  }
+  // The state reader is loaded only here: ps loads this module.
+  const { readStateFile } = await import('./state-file.js');
+  const users: string[] = [];
+  for (const other of projects.sort()) {
+    if (other === except || !isVolumeName(other)) continue;
+    for (const { replica, spec } of await readStateFile(home, other)) {
+      if (spec && Object.values(spec.volumeNames ?? {}).includes(name)) users.push(replica.name);
+    }
+  }
+  return users;
 }
 
 export async function readVolumeRecord(home: string, name: string): Promise<VolumeRecord | undefined> {
