@@ -22,9 +22,11 @@ function setup(compose: string) {
   const background = (args: string[]) => {
     const child = spawn(process.execPath, [tugBin, '-p', project, ...args], { cwd: dir, env: { ...process.env, TUG_HOME: home, NO_COLOR: '1' } });
     let err = '';
+    let out = '';
     child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { child, err: () => err, exited };
+    return { child, err: () => err, out: () => out, exited };
   };
   return { home, dir, project, run, rows, projectDir, enginePid, background };
 }
@@ -95,6 +97,24 @@ describe('after an engine crash', () => {
       [`${project}-app-1`, 'running'],
       [`${project}-db-1`, 'running'],
     ]);
+  });
+
+  it('an attached up ends at once when the engine dies, and the next up repairs', async () => {
+    const { project, rows, run, projectDir, enginePid, background } = setup('services:\n  app:\n    command: ["sh", "-c", "echo ready; exec sleep 60"]\n');
+    const up = background(['up']);
+    // Attached: the replica's output reaches the terminal.
+    await until(() => up.out().includes('ready'), 'the attached output');
+    const engine = enginePid();
+    process.kill(engine, 'SIGKILL');
+    const killedAt = Date.now();
+    const code = await Promise.race([up.exited, new Promise((r) => setTimeout(() => r('still attached'), 10_000))]);
+    if (code === 'still attached') up.child.kill('SIGKILL');
+    expect(code).toBe(1);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+    expect(up.err()).toContain(`the engine for project ${project} stopped unexpectedly; run \`tug up\` again to repair`);
+    expect(() => lstatSync(join(projectDir, 'cli.lock'))).toThrow(/ENOENT/);
+    expect(run(['up', '-d']).code).toBe(0);
+    expect(rows().map((r) => r.State)).toEqual(['running']);
   });
 
   it('says the engine is not answering instead of showing nothing, and works again once it answers', async () => {
