@@ -53,6 +53,14 @@ describe('replica counts', () => {
     ]);
     expect(errorsOf('    stop_grace_period: 2562047h', '    mem_limit: 9007199254740991')).toEqual([]);
   });
+
+  it('refuses numbers that read as Infinity (cpus: 1e400 was printed as .inf)', () => {
+    expect(summary(errorsOf('    cpus: 1e400', '    deploy:', '      resources:', '        limits:', '          cpus: "1e999"'))).toEqual([
+      '4:11 "1e400" is too large',
+      '8:17 "1e999" is too large',
+    ]);
+    expect(errorsOf('    cpus: 1.5e0')).toEqual([]);
+  });
 });
 
 describe('restart policies', () => {
