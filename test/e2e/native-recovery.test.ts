@@ -28,7 +28,18 @@ function setup(compose: string) {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     return { child, err: () => err, out: () => out, exited };
   };
-  return { home, dir, project, run, rows, projectDir, enginePid, background };
+  /** Kills the engine under a command that waits on it: the command must fail at once, saying so, and release the CLI lock. */
+  const killEngineUnder = async (waiting: ReturnType<typeof background>) => {
+    process.kill(enginePid(), 'SIGKILL');
+    const killedAt = Date.now();
+    const code = await Promise.race([waiting.exited, new Promise((r) => setTimeout(() => r('still waiting'), 10_000))]);
+    if (code === 'still waiting') waiting.child.kill('SIGKILL');
+    expect(code).toBe(1);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+    expect(waiting.err()).toContain(`the engine for project ${project} stopped unexpectedly; run \`tug up\` again to repair`);
+    expect(() => lstatSync(join(projectDir, 'cli.lock'))).toThrow(/ENOENT/); // the lock was released
+  };
+  return { home, dir, project, run, rows, projectDir, enginePid, background, killEngineUnder };
 }
 
 const NOTICE = /stopped unexpectedly; 1 replica left behind was stopped/;
@@ -75,20 +86,12 @@ describe('after an engine crash', () => {
       'services:\n  db:\n    command: ["sleep", "60"]\n    healthcheck:\n' +
       `      test: ["CMD", "${check}"]\n      interval: 100ms\n      start_interval: 100ms\n      start_period: 1h\n` +
       '  app:\n    command: ["sleep", "60"]\n    depends_on:\n      db:\n        condition: service_healthy\n';
-    const { dir, project, rows, run, projectDir, enginePid, background } = setup(waiting('false'));
+    const { dir, project, rows, run, background, killEngineUnder } = setup(waiting('false'));
     const up = background(['up', '-d']);
     // What up prints once it waits on db: ps showing db running can come before up has its answer to the start.
     await until(() => up.err().includes('app waits for db'), 'up to wait for db');
     expect(rows().some((r) => r.Name === `${project}-db-1` && r.State === 'running')).toBe(true);
-    const engine = enginePid();
-    process.kill(engine, 'SIGKILL');
-    const killedAt = Date.now();
-    const code = await Promise.race([up.exited, new Promise((r) => setTimeout(() => r('still waiting'), 10_000))]);
-    if (code === 'still waiting') up.child.kill('SIGKILL');
-    expect(code).toBe(1);
-    expect(Date.now() - killedAt).toBeLessThan(5_000);
-    expect(up.err()).toContain(`the engine for project ${project} stopped unexpectedly; run \`tug up\` again to repair`);
-    expect(() => lstatSync(join(projectDir, 'cli.lock'))).toThrow(/ENOENT/); // the lock was released
+    await killEngineUnder(up);
 
     writeFileSync(join(dir, 'compose.yaml'), waiting('true'));
     const again = run(['up', '-d']);
@@ -100,19 +103,11 @@ describe('after an engine crash', () => {
   });
 
   it('an attached up ends at once when the engine dies, and the next up repairs', async () => {
-    const { project, rows, run, projectDir, enginePid, background } = setup('services:\n  app:\n    command: ["sh", "-c", "echo ready; exec sleep 60"]\n');
+    const { rows, run, background, killEngineUnder } = setup('services:\n  app:\n    command: ["sh", "-c", "echo ready; exec sleep 60"]\n');
     const up = background(['up']);
     // Attached: the replica's output reaches the terminal.
     await until(() => up.out().includes('ready'), 'the attached output');
-    const engine = enginePid();
-    process.kill(engine, 'SIGKILL');
-    const killedAt = Date.now();
-    const code = await Promise.race([up.exited, new Promise((r) => setTimeout(() => r('still attached'), 10_000))]);
-    if (code === 'still attached') up.child.kill('SIGKILL');
-    expect(code).toBe(1);
-    expect(Date.now() - killedAt).toBeLessThan(5_000);
-    expect(up.err()).toContain(`the engine for project ${project} stopped unexpectedly; run \`tug up\` again to repair`);
-    expect(() => lstatSync(join(projectDir, 'cli.lock'))).toThrow(/ENOENT/);
+    await killEngineUnder(up);
     expect(run(['up', '-d']).code).toBe(0);
     expect(rows().map((r) => r.State)).toEqual(['running']);
   });
