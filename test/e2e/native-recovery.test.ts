@@ -36,7 +36,8 @@ function setup(compose: string) {
     if (code === 'still waiting') waiting.child.kill('SIGKILL');
     expect(code).toBe(1);
     expect(Date.now() - killedAt).toBeLessThan(5_000);
-    expect(waiting.err()).toContain(`the engine for project ${project} stopped unexpectedly; run \`tug up\` again to repair`);
+    // Killed during a call rather than a wait, the message names the call: the same failure to the user.
+    expect(waiting.err()).toMatch(new RegExp(`the engine for project ${project} stopped unexpectedly( during "\\w+")?; run \`tug up\` again to repair`));
     expect(() => lstatSync(join(projectDir, 'cli.lock'))).toThrow(/ENOENT/); // the lock was released
   };
   return { home, dir, project, run, rows, projectDir, enginePid, background, killEngineUnder };
@@ -100,6 +101,17 @@ describe('after an engine crash', () => {
       [`${project}-app-1`, 'running'],
       [`${project}-db-1`, 'running'],
     ]);
+  });
+
+  it('up --wait ends at once when the engine dies while it waits for health', async () => {
+    const { rows, background, killEngineUnder } = setup(
+      'services:\n  app:\n    command: ["sleep", "60"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 100ms\n      start_interval: 100ms\n      start_period: 1h\n',
+    );
+    const up = background(['up', '-d', '--wait']);
+    // The replica started and up has its answer (it prints Started), so what is left is the wait.
+    await until(() => /Replica \S+-app-1 +Started/.test(up.err()), 'up to start the replica');
+    expect(rows().map((r) => r.State)).toEqual(['running']);
+    await killEngineUnder(up);
   });
 
   it('an attached up ends at once when the engine dies, and the next up repairs', async () => {
