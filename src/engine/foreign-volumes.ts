@@ -8,12 +8,12 @@ import type { Project } from '../core/model/types.js';
 import { declaredVolumeNames } from '../core/reconcile/resources.js';
 import { emit, type EngineContext } from './context.js';
 
-/** Engine names of the project's declared volumes that exist but are not its own, each warned about once. */
-export async function foreignVolumes(ctx: EngineContext, project: Project): Promise<string[]> {
+/** Engine names of the project's declared volumes that exist but are not its own, each warned about (unless `warn` is false: a watch rebuild, after its up warned). */
+export async function foreignVolumes(ctx: EngineContext, project: Project, warn = true): Promise<string[]> {
   const names = declaredVolumeNames(project, Object.keys(project.services));
   if (names.length === 0) return [];
   const foreign = (await ctx.backend.resources.findVolumes(names)).filter((v) => v.labels[LABEL.project] !== project.name);
-  for (const v of foreign) {
+  for (const v of warn ? foreign : []) {
     const owner = v.labels[LABEL.project];
     const made = owner ? `was created for project "${owner}" (expected "${project.name}")` : 'was not created by tug or Compose';
     emit(ctx, { type: 'warning', message: `volume "${v.name}" already exists but ${made}; it is used as it is (declare it with \`external: true\` to say so)` });

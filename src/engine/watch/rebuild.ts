@@ -44,7 +44,7 @@ export async function rebuildService({ ctx, project, emit, prune, signal }: Rebu
     removeOrphans: false,
     start: true,
     tugVersion: ctx.tugVersion,
-    foreignVolumes: await foreignVolumes(ctx, project),
+    foreignVolumes: await foreignVolumes(ctx, project, false),
   });
   await applyPlans(ctx, { project: project.name, preflight: true, since, planFor: (state, round) => planning(state, round, images) });
   // What the planner restarted around the recreate: the running replicas of the direct restart:true dependents.
