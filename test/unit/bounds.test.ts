@@ -76,6 +76,7 @@ describe('restart policies', () => {
     expect(errors[0]!.expected).toBe('"no", "always", "on-failure", "on-failure:N" (N retries) or "unless-stopped"');
     expect(summary(errorsOf('    restart: always:3'))).toEqual(['4:14 "always:3" is not a restart policy']);
     expect(summary(errorsOf('    restart: on-failure:-1'))).toEqual(['4:14 "on-failure:-1" is not a restart policy']);
+    expect(summary(errorsOf('    restart: on-failure:99999999999999999999'))).toEqual(['4:14 "on-failure:99999999999999999999" is not a restart policy: its retry count is too large']);
   });
 
   it('checks deploy.restart_policy.condition and max_attempts', () => {
