@@ -11,7 +11,7 @@ import type { ConfigFormat } from '../core/render/config.js';
 import type { ObservedReplica } from '../core/reconcile/observed.js';
 import type { Attachment, AttachOptions } from '../engine/attach.js';
 import type { BuildOptions, BuildResult } from '../engine/build.js';
-import type { EngineContext } from '../engine/context.js';
+import { closeEngine, type EngineContext } from '../engine/context.js';
 import type { DownOptions, DownResult } from '../engine/down.js';
 import type { ExecOptions } from '../engine/exec.js';
 import type { PullOptions } from '../engine/images.js';
@@ -244,7 +244,7 @@ export class Project implements AsyncDisposable {
 
   /** Releases the backend's connections; what runs keeps running. */
   close(): Promise<void> {
-    return this.engine.backend.close();
+    return closeEngine(this.engine);
   }
 
   /** Tears the project down (replicas, networks, its volumes) and closes: the end of a test. */

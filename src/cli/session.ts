@@ -8,7 +8,7 @@ import { projectNameOf } from '../host/project-sources.js';
 import { engineContext, projectFor } from '../api/engine-context.js';
 import type { Project, ProjectSource } from '../api/project.js';
 import type { Project as ProjectModel } from '../core/model/types.js';
-import type { EngineContext } from '../engine/context.js';
+import { closeEngine, type EngineContext } from '../engine/context.js';
 import type { EngineHooks } from '../engine/events.js';
 import { projectOptions, warn, type CliContext } from './context.js';
 import type { AttachedOutput } from './render/engine-output.js';
@@ -56,7 +56,7 @@ export async function withEngine<T>(ctx: CliContext, opts: EngineSessionOptions,
   try {
     return await fn(engine);
   } finally {
-    await engine.backend.close();
+    await closeEngine(engine);
   }
 }
 

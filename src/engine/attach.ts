@@ -45,6 +45,15 @@ export function attach(ctx: EngineContext, project: string, opts: AttachOptions)
   };
 
   const done = (async (): Promise<number> => {
+    try {
+      return await attached();
+    } finally {
+      // However it ends (an engine that died included), the log follow ends with it, or its watch keeps the process alive.
+      stopAll.abort();
+    }
+  })();
+
+  async function attached(): Promise<number> {
     const observed = await ctx.backend.replicas.observe(project);
     emit(ctx, { type: 'attached', replicas: observed.replicas.filter((r) => opts.services.includes(r.service)).map((r) => r.name) });
     const logs = (async () => {
@@ -73,7 +82,9 @@ export function attach(ctx: EngineContext, project: string, opts: AttachOptions)
         if (!stopAll.signal.aborted) throw err;
       });
 
-    await Promise.race([exits, new Promise((resolve) => stopAll.signal.addEventListener('abort', resolve, { once: true }))]);
+    // A log stream that fails (its daemon gone) ends the attachment as a failed exit watch does.
+    const logsFailed = new Promise<never>((_, reject) => void logs.catch(reject));
+    await Promise.race([exits, logsFailed, new Promise((resolve) => stopAll.signal.addEventListener('abort', resolve, { once: true }))]);
     if (stopping) await stopping;
     stopAll.abort();
     await logs;
@@ -83,7 +94,7 @@ export function attach(ctx: EngineContext, project: string, opts: AttachOptions)
       exitCode = from?.exitCode ?? exitCode;
     }
     return interrupts > 0 ? 130 : exitCode;
-  })();
+  }
 
   return {
     done,

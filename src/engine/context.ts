@@ -14,6 +14,11 @@ export interface EngineContext {
   tugVersion: string;
 }
 
+/** Releases the backend's connections when the command is over; what runs keeps running. */
+export function closeEngine(ctx: EngineContext): Promise<void> {
+  return ctx.backend.close();
+}
+
 export function emit(ctx: EngineContext, event: EventInit): void {
   ctx.hooks.event(stamp(event));
 }

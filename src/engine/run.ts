@@ -16,6 +16,7 @@ import { applyPlans } from './apply.js';
 import { interrupted, watchReplicas } from './conditions.js';
 import { emit, type EngineContext } from './context.js';
 import { prepareImages } from './images.js';
+import { foreignVolumes } from './foreign-volumes.js';
 import { checkBackendCan } from './validate.js';
 import { upPlanner } from './up.js';
 
@@ -57,6 +58,7 @@ async function runOneOff(ctx: EngineContext, project: Project, service: string, 
   const runProject: Project = { ...project, services: { ...project.services, [service]: oneOff } };
   checkBackendCan(ctx, { ...project, services: { [service]: oneOff } });
   const startedAt = new Date().toISOString();
+  const foreign = await foreignVolumes(ctx, project);
 
   const deps = Object.keys(spec.depends_on ?? {});
   if (!opts.noDeps && deps.length > 0) {
@@ -67,6 +69,7 @@ async function runOneOff(ctx: EngineContext, project: Project, service: string, 
       removeOrphans: false,
       start: true,
       tugVersion: ctx.tugVersion,
+      foreignVolumes: foreign,
     });
     await applyPlans(ctx, { project: project.name, preflight: true, signal: interrupt, since: startedAt, planFor: (state, round) => planning(state, round) });
   }
@@ -84,7 +87,7 @@ async function runOneOff(ctx: EngineContext, project: Project, service: string, 
   const exited = waitForExit(ctx, project.name, replica.name, AbortSignal.any([watch.signal, interrupt]), startedAt);
   exited.catch(() => undefined); // awaited below; a failed start must not leave it unobserved
   try {
-    await applyPlans(ctx, { project: project.name, oneShot: true, preflight: true, since: startedAt, planFor: (state) => planOneOff(runProject, state, replica) });
+    await applyPlans(ctx, { project: project.name, oneShot: true, preflight: true, since: startedAt, planFor: (state) => planOneOff(runProject, state, replica, foreign) });
     emit(ctx, { type: 'attached', replicas: [replica.name] });
     const output = (async () => {
       for await (const line of ctx.backend.io.logs(project.name, { replicas: [replica.name], follow: true, untilExit: true, signal: watch.signal })) {

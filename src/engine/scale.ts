@@ -5,6 +5,7 @@ import { own } from '../core/dict.js';
 import type { Project } from '../core/model/types.js';
 import { applyPlans } from './apply.js';
 import type { EngineContext } from './context.js';
+import { foreignVolumes } from './foreign-volumes.js';
 import { checkBackendCan } from './validate.js';
 import { upPlanner } from './up.js';
 
@@ -28,6 +29,7 @@ export async function scale(ctx: EngineContext, project: Project, counts: Record
     removeOrphans: false,
     start: true,
     tugVersion: ctx.tugVersion,
+    foreignVolumes: await foreignVolumes(ctx, project),
   });
   await applyPlans(ctx, { project: project.name, preflight: true, signal: opts.signal, since: new Date().toISOString(), planFor: (state, round) => planning(state, round) });
 }

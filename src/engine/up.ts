@@ -14,6 +14,7 @@ import { applyPlans } from './apply.js';
 import { waitForServices } from './conditions.js';
 import { emit, type EngineContext } from './context.js';
 import { prepareImages } from './images.js';
+import { foreignVolumes } from './foreign-volumes.js';
 import { checkBackendCan } from './validate.js';
 
 /** The `up` flags in camelCase; times in seconds, as on the command line. */
@@ -59,7 +60,7 @@ export async function up(ctx: EngineContext, project: Project, opts: UpOptions =
   checkBackendCan(ctx, project);
   const observed = await ctx.backend.replicas.observe(project.name);
   warnAboutOrphans(ctx, project, observed, opts.removeOrphans === true);
-  const planning = upPlanner(project, reconcileOptionsOf(ctx, opts));
+  const planning = upPlanner(project, { ...reconcileOptionsOf(ctx, opts), foreignVolumes: await foreignVolumes(ctx, project) });
   if (opts.dryRun) return { upToDate: false, plan: formatPlan(planning(observed, 1)), startedAt };
   const images = await prepareImages(ctx, project, withDependencies(project, services, opts.noDeps !== true), opts);
   const outcome = await applyPlans(ctx, {

@@ -14,7 +14,7 @@ export function readText(path: string): string | undefined {
     const stat = statSync(path);
     if (stat.isDirectory()) throw notAFile(path, 'is a directory', 'file.is-directory');
     // A FIFO is how `-f <(…)` arrives; a device such as /dev/zero would be read forever.
-    if (!stat.isFile() && !stat.isFIFO()) throw notAFile(path, 'is not a regular file', 'file.not-regular');
+    if (!stat.isFile() && !stat.isFIFO()) throw notAFile(path, stat.isCharacterDevice() || stat.isBlockDevice() ? 'is a device' : 'is a socket', 'file.not-regular');
     bytes = readFileSync(path);
   } catch (err) {
     if (err instanceof TugError) throw err;

@@ -7,7 +7,7 @@ import type { BuildEvent } from '../core/build/events.js';
 import type { Project } from '../core/model/types.js';
 import type { SyncPath } from '../core/watch/changes.js';
 import type { ServiceWatchRule } from '../core/watch/rules.js';
-import type { ObservedReplica, ObservedState } from '../core/reconcile/observed.js';
+import type { ObservedReplica, ObservedState, ObservedVolume } from '../core/reconcile/observed.js';
 import type { Plan, ReplicaSpec } from '../core/reconcile/operations.js';
 import type { NetworkSpec, VolumeSpec } from '../core/model/types.js';
 
@@ -162,6 +162,8 @@ export interface ResourceFacet {
   removeNetwork(project: string, name: string): Promise<void>;
   createVolume(project: string, key: string, name: string, spec: VolumeSpec): Promise<void>;
   removeVolume(project: string, name: string): Promise<void>;
+  /** Those of these volumes that exist, with their labels, whoever made them (observe lists only the project's). */
+  findVolumes(names: readonly string[]): Promise<ObservedVolume[]>;
   /** How a user removes these volumes by hand (a command), for the volumes `down -v` keeps. */
   volumeRemovalHint(names: readonly string[]): string;
 }

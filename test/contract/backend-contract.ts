@@ -168,6 +168,22 @@ export function runBackendContract(name: string, makeBackend: () => Promise<Cont
       expect((await h.backend.replicas.observe(h.project)).volumes.map((v) => v.name)).not.toContain(volumeName);
     });
 
+    it('findVolumes: the volumes of these names that exist, with the labels of whoever made them', async () => {
+      const other = `${h.project}x`;
+      const shared = `${other}_shared`;
+      await h.backend.resources.createVolume(other, 'data', shared, {});
+      try {
+        expect(await h.backend.resources.findVolumes([shared, `${h.project}_missing`])).toEqual([
+          { name: shared, key: 'data', labels: expect.objectContaining({ [LABEL.project]: other, [LABEL.volume]: 'data' }) },
+        ]);
+        expect(await h.backend.resources.findVolumes([])).toEqual([]);
+        // Observe still lists only the project's own volumes.
+        expect((await h.backend.replicas.observe(h.project)).volumes.map((v) => v.name)).not.toContain(shared);
+      } finally {
+        await h.backend.resources.removeVolume(other, shared);
+      }
+    });
+
     it('volumes of a removed replica: plain remove keeps its anonymous volume, removeVolumes drops it, named and external never go', async () => {
       const other = `${h.project}x`; // an external volume is one another project (or a user) made
       const named = `${h.project}_named`;

@@ -73,6 +73,9 @@ describe('files that are not what they should be', () => {
     expectCleanFailure(r, 1);
     expect(r.stderr).toContain(`${dir} is a directory, not a file`);
     expect(r.stderr).toContain('--project-directory');
+    const device = run(['-f', '/dev/zero', 'config']); // read forever, had it been read
+    expectCleanFailure(device, 1);
+    expect(device.stderr).toContain('/dev/zero is a device, not a file');
   });
 
   it('says env_file: /etc, --env-file DIR and an include of a directory are directories', () => {

@@ -22,11 +22,25 @@ function setup(compose: string) {
   const background = (args: string[]) => {
     const child = spawn(process.execPath, [tugBin, '-p', project, ...args], { cwd: dir, env: { ...process.env, TUG_HOME: home, NO_COLOR: '1' } });
     let err = '';
+    let out = '';
     child.stderr.on('data', (d) => (err += d));
+    child.stdout.on('data', (d) => (out += d));
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-    return { child, err: () => err, exited };
+    return { child, err: () => err, out: () => out, exited };
   };
-  return { home, dir, project, run, rows, projectDir, enginePid, background };
+  /** Kills the engine under a command that waits on it: the command must fail at once, saying so, and release the CLI lock. */
+  const killEngineUnder = async (waiting: ReturnType<typeof background>) => {
+    process.kill(enginePid(), 'SIGKILL');
+    const killedAt = Date.now();
+    const code = await Promise.race([waiting.exited, new Promise((r) => setTimeout(() => r('still waiting'), 10_000))]);
+    if (code === 'still waiting') waiting.child.kill('SIGKILL');
+    expect(code).toBe(1);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+    // Killed during a call rather than a wait, the message names the call: the same failure to the user.
+    expect(waiting.err()).toMatch(new RegExp(`the engine for project ${project} stopped unexpectedly( during "\\w+")?; run \`tug up\` again to repair`));
+    expect(() => lstatSync(join(projectDir, 'cli.lock'))).toThrow(/ENOENT/); // the lock was released
+  };
+  return { home, dir, project, run, rows, projectDir, enginePid, background, killEngineUnder };
 }
 
 const NOTICE = /stopped unexpectedly; 1 replica left behind was stopped/;
@@ -73,18 +87,12 @@ describe('after an engine crash', () => {
       'services:\n  db:\n    command: ["sleep", "60"]\n    healthcheck:\n' +
       `      test: ["CMD", "${check}"]\n      interval: 100ms\n      start_interval: 100ms\n      start_period: 1h\n` +
       '  app:\n    command: ["sleep", "60"]\n    depends_on:\n      db:\n        condition: service_healthy\n';
-    const { dir, project, rows, run, projectDir, enginePid, background } = setup(waiting('false'));
+    const { dir, project, rows, run, background, killEngineUnder } = setup(waiting('false'));
     const up = background(['up', '-d']);
-    await until(() => rows().some((r) => r.Name === `${project}-db-1` && r.State === 'running'), 'db to be running');
-    const engine = enginePid();
-    process.kill(engine, 'SIGKILL');
-    const killedAt = Date.now();
-    const code = await Promise.race([up.exited, new Promise((r) => setTimeout(() => r('still waiting'), 10_000))]);
-    if (code === 'still waiting') up.child.kill('SIGKILL');
-    expect(code).toBe(1);
-    expect(Date.now() - killedAt).toBeLessThan(5_000);
-    expect(up.err()).toContain(`the engine for project ${project} stopped unexpectedly; run \`tug up\` again to repair`);
-    expect(() => lstatSync(join(projectDir, 'cli.lock'))).toThrow(/ENOENT/); // the lock was released
+    // What up prints once it waits on db: ps showing db running can come before up has its answer to the start.
+    await until(() => up.err().includes('app waits for db'), 'up to wait for db');
+    expect(rows().some((r) => r.Name === `${project}-db-1` && r.State === 'running')).toBe(true);
+    await killEngineUnder(up);
 
     writeFileSync(join(dir, 'compose.yaml'), waiting('true'));
     const again = run(['up', '-d']);
@@ -93,6 +101,27 @@ describe('after an engine crash', () => {
       [`${project}-app-1`, 'running'],
       [`${project}-db-1`, 'running'],
     ]);
+  });
+
+  it('up --wait ends at once when the engine dies while it waits for health', async () => {
+    const { rows, background, killEngineUnder } = setup(
+      'services:\n  app:\n    command: ["sleep", "60"]\n    healthcheck:\n      test: ["CMD", "false"]\n      interval: 100ms\n      start_interval: 100ms\n      start_period: 1h\n',
+    );
+    const up = background(['up', '-d', '--wait']);
+    // The replica started and up has its answer (it prints Started), so what is left is the wait.
+    await until(() => /Replica \S+-app-1 +Started/.test(up.err()), 'up to start the replica');
+    expect(rows().map((r) => r.State)).toEqual(['running']);
+    await killEngineUnder(up);
+  });
+
+  it('an attached up ends at once when the engine dies, and the next up repairs', async () => {
+    const { rows, run, background, killEngineUnder } = setup('services:\n  app:\n    command: ["sh", "-c", "echo ready; exec sleep 60"]\n');
+    const up = background(['up']);
+    // Attached: the replica's output reaches the terminal.
+    await until(() => up.out().includes('ready'), 'the attached output');
+    await killEngineUnder(up);
+    expect(run(['up', '-d']).code).toBe(0);
+    expect(rows().map((r) => r.State)).toEqual(['running']);
   });
 
   it('says the engine is not answering instead of showing nothing, and works again once it answers', async () => {

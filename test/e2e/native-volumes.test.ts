@@ -3,12 +3,12 @@
 // only what the file declares (and the replicas' anonymous volumes), external
 // volumes must exist and are never touched, and no volume or project name
 // reaches a path outside TUG_HOME.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, tug } from '../helpers/cli.js';
-import { destroyHome, tempHome, uniqueProject } from '../helpers/native-env.js';
+import { destroyHome, tempHome, uniqueProject, until } from '../helpers/native-env.js';
 
 const homes: string[] = [];
 const strays: string[] = [];
@@ -37,16 +37,20 @@ const writer = (env: string) => `services:\n  db:\n    command: ["sh", "-c", "ec
 const anonymousOf = (volumes: string[]) => volumes.filter((v) => /^[0-9a-f]{64}$/.test(v));
 
 describe('native backend: anonymous volumes', () => {
-  it('plain down keeps them; a recreate inherits them; down -v removes those of the replicas it removes', () => {
+  it('plain down keeps them; a recreate inherits them; down -v removes those of the replicas it removes', async () => {
     const t = setup(writer(''));
     t.ok(['up', '-d']);
     const [first] = anonymousOf(t.volumes());
     expect(first, 'the anonymous volume is a volume of its own').toBeDefined();
+    // The replica writes its row once it runs, which can be after `up -d` returns.
+    const rows = () => (existsSync(join(t.home, 'volumes', first!, 'data', 'rows')) ? t.read(first!, 'rows').split('\n') : []);
+    await until(() => rows().length === 1, 'the first row');
 
     t.rewrite(writer('    environment: {V: "2"}\n'));
     t.ok(['up', '-d']);
     expect(anonymousOf(t.volumes()), 'the recreated replica kept its volume').toEqual([first]);
-    expect(t.read(first!, 'rows').split('\n')).toEqual(['1', '2']);
+    await until(() => rows().length === 2, 'the second row');
+    expect(rows()).toEqual(['1', '2']);
 
     t.ok(['down', '-t', '0']);
     expect(t.read(first!, 'rows').split('\n'), 'plain down loses nothing').toEqual(['1', '2']);
@@ -88,6 +92,50 @@ describe('native backend: named and external volumes', () => {
     const down = t.ok(['down', '-v', '-t', '0'], tmpdir());
     expect(t.volumes()).toEqual([`${t.project}_data`]);
     expect(down.stderr).toContain(`kept volume ${t.project}_data: the Compose file could not be loaded`);
+  });
+
+  it('a second project naming the same volume uses it with a warning and converges; neither down -v takes it from the other', async () => {
+    const file = (shared: string, who: string) =>
+      `services:\n  app:\n    command: ["sh", "-c", "echo ${who} >> $$TUG_VOLUME_DATA/rows; exec sleep 60"]\n    volumes: ["data:/data"]\nvolumes:\n  data: {name: ${shared}}\n`;
+    const first = setup('');
+    const shared = `${first.project}-shared`;
+    first.rewrite(file(shared, 'first'));
+    first.ok(['up', '-d']);
+    const second = uniqueProject('v2');
+    const dir = tempProject({ 'compose.yaml': file(shared, 'second') });
+    strays.push(dir);
+    const run = (args: string[]) => tug(['-p', second, '--progress', 'plain', ...args], { cwd: dir, env: { TUG_HOME: first.home } });
+    const up = run(['up', '-d']);
+    expect(up.code, up.stderr).toBe(0);
+    expect(up.stderr).toContain(`volume "${shared}" already exists but was created for project "${first.project}" (expected "${second}")`);
+    expect(up.stderr).not.toMatch(/giving up|still \d+ step/);
+    expect(up.stderr.match(/Volume \S+ +Created/g)).toBeNull();
+    expect(run(['ps', '--format', 'json']).stdout).toContain('"State":"running"');
+    // Both replicas write to the one volume.
+    const rows = () => (existsSync(join(first.home, 'volumes', shared, 'data', 'rows')) ? first.read(shared, 'rows').split('\n').sort().join() : '');
+    await until(() => rows() === 'first,second', 'both rows in the shared volume');
+    // As Docker refuses to remove a volume in use: the project that made it cannot take it from under the other.
+    const taken = first.run(['down', '-v', '-t', '0']);
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toContain(`volume ${shared} is still in use by ${second}-app-1`);
+    expect(rows()).toBe('first,second');
+    expect(run(['down', '-v', '-t', '0']).code).toBe(0);
+    expect(first.volumes()).toEqual([shared]);
+    first.ok(['down', '-v', '-t', '0']);
+    expect(first.volumes()).toEqual([]);
+  });
+
+  it('a volume made by hand under the declared name is used with a warning, never claimed or removed', () => {
+    const t = setup('');
+    const name = `${t.project}-byhand`;
+    mkdirSync(join(t.home, 'volumes', name, 'data'), { recursive: true });
+    t.rewrite(`services:\n  app:\n    command: ["sleep", "60"]\n    volumes: ["data:/data"]\nvolumes:\n  data: {name: ${name}}\n`);
+    const up = t.ok(['up', '-d']);
+    expect(up.stderr).toContain(`volume "${name}" already exists but was not created by tug or Compose`);
+    expect(up.stderr).not.toMatch(/giving up|still \d+ step/);
+    t.ok(['down', '-v', '-t', '0']);
+    expect(t.volumes()).toEqual([name]);
+    expect(existsSync(join(t.home, 'volumes', name, 'volume.json'))).toBe(false);
   });
 
   it('a missing external volume is refused before anything starts; it is never created', () => {

@@ -136,6 +136,7 @@ export class FakeBackend implements RuntimeBackend {
     removeNetwork: (project, name) => this.removeNetwork(project, name),
     createVolume: (project, key, name, spec) => this.createVolume(project, key, name, spec),
     removeVolume: (project, name) => this.removeVolume(project, name),
+    findVolumes: async (names) => names.flatMap((n) => this.volumes.get(n) ?? []).map(({ project: _, ...v }) => structuredClone(v)),
     volumeRemovalHint: (names) => `fake volume rm ${names.join(' ')}`,
   };
 

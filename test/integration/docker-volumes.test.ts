@@ -7,7 +7,7 @@ import { afterEach, beforeAll, expect, it } from 'vitest';
 import { tug } from '../helpers/cli.js';
 import { describeDocker } from '../helpers/docker.js';
 import { IDLE, IMAGE, docker, dockerProject, lines, requireTestImage, service, teardownDockerProjects } from '../helpers/docker-project.js';
-import { uniqueProject } from '../helpers/native-env.js';
+import { uniqueProject, until } from '../helpers/native-env.js';
 
 const slow = { timeout: 120_000 };
 const volumeExists = (name: string) => docker(['volume', 'inspect', name]).code === 0;
@@ -123,6 +123,27 @@ describeDocker('docker backend: volumes', () => {
     expect(volumeExists(`${t.project}_data`)).toBe(true);
     expect(blind.stderr).toContain(`${t.project}_data`);
     expect(blind.stderr).toContain('the Compose file could not be loaded');
+  });
+
+  it('a second project naming the same volume uses it with a warning and converges; neither down -v takes it from the other', slow, async () => {
+    const shared = `${uniqueProject('dv')}-shared`;
+    const file = (who: string) => `services:\n${service('app', `echo ${who} >> /data/rows; exec sleep 100000`, '    volumes: ["data:/data"]\n')}volumes:\n  data:\n    name: ${shared}\n`;
+    const first = setup({ 'compose.yaml': file('first') });
+    first.onTeardown(() => docker(['volume', 'rm', '-f', shared]));
+    first.ok(['up', '-d']);
+    const second = setup({ 'compose.yaml': file('second') });
+    const up = second.ok(['up', '-d']);
+    expect(up.stderr).toContain(`volume "${shared}" already exists but was created for project "${first.project}" (expected "${second.project}")`);
+    expect(up.stderr).not.toMatch(/giving up|still \d+ step/);
+    // Both containers write to the one volume.
+    await until(() => lines(second.run(['exec', '-T', 'app', 'cat', '/data/rows']).stdout).sort().join() === 'first,second', 'both rows in the shared volume');
+    const taken = first.run(['down', '-v', '-t', '0']);
+    expect(taken.code, 'the engine refuses to remove a volume in use').toBe(1);
+    expect(taken.stderr).toContain(`volume ${shared} is still in use`);
+    second.ok(['down', '-v', '-t', '0']);
+    expect(volumeExists(shared), 'the volume of another project stays').toBe(true);
+    first.ok(['down', '-v', '-t', '0']);
+    expect(volumeExists(shared)).toBe(false);
   });
 
   it('an external volume that does not exist is refused before anything is created', slow, () => {

@@ -344,6 +344,26 @@ describe('observe without an engine, from damaged files', () => {
   });
 });
 
+describe('volume records read back', () => {
+  it('reads a damaged volume.json as far as it makes sense: labels that are not strings hold none', async () => {
+    const write = (name: string, record: unknown) => {
+      mkdirP(join(home, 'volumes', name, 'data'));
+      writeFileSync(join(home, 'volumes', name, 'volume.json'), JSON.stringify(record));
+    };
+    write('demo_a', { labels: { [LABEL.project]: project, [LABEL.volume]: 5, other: ['x'] }, spec: 'big' });
+    write('demo_b', { labels: 5 });
+    write('demo_c', null);
+    const backend = createNativeBackend({ home });
+    expect((await backend.replicas.observe(project)).volumes).toEqual([{ name: 'demo_a', key: undefined, labels: { [LABEL.project]: project } }]);
+    expect(await backend.resources.findVolumes(['demo_a', 'demo_b', 'demo_c'])).toEqual([
+      { name: 'demo_a', key: undefined, labels: { [LABEL.project]: project } },
+      { name: 'demo_b', key: undefined, labels: {} },
+      { name: 'demo_c', labels: {} },
+    ]);
+    await backend.close();
+  });
+});
+
 const HINT = 'run it in a container rooted in its image (--isolation auto or container), add a command:, or use --backend docker';
 
 describe('backend validation', () => {

@@ -40,6 +40,27 @@ describe('replica counts', () => {
     expect(summary(errorsOf('    cpu_quota: 1e20'))).toEqual(['4:16 100000000000000000000 is too large']);
     expect(summary(errorsOf('    healthcheck:', '      test: [CMD, x]', '      retries: -3'))).toEqual(['6:16 -3 is negative']);
   });
+
+  it('refuses byte sizes and durations past what can be held exactly, at their location (they were printed as 1e+29 and 1e+22h)', () => {
+    expect(summary(errorsOf('    mem_limit: 99999999999999999999', '    shm_size: "9999999999p"', '    memswap_limit: 8p'))).toEqual([
+      '4:16 Invalid byte size "100000000000000000000": more than 9007199254740991 bytes, the largest size tug holds exactly (8 PiB less one byte)',
+      '5:15 Invalid byte size "9999999999p": more than 9007199254740991 bytes, the largest size tug holds exactly (8 PiB less one byte)',
+      '6:20 Invalid byte size "8p": more than 9007199254740991 bytes, the largest size tug holds exactly (8 PiB less one byte)',
+    ]);
+    expect(summary(errorsOf('    stop_grace_period: 99999999999999999999s', '    healthcheck:', '      test: [CMD, x]', '      interval: 2562048h'))).toEqual([
+      '4:24 Invalid duration "99999999999999999999s": longer than 2562047h47m16.854775807s (about 292 years), the longest duration Compose allows',
+      '7:17 Invalid duration "2562048h": longer than 2562047h47m16.854775807s (about 292 years), the longest duration Compose allows',
+    ]);
+    expect(errorsOf('    stop_grace_period: 2562047h', '    mem_limit: 9007199254740991')).toEqual([]);
+  });
+
+  it('refuses numbers that read as Infinity (cpus: 1e400 was printed as .inf)', () => {
+    expect(summary(errorsOf('    cpus: 1e400', '    deploy:', '      resources:', '        limits:', '          cpus: "1e999"'))).toEqual([
+      '4:11 "1e400" is too large',
+      '8:17 "1e999" is too large',
+    ]);
+    expect(errorsOf('    cpus: 1.5e0')).toEqual([]);
+  });
 });
 
 describe('restart policies', () => {
@@ -55,6 +76,7 @@ describe('restart policies', () => {
     expect(errors[0]!.expected).toBe('"no", "always", "on-failure", "on-failure:N" (N retries) or "unless-stopped"');
     expect(summary(errorsOf('    restart: always:3'))).toEqual(['4:14 "always:3" is not a restart policy']);
     expect(summary(errorsOf('    restart: on-failure:-1'))).toEqual(['4:14 "on-failure:-1" is not a restart policy']);
+    expect(summary(errorsOf('    restart: on-failure:99999999999999999999'))).toEqual(['4:14 "on-failure:99999999999999999999" is not a restart policy: its retry count is too large']);
   });
 
   it('checks deploy.restart_policy.condition and max_attempts', () => {

@@ -60,6 +60,16 @@ describe('loadProject', () => {
     expect(project.services.api!.command).toEqual(['run']);
   });
 
+  it('resolves a long extends chain once per service (2,000 links took minutes: each service merged its whole chain again)', { timeout: 20_000 }, () => {
+    const lines = ['services:'];
+    for (let i = 0; i < 2_000; i++) lines.push(`  s${i}: {extends: s${i + 1}, environment: {LINK: "${i}"}}`);
+    lines.push('  s2000: {command: [x], environment: {BASE: "yes"}}');
+    const { project } = loadFromMemory({ '/proj/compose.yaml': yaml(...lines) });
+    expect(project.services.s0!.command).toEqual(['x']);
+    expect(project.services.s0!.environment).toEqual({ BASE: 'yes', LINK: '0' });
+    expect(project.services.s1999!.environment).toEqual({ BASE: 'yes', LINK: '1999' });
+  });
+
   it('detects extends cycles', () => {
     const errors = loadErrors({
       '/proj/compose.yaml': yaml('services:', '  a: {extends: b}', '  b: {extends: a}'),

@@ -209,6 +209,8 @@ function resolveExtends(
   const scope: ExtendsScope = { path, services, source };
   const externalScopes = new Map<string, ExtendsScope | undefined>();
   const resolved = dict();
+  // Each service is resolved once: without this, a chain of n services that extend each other was merged n² times.
+  const done = new Map<string, unknown>();
 
   const loadScope = (ref: string, from: ExtendsScope, at: PathSegment[]): ExtendsScope | undefined => {
     const file = localPath(ref, dirname(from.path), ctx);
@@ -234,6 +236,14 @@ function resolveExtends(
   };
 
   const resolveService = (name: string, where: ExtendsScope, stack: string[]): unknown => {
+    const key = `${where.path}#${name}`;
+    if (done.has(key)) return done.get(key);
+    const result = resolveOnce(name, where, stack);
+    done.set(key, result);
+    return result;
+  };
+
+  const resolveOnce = (name: string, where: ExtendsScope, stack: string[]): unknown => {
     const svc = where.services[name];
     const ext = svc && typeof svc === 'object' ? (svc as Record<string, unknown>).extends : undefined;
     if (ext === undefined) return svc;

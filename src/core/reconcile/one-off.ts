@@ -9,10 +9,10 @@ import { PlanBuilder } from './plan-builder.js';
 import { hasProcess } from './replica-state.js';
 import { planResources } from './resources.js';
 
-/** The resources `replica`'s service needs that do not exist yet, then the replica, created and started. */
-export function planOneOff(project: Project, observed: ObservedState, replica: ReplicaSpec): Plan {
+/** The resources `replica`'s service needs that do not exist yet (`foreign`: see ReconcileOptions.foreignVolumes), then the replica, created and started. */
+export function planOneOff(project: Project, observed: ObservedState, replica: ReplicaSpec, foreign: readonly string[] = []): Plan {
   const builder = new PlanBuilder(project.name);
-  const resources = planResources(builder, project, [replica.service], observed);
+  const resources = planResources(builder, project, [replica.service], observed, foreign);
   const create = builder.add({ kind: 'create-replica', service: replica.service, replica }, resources.forService(replica.service_spec));
   builder.add({ kind: 'start-replica', service: replica.service, name: replica.name }, [create]);
   return builder.build();

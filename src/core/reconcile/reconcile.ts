@@ -57,6 +57,14 @@ export interface ReconcileOptions {
    * whose image label differs is recreated, like one whose config hash differs.
    */
   images?: Record<string, string>;
+  /**
+   * Engine names of volumes the file declares that exist but were not made
+   * for this project (by hand, or by another project through `name:`). They
+   * are used as they are, as Compose does, and never created: observe lists
+   * only the project's own volumes, so a create step would be planned again
+   * every round.
+   */
+  foreignVolumes?: readonly string[];
 }
 
 /** What happens to one service's replicas. */
@@ -101,7 +109,7 @@ export function reconcile(project: Project, observed: ObservedState, opts: Recon
   const upOrder = order(scope, 'dependencies-first');
 
   const builder = new PlanBuilder(project.name);
-  const resources = planResources(builder, project, upOrder, observed);
+  const resources = planResources(builder, project, upOrder, observed, opts.foreignVolumes);
 
   const decisions = new Map<string, ServiceDecision>();
   const replicasOf = groupBy(observed.replicas.filter((r) => !r.oneoff), (r) => r.service);

@@ -1,7 +1,7 @@
 // Networks and volumes `up` must create before replicas can use them. Only the
 // ones the planned services use are created (compose drops unused resources
 // before it converges), and external ones never: they must already exist.
-import type { Project, ServiceSpec } from '../model/types.js';
+import type { Project, ServiceSpec, VolumeSpec } from '../model/types.js';
 import type { ObservedState } from './observed.js';
 import type { Plan } from './operations.js';
 import { PlanBuilder } from './plan-builder.js';
@@ -11,7 +11,8 @@ export interface ResourceSteps {
   forService(spec: ServiceSpec): string[];
 }
 
-export function planResources(builder: PlanBuilder, project: Project, services: string[], observed: ObservedState): ResourceSteps {
+/** `foreign`: volumes that exist without the project's label (ReconcileOptions.foreignVolumes); never created. */
+export function planResources(builder: PlanBuilder, project: Project, services: string[], observed: ObservedState, foreign: readonly string[] = []): ResourceSteps {
   const usedNetworks = new Set<string>();
   const usedVolumes = new Set<string>();
   for (const service of services) {
@@ -30,10 +31,10 @@ export function planResources(builder: PlanBuilder, project: Project, services: 
   }
 
   const volumeSteps = new Map<string, string>();
-  const observedVolumes = new Set(observed.volumes.map((v) => v.name));
+  const observedVolumes = new Set([...observed.volumes.map((v) => v.name), ...foreign]);
   for (const [key, spec] of Object.entries(project.volumes)) {
     if (!usedVolumes.has(key) || spec.external) continue;
-    const name = spec.name ?? `${project.name}_${key}`;
+    const name = volumeName(project, key, spec);
     if (observedVolumes.has(name)) continue;
     volumeSteps.set(key, builder.add({ kind: 'create-volume', key, name, spec }));
   }
@@ -46,6 +47,18 @@ export function planResources(builder: PlanBuilder, project: Project, services: 
       ];
     },
   };
+}
+
+/** Engine names of the volumes `up` would create for these services (declared, not external). */
+export function declaredVolumeNames(project: Project, services: readonly string[]): string[] {
+  const used = new Set(services.flatMap((s) => volumeKeys(project.services[s]!)));
+  return Object.entries(project.volumes)
+    .filter(([key, spec]) => used.has(key) && !spec.external)
+    .map(([key, spec]) => volumeName(project, key, spec));
+}
+
+function volumeName(project: Project, key: string, spec: VolumeSpec): string {
+  return spec.name ?? `${project.name}_${key}`;
 }
 
 function networkKeys(spec: ServiceSpec): string[] {

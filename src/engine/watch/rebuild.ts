@@ -15,6 +15,7 @@ import { interrupted } from '../conditions.js';
 import { applyPlans } from '../apply.js';
 import type { EngineContext } from '../context.js';
 import { prepareImages } from '../images.js';
+import { foreignVolumes } from '../foreign-volumes.js';
 import { upPlanner } from '../up.js';
 import type { WatchEventInit } from './events.js';
 
@@ -43,6 +44,7 @@ export async function rebuildService({ ctx, project, emit, prune, signal }: Rebu
     removeOrphans: false,
     start: true,
     tugVersion: ctx.tugVersion,
+    foreignVolumes: await foreignVolumes(ctx, project, false),
   });
   await applyPlans(ctx, { project: project.name, preflight: true, since, planFor: (state, round) => planning(state, round, images) });
   // What the planner restarted around the recreate: the running replicas of the direct restart:true dependents.

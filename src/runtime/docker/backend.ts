@@ -31,7 +31,7 @@ import { prepareImages, removeUnusedImages } from './images.js';
 import { containerSizes, listServiceImages, pullServiceImages, removeImages } from './project-images.js';
 import { readLogs } from './logs.js';
 import * as resources from './networks-volumes.js';
-import { listProjects, observeProject } from './observe.js';
+import { findVolumes, listProjects, observeProject } from './observe.js';
 import type { EngineLister } from './engine-reader.js';
 import { imageName, publishesPortRange } from './to-create-options.js';
 import { validateForDocker } from './validate.js';
@@ -90,6 +90,7 @@ export class DockerBackend implements RuntimeBackend {
     removeNetwork: (_project, name) => this.call(`remove network ${name}`, (d) => resources.removeNetwork(d, name)),
     createVolume: (project, key, name, spec) => this.call(`create volume ${name}`, (d) => resources.createVolume(d, project, key, name, spec)),
     removeVolume: (_project, name) => this.call(`remove volume ${name}`, (d) => resources.removeVolume(d, name)),
+    findVolumes: (names) => this.read(`list volumes ${names.join(', ')}`, (r) => findVolumes(r, names)),
     volumeRemovalHint: (names) => `docker volume rm ${names.join(' ')}`,
   };
 

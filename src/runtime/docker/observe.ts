@@ -6,7 +6,7 @@
 import type Dockerode from 'dockerode';
 import { exposedOnly } from '../../core/model/exposed-ports.js';
 import { LABEL, parseTargetsLabel } from '../../core/model/labels.js';
-import type { HealthState, ObservedReplica, ObservedState, PublishedPort, ReplicaState } from '../../core/reconcile/observed.js';
+import type { HealthState, ObservedReplica, ObservedState, ObservedVolume, PublishedPort, ReplicaState } from '../../core/reconcile/observed.js';
 import type { ProjectSummary } from '../backend.js';
 import { isNotFound } from './engine-errors.js';
 import type { EngineLister } from './engine-reader.js';
@@ -61,8 +61,20 @@ export async function observeProject(docker: EngineLister, project: string): Pro
     project,
     replicas: replicas.filter((r): r is ObservedReplica => r !== undefined).sort((a, b) => compareText(a.name, b.name)),
     networks: networks.map((n) => ({ name: n.Name, key: n.Labels?.[LABEL.network], labels: n.Labels ?? {} })),
-    volumes: (volumes.Volumes ?? []).map((v) => ({ name: v.Name, key: v.Labels?.[LABEL.volume], labels: v.Labels ?? {} })),
+    volumes: (volumes.Volumes ?? []).map(observedVolume),
   };
+}
+
+/** Those of these volumes that exist, whoever made them: one list (the engine's name filter matches substrings, so names are compared here). */
+export async function findVolumes(docker: EngineLister, names: readonly string[]): Promise<ObservedVolume[]> {
+  if (names.length === 0) return [];
+  const wanted = new Set(names);
+  const listed = await docker.listVolumes({ filters: { name: [...wanted] } });
+  return (listed.Volumes ?? []).filter((v) => wanted.has(v.Name)).map(observedVolume);
+}
+
+function observedVolume(v: Dockerode.VolumeInspectInfo): ObservedVolume {
+  return { name: v.Name, key: v.Labels?.[LABEL.volume], labels: v.Labels ?? {} };
 }
 
 export async function listProjects(docker: EngineLister): Promise<ProjectSummary[]> {

@@ -124,6 +124,7 @@ export class NativeBackend implements RuntimeBackend {
     },
     createVolume: async (project, key, name, spec) => volumes.createVolume(this.trusted(project), project, key, name, spec),
     removeVolume: async (project, name) => volumes.removeVolume(this.trusted(project), project, name),
+    findVolumes: (names) => volumes.findVolumes(this.home, names),
     volumeRemovalHint: (names) => `rm -r ${names.map((n) => volumeDir(this.home, n)).join(' ')}`,
   };
 

@@ -11,6 +11,7 @@ import { projectPaths } from './home.js';
 import { ensureProjectDir } from './home-trust.js';
 import { readTextAsync, unlinkQuiet, writeAtomic } from './safe-fs.js';
 import { compareText } from '../../core/compare.js';
+import { isObject, stringLabels } from './record-shape.js';
 
 type NetworkBook = Record<string, { key: string; labels: Record<string, string>; spec?: NetworkSpec }>;
 
@@ -55,15 +56,11 @@ async function readBook(file: string): Promise<NetworkBook> {
   if (!isObject(parsed)) return book;
   for (const [name, entry] of Object.entries(parsed)) {
     if (isObject(entry) && typeof entry.key === 'string' && isObject(entry.labels)) {
-      const labels = Object.fromEntries(Object.entries(entry.labels).filter(([, v]) => typeof v === 'string')) as Record<string, string>;
+      const labels = stringLabels(entry.labels);
       book[name] = isObject(entry.spec) ? { key: entry.key, labels, spec: entry.spec as NetworkSpec } : { key: entry.key, labels };
     }
   }
   return book;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 // The executor creates networks in parallel: read-modify-write of one file

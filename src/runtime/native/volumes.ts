@@ -8,12 +8,14 @@
 // does): the engine makes them for a replica, records which it has, and
 // removes them only when asked (`down -v`, `run --rm`).
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { TugError } from '../../core/errors.js';
 import { LABEL } from '../../core/model/labels.js';
 import type { VolumeSpec } from '../../core/model/types.js';
 import type { ObservedVolume } from '../../core/reconcile/observed.js';
 import { isVolumeName, volumeDataDir, volumeDir } from './home.js';
+import { isObject, stringLabels } from './record-shape.js';
 
 export interface VolumeRecord {
   labels: Record<string, string>;
@@ -57,9 +59,65 @@ export async function listVolumes(home: string, project: string): Promise<Observ
   return out;
 }
 
-/** Deletes the volume and its data. Removing a volume that is not there is not an error. */
-export async function removeVolume(home: string, _project: string, name: string): Promise<void> {
-  await rm(volumeDir(home, name), { recursive: true, force: true });
+/**
+ * Those of `names` that exist, with their labels: a directory made by hand
+ * (no record) counts, unlabelled, as Docker counts a volume made outside Compose.
+ */
+export async function findVolumes(home: string, names: readonly string[]): Promise<ObservedVolume[]> {
+  const out: ObservedVolume[] = [];
+  for (const name of names) {
+    if (!isVolumeName(name)) continue;
+    const record = await readVolumeRecord(home, name);
+    if (record) out.push({ name, key: record.labels[LABEL.volume], labels: record.labels });
+    else if (await isDirectory(volumeDataDir(home, name))) out.push({ name, labels: {} });
+  }
+  return out;
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Deletes the volume and its data. Removing a volume that is not there is not
+ * an error; removing one that a replica of another project mounts (it names
+ * the same volume) is, as Docker refuses to remove a volume in use.
+ */
+export async function removeVolume(home: string, project: string, name: string): Promise<void> {
+  const dir = volumeDir(home, name);
+  const users = await volumeUsers(home, name, project);
+  if (users.length > 0) {
+    throw new TugError({
+      code: 'native.volume-in-use',
+      message: `volume ${name} is still in use by ${users.join(', ')}`,
+      hint: 'remove the replicas that use it first (down of their project)',
+    });
+  }
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Replicas of the other projects under this TUG_HOME whose named volumes include `name`, stopped ones too (as Docker counts them). */
+async function volumeUsers(home: string, name: string, except: string): Promise<string[]> {
+  let projects: string[];
+  try {
+    projects = await readdir(join(home, 'projects'));
+  } catch {
+    return [];
+  }
+  // The state reader is loaded only here: ps loads this module.
+  const { readStateFile } = await import('./state-file.js');
+  const users: string[] = [];
+  for (const other of projects.sort()) {
+    if (other === except || !isVolumeName(other)) continue;
+    for (const { replica, spec } of await readStateFile(home, other)) {
+      if (spec && Object.values(spec.volumeNames ?? {}).includes(name)) users.push(replica.name);
+    }
+  }
+  return users;
 }
 
 export async function readVolumeRecord(home: string, name: string): Promise<VolumeRecord | undefined> {
@@ -118,13 +176,20 @@ function recordText(record: VolumeRecord): string {
   return `${JSON.stringify(record, null, 2)}\n`;
 }
 
+/** A damaged record (not an object) is no record; damaged fields read as empty. */
 function parseRecord(text: string): VolumeRecord | undefined {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(text) as Partial<VolumeRecord>;
-    const record: VolumeRecord = { labels: parsed.labels ?? {}, spec: parsed.spec ?? {}, createdAt: parsed.createdAt ?? '' };
-    if (parsed.anonymous === true) record.anonymous = true;
-    return record;
+    parsed = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (!isObject(parsed)) return undefined;
+  const record: VolumeRecord = {
+    labels: stringLabels(parsed.labels),
+    spec: isObject(parsed.spec) ? (parsed.spec as VolumeSpec) : {},
+    createdAt: typeof parsed.createdAt === 'string' ? parsed.createdAt : '',
+  };
+  if (parsed.anonymous === true) record.anonymous = true;
+  return record;
 }

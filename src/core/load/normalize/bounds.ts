@@ -38,10 +38,11 @@ const CONDITIONS = ['none', 'on-failure', 'any'];
 
 /** `restart:` is one of Docker's policies; the engine would refuse anything else at `up`. */
 export function checkRestart(value: unknown, path: PathSegment[], sink: ErrorSink): void {
-  if (typeof value === 'string' && RESTART.test(value)) return;
+  const retries = typeof value === 'string' ? Number(/:(\d+)$/.exec(value)?.[1] ?? 0) : 0;
+  if (typeof value === 'string' && RESTART.test(value) && Number.isSafeInteger(retries)) return;
   report(sink, new TugError({
     code: 'normalize.restart',
-    message: `${describe(value)} is not a restart policy`,
+    message: `${describe(value)} is not a restart policy${Number.isSafeInteger(retries) ? '' : ': its retry count is too large'}`,
     path,
     expected: RESTART_EXPECTED,
     hint: typeof value === 'boolean' ? 'quote it: restart: "no"' : undefined,

@@ -95,7 +95,13 @@ const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 export function toNumber(value: unknown, path: PathSegment[], sink: ErrorSink): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
-  if (typeof value === 'string' && DECIMAL.test(value.trim())) return Number(value.trim());
+  if (typeof value === 'string' && DECIMAL.test(value.trim())) {
+    const n = Number(value.trim());
+    if (Number.isFinite(n)) return n;
+    // "1e999" reads as Infinity: a number, but none a field can hold.
+    report(sink, new TugError({ code: 'normalize.number', message: `${describe(value)} is too large`, path, expected: 'a number such as 0.5' }));
+    return undefined;
+  }
   report(sink, new TugError({
     code: 'normalize.number',
     message: `${describe(value)} is not a number`,

@@ -6,6 +6,8 @@
 import { TugError } from '../../errors.js';
 
 const NS_PER_MS = 1e6;
+/** Go's longest time.Duration, 2^63 - 1 ns (about 292 years). */
+const MAX_DURATION_NS = 2 ** 63 - 1;
 
 // Nanoseconds per unit. "µs" is U+00B5 (micro sign), "μs" is U+03BC (Greek mu): Go accepts both.
 const DURATION_UNITS: Readonly<Record<string, number>> = {
@@ -85,6 +87,8 @@ export function parseDuration(input: string | number): number {
     totalNs += whole * perUnit + (frac > 0 ? Math.trunc(frac * (perUnit / scale)) : 0);
   }
   if (!Number.isFinite(totalNs)) throw durationError(input, 'out of range');
+  // Go keeps a Duration in int64 nanoseconds and refuses anything longer, so Compose does.
+  if (totalNs > MAX_DURATION_NS) throw durationError(input, 'longer than 2562047h47m16.854775807s (about 292 years), the longest duration Compose allows');
   const ms = totalNs / NS_PER_MS;
   return negative ? -ms : ms;
 }
@@ -155,6 +159,13 @@ function bytesError(input: string | number, why: string): TugError {
  * Fractions are truncated to whole bytes. -1 is allowed (memswap_limit: unlimited).
  */
 export function parseBytes(input: string | number): number {
+  const bytes = bytesOf(input);
+  // Past 2^53 a double no longer holds every whole number: the size would silently change.
+  if (bytes > Number.MAX_SAFE_INTEGER) throw bytesError(input, `more than ${Number.MAX_SAFE_INTEGER} bytes, the largest size tug holds exactly (8 PiB less one byte)`);
+  return bytes;
+}
+
+function bytesOf(input: string | number): number {
   if (typeof input === 'number') {
     if (!Number.isFinite(input) || input < -1) throw bytesError(input, 'it must be a positive number');
     return Math.trunc(input);
