@@ -7,7 +7,7 @@
 // leaves no table or rule. Traffic goes to 127.0.0.1 and into the replicas'
 // namespaces only.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { expect, it } from 'vitest';
 import { dnatTableName, netnsName } from '../../src/runtime/native/container/names.js';
@@ -85,8 +85,13 @@ describeIsolation('published ports forwarded by the kernel', () => {
 
     const recorded = p.recorded();
     expect(recorded.some((e) => e.kind === 'nft-table' && e.name === table)).toBe(true);
+    const bridge = recorded.find((e) => e.kind === 'link' && e.name.startsWith('tugb'));
+    const localnet = `/proc/sys/net/ipv4/conf/${bridge?.kind === 'link' ? bridge.name : '?'}/route_localnet`;
+    expect(readFileSync(localnet, 'utf8').trim()).toBe('1');
     p.ok(['down']);
     expect(nftTable(table)).toBeUndefined();
+    // route_localnet is the bridge's own setting: it went with the bridge.
+    expect(existsSync(localnet)).toBe(false);
     expect(await leftovers(p.home, p.project, recorded)).toEqual([]);
   }, 120_000);
 
