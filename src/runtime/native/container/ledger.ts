@@ -1,9 +1,10 @@
 // tug's own record of every kernel object the container runtime creates for a
 // project: containers, cgroups, network namespaces, links, firewall rules,
-// nftables tables, bundle directories. An entry is written BEFORE the object is created, so a
-// crash at any point leaves a record of everything that may exist; the next
-// engine (or `down`) removes exactly the recorded objects (sweep.ts) and never
-// searches by name patterns that could match someone else's.
+// nftables tables, bundle directories. An entry is written BEFORE the object
+// is created, so a crash at any point leaves a record of everything that may
+// exist; the next engine (or `down`) removes exactly the recorded objects
+// (sweep.ts) and never searches by name patterns that could match someone
+// else's.
 //
 // The file (projects/<p>/isolation.jsonl) is an append-only log of "add" and
 // "forget" lines, so recording 100 replicas costs 100 small appends rather
