@@ -1,7 +1,8 @@
 // Published ports of container replicas forwarded by the kernel, through the
 // built CLI: connections from this host reach the healthy replicas even while
 // the engine (its relay) is frozen, an unhealthy replica gets no new
-// connection while one it already has goes on, a replica cannot use the
+// connection while one it already has goes on, the relay answers while none
+// is healthy, a replica cannot use the
 // route_localnet that forwarding needs to reach the host's loopback-only
 // services, TUG_PORT_FORWARD=proxy leaves it all to the relay, and `down`
 // leaves no table or rule. Traffic goes to 127.0.0.1 and into the replicas'
@@ -55,7 +56,7 @@ async function withEngineFrozen<T>(home: string, project: string, fn: () => Prom
 }
 
 describeIsolation('published ports forwarded by the kernel', () => {
-  it('reaches the healthy replicas with the engine frozen, drops an unhealthy one for new connections only, and down removes the table', async () => {
+  it('reaches the healthy replicas with the engine frozen, drops an unhealthy one for new connections only, falls back to the relay with none healthy, and down removes the table', async () => {
     const p = containerProject(PROJECT);
     p.ok(['up', '-d', '--wait']);
     const port = Number(p.ok(['port', 'web', '8080']).trim().split(':')[1]);
@@ -82,6 +83,16 @@ describeIsolation('published ports forwarded by the kernel', () => {
     expect(after).toEqual(new Set([names[0]]));
     // The connection web-2 had before goes on (conntrack keeps it there).
     expect(new Set(await Promise.all(open.map((o) => o.finish())))).toEqual(new Set(names));
+
+    // No healthy replica: no rule, and the relay answers as without one (it closes the connection).
+    p.ok(['exec', '--index', '1', 'web', '/bin/busybox', 'rm', '/tmp/healthy']);
+    await until(() => p.rows().find((r) => r.Name === names[0])?.Health === 'unhealthy', 'web-1 to turn unhealthy');
+    expect(nftTable(table)).toBeUndefined();
+    await expect(httpGet(port)).rejects.toThrow();
+    // Healthy again: forwarded by the kernel again, to it alone.
+    p.ok(['exec', '--index', '2', 'web', '/bin/busybox', 'touch', '/tmp/healthy']);
+    await until(() => p.rows().find((r) => r.Name === names[1])?.Health === 'healthy', 'web-2 to be healthy again');
+    expect(await withEngineFrozen(p.home, p.project, async () => [await httpGet(port), await httpGet(port)])).toEqual([names[1], names[1]]);
 
     const recorded = p.recorded();
     expect(recorded.some((e) => e.kind === 'nft-table' && e.name === table)).toBe(true);
