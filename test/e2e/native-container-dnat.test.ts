@@ -2,10 +2,9 @@
 // built CLI: connections from this host reach the healthy replicas even while
 // the engine (its relay) is frozen, an unhealthy replica gets no new
 // connection while one it already has goes on, the relay answers while none
-// is healthy, a replica cannot use the
-// route_localnet that forwarding needs to reach the host's loopback-only
-// services, TUG_PORT_FORWARD=proxy leaves it all to the relay, and `down`
-// leaves no table or rule. Traffic goes to 127.0.0.1 and into the replicas'
+// is healthy, a replica cannot use the route_localnet that forwarding needs
+// to reach the host's loopback-only services, TUG_PORT_FORWARD=proxy leaves
+// it all to the relay, and `down` leaves no table or rule. Traffic goes to 127.0.0.1 and into the replicas'
 // namespaces only.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
