@@ -4,6 +4,7 @@
 #   tini            its tini-static is bind-mounted as the init of `init: true`
 #   iproute2        ip (bridges, veths, network namespaces, `ip -batch`)
 #   iptables        forwarding and outbound NAT rules for tug's bridges
+#   nftables        nft: published ports forwarded by the kernel (DNAT), in a table of tug's own
 #   busybox-static  the workload of the tests (sh, httpd, nslookup, ... in one static file)
 #   gcc, libc6-dev  compile tug's per-container shim (a ~20 kB static C program)
 #   wrk             the HTTP load generator of the proxy benchmark (optional)
@@ -39,14 +40,14 @@ apt_install() {
 }
 
 missing=()
-for pkg in runc tini iproute2 iptables busybox-static gcc libc6-dev; do
+for pkg in runc tini iproute2 iptables nftables busybox-static gcc libc6-dev; do
   pkg_installed "$pkg" || missing+=("$pkg")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get to install them"
   apt_install "${missing[@]}" || die "could not install ${missing[*]}"
 else
-  log "runc, tini, iproute2, iptables, busybox-static, gcc and libc6-dev already installed"
+  log "runc, tini, iproute2, iptables, nftables, busybox-static, gcc and libc6-dev already installed"
 fi
 # The proxy benchmark's load generator. Optional: the benchmark has its own fallback.
 if ! pkg_installed wrk; then
@@ -60,4 +61,4 @@ for module in bridge veth br_netfilter overlay; do
   fi
 done
 
-log "ready: $(runc --version | head -n 1), $(ip -V), $(iptables --version)"
+log "ready: $(runc --version | head -n 1), $(ip -V), $(iptables --version), $(nft --version)"

@@ -4,9 +4,10 @@
 // over the healthy replicas, limits that hold, and a `down` (or an engine
 // killed with -9) that leaves nothing on the machine. Only 127.0.0.1 and
 // addresses on the bridges these tests create are contacted.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { expect, it } from 'vitest';
+import { dnatTableName } from '../../src/runtime/native/container/names.js';
 import { tugBin } from '../helpers/cli.js';
 import { containerProject, httpGet, leftovers } from '../helpers/container-cli.js';
 import { describeIsolation } from '../helpers/isolation.js';
@@ -178,12 +179,16 @@ services:
     p.ok(['up', '-d']);
     const pids = p.rows().map((r) => r.Pid);
     const recorded = p.recorded();
+    // The port is forwarded in the kernel: a table the dead engine cannot remove itself.
+    expect(recorded.filter((e) => e.kind === 'nft-table')).toHaveLength(1);
     const engine = Number(readFileSync(`${p.home}/projects/${p.project}/engine.pid`, 'utf8').trim().split(/\s/)[0]);
     process.kill(engine, 'SIGKILL');
     await until(() => pids.every((pid) => !isAlive(pid)), 'the replicas to die with their engine', 5_000);
     const after = p.rows();
     expect(after.every((r) => r.State === 'exited' && r.ExitCode === 137)).toBe(true);
     p.ok(['down']);
+    // The next command's engine swept what the dead one recorded (leftovers checks the bridges' iptables rules too).
+    expect(execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' })).not.toContain(dnatTableName(p.home, p.project));
     expect(await leftovers(p.home, p.project, recorded)).toEqual([]);
   }, 60_000);
 });

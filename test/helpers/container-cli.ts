@@ -1,13 +1,14 @@
 // A container-mode project driven through the built CLI, as a user would: a
 // private TUG_HOME and project name, `tug` with --isolation container, ps rows,
 // and a check of what the project left on the machine, judged from the
-// kernel's own lists (interfaces, namespaces, mounts, cgroups, processes).
+// kernel's own lists (interfaces, namespaces, mounts, cgroups, firewall
+// rules, nftables tables, processes).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
 import { Ledger, type LedgerEntry } from '../../src/runtime/native/container/ledger.js';
-import { projectCgroup } from '../../src/runtime/native/container/names.js';
+import { dnatTableName, projectCgroup } from '../../src/runtime/native/container/names.js';
 import { runtimeRoot } from '../../src/runtime/native/container/container-bundle.js';
 import { ledgerPath } from '../../src/runtime/native/engine/container-host.js';
 import { tempProject, tug, type CliResult } from './cli.js';
@@ -33,12 +34,12 @@ afterEach(() => {
   for (const h of homes.splice(0)) destroyHome(h);
 });
 
-export function containerProject(compose: string, files: Record<string, string> = {}) {
+export function containerProject(compose: string, files: Record<string, string> = {}, env: Record<string, string> = {}) {
   const home = tempHome();
   homes.push(home);
   const dir = tempProject({ 'compose.yaml': compose, ...files }, 'tug-ctr-');
   const project = uniqueProject('k');
-  const run = (args: string[]): CliResult => tug(['-p', project, '--isolation', 'container', ...args], { cwd: dir, env: { TUG_HOME: home } });
+  const run = (args: string[]): CliResult => tug(['-p', project, '--isolation', 'container', ...args], { cwd: dir, env: { ...env, TUG_HOME: home } });
   const ok = (args: string[]): string => {
     const r = run(args);
     if (r.code !== 0) throw new Error(`tug ${args.join(' ')} exited ${r.code}: ${r.stderr}${r.stdout}`);
@@ -71,10 +72,11 @@ export async function leftovers(home: string, project: string, entries: readonly
   if (readFileSync('/proc/self/mountinfo', 'utf8').includes(home)) left.push('a mount under TUG_HOME');
   if (existsSync(runtimeRoot(home, project))) left.push('runtime state');
   if (existsSync(ledgerPath(home, project))) left.push('records');
-  for (const table of ['filter', 'nat']) {
-    const rules = execFileSync('iptables', ['-w', '-t', table, '-S'], { encoding: 'utf8' });
-    for (const e of entries) if (e.kind === 'iptables' && rules.includes(e.rule.join(' '))) left.push(`iptables ${e.rule.join(' ')}`);
-  }
+  // iptables-save prints a rule's options in its own order: a tug rule is found by the bridge its comment names.
+  const saved = execFileSync('iptables-save', { encoding: 'utf8' });
+  for (const e of entries) if (e.kind === 'link' && saved.includes(`"tug ${e.name}"`)) left.push(`iptables rules of ${e.name}`);
+  const tables = execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' });
+  if (tables.includes(dnatTableName(home, project))) left.push(`nftables table ${dnatTableName(home, project)}`);
   left.push(...processesOf(project));
   return left;
 }

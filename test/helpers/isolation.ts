@@ -1,4 +1,4 @@
-// Container-isolation tests need root, runc, ip and iptables on Linux: without
+// Container-isolation tests need root, runc, ip, iptables and nft on Linux: without
 // them they skip with a printed reason, or fail when TUG_REQUIRE_ISOLATION=1
 // (CI, after scripts/setup-isolation.sh). Decided once per test file, before
 // its suites are collected.
@@ -9,7 +9,7 @@ function missingPieces(): string[] {
   if (process.platform !== 'linux') return [`Linux (this is ${process.platform})`];
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root');
-  for (const tool of ['runc', 'ip', 'iptables', 'unshare', 'nsenter']) if (!findExecutable(tool)) missing.push(tool);
+  for (const tool of ['runc', 'ip', 'iptables', 'nft', 'unshare', 'nsenter']) if (!findExecutable(tool)) missing.push(tool);
   return missing;
 }
 

@@ -60,10 +60,12 @@ describe('the ledger', () => {
       '{"op":"add","entry":{"owner":"p-web-1","kind":"dir","path":7}}',
       '{"op":"add","entry":{"owner":"p-web-1","kind":"bomb","path":"/"}}',
       '{"op":"wipe","entry":{"owner":"p-web-1","kind":"dir","path":"/"}}',
+      '{"op":"add","entry":{"owner":"p","kind":"nft-table","family":"inet","name":"filter"}}',
       JSON.stringify({ op: 'add', entry: a }),
+      JSON.stringify({ op: 'add', entry: { owner: 'p', kind: 'nft-table', family: 'ip', name: 'tug_0123' } }),
     ];
     writeFileSync(f, lines.join('\n') + '\n');
-    expect(new Ledger(f).entries()).toEqual([a]);
+    expect(new Ledger(f).entries()).toEqual([a, { owner: 'p', kind: 'nft-table', family: 'ip', name: 'tug_0123' }]);
   });
 
   it('refuses to write through a link planted in its place', () => {

@@ -121,9 +121,12 @@ describe('bridge firewall rules', () => {
       { table: 'nat', rule: ['POSTROUTING', '-s', '10.208.0.0/20', '!', '-o', 'tugb1', '-j', 'MASQUERADE', ...c] },
       { table: 'filter', rule: ['INPUT', '-i', 'tugb1', '-d', '10.208.0.1', '-p', 'udp', '--dport', '53', '-j', 'ACCEPT', ...c] },
       { table: 'filter', rule: ['INPUT', '-i', 'tugb1', '-d', '10.208.0.1', '-p', 'tcp', '--dport', '53', '-j', 'ACCEPT', ...c] },
+      // The guard of route_localnet: from the bridge to a loopback address only replies of DNAT'ed connections.
+      { table: 'filter', rule: ['INPUT', '-i', 'tugb1', '-d', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'DNAT', '-j', 'DROP', ...c] },
     ]);
     // Inserted at position 1 in reverse, they end up in this order at the top of each chain.
     expect(insertCommands(rules).map((a) => a.slice(0, 7).join(' '))).toEqual([
+      '-w -t filter -I INPUT 1 -i',
       '-w -t filter -I INPUT 1 -i',
       '-w -t filter -I INPUT 1 -i',
       '-w -t nat -I POSTROUTING 1 -s',
@@ -140,6 +143,7 @@ describe('bridge firewall rules', () => {
     expect(restoreInput(rules, 'insert')).toBe(
       [
         '*filter',
+        '-I INPUT 1 -i tugb3 -d 127.0.0.0/8 -m conntrack ! --ctstate DNAT -j DROP -m comment --comment "tug tugb3"',
         '-I INPUT 1 -i tugb3 -d 10.208.32.1 -p tcp --dport 53 -j ACCEPT -m comment --comment "tug tugb3"',
         '-I INPUT 1 -i tugb3 -d 10.208.32.1 -p udp --dport 53 -j ACCEPT -m comment --comment "tug tugb3"',
         '-I FORWARD 1 -o tugb3 -j DROP -m comment --comment "tug tugb3"',
@@ -160,6 +164,7 @@ describe('bridge firewall rules', () => {
       'FORWARD -o tugb2 -j DROP',
       'INPUT -i tugb2 -d 10.208.16.1',
       'INPUT -i tugb2 -d 10.208.16.1',
+      'INPUT -i tugb2 -d 127.0.0.0/8',
     ]);
   });
 });

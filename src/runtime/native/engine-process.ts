@@ -31,6 +31,7 @@ const ENGINE_VARIABLES = [
   'TUG_NO_SETPRIV',
   'TUG_FORWARD_MAX_CONNECTIONS',
   'TUG_FORWARD_IDLE_MS',
+  'TUG_PORT_FORWARD',
 ] as const;
 
 function engineEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {

@@ -1,9 +1,10 @@
 // tug's own record of every kernel object the container runtime creates for a
 // project: containers, cgroups, network namespaces, links, firewall rules,
-// bundle directories. An entry is written BEFORE the object is created, so a
-// crash at any point leaves a record of everything that may exist; the next
-// engine (or `down`) removes exactly the recorded objects (sweep.ts) and never
-// searches by name patterns that could match someone else's.
+// nftables tables, bundle directories. An entry is written BEFORE the object
+// is created, so a crash at any point leaves a record of everything that may
+// exist; the next engine (or `down`) removes exactly the recorded objects
+// (sweep.ts) and never searches by name patterns that could match someone
+// else's.
 //
 // The file (projects/<p>/isolation.jsonl) is an append-only log of "add" and
 // "forget" lines, so recording 100 replicas costs 100 small appends rather
@@ -22,6 +23,7 @@ export type LedgerObject =
   | { kind: 'netns'; name: string }
   | { kind: 'link'; name: string }
   | { kind: 'iptables'; table: string; rule: string[] }
+  | { kind: 'nft-table'; family: 'ip'; name: string }
   | { kind: 'dir'; path: string };
 
 /** One recorded object and who it belongs to (a replica or network name), for removal by owner. */
@@ -139,6 +141,8 @@ function isLogLine(v: unknown): v is LogLine {
       return str(e.name);
     case 'iptables':
       return str(e.table) && Array.isArray(e.rule) && e.rule.every(str);
+    case 'nft-table':
+      return e.family === 'ip' && str(e.name);
     default:
       return false;
   }

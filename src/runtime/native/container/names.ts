@@ -41,3 +41,8 @@ export function vethName(home: string, project: string, replica: string, network
 export function peerName(home: string, project: string, replica: string, network: string): string {
   return `tugp${digest(home, project, 'peer', replica, network).slice(0, 11)}`;
 }
+
+/** The nftables table of a project's forwarded ports (network/port-dnat.ts): "tug_" + 16 hex digits. */
+export function dnatTableName(home: string, project: string): string {
+  return `tug_${digest(home, project, 'dnat').slice(0, 16)}`;
+}

@@ -11,6 +11,7 @@ import { removeCgroups } from './cgroups/cgroup-files.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 import { CGROUP_ROOT } from './names.js';
 import { restoreInput, type FirewallRule } from './network/firewall.js';
+import { TABLE_NAME } from './network/port-dnat.js';
 import { checkContainerId, OciRuntime } from './oci-runtime.js';
 import { firstProblem, runTool } from './run-tool.js';
 
@@ -21,6 +22,8 @@ export interface SweepContext {
   ip?: string;
   iptables?: string;
   iptablesRestore?: string;
+  /** nft: a project's table of forwarded ports (network/dnat-table.ts). */
+  nft?: string;
   /** xargs: deletes many containers from one process the engine spawns, instead of one each. */
   xargs?: string;
   /**
@@ -91,7 +94,7 @@ async function deleteAll(xargs: string, containers: ContainerEntry[]): Promise<C
 // Namespaces before links: a namespace going takes its veths with it, and the
 // kernel tears many down in one batch, where `link del` waits for each (about
 // 30 ms a veth here, 3 s for 100).
-const ORDER: LedgerEntry['kind'][] = ['container', 'netns', 'link', 'iptables', 'cgroup', 'dir'];
+const ORDER: LedgerEntry['kind'][] = ['container', 'netns', 'link', 'iptables', 'nft-table', 'cgroup', 'dir'];
 /** How long the veths of deleted namespaces may take to go by themselves before they are deleted one by one. */
 const VETH_TEARDOWN_MS = 3_000;
 /** runc processes at once: each is ~10 MB and a few threads, on machines with few cores. */
@@ -227,6 +230,23 @@ async function removeKind(kind: LedgerEntry['kind'], batch: LedgerEntry[], ctx: 
       }
       return removed;
     }
+    case 'nft-table':
+      for (const e of batch) {
+        if (e.kind !== 'nft-table') continue;
+        // Only tug's own names: a corrupt ledger must not delete anyone else's table.
+        if (!TABLE_NAME.test(e.name) || !e.name.startsWith('tug_')) {
+          removed.push(e);
+          continue;
+        }
+        if (!ctx.nft) {
+          problem(e.owner, `cannot remove nftables table ${e.name} without nft`);
+          continue;
+        }
+        const r = await runTool(ctx.nft, ['delete', 'table', 'ip', e.name]);
+        if (r.code === 0 || /no such file|not found/i.test(r.stderr)) removed.push(e);
+        else problem(e.owner, `cannot remove nftables table ${e.name}: ${firstProblem(r)}`);
+      }
+      return removed;
     case 'cgroup': {
       // Only below /tug: a corrupt ledger must not remove anyone else's cgroups.
       const cgroups = batch.flatMap((e) => (e.kind === 'cgroup' && e.path.startsWith(`${CGROUP_ROOT}/`) ? [e] : []));

@@ -42,6 +42,7 @@ import type { RootfsSource } from '../container/rootfs/rootfs-source.js';
 import { ensureShim } from '../container/shim/shim-binary.js';
 import { VethTeardowns, type SweepContext } from '../container/sweep.js';
 import { ServicePorts } from './service-ports.js';
+import { kernelForwarding } from './kernel-forwarding.js';
 import type { ConnectionBudget } from './forward-budget.js';
 
 /** What a replica holds while it runs: its bundle, and its addresses per network. */
@@ -140,7 +141,8 @@ export class ContainerHost {
     if (!ip || !iptables) {
       throw new TugError({ code: 'container.no-network-tools', message: `container networking needs ${!ip ? 'ip (iproute2)' : 'iptables'}, which this machine lacks`, hint: 'apt-get install iproute2 iptables' });
     }
-    const sweep: SweepContext = { home, cgroups: this.cgroups, ip, iptables, iptablesRestore: findExecutable('iptables-restore'), xargs: findExecutable('xargs'), teardowns: this.teardowns };
+    const nft = findExecutable('nft');
+    const sweep: SweepContext = { home, cgroups: this.cgroups, ip, iptables, iptablesRestore: findExecutable('iptables-restore'), nft, xargs: findExecutable('xargs'), teardowns: this.teardowns };
     const ledger = new Ledger(ledgerPath(home, project));
     const hostRoot = new HostRootSource({ overlayfs: /\toverlay$/m.test(readText('/proc/filesystems')) });
     this.driver = new ContainerDriver({
@@ -158,7 +160,7 @@ export class ContainerHost {
     this.networks = new ProjectNetworks({ home, project, ledger, tools: { ip, iptables, iptablesRestore: sweep.iptablesRestore }, sweep });
     const upstreams = upstreamNameservers(readText('/etc/resolv.conf')).map((host) => ({ host, port: 53 }));
     this.dns = new DnsServer({ table: this.table, upstreams });
-    this.ports = new ServicePorts(budget);
+    this.ports = new ServicePorts(budget, kernelForwarding({ nft, home, project, ledger, note, bridgeOf: (address) => this.bridgeOf(address) }));
   }
 
   static open(home: string, project: string, budget: ConnectionBudget, note: (m: string) => void): ContainerHost {
@@ -172,6 +174,15 @@ export class ContainerHost {
 
   slot(name: string): ContainerSlot | undefined {
     return this.slots.get(name);
+  }
+
+  /** The bridge a running replica's address is on. */
+  private bridgeOf(address: string): string | undefined {
+    for (const slot of this.slots.values()) {
+      const a = slot.addresses.find((x) => x.address === address);
+      if (a) return this.networks.plan(a.network)?.bridge;
+    }
+    return undefined;
   }
 
   /** The replica's networks (created on first use), its namespace, and its bundle. */

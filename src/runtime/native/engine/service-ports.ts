@@ -7,8 +7,14 @@
 // replicas that run and are healthy (or have no health check), updated on
 // every change. TCP connections and UDP sessions count against the
 // engine-wide budget the process-mode forwarders use.
+//
+// Where the kernel can (root, nft; container/network/port-dnat.ts), the TCP
+// ports' members are also written to its DNAT rules on every change, so
+// connections from this host skip the relay; the relay keeps the port bound
+// and serves the rest, and every port while it has no member.
 import type { ReplicaSpec } from '../../../core/reconcile/operations.js';
 import type { PublishedPort } from '../../../core/reconcile/observed.js';
+import type { ForwardedPort } from '../container/network/port-dnat.js';
 import { planListeners, type ListenerPlan } from '../container/proxy/port-plan.js';
 import { TcpProxy } from '../container/proxy/tcp-proxy.js';
 import { UDP_IDLE_MS, UdpProxy } from '../container/proxy/udp-proxy.js';
@@ -33,10 +39,18 @@ interface ServiceEntry {
   members: Map<string, string | null>;
 }
 
+/** Where the ports' members go besides the relays: the kernel's DNAT rules (network/dnat-table.ts). */
+export interface KernelForwarding {
+  apply(ports: readonly ForwardedPort[]): void;
+}
+
 export class ServicePorts {
   private readonly services = new Map<string, ServiceEntry>();
 
-  constructor(private readonly budget: ConnectionBudget) {}
+  constructor(
+    private readonly budget: ConnectionBudget,
+    private readonly kernel?: KernelForwarding,
+  ) {}
 
   /**
    * Opens the service's listeners unless open, and the replica's own; a
@@ -111,17 +125,39 @@ export class ServicePorts {
     } else {
       this.route(entry);
     }
+    // The kernel stops forwarding to them before the listeners close.
+    if (closing.length > 0) this.forwardInKernel();
     await Promise.all(closing.map(closeSet));
   }
 
   /** Every listener's backends: the service's are its ready replicas, a replica's own is that replica when ready. */
   private route(entry: ServiceEntry): void {
-    const ready = [...entry.members.values()].filter((a): a is string => a !== null).sort();
+    const ready = readyOf(entry);
     for (const l of entry.shared.listeners) l.proxy.setBackends(ready.map((host) => ({ host, port: l.plan.target })));
     for (const [key, mine] of entry.own) {
       const address = entry.members.get(key);
       for (const l of mine.listeners) l.proxy.setBackends(address ? [{ host: address, port: l.plan.target }] : []);
     }
+    this.forwardInKernel();
+  }
+
+  /** Every open TCP listener with its members, to the kernel's rules (all services at once: they share one table). */
+  private forwardInKernel(): void {
+    if (!this.kernel) return;
+    const ports: ForwardedPort[] = [];
+    const add = (listeners: readonly Listener[], members: string[]) => {
+      for (const l of listeners) {
+        if (l.plan.protocol === 'tcp') ports.push({ hostIp: l.plan.hostIp, port: l.proxy.port, target: l.plan.target, members });
+      }
+    };
+    for (const entry of this.services.values()) {
+      add(entry.shared.listeners, readyOf(entry));
+      for (const [key, mine] of entry.own) {
+        const address = entry.members.get(key);
+        add(mine.listeners, address ? [address] : []);
+      }
+    }
+    this.kernel.apply(ports);
   }
 
   /** The ports as bound (a random one shows its number): the service's, and replica `key`'s own. */
@@ -137,8 +173,13 @@ export class ServicePorts {
   async closeAll(): Promise<void> {
     const entries = [...this.services.values()];
     this.services.clear();
+    this.forwardInKernel();
     await Promise.all(entries.flatMap((e) => [e.shared, ...e.own.values()].map(closeSet)));
   }
+}
+
+function readyOf(entry: ServiceEntry): string[] {
+  return [...entry.members.values()].filter((a): a is string => a !== null).sort();
 }
 
 async function closeSet(set: ListenerSet): Promise<void> {

@@ -12,9 +12,16 @@
 //   nat: -s SUBNET ! -o BR   MASQUERADE  outbound NAT (not for internal networks)
 //   INPUT -i BR -d GATEWAY, udp and tcp port 53  ACCEPT   the embedded DNS server,
 //                            even behind a host firewall that drops input
+//   INPUT -i BR -d 127.0.0.0/8, not DNAT'ed (conntrack)  DROP   the guard of
+//                            route_localnet (CVE-2020-8558), as kube-proxy has
+//                            it: published ports forwarded by the kernel from
+//                            127.0.0.1 (port-dnat.ts) need route_localnet on the
+//                            bridge, which would also let a replica reach the
+//                            host's loopback-only services through its gateway;
+//                            only replies of those forwarded connections pass
 //
-// Traffic between the host and its replicas (the DNS server on the gateway,
-// the port proxy) is INPUT/OUTPUT, which these rules leave alone.
+// Other traffic between the host and its replicas (the DNS server on the
+// gateway, the port proxy) is INPUT/OUTPUT, which these rules leave alone.
 
 export interface FirewallRule {
   table: 'filter' | 'nat';
@@ -49,6 +56,8 @@ export function bridgeRules(fw: BridgeFirewall): FirewallRule[] {
   for (const proto of ['udp', 'tcp']) {
     rules.push({ table: 'filter', rule: ['INPUT', '-i', fw.bridge, '-d', fw.gateway, '-p', proto, '--dport', '53', '-j', 'ACCEPT', ...c] });
   }
+  // With every bridge, whether or not route_localnet is ever set on it: the sysctl is then never without its guard.
+  rules.push({ table: 'filter', rule: ['INPUT', '-i', fw.bridge, '-d', '127.0.0.0/8', '-m', 'conntrack', '!', '--ctstate', 'DNAT', '-j', 'DROP', ...c] });
   return rules;
 }
 
