@@ -25,7 +25,9 @@ import type { MountTarget, PreparedRootfs, RootfsSource } from './rootfs/rootfs-
 export type EtcInput =
   | { kind: 'generated'; addresses: readonly string[]; nameservers: readonly string[] }
   /** network_mode: host: the host's own files. */
-  | { kind: 'host' };
+  | { kind: 'host' }
+  /** network_mode: service:X: the files tug wrote into X's bundle directory `bundle`. */
+  | { kind: 'joined'; bundle: string };
 
 export interface BundleInputs {
   home: string;
@@ -75,31 +77,31 @@ function anonymousDir(home: string, spec: HostReplicaSpec, target: string, names
   return join(anonDir(home, spec.project, spec.name), target.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'root');
 }
 
-/** The init pid of the replica whose network namespace this one joins (`network_mode: service:X`), from its namespace path. */
-function joinedInit(network: NetworkNamespace): number | undefined {
-  const m = network.kind === 'path' ? /^\/proc\/(\d+)\/ns\/net$/.exec(network.path) : null;
-  return m ? Number(m[1]) : undefined;
+/** Where a bundle's generated /etc files are, by the path they are mounted at. */
+export function etcFilePaths(dir: string): Record<'/etc/hostname' | '/etc/hosts' | '/etc/resolv.conf', string> {
+  return {
+    '/etc/hostname': join(dir, 'hostname'),
+    '/etc/hosts': join(dir, 'hosts'),
+    '/etc/resolv.conf': join(dir, 'resolv.conf'),
+  };
 }
 
 const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
 /**
  * Docker's files for each network mode: on a project network, generated ones
- * naming the embedded server; sharing another replica's network, that
- * replica's own files (read through its root, as it sees them); on the host's
+ * naming the embedded server; sharing another replica's network, the files
+ * tug wrote for that replica (never read through its root: an image whose
+ * /etc is an absolute symlink would resolve there on the host); on the host's
  * network, the host's with the service's settings applied; with none, the
  * `dns` servers themselves (no embedded server is reachable).
  */
-function writeEtcFiles(dir: string, spec: HostReplicaSpec, etc: EtcInput, network: NetworkNamespace): Record<string, string> {
-  const files: Record<string, string> = {
-    '/etc/hostname': join(dir, 'hostname'),
-    '/etc/hosts': join(dir, 'hosts'),
-    '/etc/resolv.conf': join(dir, 'resolv.conf'),
-  };
+function writeEtcFiles(dir: string, spec: HostReplicaSpec, etc: EtcInput): Record<string, string> {
+  const files = etcFilePaths(dir);
   const svc = spec.service_spec;
-  const joined = joinedInit(network);
-  if (joined !== undefined) {
-    for (const [inside, outside] of Object.entries(files)) writeFileSync(outside, readTextFile(`/proc/${joined}/root${inside}`) ?? '');
+  if (etc.kind === 'joined') {
+    const theirs = etcFilePaths(etc.bundle);
+    for (const key of Object.keys(files) as (keyof typeof files)[]) writeFileSync(files[key], readTextFile(theirs[key]) ?? '');
     return files;
   }
   const dns = { nameservers: stringList(svc.dns), search: stringList(svc.dns_search), options: stringList(svc.dns_opt) };
@@ -184,7 +186,7 @@ export function writeBundle(spec: HostReplicaSpec, inputs: BundleInputs): Contai
       anonymous: (target) => anonymousDir(inputs.home, spec, target, inputs.anonymousVolumes),
     },
     grantSources: materializeGrants(dir, grants),
-    etcFiles: writeEtcFiles(dir, spec, inputs.etc, inputs.network),
+    etcFiles: writeEtcFiles(dir, spec, inputs.etc),
     inheritedMounts: inputs.inheritedMounts,
   };
   const targets: MountTarget[] = replicaMounts(spec, grants, mountCtx, sink).map((m) => ({ path: m.destination, kind: kindOf(m) }));
@@ -202,11 +204,10 @@ export function writeBundle(spec: HostReplicaSpec, inputs: BundleInputs): Contai
     },
   );
   const cgroupsPath = replicaCgroup(inputs.home, spec.project, spec.name);
-  const joined = joinedInit(inputs.network);
   const { config, notes } = toOciConfig(spec, {
     rootfs,
     // Sharing a replica's network means sharing its host name too, as Docker does.
-    hostname: joined === undefined ? undefined : readTextFile(mountCtx.etcFiles['/etc/hostname']!)?.trim() || undefined,
+    hostname: inputs.etc.kind === 'joined' ? readTextFile(mountCtx.etcFiles['/etc/hostname']!)?.trim() || undefined : undefined,
     user,
     mounts: mountCtx,
     grants,

@@ -182,9 +182,13 @@ export class ContainerHost {
     let network: NetworkNamespace;
     let addresses: ReplicaAddress[] = [];
     let nameservers: string[] = [];
+    let joinedBundle: string | undefined;
     if (mode === 'host') network = { kind: 'host' };
-    else if (typeof mode === 'string' && /^(service|container):/.test(mode)) network = { kind: 'path', path: this.joined(spec, mode, 'network_mode', 'net') };
-    else if (mode === 'none') {
+    else if (typeof mode === 'string' && /^(service|container):/.test(mode)) {
+      const target = this.joined(spec, mode, 'network_mode');
+      network = { kind: 'path', path: `/proc/${target.pid}/ns/net` };
+      joinedBundle = target.bundle.dir;
+    } else if (mode === 'none') {
       const netns = netnsName(this.home, this.project, spec.name);
       this.ledgerOf().add([{ owner: this.project, kind: 'dir', path: this.scratch() }]);
       await isolatedNamespace(spec.name, netns, this.ledgerOf(), this.tools(), this.scratch());
@@ -203,15 +207,15 @@ export class ContainerHost {
       network = { kind: 'path', path: netnsPath(req.netns) };
     }
     const join = {
-      pid: typeof spec.service_spec.pid === 'string' && spec.service_spec.pid.startsWith('service:') ? this.joined(spec, spec.service_spec.pid, 'pid', 'pid') : undefined,
-      ipc: typeof spec.service_spec.ipc === 'string' && spec.service_spec.ipc.startsWith('service:') ? this.joined(spec, spec.service_spec.ipc, 'ipc', 'ipc') : undefined,
+      pid: typeof spec.service_spec.pid === 'string' && spec.service_spec.pid.startsWith('service:') ? `/proc/${this.joined(spec, spec.service_spec.pid, 'pid').pid}/ns/pid` : undefined,
+      ipc: typeof spec.service_spec.ipc === 'string' && spec.service_spec.ipc.startsWith('service:') ? `/proc/${this.joined(spec, spec.service_spec.ipc, 'ipc').pid}/ns/ipc` : undefined,
     };
     try {
       if (spec.image) await this.mountImage(spec, anonymousVolumes);
       await this.driver.rootfsOf(spec).prepareAsync?.({ spec });
       const bundle = this.driver.create(spec, {
         network,
-        etc: mode === 'host' ? { kind: 'host' } : { kind: 'generated', addresses: addresses.map((a) => a.address), nameservers },
+        etc: mode === 'host' ? { kind: 'host' } : joinedBundle !== undefined ? { kind: 'joined', bundle: joinedBundle } : { kind: 'generated', addresses: addresses.map((a) => a.address), nameservers },
         secrets: spec.secrets,
         configs: spec.configs,
         anonymousVolumes,
@@ -266,8 +270,8 @@ export class ContainerHost {
     return out;
   }
 
-  /** A namespace of the running replica that `service:X` (or `container:NAME`) names. */
-  private joined(spec: HostReplicaSpec, value: string, field: string, ns: 'net' | 'pid' | 'ipc'): string {
+  /** The running replica whose namespaces `service:X` (or `container:NAME`) names. */
+  private joined(spec: HostReplicaSpec, value: string, field: string): ContainerSlot & { pid: number } {
     const target = value.slice(value.indexOf(':') + 1);
     const running = [...this.slots.values()].find((s) => s.pid !== undefined && (s.spec.service === target || s.spec.name === target));
     if (!running) {
@@ -278,7 +282,7 @@ export class ContainerHost {
         hint: `start ${target} first (depends_on: [${target}]), and run it with --isolation container`,
       });
     }
-    return `/proc/${running.pid}/ns/${ns}`;
+    return running as ContainerSlot & { pid: number };
   }
 
   /** One network creation at a time: replicas starting in parallel must not both make (and on failure sweep) one bridge. */
