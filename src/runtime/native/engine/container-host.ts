@@ -61,6 +61,12 @@ export interface ContainerSlot {
  * one process the engine spawns.
  */
 const GATHER_MS = 5;
+/**
+ * Most replicas in one of those batches: with 100 starting at once, the first
+ * quarter mounts while the next is attached, and so on, where one batch each
+ * made every stage wait for all of the one before (two cores, both busy).
+ */
+const MOST_PER_BATCH = 25;
 
 export function ledgerPath(home: string, project: string): string {
   return projectPaths(home, project).isolationLedger;
@@ -105,12 +111,12 @@ export class ContainerHost {
       }
       return outcomes;
     }
-  }, { gatherMs: GATHER_MS });
+  }, { gatherMs: GATHER_MS, maxItems: MOST_PER_BATCH });
   /** ...their image roots mounted with one `mount -a`... */
   private readonly mounter = new Batcher<OverlayRequest, TugError | undefined>((reqs) => {
     this.ledgerOf().add([{ owner: this.project, kind: 'dir', path: this.scratch() }]);
     return mountOverlays(reqs, this.scratch());
-  }, { gatherMs: GATHER_MS });
+  }, { gatherMs: GATHER_MS, maxItems: MOST_PER_BATCH });
   /** ...and replicas going together are removed in one sweep, their image roots unmounted with one umount... */
   private readonly remover = new Batcher<string, string[]>(async (names) => {
     // The image root is unmounted with the container; what the replica wrote stays until it is removed.
