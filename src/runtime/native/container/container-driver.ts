@@ -75,9 +75,10 @@ export class ContainerDriver {
    * deleted first (`finish` normally did that already); a fresh create has none.
    */
   async start(bundle: ContainerBundle): Promise<ContainerRun> {
-    if (this.started.has(bundle.id)) await this.opts.runtime.remove(bundle.id);
+    const again = this.started.has(bundle.id);
+    if (again) await this.opts.runtime.remove(bundle.id);
     this.started.add(bundle.id);
-    return startContainer({ runtime: this.opts.runtime, supervision: this.opts.supervision, launcher: this.launcher, id: bundle.id, bundle: bundle.dir });
+    return startContainer({ runtime: this.opts.runtime, supervision: this.opts.supervision, launcher: this.launcher, id: bundle.id, bundle: bundle.dir, fresh: !again });
   }
 
   /** After `run.exited`: the status, OOM included (read before the runtime removes the cgroup), and the runtime state gone. */
