@@ -7,7 +7,7 @@ import type { HostReplicaSpec } from '../host-env.js';
 import type { CgroupMounts } from './cgroups/cgroup-layout.js';
 import { readCgroupSample } from './cgroups/cgroup-files.js';
 import { parseNetDev, type CgroupSample, type NetworkCounters } from './cgroups/cgroup-stats.js';
-import { bundleDir, sharedRootfsDir, writeBundle, type BundleInputs, type ContainerBundle } from './container-bundle.js';
+import { bundleDir, sharedRootfsDir, writeBundle, writeEtcFilesAsync, type BundleInputs, type ContainerBundle, type EtcInput } from './container-bundle.js';
 import { startContainer, type ContainerExit, type ContainerRun, type Supervision } from './container-run.js';
 import type { Ledger } from './ledger.js';
 import { replicaCgroup } from './names.js';
@@ -64,6 +64,12 @@ export class ContainerDriver {
     const bundle = writeBundleRecorded(spec, { ...inputs, home, rootfs, cgroups, initPath }, ledger);
     ledger.add([{ owner: spec.name, kind: 'container', id: bundle.id, runtime: runtime.binary.path, root: runtime.root }]);
     return bundle;
+  }
+
+  /** The bundle's /etc files, off the event loop, for `create` (as `etcFiles`) to leave as they are. */
+  writeEtc(spec: HostReplicaSpec, etc: EtcInput): Promise<Record<string, string>> {
+    this.opts.ledger.add([{ owner: spec.name, kind: 'dir', path: bundleDir(this.opts.home, spec.project, spec.name) }]);
+    return writeEtcFilesAsync(this.opts.home, spec, etc);
   }
 
   rootfsOf(spec: HostReplicaSpec): RootfsSource {

@@ -16,7 +16,7 @@ import { volumesFromMounts } from '../container/oci-mounts.js';
 import type { OciMount } from '../container/oci-spec.js';
 import type { HostReplicaSpec } from '../host-env.js';
 import { parseCgroupMounts, type CgroupMounts } from '../container/cgroups/cgroup-layout.js';
-import { containersDir, runtimeRoot, type ContainerBundle } from '../container/container-bundle.js';
+import { containersDir, runtimeRoot, type ContainerBundle, type EtcInput } from '../container/container-bundle.js';
 import { ContainerDriver } from '../container/container-driver.js';
 import type { Supervision } from '../container/container-run.js';
 import { DnsServer } from '../container/dns/dns-server.js';
@@ -219,9 +219,11 @@ export class ContainerHost {
     try {
       if (spec.image) await this.mountImage(spec, anonymousVolumes);
       await this.driver.rootfsOf(spec).prepareAsync?.({ spec });
+      const etc: EtcInput = mode === 'host' ? { kind: 'host' } : joinedBundle !== undefined ? { kind: 'joined', bundle: joinedBundle } : { kind: 'generated', addresses: addresses.map((a) => a.address), nameservers };
       const bundle = this.driver.create(spec, {
         network,
-        etc: mode === 'host' ? { kind: 'host' } : joinedBundle !== undefined ? { kind: 'joined', bundle: joinedBundle } : { kind: 'generated', addresses: addresses.map((a) => a.address), nameservers },
+        etc,
+        etcFiles: await this.driver.writeEtc(spec, etc),
         secrets: spec.secrets,
         configs: spec.configs,
         anonymousVolumes,
