@@ -205,6 +205,8 @@ function cliRun(backend, project, extra = [], bin = tugBin) {
   const env = { TUG_HOME: cliHome, NO_COLOR: '1' };
   const up = timeCommand('node', args('up', '-d'), { runs: 1, cwd: cliDir, env });
   const down = timeCommand('node', args('down', '-t', '0'), { runs: 1, cwd: cliDir, env });
+  // Docker 20.10 may refuse to remove a network whose endpoints it is still releasing: a second down clears what is left.
+  if (down.failure) timeCommand('node', args('down', '-t', '0'), { runs: 1, cwd: cliDir, env });
   return { upMs: up.median, downMs: down.median, failure: up.failure ?? down.failure };
 }
 const dockerUp = spawnSync('docker', ['image', 'inspect', 'tug-test/busybox:latest'], { stdio: 'ignore' }).status === 0;
