@@ -232,7 +232,7 @@ for (let i = 0; i < runs; i++) {
   isolated.push(await isolatedRun(i));
   processMode.push(cliRun('native', `benchctrproc${i}`, ['--isolation', 'process']));
 }
-for (let i = 0; i < runs && dockerUp; i++) docker.push(cliRun('docker', `benchctrdock${i}`));
+for (let i = 0; i < runs && dockerUp; i++) docker.push(cliRun('docker', `benchctrdock${process.pid}x${i}`));
 rmSync(cliHome, { recursive: true, force: true });
 rmSync(cliDir, { recursive: true, force: true });
 
