@@ -7,10 +7,17 @@
 // `down`) and in process mode (`tug up -d` / `down`). Also the memory tug adds
 // per isolated replica (the shim's RSS and PSS from smaps_rollup) next to the
 // workload's, and the DNS lookup latency of a service name from inside a
-// replica. Prints medians; writes bench/results/container-up.json; never fails
-// on time. Usage (root): node bench/container-up.mjs [replicas=100] [runs=3]
+// replica. The floor beside them: the same number of `runc run -d` alone (a
+// bare busybox bundle each, four at a time, nothing of tug). With a second
+// tug checkout named (its dist built), its CLI's container mode is measured
+// too, interleaved round by round with this one's: an A/B in the same run.
+// The docker rounds come after all native ones: dockerd goes on tearing down
+// after `down` returns, which taxed the next native round on two cores.
+// Prints medians and the load average; writes bench/results/container-up.json;
+// never fails on time.
+// Usage (root): node bench/container-up.mjs [replicas=100] [runs=3] [other-tug-checkout]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +41,7 @@ const { replicaEndpoints } = await import(dist('dns/endpoints.js'));
 
 const replicas = Number(process.argv[2] ?? 100);
 const runs = Number(process.argv[3] ?? 3);
+const otherTree = process.argv[4];
 const root = fileURLToPath(new URL('..', import.meta.url));
 const resultPath = join(root, 'bench/results/container-up.json');
 if (process.getuid?.() !== 0 || !findExecutable('runc')) {
@@ -142,16 +150,63 @@ async function dnsLookups(req, gateway, n) {
   });
 }
 
+/**
+ * The floor: `replicas` x `runc run -d` alone, four at a time (xargs), each a
+ * bare bundle (the host's static busybox, `sleep`, runc's default namespaces)
+ * in a cgroup of its own under one parent; then all deleted.
+ */
+function runcAlone(i) {
+  const dir = mkdtempSync(join(tmpdir(), 'tug-bench-runc-'));
+  const state = join(dir, 'state');
+  const cgroupParent = `tug-bench-runc-${process.pid}-${i}`;
+  mkdirSync(join(dir, 'rootfs', 'bin'), { recursive: true });
+  copyFileSync('/bin/busybox', join(dir, 'rootfs', 'bin', 'busybox'));
+  for (const d of ['proc', 'sys', 'dev', 'tmp']) mkdirSync(join(dir, 'rootfs', d));
+  symlinkSync('busybox', join(dir, 'rootfs', 'bin', 'sh'));
+  const runc = findExecutable('runc');
+  spawnSync(runc, ['spec', '--bundle', dir]);
+  const spec = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  spec.process.terminal = false;
+  spec.process.args = ['/bin/busybox', 'sleep', '100000'];
+  spec.root = { path: join(dir, 'rootfs'), readonly: true };
+  const ids = Array.from({ length: replicas }, (_, n) => `c${n + 1}`);
+  for (const id of ids) {
+    mkdirSync(join(dir, id));
+    writeFileSync(join(dir, id, 'config.json'), JSON.stringify({ ...spec, linux: { ...spec.linux, cgroupsPath: `/${cgroupParent}/${id}` } }));
+  }
+  const input = ids.map((id) => `${join(dir, id)} ${id}`).join('\n') + '\n';
+  const t0 = process.hrtime.bigint();
+  // No pipe reaches a container (they keep what they inherit): xargs's output goes nowhere.
+  const up = spawnSync(xargs, ['-P', '4', '-L', '1', runc, '--root', state, 'run', '-d', '--bundle'], { input, stdio: ['pipe', 'ignore', 'ignore'] });
+  const upMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const listed = spawnSync(runc, ['--root', state, 'list', '-q'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+  spawnSync(xargs, ['-P', '4', '-n', '1', runc, '--root', state, 'delete', '-f'], { input: ids.join('\n') + '\n', stdio: ['pipe', 'ignore', 'ignore'] });
+  for (const c of readdirSync('/sys/fs/cgroup')) for (const sub of [...ids.map((id) => join(cgroupParent, id)), cgroupParent]) rmdirQuiet(join('/sys/fs/cgroup', c, sub));
+  rmSync(dir, { recursive: true, force: true });
+  return { upMs: up.status === 0 && listed === replicas ? upMs : null, started: listed };
+}
+function rmdirQuiet(d) {
+  try {
+    rmdirSync(d);
+  } catch {
+    /* not there */
+  }
+}
+const loadAverage = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' ')[0]);
+
 // The same project through the tug CLI: docker backend and process mode.
 const cliHome = mkdtempSync(join(tmpdir(), 'tug-bench-home-'));
 const cliDir = mkdtempSync(join(tmpdir(), 'tug-bench-ctr-cli-'));
 const tugBin = join(root, 'dist/cli/main.js');
+const otherBin = otherTree ? join(otherTree, 'dist/cli/main.js') : undefined;
 writeFileSync(join(cliDir, 'compose.yaml'), `services:\n  web:\n    image: tug-test/busybox:latest\n    command: ["sleep", "100000"]\n    scale: ${replicas}\n`);
-function cliRun(backend, project, extra = []) {
-  const args = (...a) => [tugBin, '--backend', backend, ...extra, '--progress', 'quiet', '-p', project, ...a];
+function cliRun(backend, project, extra = [], bin = tugBin) {
+  const args = (...a) => [bin, '--backend', backend, ...extra, '--progress', 'quiet', '-p', project, ...a];
   const env = { TUG_HOME: cliHome, NO_COLOR: '1' };
   const up = timeCommand('node', args('up', '-d'), { runs: 1, cwd: cliDir, env });
   const down = timeCommand('node', args('down', '-t', '0'), { runs: 1, cwd: cliDir, env });
+  // Docker 20.10 may refuse to remove a network whose endpoints it is still releasing: a second down clears what is left.
+  if (down.failure) timeCommand('node', args('down', '-t', '0'), { runs: 1, cwd: cliDir, env });
   return { upMs: up.median, downMs: down.median, failure: up.failure ?? down.failure };
 }
 const dockerUp = spawnSync('docker', ['image', 'inspect', 'tug-test/busybox:latest'], { stdio: 'ignore' }).status === 0;
@@ -164,14 +219,20 @@ if (dockerUp) {
 
 const isolated = [];
 const containerCli = [];
+const otherCli = [];
 const docker = [];
 const processMode = [];
+const runcFloor = [];
+const loads = [];
 for (let i = 0; i < runs; i++) {
+  loads.push(loadAverage());
   containerCli.push(cliRun('native', `benchctrcli${i}`, ['--isolation', 'container']));
+  if (otherBin) otherCli.push(cliRun('native', `benchctrab${i}`, ['--isolation', 'container'], otherBin));
+  runcFloor.push(runcAlone(i));
   isolated.push(await isolatedRun(i));
   processMode.push(cliRun('native', `benchctrproc${i}`, ['--isolation', 'process']));
-  if (dockerUp) docker.push(cliRun('docker', `benchctrdock${i}`));
 }
+for (let i = 0; i < runs && dockerUp; i++) docker.push(cliRun('docker', `benchctrdock${process.pid}x${i}`));
 rmSync(cliHome, { recursive: true, force: true });
 rmSync(cliDir, { recursive: true, force: true });
 
@@ -182,8 +243,10 @@ const shimPss = median(mem.map((m) => m.shim.pss));
 const workRss = median(mem.map((m) => m.workload.rss));
 const lookupP50 = median(isolated.map((r) => r.lookup.p50Us).filter((x) => x !== null));
 const lookupP99 = median(isolated.map((r) => r.lookup.p99Us).filter((x) => x !== null));
-console.log(`${replicas} replicas, ${runs} runs (medians)`);
+console.log(`${replicas} replicas, ${runs} runs (medians); load average at each round ${loads.join(', ')}`);
 console.log(`container mode through the CLI (tug --isolation container, rooted in the image): up ${fmt(med(containerCli, 'upMs'))}, down ${fmt(med(containerCli, 'downMs'))}   (targets: up < 3000 ms, down < 2000 ms)`);
+if (otherBin) console.log(`  the same through ${otherTree} (interleaved): up ${fmt(med(otherCli, 'upMs'))}, down ${fmt(med(otherCli, 'downMs'))}`);
+console.log(`floor: ${replicas} x runc run -d alone (bare bundles, 4 at a time): ${fmt(med(runcFloor, 'upMs'))}`);
 console.log(`isolated (tug container runtime pieces alone): up ${fmt(med(isolated, 'upMs'))}, down ${fmt(med(isolated, 'downMs'))}   (targets: up < 3000 ms, down < 2000 ms)`);
 console.log(`docker backend (tug --backend docker): up ${fmt(med(docker, 'upMs'))}, down ${fmt(med(docker, 'downMs'))}${dockerUp ? '' : ' (skipped: no tug-test/busybox image)'}`);
 console.log(`process mode (tug, native): up ${fmt(med(processMode, 'upMs'))}, down ${fmt(med(processMode, 'downMs'))}`);
@@ -199,7 +262,10 @@ writeResult(resultPath, {
   date: new Date().toISOString(),
   replicas,
   runs,
+  loadAverages: loads,
   containerCli: { upMs: med(containerCli, 'upMs'), downMs: med(containerCli, 'downMs'), samples: containerCli },
+  ...(otherBin && { otherCli: { tree: otherTree, upMs: med(otherCli, 'upMs'), downMs: med(otherCli, 'downMs'), samples: otherCli } }),
+  runcAlone: { upMs: med(runcFloor, 'upMs'), samples: runcFloor },
   isolated: { upMs: med(isolated, 'upMs'), downMs: med(isolated, 'downMs'), samples: isolated.map(({ upMs, downMs }) => ({ upMs, downMs })) },
   docker: { upMs: med(docker, 'upMs'), downMs: med(docker, 'downMs'), samples: docker },
   processMode: { upMs: med(processMode, 'upMs'), downMs: med(processMode, 'downMs'), samples: processMode },

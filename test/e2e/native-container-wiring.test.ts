@@ -9,7 +9,7 @@
 // `dns_opt`, `extra_hosts` in both forms and `host-gateway`).
 // Traffic stays on 127.0.0.0/8 and the bridges these tests create.
 import { spawn } from 'node:child_process';
-import { readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { expect, it } from 'vitest';
@@ -17,6 +17,8 @@ import { repoRoot, tempDir, tempProject, tug } from '../helpers/cli.js';
 import { containerProject, leftovers } from '../helpers/container-cli.js';
 import { describeDocker, ensureTestImage, removeDockerProject, TEST_IMAGE, uniqueDockerProject } from '../helpers/docker.js';
 import { BUSYBOX, describeIsolation } from '../helpers/isolation.js';
+import { ImageStore } from '../../src/runtime/images/store/image-store.js';
+import { buildImage, busyboxEntries, storeFixtureImage } from '../helpers/image-fixtures.js';
 import { freePort, until } from '../helpers/native-env.js';
 
 const SLEEP = ['/bin/busybox', 'sleep', '600'];
@@ -96,6 +98,46 @@ volumes:
       expect(await leftovers(p.home, p.project, recorded)).toEqual([]);
     } finally {
       await host.close();
+    }
+  }, 120_000);
+
+  it('network_mode service:X gets the /etc files tug wrote for X, even where X\'s image made /etc an absolute symlink that names a host directory', async () => {
+    // On the host, files the joiner must never see (outside /tmp, which a container may mount over); in the image, /etc is a symlink to that absolute path.
+    const outside = mkdtempSync('/var/tmp/tug-etc-elsewhere-');
+    const elsewhere = join(outside, 'etc');
+    mkdirSync(elsewhere);
+    for (const name of ['hosts', 'resolv.conf', 'hostname']) writeFileSync(join(elsewhere, name), `host-only-${name}\n`);
+    const inImage = elsewhere.slice(1);
+    const entries = [
+      ...['var', 'var/tmp', outside.slice(1), inImage].map((path) => ({ path, type: 'directory' as const })),
+      { path: 'etc', type: 'symlink' as const, linkname: elsewhere },
+      ...busyboxEntries().filter((e) => e.path !== 'etc').map((e) => (e.path.startsWith('etc/') ? { ...e, path: `${inImage}/${e.path.slice(4)}` } : e)),
+    ];
+    try {
+      const image = await buildImage({ layers: [{ entries }], config: { Env: ['PATH=/bin'] } });
+      const p = containerProject(`
+services:
+  store:
+    image: etclink:1
+    command: ${JSON.stringify(SLEEP)}
+  side:
+    command: ${JSON.stringify(SLEEP)}
+    network_mode: "service:store"
+    depends_on: [store]
+`);
+      await storeFixtureImage(new ImageStore(p.home), image, 'docker.io/library/etclink:1');
+      p.ok(['up', '-d']);
+      const storeIp = Object.values(p.rows().find((r) => r.Service === 'store')!.Addresses!)[0]!;
+      const hosts = p.ok(['exec', 'side', '/bin/busybox', 'cat', '/etc/hosts']);
+      expect(hosts).toContain(`${storeIp}\t${p.project}-store-1`);
+      expect(hosts).not.toContain('host-only');
+      expect(p.ok(['exec', 'side', '/bin/busybox', 'cat', '/etc/resolv.conf'])).toBe(p.ok(['exec', 'store', '/bin/busybox', 'cat', '/etc/resolv.conf']));
+      expect(p.ok(['exec', 'side', '/bin/busybox', 'hostname']).trim()).toBe(p.ok(['exec', 'store', '/bin/busybox', 'hostname']).trim());
+      const recorded = p.recorded();
+      p.ok(['down', '-t', '1']);
+      expect(await leftovers(p.home, p.project, recorded)).toEqual([]);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
     }
   }, 120_000);
 

@@ -57,7 +57,13 @@ export function createNativeBackend(opts: NativeBackendOptions = {}): NativeBack
 
 export class NativeBackend implements RuntimeBackend {
   readonly name = 'native';
-  readonly capabilities: BackendCapabilities = { images: true, runsImages: true, build: true, fileSync: true, defaultParallelism: 16 };
+  /**
+   * No bound of its own: the engine batches what replicas starting or going
+   * together need (one `ip -batch`, one `mount -a`, one launcher of shims)
+   * and bounds that work itself. Sixteen at a time made 100 container starts
+   * wait out ~30 small batches in turn (a spawn of the engine each).
+   */
+  readonly capabilities: BackendCapabilities = { images: true, runsImages: true, build: true, fileSync: true, defaultParallelism: Infinity };
   readonly home: string;
   /** What host-process replicas inherit from the invoking user's environment. */
   private readonly hostEnv: Record<string, string>;

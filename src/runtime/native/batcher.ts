@@ -15,6 +15,13 @@ import { sleep } from '../../timers.js';
 export interface BatcherOptions {
   /** How long a batch waits for more requests after its first one (default: none; one turn of the event loop). */
   gatherMs?: number;
+  /**
+   * Most requests in one batch (default: all waiting). The rest wait for the
+   * next, so a stage after this one starts on the first part while this one
+   * does the next: with 100 requests at once, one batch per stage made each
+   * stage wait for all of the one before.
+   */
+  maxItems?: number;
 }
 
 export class Batcher<T, R> {
@@ -40,8 +47,7 @@ export class Batcher<T, R> {
     await Promise.resolve();
     while (this.pending.length > 0) {
       if (this.opts.gatherMs) await sleep(this.opts.gatherMs);
-      const batch = this.pending;
-      this.pending = [];
+      const batch = this.pending.splice(0, this.opts.maxItems ?? this.pending.length);
       try {
         const results = await this.run(batch.map((b) => b.item));
         batch.forEach((b, i) => b.resolve(results[i]!));

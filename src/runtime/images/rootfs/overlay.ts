@@ -9,7 +9,7 @@
 // replica holds a lease on the image so prune keeps its layers.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { readFile, lstat, readdir, rm } from 'node:fs/promises';
+import { readFile, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TugError } from '../../../core/errors.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
@@ -73,7 +73,8 @@ export function overlayMount(opts: OverlayMountOptions): OverlayMount {
       const missing = layers.filter((d) => !store.hasLayer(d));
       if (missing.length > 0) throw new TugError({ code: 'rootfs.layer-missing', message: `image ${image.id} lacks unpacked layers (${missing.join(', ')})`, hint: 'pull or load the image again' });
       await store.putLease(opts.leaseId, { images: [image.id], layers });
-      for (const d of [upper, work, target]) mkdirSync(d, { recursive: true, mode: 0o755 });
+      // Off the event loop: 100 replicas starting together made 300 of these, ~2 ms each on a busy disk.
+      await Promise.all([upper, work, target].map((d) => mkdir(d, { recursive: true, mode: 0o755 })));
       if (await isMountPoint(target)) return { path: target, readonly: false };
       const request = await overlayRequest(store, layers, { target, upper, work, emptyDir: dir }, image.id);
       await (opts.mountWith ?? mountOverlay)(request);

@@ -4,6 +4,7 @@
 // config.json from oci-config.ts. This is the container-mode counterpart of
 // process mode's planLaunch + prepareDirs.
 import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TugError, throwIfAny } from '../../../core/errors.js';
 import { resolveUser } from '../../../core/model/user.js';
@@ -25,7 +26,9 @@ import type { MountTarget, PreparedRootfs, RootfsSource } from './rootfs/rootfs-
 export type EtcInput =
   | { kind: 'generated'; addresses: readonly string[]; nameservers: readonly string[] }
   /** network_mode: host: the host's own files. */
-  | { kind: 'host' };
+  | { kind: 'host' }
+  /** network_mode: service:X: the files tug wrote into X's bundle directory `bundle`. */
+  | { kind: 'joined'; bundle: string };
 
 export interface BundleInputs {
   home: string;
@@ -40,6 +43,8 @@ export interface BundleInputs {
   join?: { pid?: string; ipc?: string };
   /** The replica's anonymous volumes (volume name by target), as the engine recorded them; a private directory otherwise. */
   anonymousVolumes?: Readonly<Record<string, string>>;
+  /** The /etc files, when writeEtcFilesAsync wrote them already (from the same `etc`); written here otherwise. */
+  etcFiles?: Readonly<Record<string, string>>;
 }
 
 export interface ContainerBundle {
@@ -75,51 +80,75 @@ function anonymousDir(home: string, spec: HostReplicaSpec, target: string, names
   return join(anonDir(home, spec.project, spec.name), target.replace(/^\/+/, '').replace(/[^A-Za-z0-9._-]/g, '_') || 'root');
 }
 
-/** The init pid of the replica whose network namespace this one joins (`network_mode: service:X`), from its namespace path. */
-function joinedInit(network: NetworkNamespace): number | undefined {
-  const m = network.kind === 'path' ? /^\/proc\/(\d+)\/ns\/net$/.exec(network.path) : null;
-  return m ? Number(m[1]) : undefined;
+/** Where a bundle's generated /etc files are, by the path they are mounted at. */
+export function etcFilePaths(dir: string): Record<'/etc/hostname' | '/etc/hosts' | '/etc/resolv.conf', string> {
+  return {
+    '/etc/hostname': join(dir, 'hostname'),
+    '/etc/hosts': join(dir, 'hosts'),
+    '/etc/resolv.conf': join(dir, 'resolv.conf'),
+  };
 }
 
 const stringList = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
 /**
  * Docker's files for each network mode: on a project network, generated ones
- * naming the embedded server; sharing another replica's network, that
- * replica's own files (read through its root, as it sees them); on the host's
+ * naming the embedded server; sharing another replica's network, the files
+ * tug wrote for that replica (never read through its root: an image whose
+ * /etc is an absolute symlink would resolve there on the host); on the host's
  * network, the host's with the service's settings applied; with none, the
  * `dns` servers themselves (no embedded server is reachable).
  */
-function writeEtcFiles(dir: string, spec: HostReplicaSpec, etc: EtcInput, network: NetworkNamespace): Record<string, string> {
-  const files: Record<string, string> = {
-    '/etc/hostname': join(dir, 'hostname'),
-    '/etc/hosts': join(dir, 'hosts'),
-    '/etc/resolv.conf': join(dir, 'resolv.conf'),
-  };
+function etcFileContents(spec: HostReplicaSpec, etc: EtcInput): Record<keyof ReturnType<typeof etcFilePaths>, string> {
   const svc = spec.service_spec;
-  const joined = joinedInit(network);
-  if (joined !== undefined) {
-    for (const [inside, outside] of Object.entries(files)) writeFileSync(outside, readTextFile(`/proc/${joined}/root${inside}`) ?? '');
-    return files;
+  if (etc.kind === 'joined') {
+    const theirs = etcFilePaths(etc.bundle);
+    return {
+      '/etc/hostname': readTextFile(theirs['/etc/hostname']) ?? '',
+      '/etc/hosts': readTextFile(theirs['/etc/hosts']) ?? '',
+      '/etc/resolv.conf': readTextFile(theirs['/etc/resolv.conf']) ?? '',
+    };
   }
   const dns = { nameservers: stringList(svc.dns), search: stringList(svc.dns_search), options: stringList(svc.dns_opt) };
   const extraHosts = (typeof svc.extra_hosts === 'object' && svc.extra_hosts !== null ? svc.extra_hosts : {}) as Record<string, string[]>;
   if (etc.kind === 'host') {
-    writeFileSync(files['/etc/hostname']!, readTextFile('/etc/hostname') ?? '');
-    // The host itself is the gateway of the host's network.
-    writeFileSync(files['/etc/hosts']!, hostHostsFile(readTextFile('/etc/hosts') ?? '', resolveHostGateway(extraHosts, '127.0.0.1')));
-    writeFileSync(files['/etc/resolv.conf']!, hostResolvConf(readTextFile('/etc/resolv.conf') ?? '', dns));
-    return files;
+    return {
+      '/etc/hostname': readTextFile('/etc/hostname') ?? '',
+      // The host itself is the gateway of the host's network.
+      '/etc/hosts': hostHostsFile(readTextFile('/etc/hosts') ?? '', resolveHostGateway(extraHosts, '127.0.0.1')),
+      '/etc/resolv.conf': hostResolvConf(readTextFile('/etc/resolv.conf') ?? '', dns),
+    };
   }
   const hostname = hostnameOf(spec, []);
   // The embedded server listens on the gateway, which is the host's address on that network.
   const embedded = etc.nameservers[0];
-  writeFileSync(files['/etc/hostname']!, hostnameFile(hostname));
-  writeFileSync(files['/etc/hosts']!, hostsFile({ hostname, domainname: typeof svc.domainname === 'string' ? svc.domainname : undefined, addresses: etc.addresses, extraHosts: resolveHostGateway(extraHosts, embedded) }));
   const resolv = embedded !== undefined
     ? { nameservers: etc.nameservers, search: dns.search, options: embeddedServerOptions(dns.options) }
     : { ...dns, nameservers: dns.nameservers.length > 0 ? dns.nameservers : upstreamNameservers(readTextFile('/etc/resolv.conf') ?? '') };
-  writeFileSync(files['/etc/resolv.conf']!, resolvConf(resolv));
+  return {
+    '/etc/hostname': hostnameFile(hostname),
+    '/etc/hosts': hostsFile({ hostname, domainname: typeof svc.domainname === 'string' ? svc.domainname : undefined, addresses: etc.addresses, extraHosts: resolveHostGateway(extraHosts, embedded) }),
+    '/etc/resolv.conf': resolvConf(resolv),
+  };
+}
+
+function writeEtcFiles(dir: string, spec: HostReplicaSpec, etc: EtcInput): Record<string, string> {
+  const files = etcFilePaths(dir);
+  for (const [target, content] of Object.entries(etcFileContents(spec, etc))) writeFileSync(files[target as keyof typeof files], content);
+  return files;
+}
+
+/**
+ * The bundle's /etc files, written off the event loop (with 100 replicas
+ * starting, three small synchronous writes each held it ~2 ms apiece on a
+ * busy disk); `writeBundle` given them as `etcFiles` leaves them as they are.
+ * The caller has recorded the bundle directory.
+ */
+export async function writeEtcFilesAsync(home: string, spec: HostReplicaSpec, etc: EtcInput): Promise<Record<string, string>> {
+  const dir = bundleDir(home, spec.project, spec.name);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const files = etcFilePaths(dir);
+  await Promise.all(Object.entries(etcFileContents(spec, etc)).map(([target, content]) => writeFile(files[target as keyof typeof files], content)));
   return files;
 }
 
@@ -184,7 +213,7 @@ export function writeBundle(spec: HostReplicaSpec, inputs: BundleInputs): Contai
       anonymous: (target) => anonymousDir(inputs.home, spec, target, inputs.anonymousVolumes),
     },
     grantSources: materializeGrants(dir, grants),
-    etcFiles: writeEtcFiles(dir, spec, inputs.etc, inputs.network),
+    etcFiles: inputs.etcFiles ? { ...inputs.etcFiles } : writeEtcFiles(dir, spec, inputs.etc),
     inheritedMounts: inputs.inheritedMounts,
   };
   const targets: MountTarget[] = replicaMounts(spec, grants, mountCtx, sink).map((m) => ({ path: m.destination, kind: kindOf(m) }));
@@ -202,11 +231,10 @@ export function writeBundle(spec: HostReplicaSpec, inputs: BundleInputs): Contai
     },
   );
   const cgroupsPath = replicaCgroup(inputs.home, spec.project, spec.name);
-  const joined = joinedInit(inputs.network);
   const { config, notes } = toOciConfig(spec, {
     rootfs,
     // Sharing a replica's network means sharing its host name too, as Docker does.
-    hostname: joined === undefined ? undefined : readTextFile(mountCtx.etcFiles['/etc/hostname']!)?.trim() || undefined,
+    hostname: inputs.etc.kind === 'joined' ? readTextFile(mountCtx.etcFiles['/etc/hostname']!)?.trim() || undefined : undefined,
     user,
     mounts: mountCtx,
     grants,

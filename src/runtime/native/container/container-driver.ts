@@ -7,7 +7,7 @@ import type { HostReplicaSpec } from '../host-env.js';
 import type { CgroupMounts } from './cgroups/cgroup-layout.js';
 import { readCgroupSample } from './cgroups/cgroup-files.js';
 import { parseNetDev, type CgroupSample, type NetworkCounters } from './cgroups/cgroup-stats.js';
-import { bundleDir, sharedRootfsDir, writeBundle, type BundleInputs, type ContainerBundle } from './container-bundle.js';
+import { bundleDir, sharedRootfsDir, writeBundle, writeEtcFilesAsync, type BundleInputs, type ContainerBundle, type EtcInput } from './container-bundle.js';
 import { startContainer, type ContainerExit, type ContainerRun, type Supervision } from './container-run.js';
 import type { Ledger } from './ledger.js';
 import { replicaCgroup } from './names.js';
@@ -66,6 +66,12 @@ export class ContainerDriver {
     return bundle;
   }
 
+  /** The bundle's /etc files, off the event loop, for `create` (as `etcFiles`) to leave as they are. */
+  writeEtc(spec: HostReplicaSpec, etc: EtcInput): Promise<Record<string, string>> {
+    this.opts.ledger.add([{ owner: spec.name, kind: 'dir', path: bundleDir(this.opts.home, spec.project, spec.name) }]);
+    return writeEtcFilesAsync(this.opts.home, spec, etc);
+  }
+
   rootfsOf(spec: HostReplicaSpec): RootfsSource {
     return this.opts.rootfsFor?.(spec) ?? this.opts.rootfs;
   }
@@ -75,9 +81,10 @@ export class ContainerDriver {
    * deleted first (`finish` normally did that already); a fresh create has none.
    */
   async start(bundle: ContainerBundle): Promise<ContainerRun> {
-    if (this.started.has(bundle.id)) await this.opts.runtime.remove(bundle.id);
+    const again = this.started.has(bundle.id);
+    if (again) await this.opts.runtime.remove(bundle.id);
     this.started.add(bundle.id);
-    return startContainer({ runtime: this.opts.runtime, supervision: this.opts.supervision, launcher: this.launcher, id: bundle.id, bundle: bundle.dir });
+    return startContainer({ runtime: this.opts.runtime, supervision: this.opts.supervision, launcher: this.launcher, id: bundle.id, bundle: bundle.dir, fresh: !again });
   }
 
   /** After `run.exited`: the status, OOM included (read before the runtime removes the cgroup), and the runtime state gone. */

@@ -58,6 +58,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Starts shims for the containers starting together from one process (a launcher of its own otherwise). */
   launcher?: ShimLauncher;
+  /** The bundle's first run: no pid file or runtime log of a previous one to remove first. */
+  fresh?: boolean;
 }
 
 /** The status of a run whose shim vanished without reporting one (it was killed). */
@@ -73,8 +75,8 @@ function startFailure(id: string, why: string): TugError {
 
 export async function startContainer(opts: StartOptions): Promise<ContainerRun> {
   const { pidFile, runtimeLog } = bundleFiles(opts.bundle);
-  // What a previous run left (a restart); off the event loop, which 100 starting replicas keep busy.
-  await Promise.all([rm(pidFile, { force: true }), rm(runtimeLog, { force: true })]);
+  // What a previous run left; off the event loop, which 100 starting replicas keep busy.
+  if (!opts.fresh) await Promise.all([rm(pidFile, { force: true }), rm(runtimeLog, { force: true })]);
   const logArgs = ['--log', runtimeLog, '--log-format', 'json', ...opts.runtime.globalArgs];
   return opts.supervision.kind === 'shim'
     ? startWithShim(opts, opts.supervision.path, logArgs, pidFile, runtimeLog)

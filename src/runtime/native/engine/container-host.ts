@@ -16,7 +16,7 @@ import { volumesFromMounts } from '../container/oci-mounts.js';
 import type { OciMount } from '../container/oci-spec.js';
 import type { HostReplicaSpec } from '../host-env.js';
 import { parseCgroupMounts, type CgroupMounts } from '../container/cgroups/cgroup-layout.js';
-import { containersDir, runtimeRoot, type ContainerBundle } from '../container/container-bundle.js';
+import { containersDir, runtimeRoot, type ContainerBundle, type EtcInput } from '../container/container-bundle.js';
 import { ContainerDriver } from '../container/container-driver.js';
 import type { Supervision } from '../container/container-run.js';
 import { DnsServer } from '../container/dns/dns-server.js';
@@ -62,6 +62,12 @@ export interface ContainerSlot {
  * one process the engine spawns.
  */
 const GATHER_MS = 5;
+/**
+ * Most replicas in one of those batches: with 100 starting at once, the first
+ * quarter mounts while the next is attached, and so on, where one batch each
+ * made every stage wait for all of the one before (two cores, both busy).
+ */
+const MOST_PER_BATCH = 25;
 
 export function ledgerPath(home: string, project: string): string {
   return projectPaths(home, project).isolationLedger;
@@ -106,12 +112,12 @@ export class ContainerHost {
       }
       return outcomes;
     }
-  }, { gatherMs: GATHER_MS });
+  }, { gatherMs: GATHER_MS, maxItems: MOST_PER_BATCH });
   /** ...their image roots mounted with one `mount -a`... */
   private readonly mounter = new Batcher<OverlayRequest, TugError | undefined>((reqs) => {
     this.ledgerOf().add([{ owner: this.project, kind: 'dir', path: this.scratch() }]);
     return mountOverlays(reqs, this.scratch());
-  }, { gatherMs: GATHER_MS });
+  }, { gatherMs: GATHER_MS, maxItems: MOST_PER_BATCH });
   /** ...and replicas going together are removed in one sweep, their image roots unmounted with one umount... */
   private readonly remover = new Batcher<string, string[]>(async (names) => {
     // The image root is unmounted with the container; what the replica wrote stays until it is removed.
@@ -193,9 +199,13 @@ export class ContainerHost {
     let network: NetworkNamespace;
     let addresses: ReplicaAddress[] = [];
     let nameservers: string[] = [];
+    let joinedBundle: string | undefined;
     if (mode === 'host') network = { kind: 'host' };
-    else if (typeof mode === 'string' && /^(service|container):/.test(mode)) network = { kind: 'path', path: this.joined(spec, mode, 'network_mode', 'net') };
-    else if (mode === 'none') {
+    else if (typeof mode === 'string' && /^(service|container):/.test(mode)) {
+      const target = this.joined(spec, mode, 'network_mode');
+      network = { kind: 'path', path: `/proc/${target.pid}/ns/net` };
+      joinedBundle = target.bundle.dir;
+    } else if (mode === 'none') {
       const netns = netnsName(this.home, this.project, spec.name);
       this.ledgerOf().add([{ owner: this.project, kind: 'dir', path: this.scratch() }]);
       await isolatedNamespace(spec.name, netns, this.ledgerOf(), this.tools(), this.scratch());
@@ -214,15 +224,17 @@ export class ContainerHost {
       network = { kind: 'path', path: netnsPath(req.netns) };
     }
     const join = {
-      pid: typeof spec.service_spec.pid === 'string' && spec.service_spec.pid.startsWith('service:') ? this.joined(spec, spec.service_spec.pid, 'pid', 'pid') : undefined,
-      ipc: typeof spec.service_spec.ipc === 'string' && spec.service_spec.ipc.startsWith('service:') ? this.joined(spec, spec.service_spec.ipc, 'ipc', 'ipc') : undefined,
+      pid: typeof spec.service_spec.pid === 'string' && spec.service_spec.pid.startsWith('service:') ? `/proc/${this.joined(spec, spec.service_spec.pid, 'pid').pid}/ns/pid` : undefined,
+      ipc: typeof spec.service_spec.ipc === 'string' && spec.service_spec.ipc.startsWith('service:') ? `/proc/${this.joined(spec, spec.service_spec.ipc, 'ipc').pid}/ns/ipc` : undefined,
     };
     try {
       if (spec.image) await this.mountImage(spec, anonymousVolumes);
       await this.driver.rootfsOf(spec).prepareAsync?.({ spec });
+      const etc: EtcInput = mode === 'host' ? { kind: 'host' } : joinedBundle !== undefined ? { kind: 'joined', bundle: joinedBundle } : { kind: 'generated', addresses: addresses.map((a) => a.address), nameservers };
       const bundle = this.driver.create(spec, {
         network,
-        etc: mode === 'host' ? { kind: 'host' } : { kind: 'generated', addresses: addresses.map((a) => a.address), nameservers },
+        etc,
+        etcFiles: await this.driver.writeEtc(spec, etc),
         secrets: spec.secrets,
         configs: spec.configs,
         anonymousVolumes,
@@ -277,8 +289,8 @@ export class ContainerHost {
     return out;
   }
 
-  /** A namespace of the running replica that `service:X` (or `container:NAME`) names. */
-  private joined(spec: HostReplicaSpec, value: string, field: string, ns: 'net' | 'pid' | 'ipc'): string {
+  /** The running replica whose namespaces `service:X` (or `container:NAME`) names. */
+  private joined(spec: HostReplicaSpec, value: string, field: string): ContainerSlot & { pid: number } {
     const target = value.slice(value.indexOf(':') + 1);
     const running = [...this.slots.values()].find((s) => s.pid !== undefined && (s.spec.service === target || s.spec.name === target));
     if (!running) {
@@ -289,7 +301,7 @@ export class ContainerHost {
         hint: `start ${target} first (depends_on: [${target}]), and run it with --isolation container`,
       });
     }
-    return `/proc/${running.pid}/ns/${ns}`;
+    return running as ContainerSlot & { pid: number };
   }
 
   /** One network creation at a time: replicas starting in parallel must not both make (and on failure sweep) one bridge. */

@@ -6,7 +6,7 @@
 // `netns exec NS ip -batch FILE` line, because addresses vanish when a link
 // changes namespace and must be set inside. ip forks those itself, which costs
 // far less than the engine (a large Node process) spawning one per replica.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TugError } from '../../../../core/errors.js';
 import type { Ledger, LedgerEntry } from '../ledger.js';
@@ -69,18 +69,16 @@ export async function attachReplicas(reqs: readonly AttachRequest[], ledger: Led
     ...r.links.map((l) => ({ owner: r.owner, kind: 'link' as const, name: l.veth })),
   ]);
   ledger.add(entries);
-  mkdirSync(scratch, { recursive: true, mode: 0o700 });
-  const files = reqs.map((req) => {
-    const file = join(scratch, `${req.netns}.batch`);
-    writeFileSync(file, namespaceScript(req).join('\n') + '\n');
-    return file;
-  });
+  // Written off the event loop, together: on a busy disk each small file cost the loop ~3 ms.
+  await mkdir(scratch, { recursive: true, mode: 0o700 });
+  const files = reqs.map((req) => join(scratch, `${req.netns}.batch`));
+  await Promise.all(reqs.map((req, i) => writeFile(files[i]!, namespaceScript(req).join('\n') + '\n')));
   const lines = [...hostScript(reqs), ...reqs.map((req, i) => `netns exec ${req.netns} ${tools.ip} -batch ${files[i]}`)];
   try {
     const r = await runTool(tools.ip, ['-batch', '-'], { input: lines.join('\n') + '\n', timeoutMs: 120_000 });
     if (r.code !== 0) throw new TugError({ code: 'network.attach', message: `cannot put ${reqs.length === 1 ? reqs[0]!.owner : `${reqs.length} replicas`} on their networks: ${firstProblem(r)}` });
   } finally {
-    for (const file of files) rmSync(file, { force: true });
+    await Promise.all(files.map((file) => rm(file, { force: true })));
   }
 }
 
