@@ -132,12 +132,11 @@ export class ServicePorts {
 
   /** Every listener's backends: the service's are its ready replicas, a replica's own is that replica when ready. */
   private route(entry: ServiceEntry): void {
-    const ready = readyOf(entry);
-    for (const l of entry.shared.listeners) l.proxy.setBackends(ready.map((host) => ({ host, port: l.plan.target })));
-    for (const [key, mine] of entry.own) {
-      const address = entry.members.get(key);
-      for (const l of mine.listeners) l.proxy.setBackends(address ? [{ host: address, port: l.plan.target }] : []);
-    }
+    const relay = (listeners: readonly Listener[], members: string[]) => {
+      for (const l of listeners) l.proxy.setBackends(members.map((host) => ({ host, port: l.plan.target })));
+    };
+    relay(entry.shared.listeners, readyOf(entry));
+    for (const [key, mine] of entry.own) relay(mine.listeners, ownMembers(entry, key));
     this.forwardInKernel();
   }
 
@@ -152,10 +151,7 @@ export class ServicePorts {
     };
     for (const entry of this.services.values()) {
       add(entry.shared.listeners, readyOf(entry));
-      for (const [key, mine] of entry.own) {
-        const address = entry.members.get(key);
-        add(mine.listeners, address ? [address] : []);
-      }
+      for (const [key, mine] of entry.own) add(mine.listeners, ownMembers(entry, key));
     }
     this.kernel.apply(ports);
   }
@@ -180,6 +176,12 @@ export class ServicePorts {
 
 function readyOf(entry: ServiceEntry): string[] {
   return [...entry.members.values()].filter((a): a is string => a !== null).sort();
+}
+
+/** A replica's own listeners serve that replica alone, while it is ready. */
+function ownMembers(entry: ServiceEntry, key: string): string[] {
+  const address = entry.members.get(key);
+  return address ? [address] : [];
 }
 
 async function closeSet(set: ListenerSet): Promise<void> {
