@@ -113,7 +113,7 @@ async function isolatedRun(i) {
   await networks.attach(reqs);
   const runsOf = new Map();
   await eachLimited(specs.map((s, n) => [s, reqs[n]]), 8, async ([spec, req]) => {
-    const bundle = driver.create(spec, {
+    const bundle = await driver.create(spec, {
       network: { kind: 'path', path: netnsPath(req.netns) },
       etc: { kind: 'generated', addresses: req.links.map((l) => l.address), nameservers: [gatewayOf(plan)] },
     });

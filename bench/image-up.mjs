@@ -107,7 +107,7 @@ async function nativeRun(i) {
   await eachLimited(specs, 8, async (spec) => {
     const source = await imageRootSource({ store, home, spec });
     const driver = new ContainerDriver({ ...base, rootfs: source });
-    const bundle = driver.create(source.spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] } });
+    const bundle = await driver.create(source.spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] } });
     const run = await driver.start(bundle);
     run.stdout.resume();
     run.stderr.resume();

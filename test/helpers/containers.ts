@@ -103,12 +103,12 @@ export class ContainerLab {
     };
   }
 
-  create(spec: HostReplicaSpec, inputs: Partial<ReplicaBundleInputs> = {}, kind: 'shim' | 'foreground' = 'shim'): ContainerBundle {
+  create(spec: HostReplicaSpec, inputs: Partial<ReplicaBundleInputs> = {}, kind: 'shim' | 'foreground' = 'shim'): Promise<ContainerBundle> {
     return this.driver(kind).create(spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] }, ...inputs });
   }
 
   async start(spec: HostReplicaSpec, inputs: Partial<ReplicaBundleInputs> = {}, kind: 'shim' | 'foreground' = 'shim'): Promise<Started> {
-    const bundle = this.create(spec, inputs, kind);
+    const bundle = await this.create(spec, inputs, kind);
     const run = await this.driver(kind).start(bundle);
     const stdout = collect(run.stdout);
     const stderr = collect(run.stderr);

@@ -81,7 +81,7 @@ describeIsolation('container batches', () => {
   it('a launcher that cannot run fails the start at once, not at the start timeout', async () => {
     const l = new ContainerLab();
     labs.push(l);
-    const bundle = l.create(l.spec('orphan', sh('true')));
+    const bundle = await l.create(l.spec('orphan', sh('true')));
     const started = Date.now();
     const start = startContainer({ runtime: l.runtime, supervision: { kind: 'shim', path: '/nonexistent/tug-shim' }, id: bundle.id, bundle: bundle.dir, timeoutMs: 20_000 });
     await expect(start).rejects.toThrow(/cannot start container .*orphan/);

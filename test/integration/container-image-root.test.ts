@@ -61,7 +61,7 @@ describeIsolation('container root filesystem from an image', () => describeRegis
       const source = await imageRootSource({ store, home: lab.home, spec, volumeDirFor: volumeDir });
       expect(source.spec.service_spec.user).toBe('app');
       const driver = new ContainerDriver({ ...lab.driver().opts, rootfs: source });
-      const bundle = driver.create(source.spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] } });
+      const bundle = await driver.create(source.spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] } });
 
       const once = async () => {
         const run = await driver.start(bundle);

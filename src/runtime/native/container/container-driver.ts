@@ -58,10 +58,10 @@ export class ContainerDriver {
   }
 
   /** Writes the replica's bundle; a TugError (all problems at once) for what the user can fix. */
-  create(spec: HostReplicaSpec, inputs: ReplicaBundleInputs): ContainerBundle {
+  async create(spec: HostReplicaSpec, inputs: ReplicaBundleInputs): Promise<ContainerBundle> {
     const { ledger, home, cgroups, initPath, runtime } = this.opts;
     const rootfs = this.rootfsOf(spec);
-    const bundle = writeBundleRecorded(spec, { ...inputs, home, rootfs, cgroups, initPath }, ledger);
+    const bundle = await writeBundleRecorded(spec, { ...inputs, home, rootfs, cgroups, initPath }, ledger);
     ledger.add([{ owner: spec.name, kind: 'container', id: bundle.id, runtime: runtime.binary.path, root: runtime.root }]);
     return bundle;
   }
@@ -143,7 +143,7 @@ export class ContainerDriver {
   }
 }
 
-function writeBundleRecorded(spec: HostReplicaSpec, inputs: BundleInputs, ledger: Ledger): ContainerBundle {
+function writeBundleRecorded(spec: HostReplicaSpec, inputs: BundleInputs, ledger: Ledger): Promise<ContainerBundle> {
   // Recorded before they exist: the project's shared skeletons (owned by the
   // project, so they go with it), the bundle directory, the cgroup runc will make.
   ledger.add([

@@ -231,7 +231,7 @@ export class ContainerHost {
       if (spec.image) await this.mountImage(spec, anonymousVolumes);
       await this.driver.rootfsOf(spec).prepareAsync?.({ spec });
       const etc: EtcInput = mode === 'host' ? { kind: 'host' } : joinedBundle !== undefined ? { kind: 'joined', bundle: joinedBundle } : { kind: 'generated', addresses: addresses.map((a) => a.address), nameservers };
-      const bundle = this.driver.create(spec, {
+      const bundle = await this.driver.create(spec, {
         network,
         etc,
         etcFiles: await this.driver.writeEtc(spec, etc),

@@ -132,6 +132,9 @@ export class ServicePorts {
 
   /** Every listener's backends: the service's are its ready replicas, a replica's own is that replica when ready. */
   private route(entry: ServiceEntry): void {
+    // A service without published ports (most of them) has nothing to route: skipping it keeps
+    // 100 replicas starting from costing 100 passes over all their members each.
+    if (entry.shared.listeners.length === 0 && !hasOwnListeners(entry)) return;
     const relay = (listeners: readonly Listener[], members: string[]) => {
       for (const l of listeners) l.proxy.setBackends(members.map((host) => ({ host, port: l.plan.target })));
     };
@@ -176,6 +179,11 @@ export class ServicePorts {
 
 function readyOf(entry: ServiceEntry): string[] {
   return [...entry.members.values()].filter((a): a is string => a !== null).sort();
+}
+
+function hasOwnListeners(entry: ServiceEntry): boolean {
+  for (const set of entry.own.values()) if (set.listeners.length > 0) return true;
+  return false;
 }
 
 /** A replica's own listeners serve that replica alone, while it is ready. */

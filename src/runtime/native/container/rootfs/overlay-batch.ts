@@ -6,11 +6,10 @@
 // after a failed entry, so each request's outcome is read back from
 // /proc/self/mountinfo, and a failure carries the message mount printed for
 // that target, never another replica's.
-import { mkdir, rm, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TugError } from '../../../../core/errors.js';
-import { mountInfoLists, type OverlayRequest } from '../../../images/rootfs/overlay.js';
+import { mountPoints, type OverlayRequest } from '../../../images/rootfs/overlay.js';
 import { runTool } from '../run-tool.js';
 
 /** fstab fields are split on whitespace; libmount undoes octal escapes (as in /proc/mounts). */
@@ -57,10 +56,10 @@ export async function mountOverlays(requests: readonly OverlayRequest[], scratch
     } finally {
       await rm(fstab, { force: true });
     }
-    const info = readMountInfo();
+    const mounted = mountPoints(await readMountInfo());
     for (const i of indexes) {
       const { target } = requests[i]!;
-      if (mountInfoLists(info, target)) continue;
+      if (mounted.has(target)) continue;
       const why = messageFor(stderr, target) ?? (stderr.trim().split('\n')[0] || 'mount reported nothing');
       results[i] = new TugError({ code: 'rootfs.mount-failed', message: `mount ${target} failed: ${why}`, hint: 'overlay mounts need root and a kernel with overlayfs' });
     }
@@ -68,10 +67,10 @@ export async function mountOverlays(requests: readonly OverlayRequest[], scratch
   return results;
 }
 
-function readMountInfo(): string {
-  try {
-    return readFileSync('/proc/self/mountinfo', 'utf8');
-  } catch {
-    return '';
-  }
+/**
+ * Read off the event loop: while other replicas mount and runc sets up their
+ * roots, the kernel's mount lock can hold a read of mountinfo for tens of ms.
+ */
+function readMountInfo(): Promise<string> {
+  return readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
 }
