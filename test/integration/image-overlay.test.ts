@@ -77,6 +77,9 @@ describeRoot('overlay root filesystems', () => {
     expect(await isMountPoint(path)).toBe(false);
     await rootfs.prepare();
     expect(readFileSync(join(path, 'data/written'), 'utf8')).toBe('mine');
+    // Preparing again while mounted reuses the mount: one mount at the path, not two stacked.
+    await rootfs.prepare();
+    expect(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.split(' ')[4] === path)).toHaveLength(1);
     // rm refuses an image a replica uses (with --force it only drops the name), and prune keeps it.
     await expect(removeImage(store, 'ov:1')).rejects.toThrow(/image ov:1 is used by replica p\.web-1/);
     expect(await removeImage(store, 'ov:1', { force: true })).toEqual({ untagged: ['ov:1'] });
