@@ -4,7 +4,7 @@
 // a separate chunk, so what a command does not need is still never loaded.
 // The tsc output (dist/index.js and the rest) stays: it is the typed API.
 //
-//   node scripts/bundle.mjs [--metafile]   (prints what each output holds)
+//   node scripts/bundle.mjs [--metafile=FILE]   (writes esbuild's account of what each output holds)
 import { build } from 'esbuild';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -47,4 +47,6 @@ const result = await build({
 
 // The CLI entry keeps its shebang from src/cli/main.ts (esbuild moves it above the banner).
 chmodSync(join(outdir, 'tug.js'), 0o755);
-if (process.argv.includes('--metafile')) writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
+// For looking into what each chunk holds (e.g. with esbuild's analyzer); not part of the package.
+const metaArg = process.argv.find((a) => a.startsWith('--metafile='));
+if (metaArg) writeFileSync(metaArg.slice('--metafile='.length), JSON.stringify(result.metafile));
