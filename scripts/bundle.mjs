@@ -20,9 +20,16 @@ const outdir = join(root, 'dist', 'bundle');
 const external = ['@napi-rs/xattr', 'ssh2', 'cpu-features', 'dockerode'];
 
 // CommonJS dependencies call `require` for Node's built-in modules; an ES
-// module has none, so each chunk gets one. No module of ours may declare a
-// top-level `require` (it would clash once scope-hoisted into the chunk).
-const banner = "import { createRequire as __tugCreateRequire } from 'node:module';\nconst require = __tugCreateRequire(import.meta.url);";
+// module has none, so each chunk gets one. It is made on first use: most chunks
+// hold only our own code and never call it (68 createRequire calls would cost
+// a couple of ms on every start). esbuild's CommonJS wrapper only calls it
+// (no require.resolve or require.cache in what is bundled). No module of ours
+// may declare a top-level `require` (it would clash once scope-hoisted).
+const banner = [
+  "import { createRequire as __tugCreateRequire } from 'node:module';",
+  'let __tugRequire;',
+  'const require = (id) => (__tugRequire ??= __tugCreateRequire(import.meta.url))(id);',
+].join('\n');
 
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
