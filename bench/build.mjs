@@ -20,12 +20,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, hasCommand, median, writeResult } from './lib.mjs';
+import { fmt, hasCommand, median, tugBinPath, writeResult } from './lib.mjs';
 
 const files = Number(process.argv[2] ?? 2000);
 const runs = Number(process.argv[3] ?? 5);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tugBin = join(root, 'dist/cli/main.js');
+const tugBin = tugBinPath;
 const { buildServiceImageResult } = await import(join(root, 'dist/runtime/build/native/build-service.js'));
 const { ImageStore } = await import(join(root, 'dist/runtime/images/store/image-store.js'));
 

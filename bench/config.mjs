@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, hasCommand, timeCommand, writeResult } from './lib.mjs';
+import { fmt, hasCommand, timeCommand, tugBinPath, writeResult } from './lib.mjs';
 
 const count = Number(process.argv[2] ?? 1000);
 const runs = Number(process.argv[3] ?? 5);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tug = join(root, 'dist/cli/main.js');
+const tug = tugBinPath;
 
 function generate(n) {
   const lines = ['services:'];

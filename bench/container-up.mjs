@@ -21,7 +21,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, median, timeCommand, writeResult } from './lib.mjs';
+import { fmt, median, timeCommand, tugBinPath, writeResult } from './lib.mjs';
 
 const dist = (p) => new URL(`../dist/runtime/native/container/${p}`, import.meta.url).href;
 const { parseCgroupMounts } = await import(dist('cgroups/cgroup-layout.js'));
@@ -197,7 +197,7 @@ const loadAverage = () => Number(readFileSync('/proc/loadavg', 'utf8').split(' '
 // The same project through the tug CLI: docker backend and process mode.
 const cliHome = mkdtempSync(join(tmpdir(), 'tug-bench-home-'));
 const cliDir = mkdtempSync(join(tmpdir(), 'tug-bench-ctr-cli-'));
-const tugBin = join(root, 'dist/cli/main.js');
+const tugBin = tugBinPath;
 const otherBin = otherTree ? join(otherTree, 'dist/cli/main.js') : undefined;
 writeFileSync(join(cliDir, 'compose.yaml'), `services:\n  web:\n    image: tug-test/busybox:latest\n    command: ["sleep", "100000"]\n    scale: ${replicas}\n`);
 function cliRun(backend, project, extra = [], bin = tugBin) {

@@ -13,14 +13,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
-import { fmt, hasCommand, median, timeCommand, writeResult } from './lib.mjs';
+import { fmt, hasCommand, median, timeCommand, tugBinPath, writeResult } from './lib.mjs';
 
 const replicas = Number(process.argv[2] ?? 100);
 const runs = Number(process.argv[3] ?? 3);
 const IMAGE = 'tug-test/busybox:latest';
 const CONCURRENCY = 16;
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tug = join(root, 'dist/cli/main.js');
+const tug = tugBinPath;
 const resultPath = join(root, 'bench/results/docker-up.json');
 const dockerHost = process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
 const engineSocket = dockerHost.startsWith('unix://') ? dockerHost.slice('unix://'.length) : null;

@@ -13,13 +13,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { pack } from 'tar-stream';
-import { fmt, hasCommand, median, writeResult } from './lib.mjs';
+import { fmt, hasCommand, median, tugBinPath, writeResult } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 5);
 const layerCount = Number(process.argv[3] ?? 5);
 const mbPerLayer = Number(process.argv[4] ?? 20);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tug = join(root, 'dist/cli/main.js');
+const tug = tugBinPath;
 const REGISTRY = '/usr/bin/docker-registry';
 
 if (!existsSync(REGISTRY)) {

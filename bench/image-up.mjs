@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, median, timeCommand, writeResult } from './lib.mjs';
+import { fmt, median, timeCommand, tugBinPath, writeResult } from './lib.mjs';
 
 const dist = (p) => new URL(`../dist/runtime/${p}`, import.meta.url).href;
 const { parseCgroupMounts } = await import(dist('native/container/cgroups/cgroup-layout.js'));
@@ -36,7 +36,7 @@ const runs = Number(process.argv[3] ?? 3);
 // Docker Engine 20.10 sometimes keeps a removed project's network "with active endpoints" until it restarts: fewer docker runs leave fewer behind.
 const dockerRuns = Number(process.argv[4] ?? runs);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tugBin = join(root, 'dist/cli/main.js');
+const tugBin = tugBinPath;
 const resultPath = join(root, 'bench/results/image-up.json');
 const haveImage = spawnSync('docker', ['image', 'inspect', IMAGE], { stdio: 'ignore' }).status === 0;
 if (process.getuid?.() !== 0 || !findExecutable('runc') || !haveImage) {

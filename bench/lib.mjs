@@ -1,8 +1,9 @@
 // Shared benchmark plumbing: time a command N times, report the median, and
 // write results as JSON. Benchmarks print figures; they never fail on time.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export function timeCommand(cmd, args, { runs = 5, cwd, env } = {}) {
   const samples = [];
@@ -38,3 +39,10 @@ export function writeResult(path, data) {
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(data, null, 2) + '\n');
 }
+
+/** The CLI a user runs: package.json's `bin` (the bundle in dist/bundle/). */
+export const tugBinPath = (() => {
+  const root = new URL('..', import.meta.url);
+  const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8'));
+  return fileURLToPath(new URL(pkg.bin.tug, root));
+})();

@@ -13,13 +13,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, median, writeResult } from './lib.mjs';
+import { fmt, median, tugBinPath, writeResult } from './lib.mjs';
 
 const IMAGE = 'tug-test/busybox:latest';
 const replicas = Number(process.argv[2] ?? 100);
 const runs = Number(process.argv[3] ?? 3);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tug = join(root, 'dist/cli/main.js');
+const tug = tugBinPath;
 
 if (spawnSync('docker', ['image', 'inspect', IMAGE], { stdio: 'ignore' }).status !== 0) {
   console.log(`skipped: ${IMAGE} is not in Docker (run scripts/setup-docker.sh)`);

@@ -10,13 +10,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { median, writeResult } from './lib.mjs';
+import { median, tugBinPath, writeResult } from './lib.mjs';
 
 const replicas = Number(process.argv[2] ?? 100);
 const runs = Number(process.argv[3] ?? 3);
 const graceS = Number(process.argv[4] ?? 10);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tug = join(root, 'dist/cli/main.js');
+const tug = tugBinPath;
 const home = mkdtempSync(join(tmpdir(), 'tug-bench-home-'));
 const dir = mkdtempSync(join(tmpdir(), 'tug-bench-grace-'));
 // The leader (exec'd sleep) dies on TERM; the subshell's sleep inherits TERM ignored and stays.

@@ -8,12 +8,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, median, timeCommand, writeResult } from './lib.mjs';
+import { fmt, median, timeCommand, tugBinPath, writeResult } from './lib.mjs';
 
 const replicas = Number(process.argv[2] ?? 100);
 const runs = Number(process.argv[3] ?? 5);
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tug = join(root, 'dist/cli/main.js');
+const tug = tugBinPath;
 const home = mkdtempSync(join(tmpdir(), 'tug-bench-home-'));
 const dir = mkdtempSync(join(tmpdir(), 'tug-bench-up-'));
 writeFileSync(join(dir, 'compose.yaml'), `services:\n  tiny:\n    command: ["sleep", "100000"]\n    scale: ${replicas}\n`);

@@ -26,7 +26,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sleep } from '../dist/timers.js';
-import { hasCommand, median, writeResult } from './lib.mjs';
+import { hasCommand, median, tugBinPath, writeResult } from './lib.mjs';
 
 const [runs = 3, seconds = 5, connections = 32, replicas = 10, wrkThreads = 1] = process.argv.slice(2).map(Number);
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -53,7 +53,7 @@ writeFileSync(
 `,
 );
 const tug = (project, ...args) =>
-  spawnSync(process.execPath, [join(root, 'dist/cli/main.js'), '--isolation', 'container', '--progress', 'quiet', '-p', project, ...args], {
+  spawnSync(process.execPath, [tugBinPath, '--isolation', 'container', '--progress', 'quiet', '-p', project, ...args], {
     cwd: dir,
     env: { ...process.env, TUG_HOME: home, TUG_PORT_FORWARD: project === projects.relay ? 'proxy' : 'auto' },
     encoding: 'utf8',

@@ -9,11 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, median, timeCommand, writeResult } from './lib.mjs';
+import { fmt, median, timeCommand, tugBinPath, writeResult } from './lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const runs = Number(process.argv[2] ?? 15);
-const builds = [join(here, '..', 'dist', 'cli', 'main.js'), ...process.argv.slice(3)];
+const builds = [tugBinPath, ...process.argv.slice(3)];
 
 const home = mkdtempSync(join(tmpdir(), 'tug-bench-startup-'));
 const dir = mkdtempSync(join(tmpdir(), 'tug-bench-startup-proj-'));

@@ -17,10 +17,10 @@ import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmt, hasCommand, writeResult } from './lib.mjs';
+import { fmt, hasCommand, tugBinPath, writeResult } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tugBin = join(root, 'dist/cli/main.js');
+const tugBin = tugBinPath;
 const edits = Number(process.argv[2] ?? 50);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,13 +1,15 @@
-// Runs the built CLI (dist/) the way a user would, and captures what it prints.
+// Runs the built CLI the way a user would (package.json's `bin`: the bundle in
+// dist/bundle/, so a bundling mistake fails the CLI tests), and captures what it prints.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll } from 'vitest';
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
-export const tugBin = join(repoRoot, 'dist/cli/main.js');
+const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: { tug: string } };
+export const tugBin = join(repoRoot, pkg.bin.tug);
 
 export interface CliResult {
   code: number | null;

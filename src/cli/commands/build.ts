@@ -1,7 +1,6 @@
 // `tug build [SERVICE...]` (Project.build, engine/build.ts) and `tug builder
 // prune`. Build progress goes to stderr as plain step lines (or JSON lines
 // with --progress json); -q prints only each built image's ID, on stdout.
-import { createInterface } from 'node:readline/promises';
 import { usageError } from '../../core/errors.js';
 import type { CliContext } from '../context.js';
 import { loadProjectFor } from '../project-loading.js';
@@ -50,6 +49,8 @@ export function parseBuildArgs(values: readonly string[], env: Readonly<Record<s
 export async function builderPruneCommand(ctx: CliContext, flags: { force?: boolean; all?: boolean }): Promise<number> {
   if (!flags.force) {
     if (!process.stdin.isTTY) throw usageError('tug builder prune asks before removing anything, and there is no terminal to ask on', 'add -f to remove without asking');
+    // readline loads only to ask: `tug build` never needs it.
+    const { createInterface } = await import('node:readline/promises');
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     const what = flags.all ? 'all build cache' : 'build cache no image uses';
     const answer = await rl.question(`This removes ${what}. Continue? [y/N] `).finally(() => rl.close());

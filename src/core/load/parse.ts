@@ -37,11 +37,12 @@ const COMPOSE_SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [mergeType], explic
 const MAX_EXPANDED_NODES = 2_000_000;
 
 type YamlModule = typeof import('yaml');
-const require = createRequire(import.meta.url);
+// Not named `require`: the bundle (scripts/bundle.mjs) defines that name at the top of every chunk.
+const requireHere = createRequire(import.meta.url);
 let yamlModule: YamlModule | undefined;
 /** The `yaml` library is loaded only when positions are needed. */
 function yamlLib(): YamlModule {
-  return (yamlModule ??= require('yaml') as YamlModule);
+  return (yamlModule ??= requireHere('yaml') as YamlModule);
 }
 
 export function parseYaml(file: string, text: string): ParsedYaml {

@@ -8,7 +8,8 @@ import { dict } from '../dict.js';
 export type ConfigFormat = 'yaml' | 'json';
 
 // The `yaml` library is loaded only to print YAML: `config -q` and JSON output skip it.
-const require = createRequire(import.meta.url);
+// Not named `require`: the bundle (scripts/bundle.mjs) defines that name at the top of every chunk.
+const requireHere = createRequire(import.meta.url);
 
 export function projectToConfig(project: Project, opts: { escape?: boolean } = {}): Record<string, unknown> {
   const out: Record<string, unknown> = { name: project.name, services: sortDeep(project.services) };
@@ -23,7 +24,7 @@ export function projectToConfig(project: Project, opts: { escape?: boolean } = {
 export function renderConfig(project: Project, format: ConfigFormat, opts: { escape?: boolean } = {}): string {
   const data = projectToConfig(project, opts);
   if (format === 'json') return JSON.stringify(data, null, 2) + '\n';
-  const { stringify } = require('yaml') as typeof import('yaml');
+  const { stringify } = requireHere('yaml') as typeof import('yaml');
   return stringify(data, { lineWidth: 0, aliasDuplicateObjects: false });
 }
 

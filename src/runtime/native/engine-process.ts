@@ -52,7 +52,12 @@ const START_TIMEOUT_MS = 5_000;
  */
 const UNREPORTED_MS = 500;
 
-/** The engine's entry script: beside this module in dist; the built copy when running from src (vitest). */
+/**
+ * The engine's entry script, beside this module: dist/runtime/native/ for the
+ * tsc build (the API), dist/bundle/ for the bundled CLI (scripts/bundle.mjs puts
+ * engine-main.js next to its chunks), so each starts an engine of its own build.
+ * Running from src (vitest), the tsc-built copy.
+ */
 export function engineEntry(): string {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) return join(dirname(here), '..', '..', '..', 'dist', 'runtime', 'native', 'engine-main.js');
