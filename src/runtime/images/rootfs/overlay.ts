@@ -144,7 +144,16 @@ async function mountedOn(target: string, parent: string): Promise<boolean> {
 
 /** Whether `path` is a mount point in this mount namespace (/proc/self/mountinfo, octal escapes undone). */
 export async function isMountPoint(path: string): Promise<boolean> {
-  return mountPoints(await readFile('/proc/self/mountinfo', 'utf8').catch(() => '')).has(path);
+  return (await currentMountPoints()).has(path);
+}
+
+/**
+ * This mount namespace's mount points, read off the event loop: while other
+ * replicas mount and runc sets up their roots, the kernel's mount lock can
+ * hold a read of mountinfo for tens of ms.
+ */
+export async function currentMountPoints(): Promise<Set<string>> {
+  return mountPoints(await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''));
 }
 
 function mountInfo(): string {
@@ -183,8 +192,7 @@ export function unmountOverlays(dirs: readonly string[]): void {
   const plain = spawnSync('umount', targets, { stdio: 'ignore' });
   if (plain.status === 0) return;
   // Busy ones detach lazily: the kernel drops them once the last user is gone.
-  const mounted = mountPoints(mountInfo());
-  const left = targets.filter((t) => mounted.has(t));
+  const left = mountedRoots(dirs);
   if (left.length > 0) spawnSync('umount', ['-l', ...left], { stdio: 'ignore' });
 }
 
@@ -210,8 +218,7 @@ export async function unmountOverlaysAsync(dirs: readonly string[]): Promise<voi
 /** Unmounts and removes replicas' overlay directories (upper included) and their leases on the image. */
 export function removeOverlays(items: readonly { dir: string; leaseId: string }[], layout: StoreLayout): void {
   unmountOverlays(items.map((i) => i.dir));
-  const mounted = mountPoints(mountInfo());
-  const busy = items.map((i) => join(i.dir, 'rootfs')).filter((t) => mounted.has(t));
+  const busy = mountedRoots(items.map((i) => i.dir));
   if (busy.length > 0) throw new TugError({ code: 'rootfs.busy', message: `cannot unmount ${busy.join(', ')}; still in use` });
   for (const { dir, leaseId } of items) {
     rmSync(dir, { recursive: true, force: true });

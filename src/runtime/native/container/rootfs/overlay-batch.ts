@@ -6,10 +6,10 @@
 // after a failed entry, so each request's outcome is read back from
 // /proc/self/mountinfo, and a failure carries the message mount printed for
 // that target, never another replica's.
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { TugError } from '../../../../core/errors.js';
-import { mountPoints, type OverlayRequest } from '../../../images/rootfs/overlay.js';
+import { currentMountPoints, type OverlayRequest } from '../../../images/rootfs/overlay.js';
 import { runTool } from '../run-tool.js';
 
 /** fstab fields are split on whitespace; libmount undoes octal escapes (as in /proc/mounts). */
@@ -56,7 +56,7 @@ export async function mountOverlays(requests: readonly OverlayRequest[], scratch
     } finally {
       await rm(fstab, { force: true });
     }
-    const mounted = mountPoints(await readMountInfo());
+    const mounted = await currentMountPoints();
     for (const i of indexes) {
       const { target } = requests[i]!;
       if (mounted.has(target)) continue;
@@ -65,12 +65,4 @@ export async function mountOverlays(requests: readonly OverlayRequest[], scratch
     }
   }
   return results;
-}
-
-/**
- * Read off the event loop: while other replicas mount and runc sets up their
- * roots, the kernel's mount lock can hold a read of mountinfo for tens of ms.
- */
-function readMountInfo(): Promise<string> {
-  return readFile('/proc/self/mountinfo', 'utf8').catch(() => '');
 }
