@@ -1,12 +1,16 @@
 // Bundles the CLI and the engine into dist/bundle/ (after tsc): start-up time
-// is dominated by Node resolving and linking modules, and a few chunks link
-// far faster than hundreds of files. `splitting` keeps every `await import()`
-// a separate chunk, so what a command does not need is still never loaded.
+// is dominated by Node loading, parsing and compiling code. Each of the two is
+// one CommonJS file (cli.cjs, engine.cjs), loaded by boot.cjs
+// (scripts/bundle-boot.cjs) with V8's code cache, so a later run skips the
+// compile; every `await import()` in the source becomes a lazy initializer, so
+// what a command does not need is still never run. The entry points tug.cjs
+// (package.json's `bin`) and engine-main.cjs (what engineEntry() in
+// src/runtime/native/engine-process.ts starts) are a few lines each.
 // The tsc output (dist/index.js and the rest) stays: it is the typed API.
 //
 //   node scripts/bundle.mjs [--metafile=FILE]   (writes esbuild's account of what each output holds)
 import { build } from 'esbuild';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,32 +23,56 @@ const outdir = join(root, 'dist', 'bundle');
 // files (__dirname); it is imported lazily, only by the Docker backend.
 const external = ['@napi-rs/xattr', 'ssh2', 'cpu-features', 'dockerode'];
 
-// CommonJS dependencies call `require` for Node's built-in modules; an ES
-// module has none, so each chunk gets one. It is made on first use: most chunks
-// hold only our own code and never call it (68 createRequire calls would cost
-// a couple of ms on every start). esbuild's CommonJS wrapper only calls it
-// (no require.resolve or require.cache in what is bundled). No module of ours
-// may declare a top-level `require` (it would clash once scope-hoisted).
-const banner = [
-  "import { createRequire as __tugCreateRequire } from 'node:module';",
-  'let __tugRequire;',
-  'const require = (id) => (__tugRequire ??= __tugCreateRequire(import.meta.url))(id);',
-].join('\n');
+// Our modules are ES modules: `import.meta.url` (files found beside the code,
+// e.g. package.json for the version) becomes the bundle's own URL.
+const banner = "var __tugMetaUrl = require('node:url').pathToFileURL(__filename).href;";
+
+// The bin: `--version` answered from package.json without loading the bundle;
+// anything else runs the CLI, and once it is done saves the code cache.
+const cliEntry = `#!/usr/bin/env -S node --
+// tug's executable (written by scripts/bundle.mjs). The \`--\` above stops Node 20
+// from reading tug's own \`--env-file\` argument as its option (nodejs/node#54232).
+'use strict';
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  const pkg = JSON.parse(require('node:fs').readFileSync(require('node:path').join(__dirname, '..', '..', 'package.json'), 'utf8'));
+  process.stdout.write(\`tug version \${pkg.version}\\n\`);
+} else {
+  const cli = require('./boot.cjs').load('cli.cjs');
+  let command = '';
+  cli.exports.run(argv, { onCommand: (name) => (command = name) }).then((code) => {
+    process.exitCode = code;
+    cli.saveCache(command);
+  });
+}
+`;
+
+// The engine runs until stopped: its cache is saved a few seconds in (after its
+// first requests, usually) or when it exits, whichever comes first.
+const engineEntry = `// A project's engine (written by scripts/bundle.mjs); see src/runtime/native/engine-main.ts.
+'use strict';
+const engine = require('./boot.cjs').load('engine.cjs');
+setTimeout(() => engine.saveCache('engine'), 5000).unref();
+process.on('exit', () => engine.saveCache('engine'));
+`;
 
 rmSync(outdir, { recursive: true, force: true });
 const result = await build({
   absWorkingDir: root,
-  // Output names are what engineEntry() (src/runtime/native/engine-process.ts) expects: the engine beside the chunks.
-  entryPoints: { tug: 'src/cli/main.ts', 'engine-main': 'src/runtime/native/engine-main.ts' },
+  entryPoints: { cli: 'src/cli/program.ts', engine: 'src/runtime/native/engine-main.ts' },
   outdir,
+  outExtension: { '.js': '.cjs' },
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external,
+  define: { 'import.meta.url': '__tugMetaUrl' },
+  // `import()` of a package left outside becomes a require: V8 does not carry
+  // the dynamic-import hook into code that comes from the cache (the import
+  // then fails with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING).
+  supported: { 'dynamic-import': false },
   banner: { js: banner },
-  chunkNames: 'chunk-[hash]',
   legalComments: 'none',
   minifyWhitespace: true,
   minifySyntax: true,
@@ -52,8 +80,11 @@ const result = await build({
   metafile: true,
 });
 
-// The CLI entry keeps its shebang from src/cli/main.ts (esbuild moves it above the banner).
-chmodSync(join(outdir, 'tug.js'), 0o755);
+mkdirSync(outdir, { recursive: true });
+copyFileSync(join(root, 'scripts', 'bundle-boot.cjs'), join(outdir, 'boot.cjs'));
+writeFileSync(join(outdir, 'tug.cjs'), cliEntry, { mode: 0o755 });
+chmodSync(join(outdir, 'tug.cjs'), 0o755);
+writeFileSync(join(outdir, 'engine-main.cjs'), engineEntry);
 // For looking into what each chunk holds (e.g. with esbuild's analyzer); not part of the package.
 const metaArg = process.argv.find((a) => a.startsWith('--metafile='));
 if (metaArg) writeFileSync(metaArg.slice('--metafile='.length), JSON.stringify(result.metafile));

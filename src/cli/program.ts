@@ -16,6 +16,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   out: (text: string) => void;
   err: (text: string) => void;
+  /** Told the command about to run (`build`, `image ls`): the bundle's code cache is kept per command (scripts/bundle-boot.cjs). */
+  onCommand: (name: string) => void;
 }
 
 export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
@@ -49,7 +51,8 @@ export async function run(argv: string[], io: Partial<CliIo> = {}): Promise<numb
     .exitOverride()
     .configureOutput({ writeOut: ctx.out, writeErr: ctx.err });
 
-  program.hook('preAction', async (thisCommand) => {
+  program.hook('preAction', async (thisCommand, actionCommand) => {
+    io.onCommand?.(commandPath(actionCommand));
     const globals = thisCommand.opts() as GlobalOptions;
     ctx.globals = globals;
     // Checked for every command, as Compose does: a bad value must not be ignored quietly.
@@ -121,6 +124,13 @@ function exitCodeFor(err: unknown, ctx: CliContext): number {
   if (ctx.globals.debug && err instanceof Error && err.stack) ctx.err(err.stack + '\n');
   else ctx.err('run again with --debug for details, and please report it\n');
   return 1;
+}
+
+/** `image ls` for a subcommand: the names from below the program down to the command. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
 }
 
 const collectValues = (value: string, previous: string[] = []) => [...previous, value];

@@ -12,8 +12,9 @@ it('the package holds dist/index.js with its types, the bundled CLI, and no test
   const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
   expect(files).toContain('dist/index.js');
   expect(files).toContain('dist/index.d.ts');
-  expect(files).toContain('dist/bundle/tug.js');
-  expect(files).toContain('dist/bundle/engine-main.js');
+  expect(files).toContain('dist/bundle/tug.cjs');
+  expect(files).toContain('dist/bundle/boot.cjs');
+  expect(files).toContain('dist/bundle/engine-main.cjs');
   const bin = (JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: { tug: string } }).bin.tug;
   expect(files).toContain(bin);
   expect(files.filter((f) => /(^|\/)test\/|\.test\.|fake/i.test(f))).toEqual([]);

@@ -37,7 +37,7 @@ const COMPOSE_SCHEMA = jsYaml.CORE_SCHEMA.extend({ implicit: [mergeType], explic
 const MAX_EXPANDED_NODES = 2_000_000;
 
 type YamlModule = typeof import('yaml');
-// Not named `require`: the bundle (scripts/bundle.mjs) defines that name at the top of every chunk.
+// Not named `require`: in the CommonJS bundle (scripts/bundle.mjs) that is Node's own.
 const requireHere = createRequire(import.meta.url);
 let yamlModule: YamlModule | undefined;
 /** The `yaml` library is loaded only when positions are needed. */

@@ -8,7 +8,7 @@ import { dict } from '../dict.js';
 export type ConfigFormat = 'yaml' | 'json';
 
 // The `yaml` library is loaded only to print YAML: `config -q` and JSON output skip it.
-// Not named `require`: the bundle (scripts/bundle.mjs) defines that name at the top of every chunk.
+// Not named `require`: in the CommonJS bundle (scripts/bundle.mjs) that is Node's own.
 const requireHere = createRequire(import.meta.url);
 
 export function projectToConfig(project: Project, opts: { escape?: boolean } = {}): Record<string, unknown> {

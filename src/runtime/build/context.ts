@@ -34,7 +34,7 @@ export class BuildContext {
   entries(): Promise<Map<string, SourceFile>> {
     this.listing ??= (async () => {
       const out = new Map<string, SourceFile>();
-      for await (const { rel, path, stat } of walkContext(this.root, this.matcher)) {
+      for (const { rel, path, stat } of walkContext(this.root, this.matcher)) {
         const type = stat.isDirectory() ? 'directory' : stat.isSymbolicLink() ? 'symlink' : 'file';
         const file: SourceFile = { rel, path, type, mode: stat.mode & 0o7777, size: type === 'file' ? stat.size : 0, uid: stat.uid, gid: stat.gid, mtime: Math.floor(stat.mtimeMs / 1000) };
         if (type === 'file') file.statKey = `${path}\0${stat.size}\0${stat.mtimeMs}\0${stat.ctimeMs}\0${stat.ino}`;

@@ -20,6 +20,8 @@ export interface IgnoreMatcher {
 /** A matcher from .dockerignore text; `keep` paths are always included (the Dockerfile, the ignore file). */
 export function ignoreMatcher(text: string, keep: readonly string[] = []): IgnoreMatcher {
   const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+  // No rules (no ignore file, the common case): nothing is left out, and asking the matcher was a tenth of a no-change build's walk.
+  if (lines.length === 0) return { ignores: () => false, hasExceptions: false };
   const matcher = dockerignore.default().add(lines);
   const kept = new Set(keep.map((k) => k.replace(/^\.?\/+/, '')));
   return {

@@ -43,7 +43,7 @@ export async function buildContext(dir: string, opts: ContextOptions): Promise<B
 }
 
 async function* entries(root: string, matcher: IgnoreMatcher, extra?: PackEntry): AsyncGenerator<PackEntry> {
-  for await (const { rel, path, stat } of walkContext(root, matcher)) {
+  for (const { rel, path, stat } of walkContext(root, matcher)) {
     const base = { mode: stat.mode & 0o7777, mtime: Math.floor(stat.mtimeMs / 1000) };
     if (stat.isDirectory()) yield { ...base, name: `${rel}/`, type: 'directory' };
     else if (stat.isSymbolicLink()) yield { ...base, name: rel, type: 'symlink', linkname: await readlink(path) };

@@ -23,9 +23,14 @@ function parseArgs(argv: string[]): { home: string; project: string } {
   return { home, project };
 }
 
-try {
-  await runEngine(parseArgs(process.argv.slice(2)));
-} catch (err) {
-  log(`engine failed to start: ${(err as Error).message}`);
-  process.exit(1);
+// No top-level await: the bundle (scripts/bundle.mjs) is a CommonJS file.
+async function main(): Promise<void> {
+  try {
+    await runEngine(parseArgs(process.argv.slice(2)));
+  } catch (err) {
+    log(`engine failed to start: ${(err as Error).message}`);
+    process.exit(1);
+  }
 }
+
+void main();

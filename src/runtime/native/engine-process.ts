@@ -4,7 +4,7 @@
 // machine rebooted): we start a new one, which recovers from state.json.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TugError } from '../../core/errors.js';
 import { EngineClient, recoveryNotice } from './client.js';
@@ -53,15 +53,16 @@ const START_TIMEOUT_MS = 5_000;
 const UNREPORTED_MS = 500;
 
 /**
- * The engine's entry script, beside this module: dist/runtime/native/ for the
- * tsc build (the API), dist/bundle/ for the bundled CLI (scripts/bundle.mjs puts
- * engine-main.js next to its chunks), so each starts an engine of its own build.
- * Running from src (vitest), the tsc-built copy.
+ * The engine's entry script, beside this module and of its kind:
+ * dist/runtime/native/engine-main.js for the tsc build (the API),
+ * dist/bundle/engine-main.cjs for the bundled CLI (this code is then in
+ * dist/bundle/cli.cjs; scripts/bundle.mjs writes both), so each starts an
+ * engine of its own build. Running from src (vitest), the tsc-built copy.
  */
 export function engineEntry(): string {
   const here = fileURLToPath(import.meta.url);
   if (here.endsWith('.ts')) return join(dirname(here), '..', '..', '..', 'dist', 'runtime', 'native', 'engine-main.js');
-  return join(dirname(here), 'engine-main.js');
+  return join(dirname(here), `engine-main${extname(here)}`);
 }
 
 export interface AnsweringEngine {
