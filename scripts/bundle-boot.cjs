@@ -80,6 +80,7 @@ function load(file) {
   const filename = path.join(__dirname, file);
   const source = fs.readFileSync(filename, 'utf8');
   const enabled = process.env.TUG_NO_CODE_CACHE !== '1';
+  const dir = cacheDir();
   let cacheFile;
   let stem;
   let cached;
@@ -88,8 +89,8 @@ function load(file) {
     const st = fs.statSync(filename);
     stem = `${path.basename(file, '.cjs')}-${pathHash(filename)}-`;
     const key = `${stem}${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}`;
-    cacheFile = path.join(cacheDir(), `${key}.bin`);
-    if (ownDirectory(cacheDir())) {
+    cacheFile = path.join(dir, `${key}.bin`);
+    if (ownDirectory(dir)) {
       cached = readOrUndefined(cacheFile);
       if (cached) covered = (readOrUndefined(`${cacheFile}.json`, 'utf8') ?? '').split('\n').filter(Boolean);
     }
@@ -112,13 +113,13 @@ function load(file) {
     const known = accepted ? covered : [];
     if (known.includes(command) || known.length >= MAX_COVERED) return;
     try {
-      fs.mkdirSync(cacheDir(), { recursive: true, mode: 0o700 });
-      if (!ownDirectory(cacheDir())) return;
+      fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      if (!ownDirectory(dir)) return;
       writeAtomic(cacheFile, script.createCachedData());
       writeAtomic(`${cacheFile}.json`, [...known, command].join('\n') + '\n');
       // The caches of this bundle's earlier builds (or another Node) are never read again.
-      for (const name of fs.readdirSync(cacheDir())) {
-        if (name.startsWith(stem) && !name.startsWith(path.basename(cacheFile))) fs.rmSync(path.join(cacheDir(), name), { force: true });
+      for (const name of fs.readdirSync(dir)) {
+        if (name.startsWith(stem) && !name.startsWith(path.basename(cacheFile))) fs.rmSync(path.join(dir, name), { force: true });
       }
     } catch {
       // No cache this time: the next run compiles again.

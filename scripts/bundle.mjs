@@ -10,7 +10,7 @@
 //
 //   node scripts/bundle.mjs [--metafile=FILE]   (writes esbuild's account of what each output holds)
 import { build } from 'esbuild';
-import { chmodSync, copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -80,9 +80,8 @@ const result = await build({
   metafile: true,
 });
 
-mkdirSync(outdir, { recursive: true });
 copyFileSync(join(root, 'scripts', 'bundle-boot.cjs'), join(outdir, 'boot.cjs'));
-writeFileSync(join(outdir, 'tug.cjs'), cliEntry, { mode: 0o755 });
+writeFileSync(join(outdir, 'tug.cjs'), cliEntry);
 chmodSync(join(outdir, 'tug.cjs'), 0o755);
 writeFileSync(join(outdir, 'engine-main.cjs'), engineEntry);
 // For looking into what each chunk holds (e.g. with esbuild's analyzer); not part of the package.

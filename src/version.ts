@@ -1,5 +1,5 @@
 // tug's version, from package.json: one level above src/ and dist/, two above
-// dist/bundle/ (where the bundled CLI's chunks live). Read on demand and once:
+// dist/bundle/ (where the bundled CLI lives). Read on demand and once:
 // `--version` needs nothing else, and replica labels carry it.
 import { readFileSync } from 'node:fs';
 
