@@ -113,9 +113,15 @@ if (dockerUp) {
   const hadBase = spawnSync('docker', ['image', 'inspect', 'busybox-base:1'], { stdio: 'ignore' }).status === 0;
   if (!hadBase) execFileSync('docker', ['load', '-i', baseTar], { stdio: 'ignore' });
   const tag = `tug-bench-nbuild:${process.pid}`;
+  const builtImages = new Set();
   for (const [key, buildkit] of [['dockerClassic', '0'], ['dockerBuildkit', '1']]) {
     const denv = { ...process.env, DOCKER_BUILDKIT: buildkit };
-    const docker = (...flags) => () => spawnSync('docker', ['build', '-q', ...flags, '-t', tag, dir], { env: denv, encoding: 'utf8' });
+    const docker = (...flags) => () => {
+      const r = spawnSync('docker', ['build', '-q', ...flags, '-t', tag, dir], { env: denv, encoding: 'utf8' });
+      // A rebuild moves the tag: the image it left behind untagged is removed with the rest at the end.
+      if (r.status === 0) builtImages.add(r.stdout.trim());
+      return r;
+    };
     const probe = docker()();
     if (probe.status !== 0) {
       results[key] = { unavailable: probe.stderr.trim().split('\n')[0] };
@@ -125,7 +131,7 @@ if (dockerUp) {
     results[key].noChange = await timed(nothing, docker());
     results[key].oneFileChanged = await timed(touchOne, docker());
   }
-  spawnSync('docker', ['image', 'rm', '-f', tag], { stdio: 'ignore' });
+  spawnSync('docker', ['image', 'rm', '-f', tag, ...builtImages], { stdio: 'ignore' });
   if (!hadBase) spawnSync('docker', ['image', 'rm', 'busybox-base:1'], { stdio: 'ignore' });
   spawnSync('docker', ['builder', 'prune', '-f', '--filter', 'until=1h'], { stdio: 'ignore', env: { ...process.env, DOCKER_BUILDKIT: '0' } });
 } else {

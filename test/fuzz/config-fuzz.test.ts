@@ -22,7 +22,13 @@ const CASE_BUDGET_MS = 5_000;
 
 const corpus = fileURLToPath(new URL('../../../shared/corpus/', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'tug-fuzz-'));
-for (const part of ['awesome-compose', 'compose-go-testdata']) cpSync(join(corpus, part), join(work, part), { recursive: true });
+try {
+  for (const part of ['awesome-compose', 'compose-go-testdata']) cpSync(join(corpus, part), join(work, part), { recursive: true });
+} catch (err) {
+  // The file fails before any hook runs (no corpus beside the checkout): it must not leave its copy in /tmp.
+  rmSync(work, { recursive: true, force: true });
+  throw err;
+}
 const home = join(work, 'home');
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
