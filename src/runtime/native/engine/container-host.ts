@@ -8,7 +8,7 @@
 // (`release`), so a new engine may sweep everything the ledger names at start.
 import { rmdirSync, rmSync } from 'node:fs';
 import { readTextFile } from '../container/read-file.js';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { TugError } from '../../../core/errors.js';
 import type { NetworkSpec } from '../../../core/model/types.js';
 import { projectPaths, volumeDataDir } from '../home.js';
@@ -34,7 +34,8 @@ import { ProjectNetworks, type ReplicaAddress } from '../container/network/proje
 import type { NetworkNamespace } from '../container/oci-config.js';
 import { findOciRuntime, OciRuntime } from '../container/oci-runtime.js';
 import { HostRootSource } from '../container/rootfs/host-root.js';
-import { imageRootDir, imageRootDirs, imageRootSource, removeImageRootsAsync } from '../container/rootfs/image-root.js';
+import { imageRootDir, imageRootDirs, imageRootsDir, imageRootSource, removeImageRootsAsync } from '../container/rootfs/image-root.js';
+import { ensureSpreadDirs } from '../container/spread-dirs.js';
 import { mountOverlays } from '../container/rootfs/overlay-batch.js';
 import { ImageStore } from '../../images/store/image-store.js';
 import { unmountOverlays, unmountOverlaysAsync, type OverlayRequest } from '../../images/rootfs/overlay.js';
@@ -195,6 +196,11 @@ export class ContainerHost {
   async prepare(spec: HostReplicaSpec, anonymousVolumes: Readonly<Record<string, string>>): Promise<ContainerSlot> {
     // What a failed start may have left (nothing, usually: then no sweep holds up the batch).
     if (this.slots.has(spec.name) || this.ledgerOf().entries(spec.name).length > 0) await this.release(spec.name);
+    await ensureSpreadDirs([
+      { path: containersDir(this.home, this.project), mode: 0o700 },
+      { path: runtimeRoot(this.home, this.project), mode: 0o700 },
+      { path: imageRootsDir(this.home, this.project), mode: 0o755 },
+    ]);
     const mode = spec.service_spec.network_mode;
     let network: NetworkNamespace;
     let addresses: ReplicaAddress[] = [];
@@ -346,7 +352,7 @@ export class ContainerHost {
     }
     // The last one takes the project's image-roots directory with it (rmdir refuses while others remain).
     try {
-      rmdirSync(dirname(imageRootDir(this.home, this.project, name)));
+      rmdirSync(imageRootsDir(this.home, this.project));
     } catch {
       /* other replicas' roots remain */
     }

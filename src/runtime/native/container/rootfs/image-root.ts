@@ -49,10 +49,15 @@ export interface ImageRootOptions {
   mountWith?: (request: OverlayRequest) => Promise<void>;
 }
 
+/** projects/<p>/image-roots: one directory per replica that runs from an image. */
+export function imageRootsDir(home: string, project: string): string {
+  return join(projectPaths(home, project).dir, 'image-roots');
+}
+
 /** projects/<p>/image-roots/<replica>: the replica's upper, work and mount directories. */
 export function imageRootDir(home: string, project: string, replica: string): string {
   if (!isVolumeName(replica)) throw new TugError({ code: 'native.replica-name', message: `invalid replica name ${JSON.stringify(replica)}` });
-  return join(projectPaths(home, project).dir, 'image-roots', replica);
+  return join(imageRootsDir(home, project), replica);
 }
 
 /** The replica's lease on its image in the store: prune keeps the layers while it exists. */
@@ -154,7 +159,7 @@ export async function removeImageRootsAsync(home: string, project: string, repli
 
 /** The image-root directories the project has (one per replica that ran from an image and was not removed). */
 export function imageRootDirs(home: string, project: string): string[] {
-  const dir = join(projectPaths(home, project).dir, 'image-roots');
+  const dir = imageRootsDir(home, project);
   try {
     return readdirSync(dir).map((name) => join(dir, name));
   } catch {
@@ -168,7 +173,7 @@ export function imageRootDirs(home: string, project: string): string[] {
  * what could not be removed.
  */
 export function removeImageRoots(home: string, project: string, store: ImageStore | string = home): string[] {
-  const dir = join(projectPaths(home, project).dir, 'image-roots');
+  const dir = imageRootsDir(home, project);
   let names: string[] = [];
   try {
     names = readdirSync(dir);
