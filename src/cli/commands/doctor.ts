@@ -42,7 +42,7 @@ export function containerVerdict(report: CapabilityReport): string {
 }
 
 export async function doctorCommand(ctx: CliContext): Promise<number> {
-  const { report } = probeCapabilities({ shimBuilt: shimBuilt(tugHome(ctx.env)) });
+  const { report } = await probeCapabilities({ shimBuilt: shimBuilt(tugHome(ctx.env)) });
   ctx.out(`${renderCapabilities(report, ctx.color)}\n\n${containerVerdict(report)}\n`);
   return 0;
 }

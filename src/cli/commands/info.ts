@@ -10,7 +10,7 @@ import { containerVerdict, renderCapabilities } from './doctor.js';
 
 export async function infoCommand(ctx: CliContext, flags: { format: 'text' | 'json' }): Promise<number> {
   const home = tugHome(ctx.env);
-  const { facts, report } = probeCapabilities({ shimBuilt: shimBuilt(home) });
+  const { facts, report } = await probeCapabilities({ shimBuilt: shimBuilt(home) });
   const info = {
     version: tugVersion(),
     platform: process.platform,

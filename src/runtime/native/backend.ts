@@ -222,7 +222,10 @@ export class NativeBackend implements RuntimeBackend {
     const created = plan.steps.flatMap(({ op }) => (op.kind === 'create-network' && joined.has(op.name) ? [{ key: op.key, spec: op.spec }] : []));
     const collisions = created.length > 0 ? await hostRouteCollisions(created) : [];
     if (collisions.length > 0) return collisions;
-    return [...(await this.missingExternalVolumes(plan)), ...(await this.portProblems(plan, observed))];
+    const problems = [...(await this.missingExternalVolumes(plan)), ...(await this.portProblems(plan, observed))];
+    // The engine these replicas need boots (~80 ms) while the rest of the plan is worked out.
+    if (problems.length === 0 && plan.steps.some(({ op }) => op.kind === 'create-replica')) this.engines.prewarm(plan.project);
+    return problems;
   }
 
   /** External volumes must exist already: the engine never makes one up (Compose: "external volume not found"). */

@@ -53,7 +53,7 @@ export async function containerPreflight(home: string, services: Readonly<Record
   if (Object.keys(services).length === 0) return [];
   const { probeCapabilities } = await import('./container/capabilities.js');
   const { shimBuilt } = await import('./container/shim/shim-binary.js');
-  const { report } = probeCapabilities({ shimBuilt: shimBuilt(home) });
+  const { report } = await probeCapabilities({ shimBuilt: shimBuilt(home) });
   try {
     decideIsolation(services, { flag: setting, report, imageRootfs: IMAGE_ROOTFS });
     return [];

@@ -60,6 +60,15 @@ export class EnginePool {
     }
   }
 
+  /**
+   * Starts the project's engine in the background, for a change about to
+   * come: that change (or a read meanwhile) then waits for the same start.
+   * A failure is left for it to report.
+   */
+  prewarm(project: string): void {
+    this.get(project, true).catch(() => undefined);
+  }
+
   /** A request that changes replicas: starts the engine if needed, after pending subscriptions settle. */
   async change<M extends EngineMethod>(project: string, method: M, params: EngineMethods[M]['params']): Promise<EngineMethods[M]['result']> {
     for (let attempt = 0; ; attempt++) {

@@ -4,7 +4,7 @@
 // executable regular files are returned: the runtime never runs a name that
 // PATH resolution could swap for something else later.
 import { accessSync, constants, statSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { delimiter, isAbsolute, join } from 'node:path';
 
 const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -32,6 +32,17 @@ export function findExecutable(name: string, path: string | undefined = process.
 export function firstOutputLine(file: string, args: string[], timeoutMs = 5_000): string | undefined {
   const r = spawnSync(file, args, { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.error || r.status !== 0) return undefined;
-  const text = (r.stdout || r.stderr || '').trim();
+  return firstLine(r.stdout || r.stderr || '');
+}
+
+/** firstOutputLine without blocking: probes that run together take as long as the slowest, not their sum. */
+export function firstOutputLineAsync(file: string, args: string[], timeoutMs = 5_000): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    execFile(file, args, { encoding: 'utf8', timeout: timeoutMs }, (err, stdout, stderr) => resolve(err ? undefined : firstLine(stdout || stderr || '')));
+  });
+}
+
+function firstLine(output: string): string | undefined {
+  const text = output.trim();
   return text === '' ? undefined : text.split('\n')[0]!.trim();
 }
