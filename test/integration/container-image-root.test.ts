@@ -105,6 +105,46 @@ describeIsolation('container root filesystem from an image', () => describeRegis
     }
   }, 60_000);
 
+  it('without a VOLUME to seed, the runtime mounts the root inside the container: the host never holds the mount', async () => {
+    const lab = new ContainerLab();
+    try {
+      const store = new ImageStore(lab.home);
+      const { record } = await pullImage(store, ref(), { env: {} });
+      const command = ['sh', '-c', 'echo run >> /app/runs; echo "$(id -u):$(id -g) runs $(wc -l < /app/runs) root $(grep -c \'^overlay / overlay\' /proc/mounts)"'];
+      const spec = { ...lab.spec('web', { image: ref(), command }), image: { id: record.id } };
+      const source = await imageRootSource({ store, home: lab.home, spec });
+      const prepared = source.prepare({ spec: source.spec, dir: lab.home, sharedDir: lab.home, targets: [] });
+      expect(prepared.rootMount).toMatchObject({ destination: '/', type: 'overlay' });
+      expect(prepared.hostMounts).toEqual([]);
+      const driver = new ContainerDriver({ ...lab.driver().opts, rootfs: source });
+      const bundle = await driver.create(source.spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] } });
+      const once = async () => {
+        const run = await driver.start(bundle);
+        const out = collect(run.stdout);
+        const err = collect(run.stderr);
+        // While it runs, the host's mount table has nothing of it.
+        expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(lab.home);
+        const exit = await run.exited;
+        await Promise.all([out.ended, err.ended]);
+        await driver.finish(bundle, exit);
+        expect(exit.code, err()).toBe(0);
+        return out().trim();
+      };
+      // USER app resolved from the image's layers; what it writes lands in its upper directory and stays across a restart.
+      expect(await once()).toBe('1000:1000 runs 1 root 1');
+      expect(await once()).toBe('1000:1000 runs 2 root 1');
+      expect(readFileSync(join(imageRootDir(lab.home, lab.project, spec.name), 'upper', 'app', 'runs'), 'utf8')).toBe('run\nrun\n');
+      expect(await driver.remove(spec.name)).toEqual([]);
+      source.cleanup(bundle.dir, bundle.rootfs.hostMounts);
+      expect(existsSync(imageRootDir(lab.home, lab.project, spec.name))).toBe(false);
+      expect(await store.listLeases()).toEqual({});
+      await lab.removeProject();
+      expect(await lab.leftovers()).toEqual([]);
+    } finally {
+      await lab.destroy();
+    }
+  }, 60_000);
+
   it('refuses a USER the image does not know, before anything is mounted or written', async () => {
     const lab = new ContainerLab();
     try {
@@ -125,7 +165,8 @@ describeIsolation('container root filesystem from an image', () => describeRegis
       const store = new ImageStore(lab.home);
       const { record } = await pullImage(store, ref(), { env: {} });
       const roots = [];
-      for (const n of [1, 2]) roots.push(await imageRootSource({ store, home: lab.home, spec: { ...lab.spec('web', { image: ref() }, n), image: { id: record.id } } }));
+      // Mounted on the host, as an image with a VOLUME to seed is (or an earlier engine's root was).
+      for (const n of [1, 2]) roots.push(await imageRootSource({ store, home: lab.home, spec: { ...lab.spec('web', { image: ref() }, n), image: { id: record.id } }, mountInside: false }));
       for (const r of roots) expect(await isMountPoint(r.root)).toBe(true);
       // The engine that made them is gone: its successor knows only the home and the project.
       expect(removeImageRoots(lab.home, lab.project)).toEqual([]);

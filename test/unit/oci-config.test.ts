@@ -172,6 +172,18 @@ describe('toOciConfig', () => {
     expect(oci({ entrypoint: ['sh', '-c'], command: ['echo hi'] }, { rootfs }).config.process.args).toEqual(['sh', '-c', 'echo hi']);
   });
 
+  it('an image root the runtime mounts itself: the overlay at / comes before every other mount', () => {
+    const rootMount = { destination: '/', type: 'overlay', source: 'overlay', options: ['lowerdir=/t/l/a1:/t/l/b2,upperdir=/t/r/shop-web-1/upper,workdir=/t/r/shop-web-1/work'] };
+    const rootfs = { ...context().rootfs, path: '/t/r/shop-web-1/rootfs', readonly: false, mounts: [], rootMount };
+    const { config } = oci({ command: ['nginx'] }, { rootfs });
+    expect(config.root).toEqual({ path: '/t/r/shop-web-1/rootfs', readonly: false });
+    expect(config.mounts[0]).toEqual(rootMount);
+    expect(config.mounts.slice(1, 3).map((m) => m.destination)).toEqual(['/proc', '/dev']);
+    expect(config.mounts.filter((m) => m.destination === '/')).toHaveLength(1);
+    // Without one, nothing is mounted at /: the root is root.path as it is.
+    expect(oci({ command: ['nginx'] }).config.mounts.some((m) => m.destination === '/')).toBe(false);
+  });
+
   it('init: true runs the workload under the bind-mounted static init', () => {
     const { config } = oci({ command: ['sleep', '1'], init: true }, { initPath: '/usr/bin/tini-static' });
     expect(config.process.args).toEqual(['/dev/init', '--', 'sleep', '1']);

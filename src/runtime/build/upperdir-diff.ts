@@ -6,27 +6,11 @@
 // xattrs stay out of the layer. Not carried yet: other xattrs (file
 // capabilities), hard links (each link becomes its own copy), FIFOs, sockets
 // and devices other than whiteouts.
-import type { Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { getAttribute } from '@napi-rs/xattr';
 import { packStream, type PackEntry } from '../tar/pack.js';
-
-const OPAQUE_XATTRS = ['trusted.overlay.opaque', 'user.overlay.opaque'];
-
-/** Whether `stat` is an overlay whiteout: a character device numbered 0/0. */
-export function isWhiteout(stat: Stats): boolean {
-  return stat.isCharacterDevice() && stat.rdev === 0;
-}
-
-async function isOpaque(path: string): Promise<boolean> {
-  for (const name of OPAQUE_XATTRS) {
-    const value = await getAttribute(path, name).catch(() => null);
-    if (value && value.toString() === 'y') return true;
-  }
-  return false;
-}
+import { isOpaque, isWhiteout } from '../images/rootfs/overlay-markers.js';
 
 /** The layer entries of an upper directory, parents first, names sorted. */
 export async function* upperdirEntries(upper: string, rel = ''): AsyncGenerator<PackEntry> {

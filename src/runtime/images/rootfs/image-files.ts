@@ -7,6 +7,7 @@ import { lstat, readdir, readFile } from 'node:fs/promises';
 import { dirname, basename, join } from 'node:path';
 import { TugError } from '../../../core/errors.js';
 import { resolveInRoot } from '../unpack/root-path.js';
+import { isOpaque, isWhiteout } from './overlay-markers.js';
 
 /** A file inside `root`, its symlinks resolved with `root` as "/"; undefined when absent or not a file. */
 export async function readInRoot(root: string, path: string): Promise<string | undefined> {
@@ -40,4 +41,38 @@ export async function seedVolume(root: string, target: string, volumeDir: string
     child.on('close', (code) => (code === 0 ? resolve() : reject(new TugError({ code: 'image.volume-seed', message: `cannot copy the image's ${target} into its volume: ${stderr.trim()}` }))));
   });
   return true;
+}
+
+/** What a lookup through the layers found: the file's text, nothing there, or a shape only a mounted root can resolve. */
+type LayeredFile = { found: string } | { absent: true } | { unresolvable: true };
+
+/** `etc/<name>` as the overlay of `layers` (topmost first) would show it, from the layer directories alone. */
+async function readEtcFromLayers(layers: readonly string[], name: string): Promise<LayeredFile> {
+  for (const layer of layers) {
+    const etc = join(layer, 'etc');
+    const dir = await lstat(etc).catch(() => undefined);
+    if (!dir) continue;
+    if (isWhiteout(dir)) return { absent: true };
+    if (!dir.isDirectory()) return { unresolvable: true };
+    const file = join(etc, name);
+    const st = await lstat(file).catch(() => undefined);
+    if (st?.isFile()) return { found: await readFile(file, 'utf8') };
+    if (st && isWhiteout(st)) return { absent: true };
+    if (st) return { unresolvable: true };
+    if (await isOpaque(etc)) return { absent: true };
+  }
+  return { absent: true };
+}
+
+/**
+ * readUserFiles for an image whose root is not mounted on the host (the
+ * container runtime mounts it inside the container): each file from the
+ * highest layer that has it, absent where a layer whites it or /etc out.
+ * Undefined when /etc or a file is a symlink or something else only a
+ * mounted root resolves as the container would.
+ */
+export async function readUserFilesFromLayers(layers: readonly string[]): Promise<{ passwd?: string; group?: string } | undefined> {
+  const [passwd, group] = await Promise.all([readEtcFromLayers(layers, 'passwd'), readEtcFromLayers(layers, 'group')]);
+  if ('unresolvable' in passwd || 'unresolvable' in group) return undefined;
+  return { ...('found' in passwd && { passwd: passwd.found }), ...('found' in group && { group: group.found }) };
 }

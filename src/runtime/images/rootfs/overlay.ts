@@ -10,7 +10,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { readFile, lstat, mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { TugError } from '../../../core/errors.js';
 import type { ImageRecord, ImageStore } from '../store/image-store.js';
 import { leasePath, type StoreLayout } from '../store/layout.js';
@@ -24,6 +24,14 @@ import { shortLayerName } from '../unpack/unpack-layer.js';
 export interface OverlayMount {
   /** Mounts (idempotent: an existing mount is reused) and returns the root path. */
   prepare(): Promise<{ path: string; readonly: boolean }>;
+  /**
+   * Everything but the mount: the lease and the directories, and the
+   * overlay's options with absolute paths, for the container runtime to mount
+   * inside the container's own mount namespace (`target` stays an empty
+   * directory on the host). Undefined when the options do not fit in one
+   * page, or when an earlier engine mounted it here: then `prepare` it.
+   */
+  prepareInside(): Promise<{ target: string; options: string } | undefined>;
   /** Unmounts and removes everything the replica wrote, and its lease. */
   cleanup(): Promise<void>;
   /** Unmounts but keeps the upper directory (the replica stopped, it may start again). */
@@ -65,20 +73,30 @@ export function overlayMount(opts: OverlayMountOptions): OverlayMount {
   const work = join(dir, 'work');
   const target = join(dir, 'rootfs');
   const unmount = async () => unmountOverlays([dir]);
+  const layers = image.layers.map((l) => l.diffId);
+  /** Checks, the lease, the directories; true when the overlay is already mounted here. */
+  const ready = async (): Promise<boolean> => {
+    if (/[,:\\]/.test(dir)) throw new TugError({ code: 'rootfs.path-invalid', message: `the replica directory ${dir} contains ",", ":" or "\\", which overlayfs options cannot carry` });
+    if (layers.length > MAX_LAYERS) throw tooMany(image, `${layers.length} layers (at most ${MAX_LAYERS})`);
+    const missing = layers.filter((d) => !store.hasLayer(d));
+    if (missing.length > 0) throw new TugError({ code: 'rootfs.layer-missing', message: `image ${image.id} lacks unpacked layers (${missing.join(', ')})`, hint: 'pull or load the image again' });
+    await store.putLease(opts.leaseId, { images: [image.id], layers });
+    // Off the event loop: 100 replicas starting together made 300 of these, ~2 ms each on a busy disk.
+    await Promise.all([upper, work, target].map((d) => mkdir(d, { recursive: true, mode: 0o755 })));
+    return mountedOn(target, dir);
+  };
   return {
     async prepare() {
-      if (/[,:\\]/.test(dir)) throw new TugError({ code: 'rootfs.path-invalid', message: `the replica directory ${dir} contains ",", ":" or "\\", which overlayfs options cannot carry` });
-      const layers = image.layers.map((l) => l.diffId);
-      if (layers.length > MAX_LAYERS) throw tooMany(image, `${layers.length} layers (at most ${MAX_LAYERS})`);
-      const missing = layers.filter((d) => !store.hasLayer(d));
-      if (missing.length > 0) throw new TugError({ code: 'rootfs.layer-missing', message: `image ${image.id} lacks unpacked layers (${missing.join(', ')})`, hint: 'pull or load the image again' });
-      await store.putLease(opts.leaseId, { images: [image.id], layers });
-      // Off the event loop: 100 replicas starting together made 300 of these, ~2 ms each on a busy disk.
-      await Promise.all([upper, work, target].map((d) => mkdir(d, { recursive: true, mode: 0o755 })));
-      if (await mountedOn(target, dir)) return { path: target, readonly: false };
+      if (await ready()) return { path: target, readonly: false };
       const request = await overlayRequest(store, layers, { target, upper, work, emptyDir: dir }, image.id);
       await (opts.mountWith ?? mountOverlay)(request);
       return { path: target, readonly: false };
+    },
+    async prepareInside() {
+      if (await ready()) return undefined;
+      const request = await overlayRequest(store, layers, { target, upper, work, emptyDir: dir }, image.id);
+      const options = request.options.replace(/^lowerdir=([^,]*)/, (_, lowers: string) => `lowerdir=${lowers.split(':').map((l) => resolve(request.cwd, l)).join(':')}`);
+      return Buffer.byteLength(options) > MAX_MOUNT_DATA ? undefined : { target, options };
     },
     unmount,
     async cleanup() {

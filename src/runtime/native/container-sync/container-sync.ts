@@ -39,8 +39,8 @@ export async function syncIntoContainer(home: string, spec: ReplicaSpec, paths: 
     else records.push({ path, target });
   }
   if (records.length > 0) {
-    const { pid, root } = await runningContainer(home, spec);
-    const answers = await runHelper(ensureSyncHelper(home), pid, root, records, spec.name);
+    const { pid, root, upper } = await runningContainer(home, spec);
+    const answers = await runHelper(ensureSyncHelper(home), [String(pid), root, ...(upper !== undefined ? [upper] : [])], records, spec.name);
     answers.forEach((answer, i) => {
       const { path, target } = records[i]!;
       if (answer === 'c') outcome.copied++;
@@ -52,8 +52,12 @@ export async function syncIntoContainer(home: string, spec: ReplicaSpec, paths: 
   return outcome;
 }
 
-/** The container's init and the host directory its bundle roots it in; refused when it does not run. */
-async function runningContainer(home: string, spec: ReplicaSpec): Promise<{ pid: number; root: string }> {
+/**
+ * The container's init and the host directory its bundle roots it in, and
+ * for a root the runtime mounts inside the container, the upper directory of
+ * that overlay as the kernel's mountinfo writes it; refused when it does not run.
+ */
+async function runningContainer(home: string, spec: ReplicaSpec): Promise<{ pid: number; root: string; upper?: string }> {
   const runtime = new OciRuntime(findOciRuntime(), runtimeRoot(home, spec.project));
   const state = await runtime.state(spec.name);
   if (!state || state.status !== 'running' || !(state.pid > 0)) throw notRunning(spec.name);
@@ -63,13 +67,27 @@ async function runningContainer(home: string, spec: ReplicaSpec): Promise<{ pid:
   } catch {
     throw notRunning(spec.name);
   }
-  return { pid: state.pid, root: resolve(state.bundle, config.root.path) };
+  const upper = insideRootUpper(config);
+  return { pid: state.pid, root: resolve(state.bundle, config.root.path), ...(upper !== undefined && { upper: mountinfoEscape(upper) }) };
+}
+
+/** The upperdir of an overlay the bundle mounts at / (image-root.ts), if it does. */
+export function insideRootUpper(config: Pick<OciConfig, 'mounts'>): string | undefined {
+  const first = config.mounts[0];
+  if (first?.destination !== '/' || first.type !== 'overlay') return undefined;
+  const option = (first.options ?? []).flatMap((o) => o.split(',')).find((o) => o.startsWith('upperdir='));
+  return option?.slice('upperdir='.length);
+}
+
+/** A path as /proc/PID/mountinfo shows it in mount options: space, tab, newline and backslash as octal escapes. */
+export function mountinfoEscape(path: string): string {
+  return path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
 /** One tug-sync run over every record; resolves to its answer per record, in order. */
-function runHelper(helper: string, pid: number, root: string, records: readonly { path: SyncPath; target: string }[], replica: string): Promise<string[]> {
+function runHelper(helper: string, args: readonly string[], records: readonly { path: SyncPath; target: string }[], replica: string): Promise<string[]> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(helper, [String(pid), root], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(helper, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

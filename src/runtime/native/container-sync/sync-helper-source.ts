@@ -19,9 +19,15 @@
 // The root is checked before anything is written: /proc/PID/root must be the
 // very directory the replica's bundle names as its root (same device and
 // inode), so a pid reused by a host process is refused, never written into.
+// A root the runtime mounted inside the container (an image's overlay) has no
+// host directory to compare with: then the process's own mount table must
+// show, at its "/", the overlay of that very device whose upper directory is
+// the replica's.
 //
 // Protocol:
-//   argv      tug-sync PID ROOT         ROOT: the bundle's root.path on the host
+//   argv      tug-sync PID ROOT [UPPER] ROOT: the bundle's root.path on the host;
+//                                       UPPER: the upperdir of the root's
+//                                       overlay, as mountinfo escapes it
 //   stdin     records "HOSTPATH\0TARGET\0", TARGET absolute in the container
 //   stdout    one line per record: "c" (written), "r" (removed: gone on the
 //             host), "s" (skipped: a socket or device), "e ERRNO TEXT"
@@ -37,6 +43,7 @@ export const SYNC_HELPER_SOURCE = String.raw`#define _GNU_SOURCE
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static int root_fd = -1;
@@ -226,15 +233,44 @@ static int read_field(char **buf, size_t *cap) {
   return 0;
 }
 
+/* Whether /proc/PID/mountinfo has, at "/", an overlay of device dev with upperdir exactly upper. */
+static int rooted_in_overlay(const char *pid, dev_t dev, const char *upper) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%ld/mountinfo", strtol(pid, NULL, 10));
+  FILE *f = fopen(path, "re");
+  if (!f) return 0;
+  char *line = NULL;
+  size_t cap = 0, ulen = strlen(upper);
+  int ok = 0;
+  while (!ok && getline(&line, &cap, f) > 0) {
+    unsigned maj, min;
+    char point[8];
+    if (sscanf(line, "%*u %*u %u:%u %*s %7s", &maj, &min, point) != 3) continue;
+    if (strcmp(point, "/") != 0 || makedev(maj, min) != dev) continue;
+    char *sep = strstr(line, " - ");
+    if (!sep || strncmp(sep + 3, "overlay ", 8) != 0) continue;
+    char *opts = strchr(sep + 11, ' ');
+    if (!opts) continue;
+    for (char *at = strstr(opts, ",upperdir="); at; at = strstr(at + 1, ",upperdir=")) {
+      char end = at[10 + ulen];
+      if (strncmp(at + 10, upper, ulen) == 0 && (end == ',' || end == '\n' || end == '\0')) { ok = 1; break; }
+    }
+  }
+  free(line);
+  fclose(f);
+  return ok;
+}
+
 int main(int argc, char **argv) {
-  if (argc != 3) { fprintf(stderr, "usage: tug-sync PID ROOT\n"); return 2; }
+  if (argc != 3 && argc != 4) { fprintf(stderr, "usage: tug-sync PID ROOT [UPPER]\n"); return 2; }
   char proc[64];
   snprintf(proc, sizeof proc, "/proc/%ld/root", strtol(argv[1], NULL, 10));
   root_fd = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0) { fprintf(stderr, "cannot open %s: %s\n", proc, strerror(errno)); return 3; }
   struct stat held, bundle, host;
-  if (fstat(root_fd, &held) != 0 || stat(argv[2], &bundle) != 0 || stat("/", &host) != 0) { fprintf(stderr, "cannot compare roots: %s\n", strerror(errno)); return 3; }
-  if (held.st_dev != bundle.st_dev || held.st_ino != bundle.st_ino || (held.st_dev == host.st_dev && held.st_ino == host.st_ino)) {
+  if (fstat(root_fd, &held) != 0 || stat("/", &host) != 0 || (argc == 3 && stat(argv[2], &bundle) != 0)) { fprintf(stderr, "cannot compare roots: %s\n", strerror(errno)); return 3; }
+  int same = argc == 4 ? rooted_in_overlay(argv[1], held.st_dev, argv[3]) : held.st_dev == bundle.st_dev && held.st_ino == bundle.st_ino;
+  if (!same || (held.st_dev == host.st_dev && held.st_ino == host.st_ino)) {
     fprintf(stderr, "process %s is not rooted in %s\n", argv[1], argv[2]);
     return 3;
   }

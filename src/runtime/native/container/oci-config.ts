@@ -32,6 +32,13 @@ export interface RootfsView {
   readonly: boolean;
   /** Mounts the source needs (host directories, private /tmp, ...), before the replica's own. */
   mounts: readonly OciMount[];
+  /**
+   * The root filesystem itself, for the runtime to mount at / before any
+   * other (an image's overlay): made inside the container's own mount
+   * namespace, so the host's mount table never holds it. `path` is then an
+   * empty directory it covers.
+   */
+  rootMount?: OciMount;
   /** The environment the source provides (an image's ENV; selected host variables for the host root). */
   env: Readonly<Record<string, string>>;
   /** Working directory when the service sets none. */
@@ -158,6 +165,7 @@ export function toOciConfig(spec: ReplicaSpec, ctx: OciContext): OciResult {
 
   const hostIpc = svc.ipc === 'host';
   const mounts: OciMount[] = [
+    ...(ctx.rootfs.rootMount ? [ctx.rootfs.rootMount] : []),
     ...standardMounts({ shmSize: typeof svc.shm_size === 'number' ? svc.shm_size : undefined, privileged, hostIpc }),
     ...ctx.rootfs.mounts,
     ...replicaMounts(spec, ctx.grants, ctx.mounts, sink),

@@ -24,11 +24,12 @@ import { join } from 'node:path';
 import { TugError } from '../../../../core/errors.js';
 import { absolute, anonymousImageVolumes, containerConfig, imageEnvironment, serviceWithImageDefaults } from '../../../../core/images/container-config.js';
 import type { ImageRuntimeConfig } from '../../../../core/images/image-config.js';
-import { readUserFiles, seedVolume } from '../../../images/rootfs/image-files.js';
+import { readUserFiles, readUserFilesFromLayers, seedVolume } from '../../../images/rootfs/image-files.js';
 import { overlayMount, removeOverlay, removeOverlays, removeOverlaysAsync, treeSize, type OverlayRequest } from '../../../images/rootfs/overlay.js';
 import { readServiceImage } from '../../../images/store/service-image.js';
 import type { ImageStore } from '../../../images/store/image-store.js';
-import { storeLayout } from '../../../images/store/layout.js';
+import { layerFsDir, storeLayout } from '../../../images/store/layout.js';
+import type { OciMount } from '../oci-spec.js';
 import type { HostReplicaSpec } from '../../host-env.js';
 import { isVolumeName, projectPaths } from '../../home.js';
 import type { PreparedRootfs, RootfsRequest, RootfsSource } from './rootfs-source.js';
@@ -47,6 +48,27 @@ export interface ImageRootOptions {
   volumeDirFor?: (target: string) => string;
   /** Performs the overlay mount (the engine batches those of replicas starting together); one `mount` each by default. */
   mountWith?: (request: OverlayRequest) => Promise<void>;
+  /**
+   * false: mount the root on the host even where the runtime could mount it
+   * inside the container (the default, which keeps the host's mount table
+   * small: every runc copies and reads it).
+   */
+  mountInside?: boolean;
+}
+
+/** Users and groups of images by ID (their layers never change), read once per engine. */
+const usersByImage = new Map<string, Promise<{ passwd?: string; group?: string } | undefined>>();
+
+/** The image's /etc/passwd and /etc/group from its layers, or undefined when only a mounted root can tell. */
+function imageUsers(store: ImageStore, imageId: string, layers: readonly string[]): Promise<{ passwd?: string; group?: string } | undefined> {
+  const key = `${store.layout.root}\0${imageId}`;
+  let users = usersByImage.get(key);
+  if (!users) {
+    users = readUserFilesFromLayers([...layers].reverse().map((d) => layerFsDir(store.layout, d)));
+    usersByImage.set(key, users);
+    users.catch(() => usersByImage.delete(key));
+  }
+  return users;
 }
 
 /** projects/<p>/image-roots: one directory per replica that runs from an image. */
@@ -76,6 +98,8 @@ export class ImageRootSource implements RootfsSource {
     private readonly image: ImageRuntimeConfig,
     private readonly etc: Readonly<Record<string, string>>,
     private readonly remove: () => void,
+    /** The overlay for the runtime to mount at / inside the container; without it `root` is mounted on the host. */
+    private readonly rootMount?: OciMount,
   ) {}
 
   prepare(_req: RootfsRequest): PreparedRootfs {
@@ -87,7 +111,8 @@ export class ImageRootSource implements RootfsSource {
       cwd: absolute(this.image.WorkingDir || '/'),
       ...(this.image.Entrypoint && { entrypoint: this.image.Entrypoint }),
       ...(this.image.Cmd && { cmd: this.image.Cmd }),
-      hostMounts: [this.root],
+      ...(this.rootMount && { rootMount: this.rootMount }),
+      hostMounts: this.rootMount ? [] : [this.root],
       shared: [],
       // Read when the source was made, through the image's own symlinks but never out of its root.
       readFile: (path) => this.etc[path.replace(/^\/+/, '')],
@@ -112,21 +137,25 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
   // A replica made before (an engine that restarted prepares it again) keeps what it wrote whatever happens here.
   const existed = existsSync(dir);
   try {
-    const { path: root } = await overlayMount({ store, image: record, dir, leaseId, mountWith: opts.mountWith }).prepare();
-    const users = await readUserFiles(root);
-    // Checked now, with the mount at hand: nothing to run, or a USER the image does not know, is the user's to fix.
+    const overlay = overlayMount({ store, image: record, dir, leaseId, mountWith: opts.mountWith });
+    // Seeding a VOLUME copies out of the merged root, which needs the mount on the host.
+    const seeds = opts.volumeDirFor ? anonymousImageVolumes(spec.service_spec, image) : [];
+    const inside = seeds.length === 0 && opts.mountInside !== false ? await overlay.prepareInside() : undefined;
+    const layered = inside ? await imageUsers(store, record.id, record.layers.map((l) => l.diffId)) : undefined;
+    const root = inside && layered ? inside.target : (await overlay.prepare()).path;
+    const users = inside && layered ? layered : await readUserFiles(root);
+    // Checked now, before anything starts: nothing to run, or a USER the image does not know, is the user's to fix.
     containerConfig({ service: spec.service, spec: spec.service_spec, image, hostname: spec.name, ...users });
-    if (opts.volumeDirFor) {
-      for (const target of anonymousImageVolumes(spec.service_spec, image)) {
-        const volume = opts.volumeDirFor(target);
-        mkdirSync(volume, { recursive: true });
-        await seedVolume(root, target, volume);
-      }
+    for (const target of seeds) {
+      const volume = opts.volumeDirFor!(target);
+      mkdirSync(volume, { recursive: true });
+      await seedVolume(root, target, volume);
     }
     const etc: Record<string, string> = {};
     if (users.passwd !== undefined) etc['etc/passwd'] = users.passwd;
     if (users.group !== undefined) etc['etc/group'] = users.group;
-    return new ImageRootSource(root, { ...spec, service_spec: serviceWithImageDefaults(spec.service_spec, image) }, image, etc, remove);
+    const rootMount: OciMount | undefined = inside && layered ? { destination: '/', type: 'overlay', source: 'overlay', options: [inside.options] } : undefined;
+    return new ImageRootSource(root, { ...spec, service_spec: serviceWithImageDefaults(spec.service_spec, image) }, image, etc, remove, rootMount);
   } catch (err) {
     // A new replica that cannot start leaves no mount, directory or lease behind.
     if (!existed) remove();
