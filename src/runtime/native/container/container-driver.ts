@@ -7,7 +7,7 @@ import type { HostReplicaSpec } from '../host-env.js';
 import type { CgroupMounts } from './cgroups/cgroup-layout.js';
 import { readCgroupSample } from './cgroups/cgroup-files.js';
 import { parseNetDev, type CgroupSample, type NetworkCounters } from './cgroups/cgroup-stats.js';
-import { bundleDir, sharedRootfsDir, writeBundle, writeEtcFilesAsync, type BundleInputs, type ContainerBundle, type EtcInput } from './container-bundle.js';
+import { bundleDir, containersDir, sharedRootfsDir, writeBundle, writeEtcFilesAsync, type BundleInputs, type ContainerBundle, type EtcInput } from './container-bundle.js';
 import { startContainer, type ContainerExit, type ContainerRun, type Supervision } from './container-run.js';
 import type { Ledger } from './ledger.js';
 import { replicaCgroup } from './names.js';
@@ -17,6 +17,7 @@ import type { ExecHandle, OciRuntime } from './oci-runtime.js';
 import type { RootfsSource } from './rootfs/rootfs-source.js';
 import { sweep, sweepOwners, type SweepContext } from './sweep.js';
 import { ShimLauncher } from './shim/shim-launcher.js';
+import { ensureSpreadDirs } from './spread-dirs.js';
 
 export interface ContainerDriverOptions {
   home: string;
@@ -61,6 +62,11 @@ export class ContainerDriver {
   async create(spec: HostReplicaSpec, inputs: ReplicaBundleInputs): Promise<ContainerBundle> {
     const { ledger, home, cgroups, initPath, runtime } = this.opts;
     const rootfs = this.rootfsOf(spec);
+    // Made with a flag the first time (spread-dirs.ts): each replica's bundle and runtime state in a block group of its own.
+    await ensureSpreadDirs([
+      { path: containersDir(home, spec.project), mode: 0o700 },
+      { path: runtime.root, mode: 0o700 },
+    ]);
     const bundle = await writeBundleRecorded(spec, { ...inputs, home, rootfs, cgroups, initPath }, ledger);
     ledger.add([{ owner: spec.name, kind: 'container', id: bundle.id, runtime: runtime.binary.path, root: runtime.root }]);
     return bundle;

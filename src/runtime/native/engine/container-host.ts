@@ -35,7 +35,6 @@ import type { NetworkNamespace } from '../container/oci-config.js';
 import { findOciRuntime, OciRuntime } from '../container/oci-runtime.js';
 import { HostRootSource } from '../container/rootfs/host-root.js';
 import { imageRootDir, imageRootDirs, imageRootsDir, imageRootSource, removeImageRootsAsync } from '../container/rootfs/image-root.js';
-import { ensureSpreadDirs } from '../container/spread-dirs.js';
 import { mountOverlays } from '../container/rootfs/overlay-batch.js';
 import { ImageStore } from '../../images/store/image-store.js';
 import { unmountOverlays, unmountOverlaysAsync, type OverlayRequest } from '../../images/rootfs/overlay.js';
@@ -196,11 +195,6 @@ export class ContainerHost {
   async prepare(spec: HostReplicaSpec, anonymousVolumes: Readonly<Record<string, string>>): Promise<ContainerSlot> {
     // What a failed start may have left (nothing, usually: then no sweep holds up the batch).
     if (this.slots.has(spec.name) || this.ledgerOf().entries(spec.name).length > 0) await this.release(spec.name);
-    await ensureSpreadDirs([
-      { path: containersDir(this.home, this.project), mode: 0o700 },
-      { path: runtimeRoot(this.home, this.project), mode: 0o700 },
-      { path: imageRootsDir(this.home, this.project), mode: 0o755 },
-    ]);
     const mode = spec.service_spec.network_mode;
     let network: NetworkNamespace;
     let addresses: ReplicaAddress[] = [];

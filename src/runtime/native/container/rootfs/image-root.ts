@@ -30,6 +30,7 @@ import { readServiceImage } from '../../../images/store/service-image.js';
 import type { ImageStore } from '../../../images/store/image-store.js';
 import { layerFsDir, storeLayout } from '../../../images/store/layout.js';
 import type { OciMount } from '../oci-spec.js';
+import { ensureSpreadDirs } from '../spread-dirs.js';
 import type { HostReplicaSpec } from '../../host-env.js';
 import { isVolumeName, projectPaths } from '../../home.js';
 import type { PreparedRootfs, RootfsRequest, RootfsSource } from './rootfs-source.js';
@@ -136,6 +137,8 @@ export async function imageRootSource(opts: ImageRootOptions): Promise<ImageRoot
   const remove = () => removeOverlay(dir, store.layout, leaseId);
   // A replica made before (an engine that restarted prepares it again) keeps what it wrote whatever happens here.
   const existed = existsSync(dir);
+  // Made with a flag the first time (spread-dirs.ts): each replica's upper and work directories in a block group of their own.
+  await ensureSpreadDirs([{ path: imageRootsDir(home, spec.project), mode: 0o755 }]);
   try {
     const overlay = overlayMount({ store, image: record, dir, leaseId, mountWith: opts.mountWith });
     // Seeding a VOLUME copies out of the merged root, which needs the mount on the host.
