@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { NativeBackend } from '../../src/runtime/native/backend.js';
+import type { ContainerBundle } from '../../src/runtime/native/container/container-bundle.js';
 import { ContainerDriver } from '../../src/runtime/native/container/container-driver.js';
 import { imageRootDir, imageRootDiskUsage, imageRootSource, removeImageRoots } from '../../src/runtime/native/container/rootfs/image-root.js';
 import { pullImage } from '../../src/runtime/images/registry/pull.js';
@@ -16,6 +17,19 @@ import { ContainerLab, collect } from '../helpers/containers.js';
 import { buildImage, busyboxEntries } from '../helpers/image-fixtures.js';
 import { describeIsolation } from '../helpers/isolation.js';
 import { describeRegistry, pushImage, startRegistry, type TestRegistry } from '../helpers/registry.js';
+
+/** Starts the container and waits for its exit (which must be 0); its output. `whileRunning` is called once it started. */
+async function runToExit(driver: ContainerDriver, bundle: ContainerBundle, whileRunning?: () => void): Promise<string> {
+  const run = await driver.start(bundle);
+  const out = collect(run.stdout);
+  const err = collect(run.stderr);
+  whileRunning?.();
+  const exit = await run.exited;
+  await Promise.all([out.ended, err.ended]);
+  await driver.finish(bundle, exit);
+  expect(exit.code, err()).toBe(0);
+  return out().trim();
+}
 
 let reg: TestRegistry | undefined;
 const ref = () => `${reg!.host}/tug/image-root:1`;
@@ -63,16 +77,7 @@ describeIsolation('container root filesystem from an image', () => describeRegis
       const driver = new ContainerDriver({ ...lab.driver().opts, rootfs: source });
       const bundle = await driver.create(source.spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] } });
 
-      const once = async () => {
-        const run = await driver.start(bundle);
-        const out = collect(run.stdout);
-        const err = collect(run.stderr);
-        const exit = await run.exited;
-        await Promise.all([out.ended, err.ended]);
-        await driver.finish(bundle, exit);
-        expect(exit.code, err()).toBe(0);
-        return out().trim();
-      };
+      const once = () => runToExit(driver, bundle);
       expect(await once()).toBe('hello there in /app as 1000:1000 home /home/app runs 1 seeded');
       // The container restarts in the same root filesystem: what it wrote is still there.
       expect(await once()).toBe('hello there in /app as 1000:1000 home /home/app runs 2 seeded');
@@ -118,18 +123,8 @@ describeIsolation('container root filesystem from an image', () => describeRegis
       expect(prepared.hostMounts).toEqual([]);
       const driver = new ContainerDriver({ ...lab.driver().opts, rootfs: source });
       const bundle = await driver.create(source.spec, { network: { kind: 'new' }, etc: { kind: 'generated', addresses: [], nameservers: [] } });
-      const once = async () => {
-        const run = await driver.start(bundle);
-        const out = collect(run.stdout);
-        const err = collect(run.stderr);
-        // While it runs, the host's mount table has nothing of it.
-        expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(lab.home);
-        const exit = await run.exited;
-        await Promise.all([out.ended, err.ended]);
-        await driver.finish(bundle, exit);
-        expect(exit.code, err()).toBe(0);
-        return out().trim();
-      };
+      // While it runs, the host's mount table has nothing of it.
+      const once = () => runToExit(driver, bundle, () => expect(readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(lab.home));
       // USER app resolved from the image's layers; what it writes lands in its upper directory and stays across a restart.
       expect(await once()).toBe('1000:1000 runs 1 root 1');
       expect(await once()).toBe('1000:1000 runs 2 root 1');
