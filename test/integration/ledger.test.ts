@@ -31,6 +31,15 @@ describe('the ledger', () => {
     expect(Ledger.read(f)).toEqual([a, c]);
   });
 
+  it('makes its directory again when it was removed meanwhile (a project directory cleaned up under it)', () => {
+    const f = file();
+    const ledger = new Ledger(f);
+    ledger.add([a]);
+    rmSync(dirname(f), { recursive: true, force: true });
+    ledger.add([c]);
+    expect(Ledger.read(f)).toEqual([c]);
+  });
+
   it('survives a torn last line: the records after it are kept', () => {
     const f = file();
     new Ledger(f).add([a]);

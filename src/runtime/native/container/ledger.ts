@@ -38,6 +38,7 @@ export class Ledger {
   private forgotten = 0;
 
   private torn: boolean;
+  private dirMade = false;
 
   constructor(readonly file: string) {
     const text = readOrEmpty(file);
@@ -103,14 +104,26 @@ export class Ledger {
 
   private append(lines: string[]): void {
     if (lines.length === 0) return;
-    mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
-    const fd = openAppend(this.file);
+    const fd = this.openLog();
     try {
       writeAll(fd, (this.torn ? '\n' : '') + lines.join('\n') + '\n');
     } finally {
       closeSync(fd);
     }
     this.torn = false;
+  }
+
+  /** The log, opened for appending; its directory made on first use (records come a few per replica) or when it went meanwhile. */
+  private openLog(): number {
+    if (!this.dirMade) mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+    this.dirMade = true;
+    try {
+      return openAppend(this.file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      mkdirSync(dirname(this.file), { recursive: true, mode: 0o700 });
+      return openAppend(this.file);
+    }
   }
 
   private compact(): void {

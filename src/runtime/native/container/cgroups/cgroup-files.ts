@@ -70,6 +70,15 @@ export function oomKilled(mounts: CgroupMounts, path: string): boolean {
 
 /** Whether memory+swap limits can be set (v1 memory.memsw.*, v2 memory.swap.max). */
 export function swapAccounting(mounts: CgroupMounts): boolean {
+  // Fixed at boot (swapaccount=): asked once per layout, not once per replica.
+  let known = swapAccountingOf.get(mounts);
+  if (known === undefined) swapAccountingOf.set(mounts, (known = readSwapAccounting(mounts)));
+  return known;
+}
+
+const swapAccountingOf = new WeakMap<CgroupMounts, boolean>();
+
+function readSwapAccounting(mounts: CgroupMounts): boolean {
   if (mounts.v1.memory) return read(join(mounts.v1.memory, 'memory.memsw.limit_in_bytes')) !== undefined;
   // v2 kernels account swap with the memory controller (memory.swap.max in every child).
   if (mounts.v2) return (read(join(mounts.v2, 'cgroup.controllers')) ?? '').split(/\s+/).includes('memory');
