@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { setAttribute } from '@napi-rs/xattr';
 import { readUserFiles, readUserFilesFromLayers, seedVolume } from '../../src/runtime/images/rootfs/image-files.js';
-import { isRoot } from '../helpers/root.js';
+import { itRoot } from '../helpers/root.js';
 
 let dir: string;
 beforeEach(() => {
@@ -72,7 +72,7 @@ describe('image files', () => {
       expect(await readUserFilesFromLayers([fileLink, base])).toBeUndefined();
     });
 
-    it.skipIf(!isRoot)('stops at a whiteout of the file or of /etc, and at an opaque /etc', async () => {
+    itRoot('stops at a whiteout of the file or of /etc, and at an opaque /etc', async () => {
       const base = layer('base', { 'etc/passwd': 'root:x:0:0::/root:/bin/sh\n', 'etc/group': 'root:x:0:\n' });
       const deletes = layer('deletes', {});
       expect(spawnSync('mknod', [join(deletes, 'etc/group'), 'c', '0', '0']).status).toBe(0);

@@ -4,18 +4,37 @@
 // replica's root is a host directory or an overlay the runtime mounted
 // inside the container (named by its upper directory).
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../src/runtime/native/container/executables.js';
 import { ensureSyncHelper } from '../../src/runtime/native/container-sync/sync-helper-binary.js';
+import { BUSYBOX } from '../helpers/isolation.js';
 import { isRoot } from '../helpers/root.js';
 
-const BUSYBOX = '/bin/busybox';
+/** A missing piece skips with its reason, or fails where CI requires isolation (scripts/setup-isolation.sh installs both). */
+function lacking(what: string, missing: boolean): string | undefined {
+  if (!missing) return undefined;
+  if (process.env.TUG_REQUIRE_ISOLATION === '1') throw new Error(`tug-sync root checks need ${what}, and TUG_REQUIRE_ISOLATION=1 requires it`);
+  console.warn(`skipping tug-sync root checks: no ${what}`);
+  return what;
+}
+const reason = lacking('C compiler (cc)', !findExecutable('cc'));
+const noBusybox = lacking(`${BUSYBOX} (busybox-static)`, !existsSync(BUSYBOX));
 
-const reason = !findExecutable('cc') ? 'no C compiler (cc)' : undefined;
-if (reason) console.warn(`skipping tug-sync root checks: ${reason}`);
+/** Resolves once `pid` runs chrooted at `root` (chroot has exec'd into it). */
+async function rootedAt(pid: number, root: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    try {
+      if (readlinkSync(`/proc/${pid}/root`) === root) return;
+    } catch {
+      /* not there yet */
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`process ${pid} never ran rooted at ${root}`);
+}
 
 describe.skipIf(reason !== undefined)('tug-sync refuses a process that is not the replica', () => {
   let home: string;
@@ -51,7 +70,7 @@ describe.skipIf(reason !== undefined)('tug-sync refuses a process that is not th
     expect(existsSync(target)).toBe(false);
   });
 
-  it.skipIf(!isRoot || !existsSync(BUSYBOX))('an overlay root is the replica\'s only with its upper directory', async () => {
+  it.skipIf(!isRoot || noBusybox !== undefined)('an overlay root is the replica\'s only with its upper directory', async () => {
     const base = join(home, 'ov');
     const [lower, upper, work, mnt] = ['lower', 'upper', 'work', 'mnt'].map((d) => join(base, d)) as [string, string, string, string];
     for (const d of [join(lower, 'bin'), upper, work, mnt]) mkdirSync(d, { recursive: true });
@@ -61,7 +80,7 @@ describe.skipIf(reason !== undefined)('tug-sync refuses a process that is not th
     // A process rooted in that overlay, as a container's init is (its mountinfo shows the overlay at "/").
     const rooted = spawn('chroot', [mnt, '/bin/busybox', 'sleep', '30'], { stdio: 'ignore' });
     try {
-      await new Promise((r) => setTimeout(r, 200));
+      await rootedAt(rooted.pid!, mnt);
       const source = join(home, 'src.txt');
       writeFileSync(source, 'synced');
       const run = (u: string) => spawnSync(helper, [String(rooted.pid), join(base, 'empty-root'), u], { input: `${source}\0/app/file.txt\0`, encoding: 'utf8' });
