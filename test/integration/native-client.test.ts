@@ -230,7 +230,12 @@ describe('port checks', () => {
     const old = replica('demo-web-9', 'web', { ports: [{ hostIp: '0.0.0.0', published: port, target: 80, protocol: 'tcp' }] });
     const recreate = { project, steps: [{ id: 'x', op: { kind: 'stop-replica' as const, service: 'web', name: old.name, id: old.id, timeoutMs: 1000 }, after: [] }, ...steps([web(1, port)])] };
     expect(await backend.preflight(recreate, { ...empty, replicas: [old] })).toEqual([]);
+    // A plan that passed starts its engine ahead of the change; the change never came, so closing stops that engine.
     await backend.close();
+    const { pidFile, socket } = projectPaths(home, project);
+    // Long enough for an engine still starting to be up; one left alone would then idle for 2 s before it exits.
+    await new Promise((r) => setTimeout(r, 700));
+    await until(() => !existsSync(pidFile) && !existsSync(socket), 1_000);
   });
 
   it('reports a fixed port wanted twice, naming both replicas, and passes free ports', async () => {

@@ -74,7 +74,7 @@ export class NativeBackend implements RuntimeBackend {
   /** Recovery notices seen so far (also passed to onNotice). */
   readonly notices: RecoveredNotice[] = [];
   private readonly engines: EnginePool;
-  /** Projects whose replicas this backend changed: their engine may be idle at close. */
+  /** Projects whose replicas this backend changed, or whose engine it started ahead of a change: their engine may be idle at close. */
   private readonly changed = new Set<string>();
 
   constructor(opts: NativeBackendOptions = {}) {
@@ -224,7 +224,11 @@ export class NativeBackend implements RuntimeBackend {
     if (collisions.length > 0) return collisions;
     const problems = [...(await this.missingExternalVolumes(plan)), ...(await this.portProblems(plan, observed))];
     // The engine these replicas need boots (~80 ms) while the rest of the plan is worked out.
-    if (problems.length === 0 && plan.steps.some(({ op }) => op.kind === 'create-replica')) this.engines.prewarm(plan.project);
+    // Should the change never come (a later step fails, the command is interrupted), close() stops it, as after any change that leaves it idle.
+    if (problems.length === 0 && plan.steps.some(({ op }) => op.kind === 'create-replica')) {
+      this.changed.add(plan.project);
+      this.engines.prewarm(plan.project);
+    }
     return problems;
   }
 
