@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findExecutable } from '../../src/runtime/native/container/executables.js';
 import { ensureSyncHelper } from '../../src/runtime/native/container-sync/sync-helper-binary.js';
 import { BUSYBOX } from '../helpers/isolation.js';
+import { until } from '../helpers/native-env.js';
 import { isRoot } from '../helpers/root.js';
 
 /** A missing piece skips with its reason, or fails where CI requires isolation (scripts/setup-isolation.sh installs both). */
@@ -23,17 +24,13 @@ function lacking(what: string, missing: boolean): string | undefined {
 const reason = lacking('C compiler (cc)', !findExecutable('cc'));
 const noBusybox = lacking(`${BUSYBOX} (busybox-static)`, !existsSync(BUSYBOX));
 
-/** Resolves once `pid` runs chrooted at `root` (chroot has exec'd into it). */
-async function rootedAt(pid: number, root: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      if (readlinkSync(`/proc/${pid}/root`) === root) return;
-    } catch {
-      /* not there yet */
-    }
-    await new Promise((r) => setTimeout(r, 10));
+/** Whether `pid` runs chrooted at `root` yet (chroot has exec'd into it). */
+function rootedAt(pid: number, root: string): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/root`) === root;
+  } catch {
+    return false;
   }
-  throw new Error(`process ${pid} never ran rooted at ${root}`);
 }
 
 describe.skipIf(reason !== undefined)('tug-sync refuses a process that is not the replica', () => {
@@ -80,7 +77,7 @@ describe.skipIf(reason !== undefined)('tug-sync refuses a process that is not th
     // A process rooted in that overlay, as a container's init is (its mountinfo shows the overlay at "/").
     const rooted = spawn('chroot', [mnt, '/bin/busybox', 'sleep', '30'], { stdio: 'ignore' });
     try {
-      await rootedAt(rooted.pid!, mnt);
+      await until(() => rootedAt(rooted.pid!, mnt), `process ${rooted.pid} to run rooted at ${mnt}`, 2_000, 10);
       const source = join(home, 'src.txt');
       writeFileSync(source, 'synced');
       const run = (u: string) => spawnSync(helper, [String(rooted.pid), join(base, 'empty-root'), u], { input: `${source}\0/app/file.txt\0`, encoding: 'utf8' });
